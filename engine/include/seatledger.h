@@ -1,0 +1,427 @@
+/*
+ * seatledger.h - the public API of libseatledger, the license-key and
+ * billable-user accounting engine.  The CLI (cli/) and the HTTP server
+ * (server/) use nothing but what this header declares.
+ *
+ * Conventions of the whole API:
+ *  - Every fallible function returns an sl_rc code (SL_OK on success) and
+ *    hands results back through out-parameters.
+ *  - Every fallible function takes a final `sl_error *err` that may be NULL;
+ *    on failure it receives the code and a lowercase, human-readable message
+ *    ("what failed: why", subject quoted).  On success it is left untouched.
+ *  - Strings returned through `char **` are NUL-terminated, heap-allocated
+ *    and owned by the caller, who frees them with sl_free().  Pointers
+ *    returned as `const` are borrowed and live as long as the object they
+ *    came from.
+ *  - Every *_free() accepts NULL.
+ *  - Dates are days since 1970-01-01 (UTC) in an int32_t; SL_DATE_NONE means
+ *    "absent".  Instants are milliseconds since the Unix epoch in an int64_t.
+ */
+#ifndef SEATLEDGER_H
+#define SEATLEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------- */
+
+/* One error enum for the whole engine.  The CLI maps it to exit codes
+ * (cli/exit_codes.c) and the server to HTTP statuses (server/router.c), each
+ * in one table. */
+typedef enum sl_rc {
+    SL_OK = 0,
+    SL_EINVAL,     /* rejected input: invalid key, failed validation, bad file */
+    SL_ETOOBIG,    /* input over one of the named limits */
+    SL_ENOTFOUND,  /* no such license, key, token, user or file */
+    SL_EEXIST,     /* a name that must be unique is taken */
+    SL_ECLOCK,     /* the clock is behind the newest snapshot (clock safety) */
+    SL_EAUTH,      /* missing, unknown, expired or revoked token */
+    SL_EFORBIDDEN, /* valid token without the needed rights */
+    SL_EUSAGE,     /* API misuse: bad argument combination */
+    SL_ESTORAGE,   /* SQLite or file-system failure */
+    SL_ENOMEM,     /* allocation failed */
+    SL_EINTERNAL,  /* a library (OpenSSL, ...) failed unexpectedly */
+    SL_RC_COUNT
+} sl_rc;
+
+#define SL_ERROR_MAX 1024
+
+/* Error detail filled in by a failing call. */
+typedef struct sl_error {
+    sl_rc code;
+    char message[SL_ERROR_MAX];
+} sl_error;
+
+/* Stable lowercase name of a code ("ok", "invalid input", ...). Never NULL. */
+const char *sl_rc_name(sl_rc rc);
+
+/* Frees memory the engine handed to the caller (strings, arrays). */
+void sl_free(void *p);
+
+/* ------------------------------------------------------------------------
+ * Clock and dates
+ * ---------------------------------------------------------------------- */
+
+#define SL_DATE_NONE INT32_MIN
+
+/* The one source of time.  When the environment variable SEATLEDGER_NOW is
+ * set to YYYY-MM-DDTHH:MM:SSZ it is the answer; otherwise the system clock.
+ * A malformed SEATLEDGER_NOW makes sl_clock_check() fail; sl_clock_now_ms()
+ * then falls back to the system clock. */
+int64_t sl_clock_now_ms(void);
+/* SL_OK when SEATLEDGER_NOW is unset or well formed; SL_EUSAGE otherwise. */
+sl_rc sl_clock_check(sl_error *err);
+/* Today's date (UTC) from sl_clock_now_ms(). */
+int32_t sl_clock_today(void);
+
+/* Parse a strict calendar date "YYYY-MM-DD"; impossible dates fail. */
+sl_rc sl_date_parse(const char *s, int32_t *out_days, sl_error *err);
+/* Parse a license date the way the format spec says: YYYY-MM-DD, an ISO 8601
+ * date-time (its calendar date as written), or YYYYMMDD.  SL_EINVAL when
+ * unparseable or impossible. */
+sl_rc sl_date_parse_lenient(const char *s, size_t len, int32_t *out_days);
+/* Format days as YYYY-MM-DD into buf (at least 11 bytes). Returns buf. */
+char *sl_date_format(int32_t days, char *buf, size_t size);
+/* Format an instant as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf >= 25 bytes). */
+char *sl_time_format_rfc3339(int64_t ms, char *buf, size_t size);
+/* Format an instant as "YYYY-MM-DD HH:MM:SS UTC" (buf >= 24 bytes). */
+char *sl_time_format_utc(int64_t ms, char *buf, size_t size);
+/* Parse "YYYY-MM-DDTHH:MM:SSZ" (also with a space for T, optional .mmm). */
+sl_rc sl_time_parse(const char *s, int64_t *out_ms, sl_error *err);
+/* days*86400000 */
+int64_t sl_date_to_ms(int32_t days);
+int32_t sl_ms_to_date(int64_t ms);
+/* Shift a date by whole years (Feb 29 -> Feb 28 like Ruby's Date#<<). */
+int32_t sl_date_add_years(int32_t days, int years);
+
+/* ------------------------------------------------------------------------
+ * Trusted public keys (in memory) and vendor key pairs
+ * ---------------------------------------------------------------------- */
+
+/* Hard caps for untrusted input, named once. */
+#define SL_LICENSE_TEXT_MAX   (1024 * 1024)  /* a key's text as received */
+#define SL_PAYLOAD_MAX        (256 * 1024)   /* decrypted payload JSON */
+#define SL_JSON_DEPTH_MAX     32             /* nesting depth of any JSON */
+#define SL_PEM_MAX            (64 * 1024)    /* a PEM file */
+
+typedef struct sl_keyring sl_keyring;
+
+sl_rc sl_keyring_new(sl_keyring **out, sl_error *err);
+void sl_keyring_free(sl_keyring *kr);
+/* Parse an SPKI PEM public key ("BEGIN PUBLIC KEY", RSA) and append it; keys
+ * are tried in the order added.  `name` may be NULL. */
+sl_rc sl_keyring_add_pem(sl_keyring *kr, const char *pem, size_t len,
+                         const char *name, sl_error *err);
+size_t sl_keyring_count(const sl_keyring *kr);
+
+/* Generate an RSA key pair (bits: 2048, 3072 or 4096).  Returns PKCS#8 PEM
+ * private key and SPKI PEM public key; caller frees both with sl_free(). */
+sl_rc sl_keys_generate(int bits, char **private_pem, char **public_pem,
+                       sl_error *err);
+/* SHA-256 fingerprint of a public key PEM: 64 lowercase hex chars. */
+sl_rc sl_key_fingerprint(const char *pem, size_t len, char **out_hex,
+                         sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * License keys: decode, inspect, encode
+ * ---------------------------------------------------------------------- */
+
+typedef struct sl_license sl_license;
+
+/* Decoded attributes of a license.  Read-only; strings are borrowed from the
+ * sl_license.  Counts are -1 when absent. */
+typedef struct sl_license_info {
+    int version;                       /* always 1 for a decoded key */
+    int has_licensee;                  /* licensee is a non-empty object */
+    const char *licensee_name;         /* NULL when absent or not a string */
+    const char *licensee_email;
+    const char *licensee_company;
+    int32_t starts_on;                 /* issued_at; SL_DATE_NONE if absent */
+    int32_t expires_on;
+    int32_t notify_admins_on;
+    int32_t notify_users_on;
+    int32_t block_changes_on;
+    const char *plan;                  /* "starter" when missing or blank */
+    int64_t seats;                     /* restrictions.active_user_count */
+    int64_t previous_user_count;
+    int64_t trueup_quantity;
+    int64_t trueup_period_seat_count;
+    int trueup_present;                /* quantity, from and to all present */
+    int32_t trueup_from;               /* SL_DATE_NONE when unparseable */
+    int32_t trueup_to;
+    int trial;
+    int reconciliation_completed;
+    int cloud_licensing_enabled;
+    int offline_cloud_licensing_enabled;
+    int generated_from_cancellation;
+    int contract_overages_allowed;
+    const char *subscription_name;     /* NULL when absent */
+} sl_license_info;
+
+/* Decode a key's text (boundary, base64, envelope, RSA verify-recover with
+ * each trusted key in order, AES-128-CBC, payload JSON, attributes).  On
+ * failure err->message names the layer ("signature: ...").  A decoded key
+ * may still be invalid: see sl_license_validate(). */
+sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
+                        sl_license **out, sl_error *err);
+/* Build a license from an already decrypted payload JSON (used for stored
+ * licenses, whose payload was verified when they were added). */
+sl_rc sl_license_from_payload(const char *json, size_t len, sl_license **out,
+                              sl_error *err);
+void sl_license_free(sl_license *lic);
+
+const sl_license_info *sl_license_get_info(const sl_license *lic);
+/* The decrypted payload JSON exactly as decrypted (borrowed). */
+const char *sl_license_payload(const sl_license *lic, size_t *len);
+
+/* Validity rules of the format spec; SL_EINVAL with "license: ..." message. */
+sl_rc sl_license_validate(const sl_license *lic, sl_error *err);
+/* Derived states for a given day. */
+int sl_license_is_expired(const sl_license *lic, int32_t today);
+int sl_license_is_started(const sl_license *lic, int32_t today);
+int sl_license_is_block_changes(const sl_license *lic, int32_t today);
+
+/* The `license verify --json` document for a decode attempt: pass the
+ * license (or NULL when decoding failed) and the error of the failed step
+ * (or NULL).  Caller frees *out_json. */
+sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure,
+                             int32_t today, char **out_json, sl_error *err);
+
+/* Encode a plaintext payload JSON object into a key: random AES-128 key and
+ * IV, RSA PKCS#1 v1.5 private operation on the AES key, base64 wrapped at 60
+ * columns.  `boundary` (e.g. "GitLab") adds BEGIN/END lines; NULL for none.
+ * The payload must be a JSON object; it is encrypted byte for byte. */
+sl_rc sl_license_encode(const char *payload_json, size_t payload_len,
+                        const char *private_pem, size_t private_pem_len,
+                        const char *boundary, char **out_text, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * The ledger store (SQLite)
+ * ---------------------------------------------------------------------- */
+
+typedef struct sl_store sl_store;
+
+/* Default ledger path: $SEATLEDGER_DB, else
+ * ${XDG_DATA_HOME:-$HOME/.local/share}/seatledger/ledger.db. */
+sl_rc sl_store_default_path(char **out_path, sl_error *err);
+
+#define SL_STORE_READONLY 0x1   /* fail instead of creating or migrating */
+
+/* Open (creating with mode 0600 and making parent directories) the ledger at
+ * `path`, applying pending schema migrations.  WAL, busy timeout,
+ * foreign keys on. */
+sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err);
+void sl_store_close(sl_store *st);
+/* Path the store was opened with (borrowed). */
+const char *sl_store_path(const sl_store *st);
+/* Online backup (SQLite backup API) into `dest_path`. */
+sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err);
+/* PRAGMA integrity_check == "ok" -> SL_OK. */
+sl_rc sl_store_check(sl_store *st, sl_error *err);
+
+/* --- trusted keys ------------------------------------------------------ */
+
+typedef struct sl_trusted_key {
+    int64_t id;
+    char *name;
+    char *fingerprint;   /* sha256 hex */
+    int64_t created_at_ms;
+} sl_trusted_key;
+
+/* Trust a public key.  name NULL -> "key-<first 12 hex of fingerprint>".
+ * SL_EEXIST when the name or the key is already trusted. */
+sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
+                         const char *name, sl_error *err);
+sl_rc sl_store_key_untrust(sl_store *st, const char *name, sl_error *err);
+/* Keys in trust order; free with sl_trusted_keys_free(). */
+sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count,
+                        sl_error *err);
+void sl_trusted_keys_free(sl_trusted_key *keys, size_t count);
+/* The trusted keys as a keyring (borrowed, cached until keys change). */
+sl_rc sl_store_keyring(sl_store *st, const sl_keyring **out, sl_error *err);
+
+/* --- licenses ---------------------------------------------------------- */
+
+typedef enum sl_source {
+    SL_SOURCE_CLI = 0,
+    SL_SOURCE_API,
+    SL_SOURCE_CRON,
+    SL_SOURCE_SCHEDULER  /* the server's own daily timer */
+} sl_source;
+const char *sl_source_name(sl_source s);
+
+/* Decode with the trusted keys, validate (key validity, user count/true-up
+ * checks, expiry, in the order of ledger-rules.md) and store the key text
+ * exactly as received.  On any failure nothing is written (except the audit
+ * line recording the refusal) and err->message is the user-facing message. */
+sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
+                           sl_source source, int64_t *out_id, sl_error *err);
+sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source,
+                              sl_error *err);
+/* Current license id; SL_ENOTFOUND when there is none. */
+sl_rc sl_store_license_current(sl_store *st, int64_t *out_id, sl_error *err);
+/* First valid future-dated license; SL_ENOTFOUND when none. */
+sl_rc sl_store_license_future(sl_store *st, int64_t *out_id, sl_error *err);
+/* Load a stored license (from its stored payload). */
+sl_rc sl_store_license_get(sl_store *st, int64_t id, sl_license **out,
+                           int64_t *out_created_at_ms, sl_error *err);
+/* Stored key text exactly as received (caller frees). */
+sl_rc sl_store_license_text(sl_store *st, int64_t id, char **out_text,
+                            size_t *out_len, sl_error *err);
+/* License entity JSON of rest-api.md; with_active_users adds active_users. */
+sl_rc sl_store_license_entity_json(sl_store *st, int64_t id,
+                                   int with_active_users, char **out_json,
+                                   sl_error *err);
+/* Array of all license entities, newest id first, without active_users. */
+sl_rc sl_store_license_list_json(sl_store *st, char **out_json, sl_error *err);
+
+/* --- users (the directory of the host application) -------------------- */
+
+#define SL_USER_FIELD_MAX 1024      /* bytes in any one field */
+#define SL_USER_LINE_MAX  (64*1024) /* bytes in one CSV record / JSON line */
+
+typedef enum sl_user_format { SL_USERS_CSV = 0, SL_USERS_JSONL } sl_user_format;
+
+typedef struct sl_import_stats {
+    int64_t rows;      /* rows read */
+    int64_t inserted;
+    int64_t updated;
+    int64_t removed;   /* by prune */
+} sl_import_stats;
+
+/* Progress callback: bytes consumed so far and total (0 when unknown). */
+typedef void (*sl_progress_fn)(void *ud, uint64_t done, uint64_t total);
+
+/* Import a user directory from `in` (streamed; never loaded whole).  Atomic:
+ * any bad row rejects the file with "line N: reason" and nothing changes.
+ * `total_bytes` is for progress only (0 if unknown). */
+sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
+                            int prune, uint64_t total_bytes,
+                            sl_progress_fn progress, void *progress_ud,
+                            sl_import_stats *stats, sl_error *err);
+
+typedef struct sl_user {
+    const char *id;
+    const char *username;
+    const char *email;            /* may be NULL */
+    const char *state;
+    const char *user_type;
+    const char *highest_role;
+    int guest_seat;
+    const char *last_activity_on; /* YYYY-MM-DD or NULL */
+    const char *reason;           /* billable verdict: "billable" or why not */
+} sl_user;
+
+/* Calls fn for each user (ordered by id) with its verdict under the current
+ * license's plan; billable_only filters.  fn returns non-zero to stop. */
+sl_rc sl_store_users_each(sl_store *st, int billable_only,
+                          int (*fn)(void *ud, const sl_user *u), void *ud,
+                          sl_error *err);
+
+/* Billable verdicts, index-stable (the first that applies wins):
+ *   0 billable, 1 blocked (blocked, ldap_blocked), 2 pending_approval,
+ *   3 deactivated, 4 banned, 5 bot (every non-billable user_type),
+ *   6 minimal_access, 7 no_membership_on_ultimate, 8 guest_on_ultimate */
+#define SL_REASON_COUNT 9
+/* Name of reason i as above; NULL when out of range. */
+const char *sl_reason_name(int i);
+
+typedef struct sl_user_counts {
+    char plan[32];
+    int64_t billable;
+    int64_t total;
+    int64_t by_reason[SL_REASON_COUNT];  /* index 0 is "billable" */
+} sl_user_counts;
+
+sl_rc sl_store_users_count(sl_store *st, sl_user_counts *out, sl_error *err);
+
+/* --- snapshots (the append-only ledger) -------------------------------- */
+
+typedef struct sl_snapshot {
+    int64_t id;
+    int64_t recorded_at_ms;
+    int64_t billable_user_count;
+    sl_source source;
+} sl_snapshot;
+
+/* Count billable users under the current license's plan and append one
+ * snapshot.  SL_ECLOCK when now is before the newest snapshot. */
+sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
+                       sl_error *err);
+/* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
+ * ends), oldest first.  fn returns non-zero to stop. */
+sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
+                       int (*fn)(void *ud, const sl_snapshot *s), void *ud,
+                       sl_error *err);
+
+/* Write the usage CSV of ledger-rules.md to `out` (streamed). */
+sl_rc sl_store_usage_export(sl_store *st, FILE *out, sl_error *err);
+
+/* Everything `seatledger status` shows. Strings are owned by the struct and
+ * freed with sl_status_free(). */
+typedef struct sl_status {
+    int has_license;
+    int64_t license_id;
+    char *plan;
+    char *licensee_name;
+    char *licensee_email;
+    char *licensee_company;
+    int32_t starts_on;
+    int32_t expires_on;           /* SL_DATE_NONE when none */
+    int32_t block_changes_on;
+    int32_t today;                /* max(clock date, newest snapshot date) */
+    int64_t days_left;            /* -1 when no expiry */
+    int expired;
+    int trial;
+    int64_t seats;                /* -1 when unrestricted */
+    int64_t billable_now;         /* live count */
+    int64_t daily_billable;       /* newest snapshot (or live) */
+    int64_t historical_max;
+    int64_t maximum_user_count;
+    int64_t overage;
+    int64_t snapshots;
+    int64_t last_snapshot_ms;     /* 0 when none */
+    int has_future_license;
+    int64_t future_license_id;
+    int32_t future_starts_on;
+    char **notices;               /* human sentences */
+    size_t notice_count;
+} sl_status;
+
+sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err);
+void sl_status_free(sl_status *s);
+
+/* --- API tokens -------------------------------------------------------- */
+
+typedef struct sl_token_info {
+    char *name;
+    int admin;
+    int32_t expires_on;     /* SL_DATE_NONE when it never expires */
+    int64_t created_at_ms;
+    int64_t revoked_at_ms;  /* 0 when active */
+} sl_token_info;
+
+/* Create a token; the secret is returned once and only its hash stored. */
+sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
+                            int32_t expires_on, char **out_secret,
+                            sl_error *err);
+sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err);
+sl_rc sl_store_token_list(sl_store *st, sl_token_info **out, size_t *count,
+                          sl_error *err);
+void sl_token_infos_free(sl_token_info *t, size_t count);
+/* SL_OK for a valid admin token, SL_EFORBIDDEN for a valid non-admin token,
+ * SL_EAUTH otherwise.  Constant-time comparison of hashes. */
+sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
+                           sl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SEATLEDGER_H */

@@ -1,0 +1,84 @@
+/*
+ * test_store.c - opening, migrating and protecting the ledger file.
+ */
+#include "testutil.h"
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void test_open_creates_0600_with_parents(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), path[4096];
+    sl_store *st = NULL;
+    sl_error err = {0};
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/a/b/ledger.db", dir);
+    assert_int_equal(sl_store_open(path, 0, &st, &err), SL_OK);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sl_store_check(st, &err), SL_OK);
+    sl_store_close(st);
+    /* reopening applies no migration twice */
+    assert_int_equal(sl_store_open(path, 0, &st, &err), SL_OK);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void test_readonly_missing(void **state)
+{
+    (void)state;
+    sl_store *st = NULL;
+    sl_error err = {0};
+    assert_int_equal(sl_store_open("/nonexistent-dir/x.db", SL_STORE_READONLY, &st, &err),
+                     SL_ENOTFOUND);
+    assert_non_null(strstr(err.message, "cannot open '/nonexistent-dir/x.db'"));
+    assert_null(st);
+}
+
+static void test_audit_append_only(void **state)
+{
+    (void)state;
+    char *dir;
+    sl_store *st = tu_store(&dir);
+    sl_error err = {0};
+    assert_int_equal(sl__audit(st, "test.action", 0, "ok", "detail", &err), SL_OK);
+    assert_int_not_equal(sqlite3_exec(st->db, "DELETE FROM audit_log", NULL, NULL, NULL),
+                         SQLITE_OK);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void test_backup(void **state)
+{
+    (void)state;
+    char *dir, dest[4096];
+    sl_store *st = tu_store(&dir), *copy = NULL;
+    sl_error err = {0};
+    assert_int_equal(sl__audit(st, "test.action", 0, "ok", NULL, &err), SL_OK);
+    snprintf(dest, sizeof dest, "%s/backup.db", dir);
+    assert_int_equal(sl_store_backup(st, dest, &err), SL_OK);
+    assert_int_equal(sl_store_backup(st, dest, &err), SL_EEXIST);
+    assert_int_equal(sl_store_open(dest, 0, &copy, &err), SL_OK);
+    assert_int_equal(sl_store_check(copy, &err), SL_OK);
+    sl_store_close(copy);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_creates_0600_with_parents),
+        cmocka_unit_test(test_readonly_missing),
+        cmocka_unit_test(test_audit_append_only),
+        cmocka_unit_test(test_backup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
