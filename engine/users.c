@@ -708,17 +708,17 @@ static sl_rc count_by_reason(sl_store *st, bool ultimate, int64_t by_reason[SL_R
     sqlite3_stmt *s;
     int step;
     sl_rc rc = sl__stmt(st,
-        "SELECT state, user_type, highest_role, guest_seat, count(*) FROM users "
-        "GROUP BY state, user_type, highest_role, guest_seat", &s, err);
+        "SELECT billing_key, count(*) FROM users GROUP BY billing_key", &s, err);
     if (rc != SL_OK)
         return rc;
     memset(by_reason, 0, sizeof(int64_t) * SL_REASON_COUNT);
     *total = 0;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        int reason = sl__billable_reason(sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
-                                         sqlite3_column_int(s, 2), sqlite3_column_int(s, 3),
-                                         ultimate);
-        int64_t n = sqlite3_column_int64(s, 4);
+        /* unpack as schema/002_users.sql packs */
+        int key = sqlite3_column_int(s, 0);
+        int reason = sl__billable_reason(key >> 11, (key >> 5) & 63, (key >> 1) & 15,
+                                         key & 1, ultimate);
+        int64_t n = sqlite3_column_int64(s, 1);
         by_reason[reason] += n;
         *total += n;
     }
