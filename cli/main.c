@@ -21,6 +21,8 @@ static const char usage_text[] =
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
     "  license verify FILE|- [--public-key PEM]...\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
+    "  users import FILE|- [--format csv|jsonl] [--prune]\n"
+    "  users list [--billable] [--explain] | users count\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -32,6 +34,7 @@ static const struct {
 } commands[] = {
     {"keys", cmd_keys},
     {"license", cmd_license},
+    {"users", cmd_users},
 };
 
 int main(int argc, char **argv)
