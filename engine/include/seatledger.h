@@ -259,12 +259,19 @@ const char *sl_source_name(sl_source s);
 
 /* Decode with the trusted keys, validate (key validity, user count/true-up
  * checks, expiry, in the order of ledger-rules.md) and store the key text
- * exactly as received.  On any failure nothing is written (except the audit
- * line recording the refusal) and err->message is the user-facing message. */
+ * exactly as received.  On any failure nothing at all is written (the ledger
+ * stays byte-for-byte unchanged) and err->message is the user-facing message:
+ * SL_EINVAL for an invalid key, failed checks or an expired key. */
 sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
                            sl_source source, int64_t *out_id, sl_error *err);
 sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source,
                               sl_error *err);
+/* The refusal message of ledger-rules.md for an invalid key; the layer
+ * detail of the format spec follows it in parentheses. */
+#define SL_MSG_KEY_INVALID \
+    "The license key is invalid. Make sure it is exactly as you received it."
+#define SL_MSG_EXPIRED "This license has already expired."
+
 /* Current license id; SL_ENOTFOUND when there is none. */
 sl_rc sl_store_license_current(sl_store *st, int64_t *out_id, sl_error *err);
 /* First valid future-dated license; SL_ENOTFOUND when none. */

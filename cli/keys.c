@@ -1,0 +1,183 @@
+/*
+ * keys.c - `seatledger keys`: generate a vendor key pair, and trust, list or
+ * untrust the vendor public keys that license keys are checked against.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int keys_generate(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *priv = NULL, *pub = NULL;
+    int64_t bits = 2048;
+    char *priv_pem = NULL, *pub_pem = NULL;
+    sl_error err = {0};
+    struct stat sb;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--private") == 0 && i + 1 < argc)
+            priv = argv[++i];
+        else if (strcmp(argv[i], "--public") == 0 && i + 1 < argc)
+            pub = argv[++i];
+        else if (strcmp(argv[i], "--bits") == 0 && i + 1 < argc) {
+            if (!cli_parse_i64(argv[++i], &bits) || (bits != 2048 && bits != 3072 && bits != 4096))
+                return cli_usage("--bits must be 2048, 3072 or 4096, not '%s'", argv[i]);
+        } else
+            return cli_usage("keys generate: unexpected argument '%s'", argv[i]);
+    }
+    if (!priv || !pub)
+        return cli_usage("keys generate needs --private OUT.pem and --public OUT.pub.pem");
+    /* never overwrite a private key: losing one means re-issuing every license */
+    if (stat(priv, &sb) == 0 || stat(pub, &sb) == 0) {
+        fprintf(stderr, "seatledger: cannot write '%s': file exists\n",
+                stat(priv, &sb) == 0 ? priv : pub);
+        return EXIT_REJECTED;
+    }
+    if (sl_keys_generate((int)bits, &priv_pem, &pub_pem, &err) != SL_OK ||
+        cli_write_file(priv, priv_pem, strlen(priv_pem), 1, &err) != SL_OK ||
+        cli_write_file(pub, pub_pem, strlen(pub_pem), 0, &err) != SL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (ctx->json) {
+        json_t *o = json_pack("{s:s,s:s,s:I}", "private", priv, "public", pub, "bits",
+                              (json_int_t)bits);
+        char *s = json_dumps(o, JSON_COMPACT);
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("generated an RSA-%d key pair: private key '%s' (keep it secret), public key '%s'\n",
+               (int)bits, priv, pub);
+    }
+done:
+    sl_free(priv_pem);
+    sl_free(pub_pem);
+    return rc;
+}
+
+static int keys_trust(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *file = NULL, *name = NULL;
+    char *pem = NULL, *fp = NULL;
+    size_t len;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+            name = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1] == '-')
+            return cli_usage("keys trust: unknown option '%s'", argv[i]);
+        else if (!file)
+            file = argv[i];
+        else
+            return cli_usage("keys trust: unexpected argument '%s'", argv[i]);
+    }
+    if (!file)
+        return cli_usage("keys trust needs a public key file (PUB.pem)");
+    if (cli_read_file(file, SL_PEM_MAX, &pem, &len, &err) != SL_OK)
+        return cli_fail(&err);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        goto done;
+    if (sl_key_fingerprint(pem, len, &fp, &err) != SL_OK ||
+        sl_store_key_trust(st, pem, len, name, &err) != SL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (ctx->json) {
+        sl_trusted_key *keys = NULL;
+        size_t n = 0;
+        if (sl_store_key_list(st, &keys, &n, &err) != SL_OK) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        printf("{\"name\":\"%s\",\"fingerprint\":\"%s\"}\n", n ? keys[n - 1].name : "", fp);
+        sl_trusted_keys_free(keys, n);
+    } else {
+        printf("trusted public key '%s' (sha256 %s)\n", file, fp);
+    }
+done:
+    free(pem);
+    sl_free(fp);
+    return rc;
+}
+
+static int keys_list(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_trusted_key *keys = NULL;
+    size_t n = 0;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    if (argc > 1)
+        return cli_usage("keys list: unexpected argument '%s'", argv[1]);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_key_list(st, &keys, &n, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json) {
+        json_t *arr = json_array();
+        char *s;
+        for (size_t i = 0; i < n; i++) {
+            char when[32];
+            json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "position", (json_int_t)(i + 1),
+                                                 "name", keys[i].name, "fingerprint", keys[i].fingerprint,
+                                                 "created_at",
+                                                 sl_time_format_rfc3339(keys[i].created_at_ms, when, sizeof when)));
+        }
+        s = json_dumps(arr, JSON_COMPACT);
+        puts(s);
+        free(s);
+        json_decref(arr);
+    } else if (n == 0) {
+        puts("no trusted keys (add one with 'seatledger keys trust PUB.pem')");
+    } else {
+        printf("%-4s %-24s %s\n", "#", "NAME", "SHA-256 FINGERPRINT");
+        for (size_t i = 0; i < n; i++)
+            printf("%-4zu %-24s %s\n", i + 1, keys[i].name, keys[i].fingerprint);
+    }
+    sl_trusted_keys_free(keys, n);
+    return rc;
+}
+
+static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    if (argc != 2)
+        return cli_usage("keys untrust needs exactly one key NAME");
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_key_untrust(st, argv[1], &err) != SL_OK)
+        return cli_fail(&err);
+    if (!ctx->json)
+        printf("no longer trusting key '%s'\n", argv[1]);
+    else
+        printf("{\"untrusted\":\"%s\"}\n", argv[1]);
+    return EXIT_OK;
+}
+
+int cmd_keys(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("keys needs a subcommand: generate, trust, list, untrust");
+    if (strcmp(argv[1], "generate") == 0)
+        return keys_generate(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "trust") == 0)
+        return keys_trust(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return keys_list(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "untrust") == 0)
+        return keys_untrust(ctx, argc - 1, argv + 1);
+    return cli_usage("unknown keys subcommand '%s'", argv[1]);
+}

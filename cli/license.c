@@ -1,0 +1,222 @@
+/*
+ * license.c - `seatledger license`: add, list, show and delete stored
+ * licenses, and the dispatcher that also reaches `issue` and `verify`
+ * (cli/license_codec.c).
+ */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Readable summary of one license entity (JSON from the engine). */
+static void print_entity(const char *json)
+{
+    json_error_t jerr;
+    json_t *o = json_loads(json, 0, &jerr), *lic, *addons;
+    const char *k;
+    json_t *v;
+    if (!o) {
+        puts(json);
+        return;
+    }
+    lic = json_object_get(o, "licensee");
+    printf("License %lld\n", (long long)json_integer_value(json_object_get(o, "id")));
+    printf("  plan:               %s\n", json_string_value(json_object_get(o, "plan")));
+    json_object_foreach(lic, k, v)
+        printf("  licensee %-9s %s\n", k, json_string_value(v));
+    printf("  starts:             %s\n", json_string_value(json_object_get(o, "starts_at")));
+    printf("  expires:            %s%s\n",
+           json_is_string(json_object_get(o, "expires_at"))
+               ? json_string_value(json_object_get(o, "expires_at")) : "never",
+           json_is_true(json_object_get(o, "expired")) ? " (expired)" : "");
+    if (json_integer_value(json_object_get(o, "user_limit")) > 0)
+        printf("  seats:              %lld\n",
+               (long long)json_integer_value(json_object_get(o, "user_limit")));
+    else
+        printf("  seats:              unrestricted\n");
+    if (json_object_get(o, "active_users"))
+        printf("  active users:       %lld\n",
+               (long long)json_integer_value(json_object_get(o, "active_users")));
+    printf("  historical max:     %lld\n",
+           (long long)json_integer_value(json_object_get(o, "historical_max")));
+    printf("  maximum user count: %lld\n",
+           (long long)json_integer_value(json_object_get(o, "maximum_user_count")));
+    printf("  overage:            %lld\n",
+           (long long)json_integer_value(json_object_get(o, "overage")));
+    addons = json_object_get(o, "add_ons");
+    if (json_object_size(addons)) {
+        printf("  add-ons:           ");
+        json_object_foreach(addons, k, v)
+            printf(" %s=%lld", k, (long long)json_integer_value(v));
+        putchar('\n');
+    }
+    printf("  added:              %s\n", json_string_value(json_object_get(o, "created_at")));
+    json_decref(o);
+}
+
+static int parse_id(const char *s, int64_t *id)
+{
+    return cli_parse_i64(s, id) && *id > 0;
+}
+
+static int show_entity(cli_ctx *ctx, sl_store *st, int64_t id)
+{
+    char *json = NULL;
+    sl_error err = {0};
+    if (sl_store_license_entity_json(st, id, 1, &json, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json)
+        puts(json);
+    else
+        print_entity(json);
+    sl_free(json);
+    return EXIT_OK;
+}
+
+static int license_add(cli_ctx *ctx, int argc, char **argv)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int64_t id = 0;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    if (argc != 2)
+        return cli_usage("license add needs exactly one FILE (or - for standard input)");
+    if (cli_read_file(argv[1], SL_LICENSE_TEXT_MAX, &text, &len, &err) != SL_OK)
+        return cli_fail(&err);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        goto done;
+    if (sl_store_license_add(st, text, len, SL_SOURCE_CLI, &id, &err) != SL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (!ctx->json)
+        printf("added license %lld\n", (long long)id);
+    rc = show_entity(ctx, st, id);
+done:
+    free(text);
+    return rc;
+}
+
+static int license_list(cli_ctx *ctx, int argc, char **argv)
+{
+    char *json = NULL;
+    json_t *arr;
+    sl_error err = {0};
+    sl_store *st;
+    int64_t current = 0;
+    int rc = EXIT_OK;
+    if (argc > 1)
+        return cli_usage("license list: unexpected argument '%s'", argv[1]);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_license_list_json(st, &json, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json) {
+        puts(json);
+        sl_free(json);
+        return EXIT_OK;
+    }
+    if (sl_store_license_current(st, &current, &err) != SL_OK && err.code != SL_ENOTFOUND) {
+        sl_free(json);
+        return cli_fail(&err);
+    }
+    arr = json_loads(json, 0, NULL);
+    sl_free(json);
+    if (json_array_size(arr) == 0) {
+        puts("no licenses (add one with 'seatledger license add FILE')");
+    } else {
+        size_t i;
+        json_t *o;
+        printf("%-3s %-6s %-9s %-10s %-10s %-8s %s\n", "", "ID", "PLAN", "STARTS", "EXPIRES",
+               "SEATS", "LICENSEE");
+        json_array_foreach(arr, i, o) {
+            json_t *lic = json_object_get(o, "licensee");
+            const char *who = json_string_value(json_object_get(lic, "Company"));
+            const char *exp = json_string_value(json_object_get(o, "expires_at"));
+            json_int_t id = json_integer_value(json_object_get(o, "id"));
+            json_int_t seats = json_integer_value(json_object_get(o, "user_limit"));
+            char seatbuf[24];
+            if (seats > 0)
+                snprintf(seatbuf, sizeof seatbuf, "%lld", (long long)seats);
+            else
+                snprintf(seatbuf, sizeof seatbuf, "-");
+            printf("%-3s %-6lld %-9s %-10s %-10s %-8s %s\n", id == current ? "*" : "",
+                   (long long)id, json_string_value(json_object_get(o, "plan")),
+                   json_string_value(json_object_get(o, "starts_at")), exp ? exp : "never",
+                   seatbuf, who ? who : json_string_value(json_object_get(lic, "Name")));
+        }
+        puts("(* = current license)");
+    }
+    json_decref(arr);
+    return EXIT_OK;
+}
+
+static int license_show(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_error err = {0};
+    sl_store *st;
+    int64_t id = 0;
+    int rc = EXIT_OK;
+    if (argc > 2)
+        return cli_usage("license show takes at most one ID");
+    if (argc == 2 && !parse_id(argv[1], &id))
+        return cli_usage("invalid license id '%s'", argv[1]);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (argc == 1 && sl_store_license_current(st, &id, &err) != SL_OK) {
+        if (err.code == SL_ENOTFOUND && ctx->json) {
+            /* like GET /api/v4/license: null when there is none */
+            puts("null");
+        }
+        return cli_fail(&err);
+    }
+    return show_entity(ctx, st, id);
+}
+
+static int license_delete(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_error err = {0};
+    sl_store *st;
+    int64_t id = 0;
+    int rc = EXIT_OK;
+    if (argc != 2)
+        return cli_usage("license delete needs exactly one ID");
+    if (!parse_id(argv[1], &id))
+        return cli_usage("invalid license id '%s'", argv[1]);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_license_delete(st, id, SL_SOURCE_CLI, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json)
+        printf("{\"deleted\":%lld}\n", (long long)id);
+    else
+        printf("deleted license %lld\n", (long long)id);
+    return EXIT_OK;
+}
+
+int cmd_license(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("license needs a subcommand: issue, verify, add, list, show, delete");
+    if (strcmp(argv[1], "issue") == 0)
+        return cli_license_issue(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0)
+        return cli_license_verify(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "add") == 0)
+        return license_add(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return license_list(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "show") == 0)
+        return license_show(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "delete") == 0)
+        return license_delete(ctx, argc - 1, argv + 1);
+    return cli_usage("unknown license subcommand '%s'", argv[1]);
+}

@@ -1,0 +1,715 @@
+/*
+ * license_store.c - licenses and trusted vendor keys in the ledger: adding a
+ * key (decode, validate, checks, store as received), choosing the current
+ * and future-dated license, and the license entity of the REST API.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ledger-rules.md: the current license is chosen among the 100 newest. */
+#define CURRENT_WINDOW 100
+#define KEY_NAME_MAX 64
+
+/* ---- trusted keys ------------------------------------------------------ */
+
+static int valid_key_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > KEY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
+                         const char *name, sl_error *err)
+{
+    char *fp = NULL, defname[32];
+    sqlite3_stmt *s;
+    sl_rc rc = sl_key_fingerprint(pem, len, &fp, err);
+    if (rc != SL_OK)
+        return rc;
+    if (!name) {
+        snprintf(defname, sizeof defname, "key-%.12s", fp);
+        name = defname;
+    } else if (!valid_key_name(name)) {
+        rc = sl__err(err, SL_EINVAL,
+                     "invalid key name '%s': use 1-%d letters, digits, '.', '_' or '-'",
+                     name, KEY_NAME_MAX);
+        goto done;
+    }
+    rc = sl__begin(st, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__stmt(st, "SELECT name, fingerprint = ?2 FROM trusted_keys "
+                      "WHERE name = ?1 OR fingerprint = ?2", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    sl__bind_text(s, 1, name);
+    sl__bind_text(s, 2, fp);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        if (sqlite3_column_int(s, 1))
+            rc = sl__err(err, SL_EEXIST, "this public key is already trusted as '%s'",
+                         (const char *)sqlite3_column_text(s, 0));
+        else
+            rc = sl__err(err, SL_EEXIST, "a trusted key named '%s' already exists", name);
+        sqlite3_reset(s);
+        goto fail;
+    }
+    sqlite3_reset(s);
+    rc = sl__stmt(st, "INSERT INTO trusted_keys(name, fingerprint, pem, created_at) "
+                      "VALUES (?,?,?,?)", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    sl__bind_text(s, 1, name);
+    sl__bind_text(s, 2, fp);
+    sqlite3_bind_text(s, 3, pem, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, sl_clock_now_ms());
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot store the key");
+        goto fail;
+    }
+    rc = sl__audit(st, "key.trust", 0, "ok", name, err);
+    if (rc != SL_OK)
+        goto fail;
+    rc = sl__commit(st, err);
+    st->keyring_version = -1;
+    goto done;
+fail:
+    sl__rollback(st);
+done:
+    free(fp);
+    return rc;
+}
+
+sl_rc sl_store_key_untrust(sl_store *st, const char *name, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_rc rc = sl__begin(st, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__stmt(st, "DELETE FROM trusted_keys WHERE name = ?", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    sl__bind_text(s, 1, name);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot remove the key");
+        goto fail;
+    }
+    if (sqlite3_changes(st->db) == 0) {
+        rc = sl__err(err, SL_ENOTFOUND, "no trusted key named '%s'", name);
+        goto fail;
+    }
+    rc = sl__audit(st, "key.untrust", 0, "ok", name, err);
+    if (rc != SL_OK)
+        goto fail;
+    st->keyring_version = -1;
+    return sl__commit(st, err);
+fail:
+    sl__rollback(st);
+    return rc;
+}
+
+void sl_trusted_keys_free(sl_trusted_key *keys, size_t count)
+{
+    if (!keys)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(keys[i].name);
+        free(keys[i].fingerprint);
+    }
+    free(keys);
+}
+
+sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_trusted_key *keys = NULL;
+    size_t n = 0, cap = 0;
+    int step;
+    sl_rc rc = sl__stmt(st, "SELECT id, name, fingerprint, created_at FROM trusted_keys "
+                            "ORDER BY id", &s, err);
+    *out = NULL;
+    *count = 0;
+    if (rc != SL_OK)
+        return rc;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            sl_trusted_key *p = realloc(keys, (cap ? cap * 2 : 8) * sizeof *keys);
+            if (!p) {
+                rc = sl__err(err, SL_ENOMEM, "out of memory");
+                goto fail;
+            }
+            keys = p;
+            cap = cap ? cap * 2 : 8;
+        }
+        keys[n].id = sqlite3_column_int64(s, 0);
+        keys[n].name = sl__strdup((const char *)sqlite3_column_text(s, 1));
+        keys[n].fingerprint = sl__strdup((const char *)sqlite3_column_text(s, 2));
+        keys[n].created_at_ms = sqlite3_column_int64(s, 3);
+        n++;
+        if (!keys[n - 1].name || !keys[n - 1].fingerprint) {
+            rc = sl__err(err, SL_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot list trusted keys");
+        goto fail;
+    }
+    sqlite3_reset(s);
+    *out = keys;
+    *count = n;
+    return SL_OK;
+fail:
+    sqlite3_reset(s);
+    sl_trusted_keys_free(keys, n);
+    return rc;
+}
+
+sl_rc sl_store_keyring(sl_store *st, const sl_keyring **out, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_keyring *kr = NULL;
+    int step;
+    int64_t version = sl__data_version(st);
+    sl_rc rc;
+    *out = NULL;
+    /* data_version moves when another connection commits; our own changes
+     * reset keyring_version to -1 */
+    if (st->keyring && st->keyring_version == version && version >= 0) {
+        *out = st->keyring;
+        return SL_OK;
+    }
+    rc = sl_keyring_new(&kr, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__stmt(st, "SELECT name, pem FROM trusted_keys ORDER BY id", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        rc = sl_keyring_add_pem(kr, (const char *)sqlite3_column_text(s, 1),
+                                (size_t)sqlite3_column_bytes(s, 1),
+                                (const char *)sqlite3_column_text(s, 0), err);
+        if (rc != SL_OK) {
+            sqlite3_reset(s);
+            goto fail;
+        }
+    }
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot read trusted keys");
+        goto fail;
+    }
+    sl_keyring_free(st->keyring);
+    st->keyring = kr;
+    st->keyring_version = version;
+    *out = kr;
+    return SL_OK;
+fail:
+    sl_keyring_free(kr);
+    return rc;
+}
+
+/* ---- selection of the current license ---------------------------------- */
+
+typedef struct stored {
+    int64_t id;
+    sl_license *lic;
+} stored;
+
+/* The newest CURRENT_WINDOW licenses, newest first, parsed from their stored
+ * payloads.  Rows whose payload no longer parses are skipped (they cannot be
+ * valid). */
+static sl_rc load_window(sl_store *st, stored *out, size_t *count, sl_error *err)
+{
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int step;
+    sl_rc rc = sl__stmt(st, "SELECT id, payload FROM licenses ORDER BY id DESC LIMIT 100",
+                        &s, err);
+    *count = 0;
+    if (rc != SL_OK)
+        return rc;
+    while (n < CURRENT_WINDOW && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        sl_license *lic = NULL;
+        if (sl_license_from_payload((const char *)sqlite3_column_text(s, 1),
+                                    (size_t)sqlite3_column_bytes(s, 1), &lic, NULL) != SL_OK)
+            continue;
+        out[n].id = sqlite3_column_int64(s, 0);
+        out[n].lic = lic;
+        n++;
+    }
+    sqlite3_reset(s);
+    *count = n;
+    return SL_OK;
+}
+
+static void free_window(stored *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sl_license_free(w[i].lic);
+}
+
+static int cancelled(const stored *w, size_t n, const char *subscription)
+{
+    if (!subscription)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const sl_license_info *inf = sl_license_get_info(w[i].lic);
+        if (inf->generated_from_cancellation && inf->cloud_licensing_enabled &&
+            inf->subscription_name && strcmp(inf->subscription_name, subscription) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Index into w of the current license per ledger-rules.md, or -1. */
+static int pick_current(const stored *w, size_t n, int32_t today)
+{
+    for (size_t i = 0; i < n; i++) {
+        const sl_license *l = w[i].lic;
+        if (sl_license_validate(l, NULL) == SL_OK && sl_license_is_started(l, today) &&
+            !sl_license_is_expired(l, today) &&
+            !cancelled(w, n, sl_license_get_info(l)->subscription_name))
+            return (int)i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const sl_license *l = w[i].lic;
+        if (sl_license_validate(l, NULL) == SL_OK && sl_license_is_started(l, today))
+            return (int)i;
+    }
+    return -1;
+}
+
+sl_rc sl__license_current(sl_store *st, int32_t today, sl_license **out,
+                          int64_t *out_id, sl_error *err)
+{
+    stored w[CURRENT_WINDOW];
+    size_t n = 0;
+    int i;
+    sl_rc rc = load_window(st, w, &n, err);
+    *out = NULL;
+    if (out_id)
+        *out_id = 0;
+    if (rc != SL_OK)
+        return rc;
+    i = pick_current(w, n, today);
+    if (i >= 0) {
+        *out = w[i].lic;
+        w[i].lic = NULL;
+        if (out_id)
+            *out_id = w[i].id;
+    }
+    free_window(w, n);
+    return SL_OK;
+}
+
+sl_rc sl_store_license_current(sl_store *st, int64_t *out_id, sl_error *err)
+{
+    sl_license *lic = NULL;
+    int64_t id = 0;
+    int32_t today;
+    sl_rc rc = sl__ledger_today(st, &today, err);
+    if (rc != SL_OK)
+        return rc;
+    if (!sl__cache_fresh(st, today) || st->cache.current_id < 0) {
+        rc = sl__license_current(st, today, &lic, &id, err);
+        if (rc != SL_OK)
+            return rc;
+        sl_license_free(lic);
+        st->cache.current_id = id;
+    }
+    if (st->cache.current_id == 0)
+        return sl__err(err, SL_ENOTFOUND, "no current license");
+    *out_id = st->cache.current_id;
+    return SL_OK;
+}
+
+sl_rc sl_store_license_future(sl_store *st, int64_t *out_id, sl_error *err)
+{
+    stored w[CURRENT_WINDOW];
+    size_t n = 0;
+    int32_t today;
+    sl_rc rc = sl__ledger_today(st, &today, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = load_window(st, w, &n, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__err(err, SL_ENOTFOUND, "no future-dated license");
+    for (size_t i = 0; i < n; i++) {
+        if (sl_license_validate(w[i].lic, NULL) == SL_OK &&
+            !sl_license_is_started(w[i].lic, today)) {
+            *out_id = w[i].id;
+            rc = SL_OK;
+            break;
+        }
+    }
+    free_window(w, n);
+    return rc;
+}
+
+/* ---- adding and deleting ----------------------------------------------- */
+
+static sl_rc key_invalid(sl_error *err, const sl_error *detail)
+{
+    return sl__err(err, SL_EINVAL, "%s (%s)", SL_MSG_KEY_INVALID, detail->message);
+}
+
+static sl_rc insert_license(sl_store *st, const char *text, size_t len,
+                            const sl_license *lic, sl_source source, int64_t *out_id,
+                            sl_error *err)
+{
+    const sl_license_info *inf = sl_license_get_info(lic);
+    size_t plen;
+    const char *payload = sl_license_payload(lic, &plen);
+    char starts[16], expires[16];
+    sqlite3_stmt *s;
+    sl_rc rc = sl__stmt(st,
+        "INSERT INTO licenses(data, payload, created_at, plan, starts_on, expires_on, "
+        "user_limit, licensee_name, licensee_email, licensee_company, source) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, text, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, sl_clock_now_ms());
+    sl__bind_text(s, 4, inf->plan);
+    sl__bind_text(s, 5, inf->starts_on == SL_DATE_NONE ? NULL
+                        : sl_date_format(inf->starts_on, starts, sizeof starts));
+    sl__bind_text(s, 6, inf->expires_on == SL_DATE_NONE ? NULL
+                        : sl_date_format(inf->expires_on, expires, sizeof expires));
+    if (inf->seats >= 0)
+        sqlite3_bind_int64(s, 7, inf->seats);
+    sl__bind_text(s, 8, inf->licensee_name);
+    sl__bind_text(s, 9, inf->licensee_email);
+    sl__bind_text(s, 10, inf->licensee_company);
+    sl__bind_text(s, 11, sl_source_name(source));
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot store the license");
+        sqlite3_reset(s);
+        return rc;
+    }
+    sqlite3_reset(s);
+    *out_id = sqlite3_last_insert_rowid(st->db);
+    return SL_OK;
+}
+
+sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
+                           sl_source source, int64_t *out_id, sl_error *err)
+{
+    const sl_keyring *kr;
+    sl_license *lic = NULL, *current = NULL;
+    sl_error detail = {0};
+    int32_t today;
+    int64_t id = 0;
+    sl_rc rc;
+    *out_id = 0;
+    if (len > SL_LICENSE_TEXT_MAX)
+        return sl__err(err, SL_ETOOBIG, "%s (license key of %zu bytes is over the limit of %d)",
+                       SL_MSG_KEY_INVALID, len, SL_LICENSE_TEXT_MAX);
+    rc = sl_store_keyring(st, &kr, err);
+    if (rc != SL_OK)
+        return rc;
+    if (sl_keyring_count(kr) == 0)
+        return sl__err(err, SL_EINVAL, "%s (signature: no trusted public key; "
+                       "trust the vendor's key with 'seatledger keys trust')",
+                       SL_MSG_KEY_INVALID);
+    /* 1. key invalid: decoding (signature, layers) and validity */
+    rc = sl_license_decode(text, len, kr, &lic, &detail);
+    if (rc == SL_OK)
+        rc = sl_license_validate(lic, &detail);
+    if (rc != SL_OK) {
+        rc = rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
+        goto done;
+    }
+    /* checks and insert under one write lock: a concurrent add or refresh
+     * cannot slip between what we checked and what we store */
+    rc = sl__begin(st, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__ledger_today(st, &today, err);
+    if (rc != SL_OK)
+        goto fail;
+    rc = sl__license_current(st, today, &current, NULL, err);
+    if (rc != SL_OK)
+        goto fail;
+    /* 2. user count / true-up */
+    rc = sl__add_checks(st, lic, current, err);
+    if (rc != SL_OK)
+        goto fail;
+    /* 3. expired */
+    if (sl_license_is_expired(lic, today)) {
+        rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
+        goto fail;
+    }
+    rc = insert_license(st, text, len, lic, source, &id, err);
+    if (rc != SL_OK)
+        goto fail;
+    rc = sl__audit(st, "license.add", id, "ok", sl_source_name(source), err);
+    if (rc != SL_OK)
+        goto fail;
+    rc = sl__commit(st, err);
+    if (rc == SL_OK)
+        *out_id = id;
+    goto done;
+fail:
+    sl__rollback(st);
+done:
+    sl_license_free(current);
+    sl_license_free(lic);
+    return rc;
+}
+
+sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_rc rc = sl__begin(st, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__stmt(st, "DELETE FROM licenses WHERE id = ?", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot delete the license");
+        goto fail;
+    }
+    if (sqlite3_changes(st->db) == 0) {
+        rc = sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+        goto fail;
+    }
+    rc = sl__audit(st, "license.delete", id, "ok", sl_source_name(source), err);
+    if (rc != SL_OK)
+        goto fail;
+    return sl__commit(st, err);
+fail:
+    sl__rollback(st);
+    return rc;
+}
+
+sl_rc sl_store_license_get(sl_store *st, int64_t id, sl_license **out,
+                           int64_t *out_created_at_ms, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_rc rc = sl__stmt(st, "SELECT payload, created_at FROM licenses WHERE id = ?", &s, err);
+    *out = NULL;
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    }
+    rc = sl_license_from_payload((const char *)sqlite3_column_text(s, 0),
+                                 (size_t)sqlite3_column_bytes(s, 0), out, err);
+    if (out_created_at_ms)
+        *out_created_at_ms = sqlite3_column_int64(s, 1);
+    sqlite3_reset(s);
+    return rc;
+}
+
+sl_rc sl_store_license_text(sl_store *st, int64_t id, char **out_text, size_t *out_len,
+                            sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_rc rc = sl__stmt(st, "SELECT data FROM licenses WHERE id = ?", &s, err);
+    *out_text = NULL;
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    }
+    *out_len = (size_t)sqlite3_column_bytes(s, 0);
+    *out_text = sl__strndup((const char *)sqlite3_column_text(s, 0), *out_len);
+    sqlite3_reset(s);
+    return *out_text ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
+}
+
+/* ---- the license entity -------------------------------------------------- */
+
+/* licensee values as strings (go-gitlab decodes them strictly). */
+static json_t *licensee_json(const sl_license *lic)
+{
+    const json_t *src = json_object_get(sl__license_json(lic), "licensee");
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    if (!out || !json_is_object(src))
+        return out;
+    json_object_foreach((json_t *)src, k, v) {
+        if (json_is_string(v)) {
+            json_object_set(out, k, v);
+        } else if (!json_is_null(v)) {
+            char *txt = sl__json_dump(v);
+            if (txt)
+                json_object_set_new(out, k, json_string(txt));
+            free(txt);
+        }
+    }
+    return out;
+}
+
+/* add_ons values as integers; non-numeric values are left out. */
+static json_t *add_ons_json(const sl_license *lic)
+{
+    const json_t *r = json_object_get(sl__license_json(lic), "restrictions");
+    const json_t *src = json_is_object(r) ? json_object_get(r, "add_ons") : NULL;
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    if (!out || !json_is_object(src))
+        return out;
+    json_object_foreach((json_t *)src, k, v) {
+        if (json_is_integer(v))
+            json_object_set(out, k, v);
+        else if (json_is_real(v))
+            json_object_set_new(out, k, json_integer((json_int_t)json_real_value(v)));
+    }
+    return out;
+}
+
+static json_t *date_or_null(int32_t d)
+{
+    char buf[16];
+    return d == SL_DATE_NONE ? json_null() : json_string(sl_date_format(d, buf, sizeof buf));
+}
+
+static sl_rc entity(sl_store *st, int64_t id, const sl_license *lic, int64_t created_at,
+                    int32_t today, int with_active_users, json_t **out, sl_error *err)
+{
+    const sl_license_info *inf = sl_license_get_info(lic);
+    sl_license_figures fig;
+    char created[32];
+    json_t *o;
+    sl_rc rc = sl__ledger_figures(st, lic, today, &fig, err);
+    *out = NULL;
+    if (rc != SL_OK)
+        return rc;
+    o = json_object();
+    if (!o)
+        return sl__err(err, SL_ENOMEM, "out of memory");
+    json_object_set_new(o, "id", json_integer(id));
+    json_object_set_new(o, "plan", json_string(inf->plan));
+    json_object_set_new(o, "created_at",
+                        json_string(sl_time_format_rfc3339(created_at, created, sizeof created)));
+    json_object_set_new(o, "starts_at", date_or_null(inf->starts_on));
+    json_object_set_new(o, "expires_at", date_or_null(inf->expires_on));
+    json_object_set_new(o, "historical_max", json_integer(fig.historical_max));
+    json_object_set_new(o, "maximum_user_count", json_integer(fig.maximum_user_count));
+    json_object_set_new(o, "expired", json_boolean(fig.expired));
+    json_object_set_new(o, "overage", json_integer(fig.overage));
+    json_object_set_new(o, "user_limit", json_integer(fig.user_limit));
+    if (with_active_users)
+        json_object_set_new(o, "active_users", json_integer(fig.active_users));
+    json_object_set_new(o, "licensee", licensee_json(lic));
+    json_object_set_new(o, "add_ons", add_ons_json(lic));
+    *out = o;
+    return SL_OK;
+}
+
+static sl_rc dump_to(json_t *j, char **out_json, sl_error *err)
+{
+    *out_json = sl__json_dump(j);
+    json_decref(j);
+    return *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
+}
+
+sl_rc sl_store_license_entity_json(sl_store *st, int64_t id, int with_active_users,
+                                   char **out_json, sl_error *err)
+{
+    sl_license *lic = NULL;
+    int64_t created_at = 0;
+    int32_t today;
+    json_t *o = NULL;
+    sl_rc rc;
+    *out_json = NULL;
+    rc = sl__ledger_today(st, &today, err);
+    if (rc != SL_OK)
+        return rc;
+    if (sl__cache_fresh(st, today) && st->cache.entity_id == id &&
+        st->cache.entity_active == with_active_users) {
+        *out_json = sl__strdup(st->cache.entity_json);
+        return *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
+    }
+    rc = sl_store_license_get(st, id, &lic, &created_at, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = entity(st, id, lic, created_at, today, with_active_users, &o, err);
+    sl_license_free(lic);
+    if (rc != SL_OK)
+        return rc;
+    rc = dump_to(o, out_json, err);
+    if (rc == SL_OK) {
+        free(st->cache.entity_json);
+        st->cache.entity_json = sl__strdup(*out_json);
+        st->cache.entity_id = st->cache.entity_json ? id : 0;
+        st->cache.entity_active = with_active_users;
+    }
+    return rc;
+}
+
+sl_rc sl_store_license_list_json(sl_store *st, char **out_json, sl_error *err)
+{
+    sqlite3_stmt *s;
+    json_t *arr;
+    int32_t today;
+    int step;
+    sl_rc rc;
+    *out_json = NULL;
+    rc = sl__ledger_today(st, &today, err);
+    if (rc != SL_OK)
+        return rc;
+    arr = json_array();
+    if (!arr)
+        return sl__err(err, SL_ENOMEM, "out of memory");
+    rc = sl__stmt(st, "SELECT id, payload, created_at FROM licenses ORDER BY id DESC", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    /* collect rows first: entity() runs its own statements */
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        json_t *row = json_pack("{s:I,s:s%,s:I}", "id", (json_int_t)sqlite3_column_int64(s, 0),
+                                "payload", (const char *)sqlite3_column_text(s, 1),
+                                (size_t)sqlite3_column_bytes(s, 1),
+                                "created_at", (json_int_t)sqlite3_column_int64(s, 2));
+        if (!row || json_array_append_new(arr, row) != 0) {
+            sqlite3_reset(s);
+            rc = sl__err(err, SL_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot list licenses");
+        goto fail;
+    }
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *row = json_array_get(arr, i), *o = NULL;
+        const char *payload = json_string_value(json_object_get(row, "payload"));
+        sl_license *lic = NULL;
+        rc = sl_license_from_payload(payload, json_string_length(json_object_get(row, "payload")),
+                                     &lic, err);
+        if (rc != SL_OK)
+            goto fail;
+        rc = entity(st, json_integer_value(json_object_get(row, "id")), lic,
+                    json_integer_value(json_object_get(row, "created_at")), today, 0, &o, err);
+        sl_license_free(lic);
+        if (rc != SL_OK)
+            goto fail;
+        json_array_set_new(arr, i, o);
+    }
+    return dump_to(arr, out_json, err);
+fail:
+    json_decref(arr);
+    return rc;
+}
