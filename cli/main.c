@@ -21,6 +21,9 @@ static const char usage_text[] =
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
     "  license verify FILE|- [--public-key PEM]...\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
+    "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
+    "  token revoke NAME\n"
+    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -32,6 +35,8 @@ static const struct {
 } commands[] = {
     {"keys", cmd_keys},
     {"license", cmd_license},
+    {"token", cmd_token},
+    {"serve", cmd_serve},
 };
 
 int main(int argc, char **argv)
