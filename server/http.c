@@ -323,8 +323,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (rq->too_large)
             return MHD_NO;
         if (n > SL_HTTP_BODY_MAX - rq->len) {
-            /* a chunked body went over the cap: stop reading and drop the
-             * connection (libmicrohttpd cannot answer mid-body) */
+            /* a body without Content-Length (chunked) went over the cap:
+             * stop reading and drop the connection, since libmicrohttpd
+             * 0.9.75 refuses to queue a response in the middle of a body */
             rq->too_large = 1;
             rq->status = 413;
             free(rq->body);
