@@ -365,11 +365,11 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
     size_t hlen;
     *v6 = 0;
     if (strlen(addr) > SL_HTTP_LISTEN_MAX)
-        return fail(err, SL_EUSAGE, "invalid addr address '%.40s...': %s", addr, "too long");
+        return fail(err, SL_EUSAGE, "invalid listen address '%.40s...': %s", addr, "too long");
     if (*h == '[') {
         const char *close = strchr(h, ']');
         if (!close || close[1] != ':')
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "expected [ADDRESS]:PORT");
         h++;
         hlen = (size_t)(close - h);
@@ -378,15 +378,15 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
     } else {
         colon = strrchr(h, ':');
         if (!colon)
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "expected HOST:PORT");
         hlen = (size_t)(colon - h);
         if (memchr(h, ':', hlen))
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "write IPv6 addresses as [ADDRESS]:PORT");
     }
     if (hlen == 0 || hlen >= hsize)
-        return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr, "no host");
+        return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, "no host");
     memcpy(host, h, hlen);
     host[hlen] = '\0';
     colon++;
@@ -394,23 +394,23 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
         size_t plen = strlen(colon);
         long v = 0;
         if (plen == 0 || plen > 5 || plen >= psize)
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "port must be 0-65535");
         for (size_t i = 0; i < plen; i++) {
             if (colon[i] < '0' || colon[i] > '9')
-                return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+                return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                             "port must be 0-65535");
             v = v * 10 + (colon[i] - '0');
         }
         if (v > 65535)
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "port must be 0-65535");
         memcpy(port, colon, plen + 1);
     }
     return SL_OK;
 }
 
-/* Bind and addr; *out_port is the real port (for port 0). */
+/* Bind and listen; *out_port is the real port (for port 0). */
 static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
                            char *host, size_t hsize, int *v6, sl_error *err)
 {
@@ -428,7 +428,7 @@ static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0)
-        return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr, gai_strerror(gai));
+        return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, gai_strerror(gai));
     for (ai = res; ai; ai = ai->ai_next) {
         int one = 1;
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -446,12 +446,12 @@ static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
     }
     freeaddrinfo(res);
     if (fd < 0)
-        return fail(err, SL_ESTORAGE, "cannot addr on '%s': %s", addr,
+        return fail(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr,
                     strerror(saved ? saved : EADDRNOTAVAIL));
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
         saved = errno;
         close(fd);
-        return fail(err, SL_ESTORAGE, "cannot addr on '%s': %s", addr, strerror(saved));
+        return fail(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr, strerror(saved));
     }
     *out_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                          : ntohs(((struct sockaddr_in *)&ss)->sin_port);
