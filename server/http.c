@@ -472,8 +472,7 @@ typedef struct scheduler {
     int running;
 } scheduler;
 
-/* The first instant after `now` at the scheduled minute of a UTC day. */
-static int64_t next_run(int64_t now, int minute)
+int64_t sl_server_next_refresh(int64_t now, int minute)
 {
     int64_t day = now >= 0 ? now / MS_PER_DAY : (now - MS_PER_DAY + 1) / MS_PER_DAY;
     int64_t t = day * MS_PER_DAY + (int64_t)minute * 60000;
@@ -503,7 +502,7 @@ static void scheduled_refresh(const char *db_path)
 static void *scheduler_main(void *arg)
 {
     scheduler *s = arg;
-    int64_t next = next_run(sl_clock_now_ms(), s->minute);
+    int64_t next = sl_server_next_refresh(sl_clock_now_ms(), s->minute);
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         int64_t now = sl_clock_now_ms(), wait, deadline;
@@ -512,7 +511,7 @@ static void *scheduler_main(void *arg)
             pthread_mutex_unlock(&s->mu);
             scheduled_refresh(s->db_path);
             pthread_mutex_lock(&s->mu);
-            next = next_run(sl_clock_now_ms(), s->minute);
+            next = sl_server_next_refresh(sl_clock_now_ms(), s->minute);
             continue;
         }
         /* short ticks: a wall clock that jumps is noticed within a minute */
