@@ -100,7 +100,7 @@ typedef struct server {
 typedef struct request {
     char *uri;                  /* raw, as received: path and query */
     struct timespec started;
-    char method[16];
+    char method[16];            /* for the log (longer ones are cut) */
     int headers_seen;           /* the first handler call has happened */
     char *body;
     size_t len, cap;
@@ -231,8 +231,10 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
-/* Route the request and queue the answer. */
-static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq)
+/* Route the request and queue the answer.  `method` is libmicrohttpd's,
+ * valid during the handler call. */
+static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq,
+                               const char *method)
 {
     header_list hl;
     sl_http_request req;
@@ -245,7 +247,7 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
     if (q)
         *q = '\0';  /* rq->uri is now the path; the query follows */
     memset(&req, 0, sizeof req);
-    req.method = rq->method;
+    req.method = method;
     req.path = rq->uri;
     req.query = q ? q + 1 : NULL;
     req.headers = hl.h;
@@ -313,7 +315,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (length_over_cap(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_CONTENT_LENGTH))) {
             rq->too_large = 1;
-            return respond(sv, c, rq);
+            return respond(sv, c, rq, method);
         }
         return MHD_YES;
     }
@@ -352,7 +354,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (rq->status)
         return MHD_YES;  /* already answered */
-    return respond(sv, c, rq);
+    return respond(sv, c, rq, method);
 }
 
 /* ---- the listening socket ----------------------------------------------- */

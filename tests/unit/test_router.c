@@ -145,7 +145,10 @@ static sl_http_response call(sl_store *st, const char *method, const char *path,
     size_t n = 0;
     const char *name;
     va_start(ap, body_len);
-    while ((name = va_arg(ap, const char *)) != NULL) {
+    for (;;) {
+        name = va_arg(ap, const char *);
+        if (!name)
+            break;
         assert_true(n < 16);
         h[n].name = name;
         h[n].value = va_arg(ap, const char *);
