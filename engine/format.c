@@ -116,6 +116,17 @@ static int all_blank(const char *s, size_t len)
 
 /* ---- layers 2-3: base64 and the envelope ----------------------------------- */
 
+/* Parser messages may quote bytes of garbage input: keep them printable
+ * ASCII so that terminals and JSON documents can carry them. */
+static void printable_message(sl_error *err)
+{
+    if (!err)
+        return;
+    for (char *p = err->message; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '?';
+}
+
 /* Lenient base64 of s into a fresh buffer (caller frees); NULL on ENOMEM. */
 static unsigned char *b64_decode_alloc(const char *s, size_t len, size_t *out_len)
 {
@@ -170,8 +181,10 @@ static sl_rc parse_envelope(const char *text, size_t len, envelope *env, sl_erro
         goto done;
     }
     rc = sl__json_load((const char *)raw, raw_len, SL_LICENSE_TEXT_MAX, "envelope", &obj, err);
-    if (rc != SL_OK)
+    if (rc != SL_OK) {
+        printable_message(err);
         goto done;
+    }
     if (!json_is_object(obj)) {
         rc = sl__err(err, SL_EINVAL, "envelope: not a JSON object");
         goto done;

@@ -151,6 +151,17 @@ static sl_rc check_version(const json_t *root, sl_error *err)
 
 /* ---- construction --------------------------------------------------------- */
 
+/* Parser messages may quote bytes of garbage input: keep them printable
+ * ASCII so that terminals and JSON documents can carry them. */
+static void printable_message(sl_error *err)
+{
+    if (!err)
+        return;
+    for (char *p = err->message; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '?';
+}
+
 sl_rc sl_license_from_payload(const char *json, size_t len, sl_license **out, sl_error *err)
 {
     sl_license *lic = NULL;
@@ -159,8 +170,10 @@ sl_rc sl_license_from_payload(const char *json, size_t len, sl_license **out, sl
 
     *out = NULL;
     rc = sl__json_load(json, len, SL_PAYLOAD_MAX, "payload", &root, err);
-    if (rc != SL_OK)
+    if (rc != SL_OK) {
+        printable_message(err);
         return rc;
+    }
     if (!json_is_object(root)) {
         rc = sl__err(err, SL_EINVAL, "payload: not a JSON object");
         goto fail;
