@@ -252,10 +252,22 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
         if (cli_read_file(o.payload, SL_PAYLOAD_MAX, &payload, &payload_len, &err) != SL_OK)
             return cli_fail(&err);
     } else {
+        sl_license *lic = NULL;
         rc = build_payload(&o, &payload);
         if (rc != EXIT_OK)
             return rc;
         payload_len = strlen(payload);
+        /* like the gem's export: never sign a key GitLab would reject (a
+         * --payload file is signed as it is, for tests and special cases) */
+        if (sl_license_from_payload(payload, payload_len, &lic, &err) != SL_OK ||
+            sl_license_validate(lic, &err) != SL_OK) {
+            fprintf(stderr, "seatledger: license issue: the key would be invalid: %s\n",
+                    err.message);
+            sl_license_free(lic);
+            free(payload);
+            return cli_exit_code(err.code);
+        }
+        sl_license_free(lic);
     }
     if (cli_read_file(o.private_key, SL_PEM_MAX, &pem, &pem_len, &err) != SL_OK ||
         sl_license_encode(payload, payload_len, pem, pem_len, o.boundary, &text, &err) != SL_OK) {
