@@ -279,9 +279,13 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
             rc = cli_fail(&err);
             goto done;
         }
-        if (ctx->json)
-            printf("{\"out\":\"%s\",\"bytes\":%zu}\n", o.out, strlen(text));
-        else
+        if (ctx->json) {
+            json_t *j = json_pack("{s:s,s:I}", "out", o.out, "bytes", (json_int_t)strlen(text));
+            char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+            puts(line ? line : "{}");
+            free(line);
+            json_decref(j);
+        } else
             printf("wrote license key to '%s'\n", o.out);
     } else {
         /* a boundary-wrapped key ends without a newline (the gem's layout);

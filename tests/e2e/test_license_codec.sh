@@ -19,6 +19,8 @@ run 0 "$SL" license issue --private-key "$TMP/v.pem" --licensee-name "Ada Lovela
   --users 100 --starts 2024-01-01 --expires 2099-12-31 --out "$TMP/k01"
 expect_eq "issue --out" "$out" "wrote license key to '$TMP/k01'"
 expect_eq "issue --out mode" "$(stat -c %a "$TMP/k01")" "644"
+run 0 "$SL" --json license issue --private-key "$TMP/v.pem" --payload "$FIX/01_premium_basic.json" --out "$TMP/k\"q"
+expect_eq "issue --out --json" "$out" "{\"out\":\"$TMP/k\\\"q\",\"bytes\":$(stat -c %s "$TMP/k\"q")}"
 expect_eq "60 columns" "$(awk 'length($0) != 60' "$TMP/k01" | wc -l)" "1"
 
 if command -v openssl >/dev/null && command -v jq >/dev/null; then
