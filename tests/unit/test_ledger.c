@@ -205,7 +205,8 @@ static void test_historical_max_windows(void **state)
                                                lt_ms("2025-06-03T12:00:00Z"), &max, &err), SL_OK);
     assert_int_equal(max, 50);
     assert_int_equal(sl__ledger_historical_max(st, lt_ms("2025-06-01T12:00:00Z"),
-                                               lt_ms("2025-06-02T11:59:59.999Z"), &max, &err), SL_OK);
+                                               lt_ms("2025-06-02T11:59:59.999Z"), &max, &err),
+                     SL_OK);
     assert_int_equal(max, 40);
     /* an empty or reversed window is 0 */
     assert_int_equal(sl__ledger_historical_max(st, lt_ms("2025-06-03T12:00:00.001Z"),
