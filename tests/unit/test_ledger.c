@@ -316,10 +316,10 @@ static void test_figures_maximum_includes_daily(void **state)
     assert_int_equal(fig.historical_max, 11);
     assert_int_equal(fig.maximum_user_count, 14);
     assert_int_equal(fig.overage, 4);
-    /* no snapshot at all: the live count is today's and the maximum */
     sl_store_close(st);
     tu_rmtree(dir);
     free(dir);
+    /* no snapshot at all: the live count is today's and the maximum */
     st = tu_store(&dir);
     lt_users(st, 13, 0);
     assert_int_equal(sl__ledger_figures_info(st, &inf, 0, &fig, &err), SL_OK);

@@ -62,7 +62,7 @@ static void test_golden_layout_quoting_and_guard(void **state)
     free(dir);
 }
 
-static void test_no_expiry_covers_the_last_year(void **state)
+static void test_window_without_expiry_or_term(void **state)
 {
     (void)state;
     char *dir, *csv;
@@ -216,7 +216,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_golden_layout_quoting_and_guard, set_clock),
-        cmocka_unit_test_setup(test_no_expiry_covers_the_last_year, set_clock),
+        cmocka_unit_test_setup(test_window_without_expiry_or_term, set_clock),
         cmocka_unit_test_setup(test_guard_and_quotes_on_every_cell, set_clock),
         cmocka_unit_test_setup(test_streams_a_long_history, set_clock),
         cmocka_unit_test_setup(test_write_failure_is_reported, set_clock),
