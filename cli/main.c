@@ -21,6 +21,14 @@ static const char usage_text[] =
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
     "  license verify FILE|- [--public-key PEM]...\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
+    "  refresh [--source cron|cli] [--json]\n"
+    "  history [--from DATE] [--to DATE] [--json]\n"
+    "  usage export [--out FILE]\n"
+    "  status [--json]\n"
+    "  backup DEST\n"
+    "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
+    "  token revoke NAME\n"
+    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
     "  users list [--billable] [--explain] | users count\n"
     "  help\n"
@@ -34,6 +42,13 @@ static const struct {
 } commands[] = {
     {"keys", cmd_keys},
     {"license", cmd_license},
+    {"refresh", cmd_refresh},
+    {"history", cmd_history},
+    {"usage", cmd_usage},
+    {"status", cmd_status},
+    {"backup", cmd_backup},
+    {"token", cmd_token},
+    {"serve", cmd_serve},
     {"users", cmd_users},
 };
 

@@ -149,12 +149,20 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
         rc = make_parents(path, err);
         if (rc != SL_OK)
             return rc;
-        /* create the file ourselves so it is 0600 from the first byte */
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
+        /* Create the file ourselves so it is 0600 from the first byte, but
+         * only when it does not exist: closing any descriptor of a file drops
+         * every POSIX lock this process holds on it, including the locks of
+         * SQLite connections already open on the same ledger (the server has
+         * one per thread), after which another process may delete the WAL
+         * under them. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+        else if (errno != EEXIST)
             return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                            "cannot open '%s': %s", path, strerror(errno));
-        close(fd);
+        else if (access(path, R_OK | W_OK) != 0)
+            return sl__err(err, SL_ESTORAGE, "cannot open '%s': %s", path, strerror(errno));
     } else if (access(path, R_OK) != 0) {
         return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot open '%s': %s", path, strerror(errno));
@@ -203,6 +211,7 @@ void sl_store_close(sl_store *st)
     for (int i = 0; i < st->nstmts; i++)
         sqlite3_finalize(st->stmts[i].stmt);
     sl_keyring_free(st->keyring);
+    free(st->cache.entity_json);
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);
@@ -252,7 +261,24 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
         return rc;
     }
     st->in_txn = 0;
+    st->commits++;
     return SL_OK;
+}
+
+int sl__cache_fresh(sl_store *st, int32_t today)
+{
+    int64_t dv = sl__data_version(st);
+    if (st->cache.valid && st->cache.data_version == dv && st->cache.commits == st->commits &&
+        st->cache.today == today)
+        return 1;
+    free(st->cache.entity_json);
+    memset(&st->cache, 0, sizeof st->cache);
+    st->cache.data_version = dv;
+    st->cache.commits = st->commits;
+    st->cache.today = today;
+    st->cache.valid = 1;
+    st->cache.current_id = -1;   /* not yet known */
+    return 0;
 }
 
 void sl__rollback(sl_store *st)

@@ -373,17 +373,28 @@ typedef struct sl_snapshot {
 } sl_snapshot;
 
 /* Count billable users under the current license's plan and append one
- * snapshot.  SL_ECLOCK when now is before the newest snapshot. */
+ * snapshot, all under the write lock (overlapping refreshes queue up and
+ * both succeed).  SL_ECLOCK when now is before the newest snapshot ("clock
+ * is behind the ledger: ..."); nothing is written then.  `out` may be NULL. */
 sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
                        sl_error *err);
 /* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
- * ends), oldest first.  fn returns non-zero to stop. */
+ * ends), oldest first.  fn returns non-zero to stop; it must not call into
+ * the same store (the rows are streamed from an open statement). */
 sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
                        int (*fn)(void *ud, const sl_snapshot *s), void *ud,
                        sl_error *err);
 
-/* Write the usage CSV of ledger-rules.md to `out` (streamed). */
+/* Write the usage CSV of ledger-rules.md to `out` (streamed: memory stays
+ * flat however many snapshots there are).  It covers the current license's
+ * term; SL_ENOTFOUND "no current license" when there is none, because the
+ * CSV's license fields would be empty (GitLab fails on that case too).
+ * SL_ESTORAGE when writing to `out` fails. */
 sl_rc sl_store_usage_export(sl_store *st, FILE *out, sl_error *err);
+
+/* Format n with thousands separators ("1,234,567", "-5") into buf; 28 bytes
+ * hold any int64_t.  Returns buf. */
+char *sl_format_count(int64_t n, char *buf, size_t size);
 
 /* Everything `seatledger status` shows. Strings are owned by the struct and
  * freed with sl_status_free(). */
@@ -398,7 +409,7 @@ typedef struct sl_status {
     int32_t expires_on;           /* SL_DATE_NONE when none */
     int32_t block_changes_on;
     int32_t today;                /* max(clock date, newest snapshot date) */
-    int64_t days_left;            /* -1 when no expiry */
+    int64_t days_left;            /* -1 when no expiry, 0 once expired */
     int expired;
     int trial;
     int64_t seats;                /* -1 when unrestricted */
@@ -421,6 +432,9 @@ void sl_status_free(sl_status *s);
 
 /* --- API tokens -------------------------------------------------------- */
 
+#define SL_TOKEN_NAME_MAX   64    /* a name is 1-64 of [A-Za-z0-9._-] */
+#define SL_TOKEN_SECRET_MAX 256   /* longer presented secrets are refused unhashed */
+
 typedef struct sl_token_info {
     char *name;
     int admin;
@@ -429,16 +443,26 @@ typedef struct sl_token_info {
     int64_t revoked_at_ms;  /* 0 when active */
 } sl_token_info;
 
-/* Create a token; the secret is returned once and only its hash stored. */
+/* Create a token; the secret is returned once and only its hash stored.
+ * The secret is "slt_" + 43 base64url characters (32 random bytes); caller
+ * frees it with sl_free().  expires_on (SL_DATE_NONE: never) is the first
+ * day the token no longer works and must be after today.  SL_EINVAL for a
+ * bad name or expiry, SL_EEXIST when the name was ever used (revoked names
+ * stay taken).  Writes an audit line (never the secret). */
 sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
                             int32_t expires_on, char **out_secret,
                             sl_error *err);
+/* Revoke by name: SL_ENOTFOUND when there is no such token; revoking a
+ * revoked token is SL_OK and changes nothing. */
 sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err);
+/* All tokens in creation order (never secrets); *out is NULL when there are
+ * none.  Free with sl_token_infos_free(). */
 sl_rc sl_store_token_list(sl_store *st, sl_token_info **out, size_t *count,
                           sl_error *err);
 void sl_token_infos_free(sl_token_info *t, size_t count);
 /* SL_OK for a valid admin token, SL_EFORBIDDEN for a valid non-admin token,
- * SL_EAUTH otherwise.  Constant-time comparison of hashes. */
+ * SL_EAUTH otherwise (unknown, revoked, or today >= expires_on).  The
+ * presented secret is hashed and the hashes compared in constant time. */
 sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
                            sl_error *err);
 
