@@ -62,6 +62,12 @@ typedef struct sl_error {
 /* Stable lowercase name of a code ("ok", "invalid input", ...). Never NULL. */
 const char *sl_rc_name(sl_rc rc);
 
+/* Fill err (may be NULL) with code and a printf-style message; returns code.
+ * For the CLI and the server, which report their own failures the same way
+ * the engine does. */
+sl_rc sl_error_set(sl_error *err, sl_rc code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Frees memory the engine handed to the caller (strings, arrays). */
 void sl_free(void *p);
 
