@@ -3,7 +3,7 @@
 directories, snapshot histories and license terms, and compares every figure
 with the independent model of rules_model.py.
 
-Usage: rules_crosscheck.py SEATLEDGER_BINARY [--seed N] [--keep DIR]
+Usage: rules_crosscheck.py SEATLEDGER_BINARY [--seed N] [--keep DIR] [--only NAME]
 Exit 0 when every figure matches, 1 on any discrepancy (each printed as
 scenario, step, field, model value, seatledger value), 77 when the binary
 lacks a command this check needs.
@@ -24,10 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rules_model as M  # noqa: E402
 
 SKIP = 77
-
-
-class Skip(Exception):
-    pass
+# under -DSL_SANITIZE=ON a report on stderr is a failure even with exit 0
+SANITIZER_MARKS = (b"runtime error:", b"AddressSanitizer", b"LeakSanitizer")
 
 
 def d(s):
@@ -191,6 +189,9 @@ class Run:
         p = subprocess.run([self.ctx.bin] + args, env=env, input=stdin,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.ctx.invocations += 1
+        if any(m in p.stderr for m in SANITIZER_MARKS):
+            self.fail("sanitizer report from '%s'" % " ".join(args), "", "",
+                      extra=p.stderr.decode(errors="replace")[:2000])
         if check and p.returncode != want_rc:
             self.fail("exit code of '%s'" % " ".join(args), want_rc, p.returncode,
                       extra=p.stderr.decode(errors="replace").strip())
@@ -267,7 +268,8 @@ class Run:
 
     def add(self, now, pl, boundary=False, crlf=False, expect=None):
         """Add a key; the model decides the outcome.  `expect` (optional) is
-        what the scenario meant to provoke: 'ok', 'A', 'B', 'C', 'expired';
+        what the scenario meant to provoke: 'ok', 'A', 'B', 'C', 'expired',
+        'invalid';
         a mismatch there is a generator bug, reported as such."""
         lic = M.License(pl)
         self.step = "license add (%s, %s..%s, seats %s) at %s" % (
@@ -336,6 +338,7 @@ class Run:
             seen = {}
             for row in got:
                 seen[row["id"]] = row.get("reason")
+            self.same("users list rows (one per user)", len(self.m.users), len(got))
             self.same("users list ids", sorted(self.m.users), sorted(seen))
             bad = []
             for uid, u in sorted(self.m.users.items(), key=lambda kv: int(kv[0])):
@@ -1060,6 +1063,13 @@ def main():
     print("%d comparisons, %d seatledger runs, %d snapshots, add outcomes %s, %.1f s" % (
         ctx.checks, ctx.invocations, ctx.snapshots,
         json.dumps(ctx.outcomes, sort_keys=True), time.time() - started))
+    # the scenarios exist to provoke every outcome; a generator change that
+    # loses one would silently weaken the check
+    missing = [k for k in ("ok", "A", "B", "C", "expired", "invalid")
+               if not ctx.outcomes.get(k) and not a.only]
+    if missing:
+        print("COVERAGE: no add attempt had the outcome %s" % ", ".join(missing))
+        return 1
     if ctx.problems:
         repeats = len(ctx.problems) - len([p for p in ctx.problems if p[2] not in ONCE]) \
             - len(ctx.reported_once)
