@@ -11,4 +11,4 @@ if ! command -v python3 >/dev/null 2>&1; then
   exit 77
 fi
 # a fixed seed: the same scenarios on every run (override to explore)
-exec python3 "$HERE/rules_crosscheck.py" "$SL" --seed "${SL_CROSSCHECK_SEED:-20240229}"
+exec python3 -B "$HERE/rules_crosscheck.py" "$SL" --seed "${SL_CROSSCHECK_SEED:-20240229}"
