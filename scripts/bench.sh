@@ -473,7 +473,7 @@ bench_scaling() {
   local n db=$W/scale.db csv i t rss prev_r="" prev_n="" prev_a=""
   local fmtline="%-9s | %-10s | %-24s | %-24s | %-24s | %-10s | %s\n"
   printf "$fmtline" "users" "import s" "refresh s [min-max]" "users count s [min-max]" \
-         "sqlite3 COUNT s [min-max]" "refresh/N" "growth (refresh, anchor) per 10x"
+         "sqlite3 COUNT s [min-max]" "refresh/N" "growth vs the previous size"
   printf '%s\n' "$(printf '%.0s-' {1..140})"
   for n in "${SCALING_SIZES[@]}"; do
     log "scaling: $n users"
@@ -511,6 +511,17 @@ machine() {
        "$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
   echo "tools:   $(openssl version | cut -d' ' -f1-2), sqlite3 $(sqlite3 --version | cut -d' ' -f1)," \
        "$(nginx -v 2>&1 | sed 's/.*: //'), wrk $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }'), $(gcc --version | head -n1)"
+  load_line start
+}
+
+# The anchors run in the same conditions, but a busy machine still widens
+# the spreads: say so.
+LOAD_BUSY=0.5
+load_line() {
+  local l
+  l=$(cut -d' ' -f1 /proc/loadavg)
+  echo "load:    1-minute load average at $1: $l$(awk -v l="$l" -v b="$LOAD_BUSY" \
+       'BEGIN { if (l + 0 > b + 0) print " (busy machine: expect wide spreads)" }')"
 }
 
 # ---- main ----------------------------------------------------------------------
@@ -544,6 +555,7 @@ echo "seatledger benchmarks ($mode), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 machine
 if [ "$mode" = scaling ]; then
   bench_scaling
+  load_line end
   exit 0
 fi
 run_bench decode "decode+verify+validate RSA-2048"
@@ -554,4 +566,5 @@ run_bench http "GET /api/v4/license"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table
 sed 's/^/note: /' "$W/notes"
+load_line end
 exit "$HARNESS_FAILED"
