@@ -82,7 +82,9 @@ build_release() {
   SL=$ROOT/build-release/seatledger
   GEN=$ROOT/build-release/tests/bench/gen_users
   DECODE=$ROOT/build-release/tests/bench/bench_decode
-  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] || die "the Release build is incomplete"
+  PARTS=$ROOT/build-release/tests/bench/bench_decode_parts
+  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] && [ -x "$PARTS" ] ||
+    die "the Release build is incomplete"
 }
 
 # ---- work directory and processes we start ---------------------------------
@@ -583,5 +585,10 @@ run_bench http "GET /api/v4/license"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table
 sed 's/^/note: /' "$W/notes"
+if [ "$mode" = full ]; then
+  echo
+  echo "where one decode's time goes (tests/bench/bench_decode_parts):"
+  "$PARTS" || echo "  (bench_decode_parts failed)"
+fi
 load_line end
 exit "$HARNESS_FAILED"
