@@ -209,11 +209,13 @@ users_csv() {  # users_csv N -> path of a generated directory with N users
 ANCHOR_COUNT_4COL="SELECT count(*) FROM users WHERE state = 0 AND user_type IN (0, 1)
   AND (highest_role >= 3 OR (highest_role = 2 AND guest_seat = 1));"
 # With the packed billing_key (state*2048 + user_type*32 + highest_role*2 +
-# guest_seat): active human/service_user users are keys 0..63, and the low
-# five bits (role*2 + seat) are >= 5 exactly for planner and above or a
-# guest holding a seat.
-ANCHOR_COUNT_PACKED="SELECT count(*) FROM users WHERE billing_key BETWEEN 0 AND 63
-  AND billing_key % 32 >= 5;"
+# guest_seat): the billable keys are active (state 0) humans and service
+# users (user_type 0, 1) whose role*2 + seat is >= 5 (planner and above, or
+# a guest holding a seat; roles stop at 7).  An IN list is the fastest form:
+# SQLite answers it from the index alone, where an expression on the
+# virtual column would read every row.
+ANCHOR_COUNT_PACKED="SELECT count(*) FROM users WHERE billing_key IN
+  (5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);"
 # anchor_count_sql DB: the form that fits the ledger's schema.
 anchor_count_sql() {
   if sqlite3 "$1" "SELECT 1 FROM pragma_table_xinfo('users') WHERE name = 'billing_key'" | grep -q 1; then
