@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Smoke check of the benchmark user generator: exact header, row count and
-# field values, determinism, and billable counts recomputed independently.
+# field values, determinism, billable counts recomputed independently, and,
+# when $SEATLEDGER names the CLI, the real importer accepting the file and
+# counting what the generator says it made.
 # usage: smoke_gen_users.sh PATH/TO/gen_users
 set -euo pipefail
 gen=$1
@@ -46,4 +48,16 @@ read -r total ult other < <(awk -F, '
 "$gen" 3 --format jsonl > "$tmp/d.jsonl"
 [ "$(wc -l < "$tmp/d.jsonl")" -eq 3 ] || fail "jsonl: expected 3 lines"
 head -n1 "$tmp/d.jsonl" | grep -q '^{"id":"1","username":"user0000001",' || fail "jsonl: unexpected first line"
+# (a CLI built before the users command existed answers with a usage error)
+if [ -n "${SEATLEDGER:-}" ] && [ -x "$SEATLEDGER" ] &&
+   "$SEATLEDGER" --db "$tmp/probe.db" users count >/dev/null 2>&1; then
+  "$SEATLEDGER" --db "$tmp/ledger.db" users import "$tmp/a.csv" >/dev/null \
+    || fail "seatledger users import rejected the generated file"
+  # no license: the non-ultimate rule, so the count is billable_other
+  counted=$("$SEATLEDGER" --db "$tmp/ledger.db" --json users count)
+  case "$counted" in
+    *"\"billable\":$other,\"total\":$total"*) ;;
+    *) fail "users count says $counted, the generator made $other billable of $total" ;;
+  esac
+fi
 echo "gen_users smoke: 1000 rows, billable ultimate=$ult other=$other"
