@@ -149,12 +149,20 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
         rc = make_parents(path, err);
         if (rc != SL_OK)
             return rc;
-        /* create the file ourselves so it is 0600 from the first byte */
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
+        /* Create the file ourselves so it is 0600 from the first byte, but
+         * only when it does not exist: closing any descriptor of a file drops
+         * every POSIX lock this process holds on it, including the locks of
+         * SQLite connections already open on the same ledger (the server has
+         * one per thread), after which another process may delete the WAL
+         * under them. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+        else if (errno != EEXIST)
             return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                            "cannot open '%s': %s", path, strerror(errno));
-        close(fd);
+        else if (access(path, R_OK | W_OK) != 0)
+            return sl__err(err, SL_ESTORAGE, "cannot open '%s': %s", path, strerror(errno));
     } else if (access(path, R_OK) != 0) {
         return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot open '%s': %s", path, strerror(errno));
