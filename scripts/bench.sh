@@ -60,7 +60,6 @@ install_deps() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  command -v perf >/dev/null || true
 }
 
 # GCC at -O3 reports value-range guesses (format-truncation,
