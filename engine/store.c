@@ -326,6 +326,33 @@ sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
     return rc;
 }
 
+sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
+                     const char *detail, const char *notfound, sl_error *err)
+{
+    sl_rc rc = sl__begin(st, err);
+    if (rc != SL_OK) {
+        sqlite3_reset(s);
+        return rc;
+    }
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, action);
+        goto fail;
+    }
+    if (sqlite3_changes(st->db) == 0) {
+        rc = sl__err(err, SL_ENOTFOUND, "%s", notfound);
+        goto fail;
+    }
+    sqlite3_reset(s);
+    rc = sl__audit(st, action, license_id, "ok", detail, err);
+    if (rc != SL_OK)
+        goto fail;
+    return sl__commit(st, err);
+fail:
+    sqlite3_reset(s);
+    sl__rollback(st);
+    return rc;
+}
+
 sl_rc sl_store_check(sl_store *st, sl_error *err)
 {
     sqlite3_stmt *s = NULL;

@@ -37,17 +37,9 @@ typedef struct fixture {
 static char *issue(const char *plan, int seats, const char *starts, const char *expires,
                    const char *boundary)
 {
-    char payload[1024], *text = NULL;
-    sl_error err = {0};
-    snprintf(payload, sizeof payload,
-             "{\"version\":1,\"licensee\":{\"Name\":\"Ada Lovelace\",\"Email\":\"ada@example.com\","
-             "\"Company\":\"Example Corp\"},\"issued_at\":\"%s\",\"expires_at\":\"%s\","
-             "\"restrictions\":{\"plan\":\"%s\",\"active_user_count\":%d}}",
-             starts, expires, plan, seats);
-    if (sl_license_encode(payload, strlen(payload), priv_pem, strlen(priv_pem), boundary,
-                          &text, &err) != SL_OK)
-        fail_msg("encode: %s", err.message);
-    return text;
+    tu_license l = {.name = "Ada Lovelace", .plan = plan, .seats = seats, .starts = starts,
+                    .expires = expires, .boundary = boundary};
+    return tu_issue(priv_pem, &l);
 }
 
 /* GitLab's outer base64 encodes ASCII JSON and so almost never contains a
