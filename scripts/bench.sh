@@ -502,7 +502,11 @@ bench_scaling() {
     sl --db "$db" keys trust "$W/vendor.pub" >/dev/null
     sl --db "$db" license add "$W/license.gitlab-license" >/dev/null
     res=$(timed /dev/null "$SL" --db "$db" users import "$csv"); read -r t rss <<<"$res"
-    local imp=$t
+    local imp=$t sql want got
+    sql=$(anchor_count_sql "$db")
+    want=$(sed 's/.*"billable_ultimate":\([0-9]*\).*/\1/' "$W/users-$n.summary")
+    got=$(sqlite3 "$db" "$sql")
+    [ "$got" = "$want" ] || die "the anchor query counts $got billable users, the generator made $want"
     tick; sl --db "$db" refresh >/dev/null
     : >"$W/s.r"; : >"$W/s.c"; : >"$W/s.a"
     for ((i = 0; i < SCALING_REPS; i++)); do
