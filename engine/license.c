@@ -6,6 +6,8 @@
  */
 #include "internal.h"
 
+#include <openssl/evp.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,27 @@ struct sl_license {
     size_t payload_len;
     json_t *root;         /* the parsed payload object */
     sl_license_info info; /* strings borrowed from root */
+    /* SHA-256 of the RSA-wrapped AES key of the envelope (decoded keys only):
+     * the one part of a key nobody but the vendor can make */
+    unsigned char wrapped_key_sha256[32];
+    int has_wrapped_key;
 };
+
+void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len)
+{
+    unsigned int n = 0;
+    lic->has_wrapped_key =
+        EVP_Digest(wrapped, len, lic->wrapped_key_sha256, &n, EVP_sha256(), NULL) == 1 && n == 32;
+}
+
+int sl__license_wrapped_key_hex(const sl_license *lic, char out[65])
+{
+    if (!lic->has_wrapped_key)
+        return 0;
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", lic->wrapped_key_sha256[i]);
+    return 1;
+}
 
 /* Top-level members that hold a date or a date-time: a value that is not a
  * string (and not null) makes the key invalid. */
