@@ -148,7 +148,9 @@ stats() {
 
 # fmt VALUE DIGITS: a number for the table.
 fmt() { awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# ratio A B: A/B at full precision (verdicts use it unrounded); the table
+# shows it with two decimals (fmt R 2).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.9g", a / b; else print "nan" }'; }
 # verdict VALUE OP LIMIT (OP is ge or le)
 verdict() {
   awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
@@ -244,9 +246,9 @@ bench_decode() {
   local r
   r=$(ratio "$om" "$am")
   row "decode+verify+validate RSA-2048 (keys/s)" "$(spread "$om" "$omin" "$omax" 0)" \
-      "$(spread "$am" "$amin" "$amax" 0) openssl" "$r" ">= $T_DECODE" "$(verdict "$r" ge "$T_DECODE")"
+      "$(spread "$am" "$amin" "$amax" 0) openssl" "$(fmt "$r" 2)" ">= $T_DECODE" "$(verdict "$r" ge "$T_DECODE")"
   log "in-process EVP_PKEY_verify_recover alone: $(fmt "$rawm" 0)/s"
-  note "bare EVP_PKEY_verify_recover in-process (context reused): $(fmt "$rawm" 0)/s; our decode is $(ratio "$om" "$rawm")x of it"
+  note "bare EVP_PKEY_verify_recover in-process (context reused): $(fmt "$rawm" 0)/s; our decode is $(fmt "$(ratio "$om" "$rawm")" 2)x of it"
 }
 
 bench_import() {
@@ -269,10 +271,10 @@ bench_import() {
   local r
   r=$(ratio "$om" "$am")
   row "users import $(human "$n") rows (s)" "$(spread "$om" "$omin" "$omax" 2)" \
-      "$(spread "$am" "$amin" "$amax" 2) .import" "$r" "<= $T_IMPORT" "$(verdict "$r" le "$T_IMPORT")"
+      "$(spread "$am" "$amin" "$amax" 2) .import" "$(fmt "$r" 2)" "<= $T_IMPORT" "$(verdict "$r" le "$T_IMPORT")"
   local mb
-  mb=$(awk -v k="$xm" 'BEGIN { printf "%.1f", k / 1024 }')
-  row "users import peak RSS (MB)" "$(spread "$(awk -v k="$xm" 'BEGIN{print k/1024}')" \
+  mb=$(awk -v k="$xm" 'BEGIN { printf "%.9g", k / 1024 }')
+  row "users import peak RSS (MB)" "$(spread "$mb" \
       "$(awk -v k="$xmin" 'BEGIN{print k/1024}')" "$(awk -v k="$xmax" 'BEGIN{print k/1024}')" 1)" \
       "-" "-" "<= $T_IMPORT_RSS_MB MB" "$(verdict "$mb" le "$T_IMPORT_RSS_MB")"
 }
@@ -301,7 +303,7 @@ bench_refresh() {
   local r
   r=$(ratio "$om" "$am")
   row "refresh on $(human "$n") users (s)" "$(spread "$om" "$omin" "$omax" 3)" \
-      "$(spread "$am" "$amin" "$amax" 3) COUNT" "$r" "<= $T_REFRESH" "$(verdict "$r" le "$T_REFRESH")"
+      "$(spread "$am" "$amin" "$amax" 3) COUNT" "$(fmt "$r" 2)" "<= $T_REFRESH" "$(verdict "$r" le "$T_REFRESH")"
   rm -f "$db" "$db-wal" "$db-shm"
 }
 
@@ -349,7 +351,7 @@ bench_export() {
   local r
   r=$(ratio "$om" "$am")
   row "usage export $(human "$n") snapshots (s)" "$(spread "$om" "$omin" "$omax" 3)" \
-      "$(spread "$am" "$amin" "$amax" 3) -csv" "$r" "<= $T_EXPORT" "$(verdict "$r" le "$T_EXPORT")"
+      "$(spread "$am" "$amin" "$amax" 3) -csv" "$(fmt "$r" 2)" "<= $T_EXPORT" "$(verdict "$r" le "$T_EXPORT")"
 }
 
 free_port() {  # a loopback TCP port nobody listens on
@@ -470,15 +472,15 @@ EOF
   local r errs nerrs mb
   r=$(ratio "$om" "$am")
   row "GET /api/v4/license (req/s)" "$(spread "$om" "$omin" "$omax" 0)" \
-      "$(spread "$am" "$amin" "$amax" 0) nginx" "$r" ">= $T_HTTP" "$(verdict "$r" ge "$T_HTTP")"
+      "$(spread "$am" "$amin" "$amax" 0) nginx" "$(fmt "$r" 2)" ">= $T_HTTP" "$(verdict "$r" ge "$T_HTTP")"
   row "GET /api/v4/license p99 latency (ms)" "$(spread "$pm" "$pmin" "$pmax" 2)" \
       "$(spread "$nm" "$nmin" "$nmax" 2) nginx" "-" "<= $T_P99_MS ms" "$(verdict "$pm" le "$T_P99_MS")"
   errs=$(awk '{ s += $1 } END { print s + 0 }' "$W/http.err")
   nerrs=$(awk '{ s += $1 } END { print s + 0 }' "$W/http.nerr")
   row "GET /api/v4/license errors (all runs)" "$errs" "$nerrs nginx" "-" "= 0" \
       "$([ "$errs" = 0 ] && echo PASS || echo MISS)"
-  mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-  row "server RSS after the wrk runs (MB)" "$mb" "-" "-" "<= $T_SERVER_RSS_MB MB" \
+  mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.9g", k / 1024 }')
+  row "server RSS after the wrk runs (MB)" "$(fmt "$mb" 1)" "-" "-" "<= $T_SERVER_RSS_MB MB" \
       "$(verdict "$mb" le "$T_SERVER_RSS_MB")"
 }
 
@@ -520,7 +522,7 @@ bench_scaling() {
     read -r am amin amax < <(stats "$W/s.a")
     local growth="-"
     if [ -n "$prev_r" ]; then
-      growth="x$(ratio "$sm" "$prev_r") refresh, x$(ratio "$am" "$prev_a") anchor for x$(ratio "$n" "$prev_n") users"
+      growth="x$(fmt "$(ratio "$sm" "$prev_r")" 2) refresh, x$(fmt "$(ratio "$am" "$prev_a")" 2) anchor for x$(fmt "$(ratio "$n" "$prev_n")" 2) users"
     fi
     printf "$fmtline" "$(human "$n")" "$(fmt "$imp" 2)" "$(spread "$sm" "$smin" "$smax" 4)" \
       "$(spread "$cm" "$cmin" "$cmax" 4)" "$(spread "$am" "$amin" "$amax" 4)" \
