@@ -57,7 +57,7 @@ int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
     if (sl_store_refresh(st, source, &snap, &err) != SL_OK)
         return cli_fail(&err);
     if (ctx->json)
-        printf("{\"recorded_at\": \"%s\", \"billable_user_count\": %lld}\n",
+        printf("{\"recorded_at\":\"%s\",\"billable_user_count\":%lld}\n",
                sl_time_format_rfc3339(snap.recorded_at_ms, when, sizeof when),
                (long long)snap.billable_user_count);
     else

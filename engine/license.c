@@ -75,19 +75,19 @@ static int32_t date_of(const json_t *obj, const char *name)
     return d;
 }
 
-/* A count: the non-negative integer (a real with an integral value counts),
- * -1 otherwise. */
+/* A count: the integer as signed, negative ones included (a real with an
+ * integral value counts); SL_COUNT_NONE when absent or not a number. */
 static int64_t count_of(const json_t *obj, const char *name)
 {
     const json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v))
-        return json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
+    if (json_is_integer(v) && json_integer_value(v) != SL_COUNT_NONE)
+        return (int64_t)json_integer_value(v);
     if (json_is_real(v)) {
         double r = json_real_value(v);
-        if (r >= 0 && r <= 9007199254740992.0 && r == (double)(int64_t)r)
+        if (r >= -9007199254740992.0 && r <= 9007199254740992.0 && r == (double)(int64_t)r)
             return (int64_t)r;
     }
-    return -1;
+    return SL_COUNT_NONE;
 }
 
 static const char *string_of(const json_t *obj, const char *name)
@@ -340,7 +340,7 @@ static json_t *date_json(int32_t d)
 
 static json_t *count_json(int64_t n)
 {
-    return n < 0 ? json_null() : json_integer((json_int_t)n);
+    return n == SL_COUNT_NONE ? json_null() : json_integer((json_int_t)n);
 }
 
 static json_t *flag_json(const json_t *root, const char *name)

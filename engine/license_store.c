@@ -374,7 +374,7 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
                         : sl_date_format(inf->starts_on, starts, sizeof starts));
     sl__bind_text(s, 6, inf->expires_on == SL_DATE_NONE ? NULL
                         : sl_date_format(inf->expires_on, expires, sizeof expires));
-    if (inf->seats >= 0)
+    if (inf->seats != SL_COUNT_NONE)
         sqlite3_bind_int64(s, 7, inf->seats);
     sl__bind_text(s, 8, inf->licensee_name);
     sl__bind_text(s, 9, inf->licensee_email);
