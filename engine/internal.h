@@ -70,7 +70,23 @@ struct sl_store {
     int in_txn;
     sl_keyring *keyring;        /* cached trusted keys */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
+    int64_t commits;            /* own commits (data_version ignores them) */
+    /* Cached answers of the read path (API hot path), valid while
+     * (data_version, commits, today) are unchanged. */
+    struct {
+        int64_t data_version;
+        int64_t commits;
+        int32_t today;
+        int valid;
+        int64_t current_id;     /* 0 = none */
+        int64_t entity_id;      /* id of the cached entity, 0 = none */
+        int entity_active;      /* with active_users */
+        char *entity_json;
+    } cache;
 };
+
+/* Is the read cache still valid for `today`?  Invalidates it if not. */
+int sl__cache_fresh(sl_store *st, int32_t today);
 
 /* A prepared statement for `sql`, cached for the store's lifetime and reset
  * before it is handed out.  `sql` must be a string literal (cached by

@@ -315,16 +315,21 @@ sl_rc sl__license_current(sl_store *st, int32_t today, sl_license **out,
 sl_rc sl_store_license_current(sl_store *st, int64_t *out_id, sl_error *err)
 {
     sl_license *lic = NULL;
+    int64_t id = 0;
     int32_t today;
     sl_rc rc = sl__ledger_today(st, &today, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__license_current(st, today, &lic, out_id, err);
-    if (rc != SL_OK)
-        return rc;
-    if (!lic)
+    if (!sl__cache_fresh(st, today) || st->cache.current_id < 0) {
+        rc = sl__license_current(st, today, &lic, &id, err);
+        if (rc != SL_OK)
+            return rc;
+        sl_license_free(lic);
+        st->cache.current_id = id;
+    }
+    if (st->cache.current_id == 0)
         return sl__err(err, SL_ENOTFOUND, "no current license");
-    sl_license_free(lic);
+    *out_id = st->cache.current_id;
     return SL_OK;
 }
 
@@ -632,6 +637,11 @@ sl_rc sl_store_license_entity_json(sl_store *st, int64_t id, int with_active_use
     rc = sl__ledger_today(st, &today, err);
     if (rc != SL_OK)
         return rc;
+    if (sl__cache_fresh(st, today) && st->cache.entity_id == id &&
+        st->cache.entity_active == with_active_users) {
+        *out_json = sl__strdup(st->cache.entity_json);
+        return *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
+    }
     rc = sl_store_license_get(st, id, &lic, &created_at, err);
     if (rc != SL_OK)
         return rc;
@@ -639,7 +649,14 @@ sl_rc sl_store_license_entity_json(sl_store *st, int64_t id, int with_active_use
     sl_license_free(lic);
     if (rc != SL_OK)
         return rc;
-    return dump_to(o, out_json, err);
+    rc = dump_to(o, out_json, err);
+    if (rc == SL_OK) {
+        free(st->cache.entity_json);
+        st->cache.entity_json = sl__strdup(*out_json);
+        st->cache.entity_id = st->cache.entity_json ? id : 0;
+        st->cache.entity_active = with_active_users;
+    }
+    return rc;
 }
 
 sl_rc sl_store_license_list_json(sl_store *st, char **out_json, sl_error *err)

@@ -203,6 +203,7 @@ void sl_store_close(sl_store *st)
     for (int i = 0; i < st->nstmts; i++)
         sqlite3_finalize(st->stmts[i].stmt);
     sl_keyring_free(st->keyring);
+    free(st->cache.entity_json);
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);
@@ -252,7 +253,24 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
         return rc;
     }
     st->in_txn = 0;
+    st->commits++;
     return SL_OK;
+}
+
+int sl__cache_fresh(sl_store *st, int32_t today)
+{
+    int64_t dv = sl__data_version(st);
+    if (st->cache.valid && st->cache.data_version == dv && st->cache.commits == st->commits &&
+        st->cache.today == today)
+        return 1;
+    free(st->cache.entity_json);
+    memset(&st->cache, 0, sizeof st->cache);
+    st->cache.data_version = dv;
+    st->cache.commits = st->commits;
+    st->cache.today = today;
+    st->cache.valid = 1;
+    st->cache.current_id = -1;   /* not yet known */
+    return 0;
 }
 
 void sl__rollback(sl_store *st)
