@@ -10,8 +10,8 @@ SL=${SEATLEDGER:?SEATLEDGER must name the seatledger binary}
 SRC=${SL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 FIX=$SRC/fixtures/gitlab-license
 KEYTOOL=$SRC/tests/e2e/keytool.py
-# one fixed clock: fixture keys run 2024-01-01 .. 2099-12-31
-export SEATLEDGER_NOW=${SEATLEDGER_NOW:-2026-01-15T12:00:00Z}
+# one fixed clock (the as_of date of the fixture verdicts)
+export SEATLEDGER_NOW=${SEATLEDGER_NOW:-2026-11-22T12:00:00Z}
 unset SEATLEDGER_DB
 MSG_KEY_INVALID="The license key is invalid. Make sure it is exactly as you received it."
 
@@ -22,6 +22,8 @@ cleanup() {
     for p in "${BG_PIDS[@]}"; do
         kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
     done
+    # KEEP_TMP=1 keeps the scratch directory for a post-mortem
+    [ -n "${KEEP_TMP:-}" ] && { echo "kept $TMP"; return; }
     chmod -R u+rwX "$TMP" 2>/dev/null
     rm -rf "$TMP"
 }
@@ -193,31 +195,41 @@ forge() {
 
 # ---- HTTP --------------------------------------------------------------------
 
-# free_port: a TCP port nobody listens on right now
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# serve_start DB: run `seatledger serve` on 127.0.0.1:$PORT in the background,
-# stderr to $TMP/serve.err, and wait until it answers.  Sets PORT, SERVE_PID.
+# serve_start DB [ARGS...]: run `seatledger serve` on an ephemeral port of
+# 127.0.0.1 in the background (stderr in $TMP/serve.err) and wait for its
+# "listening on http://HOST:PORT" line.  Sets PORT and SERVE_PID.
 serve_start() {
     local db=$1 waited=0
-    PORT=$(free_port)
-    "$SL" --db "$db" serve --listen "127.0.0.1:$PORT" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+    shift
+    : >"$TMP/serve.err"
+    "$SL" --db "$db" serve --listen 127.0.0.1:0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
     SERVE_PID=$!
     BG_PIDS+=("$SERVE_PID")
+    PORT=""
     # generous: under valgrind the server starts slowly
-    while ! curl -s -o /dev/null "http://127.0.0.1:$PORT/api/v4/license"; do
+    while [ -z "$PORT" ]; do
+        PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$TMP/serve.err")
+        [ -n "$PORT" ] && break
         kill -0 "$SERVE_PID" 2>/dev/null || die "serve exited: $(cat "$TMP/serve.err")"
-        sleep 0.2
+        sleep 0.1
         waited=$((waited + 1))
-        [ "$waited" -lt 600 ] || die "serve did not answer within 120 s"
+        [ "$waited" -lt 1200 ] || die "serve did not start within 120 s"
     done
 }
+# serve_stop: SIGTERM and wait; SERVE_RC is the server's exit status
 serve_stop() {
     kill "$SERVE_PID" 2>/dev/null
     wait "$SERVE_PID" 2>/dev/null
+    SERVE_RC=$?
+    forget_pid "$SERVE_PID"
     return 0
+}
+# forget_pid PID: a background process that has been reaped (its id may be
+# reused, so cleanup must not signal it)
+forget_pid() {
+    local keep=() p
+    for p in "${BG_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    BG_PIDS=("${keep[@]}")
 }
 
 # http METHOD PATH [CURL ARGS...]: one request to the server; sets STATUS,
