@@ -55,6 +55,12 @@ bool cli_parse_i64(const char *s, int64_t *out);
 /* Command groups (one file each). */
 int cmd_keys(cli_ctx *ctx, int argc, char **argv);
 int cmd_license(cli_ctx *ctx, int argc, char **argv);
+/* The ledger commands (cli/ledger.c). */
+int cmd_refresh(cli_ctx *ctx, int argc, char **argv);
+int cmd_history(cli_ctx *ctx, int argc, char **argv);
+int cmd_usage(cli_ctx *ctx, int argc, char **argv);
+int cmd_status(cli_ctx *ctx, int argc, char **argv);
+int cmd_backup(cli_ctx *ctx, int argc, char **argv);
 /* `license issue` and `license verify` (cli/license_codec.c). */
 int cli_license_issue(cli_ctx *ctx, int argc, char **argv);
 int cli_license_verify(cli_ctx *ctx, int argc, char **argv);

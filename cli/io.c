@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static sl_rc set_err(sl_error *err, sl_rc code, const char *fmt, const char *a,
-                     const char *b)
+static sl_rc set_err(sl_error *err, sl_rc code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static sl_rc set_err(sl_error *err, sl_rc code, const char *fmt, ...)
 {
     if (err) {
+        va_list ap;
+        va_start(ap, fmt);
         err->code = code;
-        snprintf(err->message, sizeof err->message, fmt, a, b);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
     }
     return code;
 }

@@ -21,6 +21,11 @@ static const char usage_text[] =
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
     "  license verify FILE|- [--public-key PEM]...\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
+    "  refresh [--source cron|cli] [--json]\n"
+    "  history [--from DATE] [--to DATE] [--json]\n"
+    "  usage export [--out FILE]\n"
+    "  status [--json]\n"
+    "  backup DEST\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -32,6 +37,11 @@ static const struct {
 } commands[] = {
     {"keys", cmd_keys},
     {"license", cmd_license},
+    {"refresh", cmd_refresh},
+    {"history", cmd_history},
+    {"usage", cmd_usage},
+    {"status", cmd_status},
+    {"backup", cmd_backup},
 };
 
 int main(int argc, char **argv)

@@ -359,17 +359,28 @@ typedef struct sl_snapshot {
 } sl_snapshot;
 
 /* Count billable users under the current license's plan and append one
- * snapshot.  SL_ECLOCK when now is before the newest snapshot. */
+ * snapshot, all under the write lock (overlapping refreshes queue up and
+ * both succeed).  SL_ECLOCK when now is before the newest snapshot ("clock
+ * is behind the ledger: ..."); nothing is written then.  `out` may be NULL. */
 sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
                        sl_error *err);
 /* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
- * ends), oldest first.  fn returns non-zero to stop. */
+ * ends), oldest first.  fn returns non-zero to stop; it must not call into
+ * the same store (the rows are streamed from an open statement). */
 sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
                        int (*fn)(void *ud, const sl_snapshot *s), void *ud,
                        sl_error *err);
 
-/* Write the usage CSV of ledger-rules.md to `out` (streamed). */
+/* Write the usage CSV of ledger-rules.md to `out` (streamed: memory stays
+ * flat however many snapshots there are).  It covers the current license's
+ * term; SL_ENOTFOUND "no current license" when there is none, because the
+ * CSV's license fields would be empty (GitLab fails on that case too).
+ * SL_ESTORAGE when writing to `out` fails. */
 sl_rc sl_store_usage_export(sl_store *st, FILE *out, sl_error *err);
+
+/* Format n with thousands separators ("1,234,567", "-5") into buf; 28 bytes
+ * hold any int64_t.  Returns buf. */
+char *sl_format_count(int64_t n, char *buf, size_t size);
 
 /* Everything `seatledger status` shows. Strings are owned by the struct and
  * freed with sl_status_free(). */
@@ -384,7 +395,7 @@ typedef struct sl_status {
     int32_t expires_on;           /* SL_DATE_NONE when none */
     int32_t block_changes_on;
     int32_t today;                /* max(clock date, newest snapshot date) */
-    int64_t days_left;            /* -1 when no expiry */
+    int64_t days_left;            /* -1 when no expiry, 0 once expired */
     int expired;
     int trial;
     int64_t seats;                /* -1 when unrestricted */

@@ -1,0 +1,378 @@
+/*
+ * ledger.c - the ledger commands of `seatledger`: refresh (record a
+ * snapshot), history, usage export (the auditors' CSV), status (the morning
+ * summary) and backup (SQLite online backup of a live ledger).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TMP_PATH_MAX 4096
+
+/* A per-command --json, so `seatledger refresh --json` works as well as
+ * `seatledger --json refresh`.  Returns 1 when argv[i] was it. */
+static int local_json(cli_ctx *ctx, const char *arg)
+{
+    if (strcmp(arg, "--json") != 0)
+        return 0;
+    ctx->json = true;
+    return 1;
+}
+
+/* ---- refresh ----------------------------------------------------------- */
+
+int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_source source = SL_SOURCE_CLI;
+    sl_snapshot snap;
+    sl_error err = {0};
+    sl_store *st;
+    char when[32], n[32];
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (local_json(ctx, argv[i]))
+            continue;
+        if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) {
+            i++;
+            if (strcmp(argv[i], "cron") == 0)
+                source = SL_SOURCE_CRON;
+            else if (strcmp(argv[i], "cli") == 0)
+                source = SL_SOURCE_CLI;
+            else
+                return cli_usage("refresh: --source must be cron or cli, not '%s'", argv[i]);
+        } else {
+            return cli_usage("refresh: unexpected argument '%s'", argv[i]);
+        }
+    }
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_refresh(st, source, &snap, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json)
+        printf("{\"recorded_at\": \"%s\", \"billable_user_count\": %lld}\n",
+               sl_time_format_rfc3339(snap.recorded_at_ms, when, sizeof when),
+               (long long)snap.billable_user_count);
+    else
+        printf("recorded %s billable %s at %s\n",
+               sl_format_count(snap.billable_user_count, n, sizeof n),
+               snap.billable_user_count == 1 ? "user" : "users",
+               sl_time_format_utc(snap.recorded_at_ms, when, sizeof when));
+    return EXIT_OK;
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+typedef struct history_out {
+    bool json;
+    size_t rows;
+} history_out;
+
+static int print_snapshot(void *ud, const sl_snapshot *s)
+{
+    history_out *h = ud;
+    char when[32], n[32];
+    if (h->json) {
+        printf("%s{\"recorded_at\":\"%s\",\"billable_user_count\":%lld,\"source\":\"%s\"}",
+               h->rows ? "," : "", sl_time_format_rfc3339(s->recorded_at_ms, when, sizeof when),
+               (long long)s->billable_user_count, sl_source_name(s->source));
+    } else {
+        printf("%-23s  %14s  %s\n", sl_time_format_utc(s->recorded_at_ms, when, sizeof when),
+               sl_format_count(s->billable_user_count, n, sizeof n), sl_source_name(s->source));
+    }
+    h->rows++;
+    return 0;
+}
+
+/* --from/--to: a date (the whole day counts) or an instant. */
+static int parse_bound(const char *opt, const char *s, int end_of_day, int64_t *out)
+{
+    sl_error err = {0};
+    int32_t day;
+    if (strlen(s) == 10) {
+        if (sl_date_parse(s, &day, &err) != SL_OK)
+            return cli_usage("history: %s: %s", opt, err.message);
+        *out = sl_date_to_ms(day) + (end_of_day ? 86400000LL - 1 : 0);
+        return EXIT_OK;
+    }
+    if (sl_time_parse(s, out, &err) != SL_OK)
+        return cli_usage("history: %s: %s", opt, err.message);
+    return EXIT_OK;
+}
+
+int cmd_history(cli_ctx *ctx, int argc, char **argv)
+{
+    int64_t from = INT64_MIN, to = INT64_MAX;
+    history_out h = {0};
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (local_json(ctx, argv[i]))
+            continue;
+        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+            rc = parse_bound("--from", argv[++i], 0, &from);
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            rc = parse_bound("--to", argv[++i], 1, &to);
+        else
+            return cli_usage("history: unexpected argument '%s'", argv[i]);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    h.json = ctx->json;
+    if (h.json)
+        putchar('[');
+    else
+        printf("%-23s  %14s  %s\n", "RECORDED AT", "BILLABLE USERS", "SOURCE");
+    if (sl_store_history(st, from, to, print_snapshot, &h, &err) != SL_OK) {
+        if (h.json)
+            putchar('\n');
+        return cli_fail(&err);
+    }
+    if (h.json)
+        puts("]");
+    return EXIT_OK;
+}
+
+/* ---- usage export ------------------------------------------------------ */
+
+/* The CSV into `path` through a temp file beside it and rename(), so a
+ * reader never sees half a file and a failure leaves the old one. */
+static int export_to_file(sl_store *st, const char *path)
+{
+    char tmp[TMP_PATH_MAX];
+    sl_error err = {0};
+    FILE *f;
+    int fd, e;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+        fprintf(stderr, "seatledger: cannot write '%s': path too long\n", path);
+        return EXIT_REJECTED;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(errno));
+        return errno == ENOENT ? EXIT_NOTFOUND : EXIT_SYSTEM;
+    }
+    f = fdopen(fd, "w");
+    if (!f) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(e));
+        return EXIT_SYSTEM;
+    }
+    if (sl_store_usage_export(st, f, &err) != SL_OK) {
+        fclose(f);
+        unlink(tmp);
+        return cli_fail(&err);
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        e = errno;
+        fclose(f);
+        unlink(tmp);
+        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(e));
+        return EXIT_SYSTEM;
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(e));
+        return EXIT_SYSTEM;
+    }
+    return EXIT_OK;
+}
+
+int cmd_usage(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *out = NULL;
+    struct stat sb;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    if (argc < 2 || strcmp(argv[1], "export") != 0)
+        return cli_usage("usage: the only subcommand is 'usage export [--out FILE]'");
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc && !out)
+            out = argv[++i];
+        else
+            return cli_usage("usage export: unexpected argument '%s'", argv[i]);
+    }
+    if (out && strcmp(out, "-") == 0)
+        out = NULL;
+    if (out && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "seatledger: cannot write '%s': is a directory\n", out);
+        return EXIT_REJECTED;
+    }
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (out)
+        return export_to_file(st, out);
+    if (sl_store_usage_export(st, stdout, &err) != SL_OK)
+        return cli_fail(&err);
+    return EXIT_OK;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static json_t *date_json(int32_t d)
+{
+    char buf[16];
+    return d == SL_DATE_NONE ? json_null() : json_string(sl_date_format(d, buf, sizeof buf));
+}
+
+static json_t *text_json(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static int print_status_json(const sl_status *s)
+{
+    char when[32];
+    json_t *o = json_object(), *notices = json_array();
+    char *text;
+    if (!o || !notices) {
+        json_decref(o);
+        json_decref(notices);
+        fputs("seatledger: out of memory\n", stderr);
+        return EXIT_SYSTEM;
+    }
+    for (size_t i = 0; i < s->notice_count; i++)
+        json_array_append_new(notices, json_string(s->notices[i]));
+    json_object_set_new(o, "has_license", json_boolean(s->has_license));
+    json_object_set_new(o, "license_id", s->has_license ? json_integer(s->license_id) : json_null());
+    json_object_set_new(o, "plan", text_json(s->plan));
+    json_object_set_new(o, "licensee_name", text_json(s->licensee_name));
+    json_object_set_new(o, "licensee_email", text_json(s->licensee_email));
+    json_object_set_new(o, "licensee_company", text_json(s->licensee_company));
+    json_object_set_new(o, "starts_on", date_json(s->starts_on));
+    json_object_set_new(o, "expires_on", date_json(s->expires_on));
+    json_object_set_new(o, "block_changes_on", date_json(s->block_changes_on));
+    json_object_set_new(o, "today", date_json(s->today));
+    json_object_set_new(o, "days_left", s->days_left >= 0 ? json_integer(s->days_left) : json_null());
+    json_object_set_new(o, "expired", json_boolean(s->expired));
+    json_object_set_new(o, "trial", json_boolean(s->trial));
+    json_object_set_new(o, "seats", s->seats >= 0 ? json_integer(s->seats) : json_null());
+    json_object_set_new(o, "billable_now", json_integer(s->billable_now));
+    json_object_set_new(o, "daily_billable", json_integer(s->daily_billable));
+    json_object_set_new(o, "historical_max", json_integer(s->historical_max));
+    json_object_set_new(o, "maximum_user_count", json_integer(s->maximum_user_count));
+    json_object_set_new(o, "overage", json_integer(s->overage));
+    json_object_set_new(o, "snapshots", json_integer(s->snapshots));
+    json_object_set_new(o, "last_snapshot_at",
+                        s->snapshots ? json_string(sl_time_format_rfc3339(s->last_snapshot_ms, when,
+                                                                          sizeof when))
+                                     : json_null());
+    json_object_set_new(o, "future_license_id",
+                        s->has_future_license ? json_integer(s->future_license_id) : json_null());
+    json_object_set_new(o, "future_starts_on",
+                        s->has_future_license ? date_json(s->future_starts_on) : json_null());
+    json_object_set_new(o, "notices", notices);
+    text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!text) {
+        fputs("seatledger: out of memory\n", stderr);
+        return EXIT_SYSTEM;
+    }
+    puts(text);
+    free(text);
+    return EXIT_OK;
+}
+
+static void print_status_text(const sl_status *s)
+{
+    char a[32], b[32], n[32];
+    if (s->has_license) {
+        printf("License %lld: %s%s\n", (long long)s->license_id, s->plan, s->trial ? " (trial)" : "");
+        printf("  licensee:        %s", s->licensee_name ? s->licensee_name : "-");
+        if (s->licensee_email)
+            printf(" <%s>", s->licensee_email);
+        if (s->licensee_company)
+            printf(", %s", s->licensee_company);
+        putchar('\n');
+        if (s->expires_on == SL_DATE_NONE)
+            printf("  term:            %s, no expiry\n", sl_date_format(s->starts_on, a, sizeof a));
+        else if (s->expired)
+            printf("  term:            %s to %s (expired)\n", sl_date_format(s->starts_on, a, sizeof a),
+                   sl_date_format(s->expires_on, b, sizeof b));
+        else
+            printf("  term:            %s to %s (%s %s left)\n",
+                   sl_date_format(s->starts_on, a, sizeof a),
+                   sl_date_format(s->expires_on, b, sizeof b),
+                   sl_format_count(s->days_left, n, sizeof n), s->days_left == 1 ? "day" : "days");
+        if (s->seats >= 0)
+            printf("  seats:           %s\n", sl_format_count(s->seats, n, sizeof n));
+        else
+            printf("  seats:           unrestricted\n");
+    } else {
+        printf("No current license\n");
+    }
+    printf("  billable now:    %s\n", sl_format_count(s->billable_now, n, sizeof n));
+    if (s->snapshots)
+        printf("  last snapshot:   %s users at %s (%s snapshots)\n",
+               sl_format_count(s->daily_billable, n, sizeof n),
+               sl_time_format_utc(s->last_snapshot_ms, a, sizeof a),
+               sl_format_count(s->snapshots, b, sizeof b));
+    else
+        printf("  last snapshot:   none\n");
+    printf("  maximum:         %s (historical max %s)\n",
+           sl_format_count(s->maximum_user_count, a, sizeof a),
+           sl_format_count(s->historical_max, b, sizeof b));
+    printf("  overage:         %s\n", sl_format_count(s->overage, n, sizeof n));
+    if (s->notice_count) {
+        printf("Notices:\n");
+        for (size_t i = 0; i < s->notice_count; i++)
+            printf("  - %s\n", s->notices[i]);
+    }
+}
+
+int cmd_status(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_status s;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (!local_json(ctx, argv[i]))
+            return cli_usage("status: unexpected argument '%s'", argv[i]);
+    }
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_status(st, &s, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json)
+        rc = print_status_json(&s);
+    else
+        print_status_text(&s);
+    sl_status_free(&s);
+    return rc;
+}
+
+/* ---- backup ------------------------------------------------------------ */
+
+int cmd_backup(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    if (argc != 2)
+        return cli_usage("backup needs exactly one DEST path");
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_backup(st, argv[1], &err) != SL_OK)
+        return cli_fail(&err);
+    printf("backed up '%s' to '%s'\n", sl_store_path(st), argv[1]);
+    return EXIT_OK;
+}

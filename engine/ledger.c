@@ -1,0 +1,267 @@
+/*
+ * ledger.c - the append-only billable-user snapshots: refresh with the clock
+ * safety rule, history, and the figures derived from them (historical max,
+ * daily count, maximum, overage) for a license.
+ */
+#include "ledger_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MS_PER_DAY 86400000LL
+/* audit detail: "source=scheduler billable_user_count=-9223372036854775808" */
+#define REFRESH_DETAIL_MAX 96
+
+int64_t sl__day_start_ms(int32_t day) { return sl_date_to_ms(day); }
+
+int64_t sl__day_end_ms(int32_t day) { return sl_date_to_ms(day) + MS_PER_DAY - 1; }
+
+int64_t sl__ms_minus_year(int64_t ms)
+{
+    int32_t day = sl_ms_to_date(ms);
+    return sl_date_to_ms(sl_date_add_years(day, -1)) + (ms - sl_date_to_ms(day));
+}
+
+int64_t sl__overage(int64_t n, int64_t seats)
+{
+    if (seats < 0 || n <= seats)
+        return 0;
+    return n - seats;
+}
+
+void sl__ledger_window(int32_t starts_on, int32_t expires_on, int64_t now_ms,
+                       int64_t *from_ms, int64_t *to_ms)
+{
+    *from_ms = starts_on != SL_DATE_NONE ? sl__day_start_ms(starts_on)
+                                         : sl__ms_minus_year(now_ms);
+    *to_ms = expires_on != SL_DATE_NONE ? sl__day_end_ms(expires_on) : now_ms;
+}
+
+/* The newest snapshot; *found is 0 when the ledger has none. */
+static sl_rc newest(sl_store *st, int *found, int64_t *ms, int64_t *count, sl_error *err)
+{
+    sqlite3_stmt *s;
+    int step;
+    sl_rc rc = sl__stmt(st,
+        "SELECT recorded_at, billable_user_count FROM snapshots "
+        "ORDER BY recorded_at DESC, id DESC LIMIT 1", &s, err);
+    *found = 0;
+    *ms = 0;
+    *count = 0;
+    if (rc != SL_OK)
+        return rc;
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        *found = 1;
+        *ms = sqlite3_column_int64(s, 0);
+        *count = sqlite3_column_int64(s, 1);
+    } else if (step != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot read the newest snapshot");
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+sl_rc sl__ledger_newest(sl_store *st, int64_t *out_ms, int64_t *out_count, sl_error *err)
+{
+    int found;
+    int64_t ms, count;
+    sl_rc rc = newest(st, &found, &ms, &count, err);
+    if (out_ms)
+        *out_ms = ms;
+    if (out_count)
+        *out_count = count;
+    return rc;
+}
+
+sl_rc sl__ledger_now(sl_store *st, int64_t *out_ms, sl_error *err)
+{
+    int found;
+    int64_t ms, count, now = sl_clock_now_ms();
+    sl_rc rc = newest(st, &found, &ms, &count, err);
+    if (rc != SL_OK)
+        return rc;
+    *out_ms = found && ms > now ? ms : now;
+    return SL_OK;
+}
+
+sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err)
+{
+    int64_t now;
+    sl_rc rc = sl__ledger_now(st, &now, err);
+    if (rc == SL_OK)
+        *out = sl_ms_to_date(now);
+    return rc;
+}
+
+sl_rc sl__ledger_historical_max(sl_store *st, int64_t from_ms, int64_t to_ms,
+                                int64_t *out, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_rc rc;
+    *out = 0;
+    if (from_ms > to_ms)
+        return SL_OK;
+    rc = sl__stmt(st, "SELECT MAX(billable_user_count) FROM snapshots "
+                      "WHERE recorded_at BETWEEN ?1 AND ?2", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, from_ms);
+    sqlite3_bind_int64(s, 2, to_ms);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);   /* NULL (no rows) reads as 0 */
+    else
+        rc = sl__db_err(st, err, "cannot read the historical maximum");
+    sqlite3_reset(s);
+    return rc;
+}
+
+sl_rc sl__ledger_daily_count(sl_store *st, const char *plan, int64_t *out, sl_error *err)
+{
+    int found;
+    int64_t ms;
+    sl_rc rc = newest(st, &found, &ms, out, err);
+    if (rc != SL_OK || found)
+        return rc;
+    return sl__users_billable_count(st, plan, out, err);
+}
+
+sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expired,
+                              sl_license_figures *out, sl_error *err)
+{
+    int64_t now, from, to, hist, daily;
+    sl_rc rc = sl__ledger_now(st, &now, err);
+    if (rc != SL_OK)
+        return rc;
+    sl__ledger_window(inf->starts_on, inf->expires_on, now, &from, &to);
+    rc = sl__ledger_historical_max(st, from, to, &hist, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__ledger_daily_count(st, inf->plan, &daily, err);
+    if (rc != SL_OK)
+        return rc;
+    out->historical_max = hist;
+    out->maximum_user_count = hist > daily ? hist : daily;
+    out->expired = expired != 0;
+    /* rest-api.md: an expired license owes for its peak, a running one for today */
+    out->overage = sl__overage(expired ? out->maximum_user_count : daily, inf->seats);
+    out->user_limit = inf->seats >= 0 ? inf->seats : 0;
+    out->active_users = daily;
+    return SL_OK;
+}
+
+sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
+                         sl_license_figures *out, sl_error *err)
+{
+    return sl__ledger_figures_info(st, sl_license_get_info(lic),
+                                   sl_license_is_expired(lic, today), out, err);
+}
+
+sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_error *err)
+{
+    sl_license *lic = NULL;
+    sqlite3_stmt *s;
+    char detail[REFRESH_DETAIL_MAX];
+    int found;
+    int64_t newest_ms, newest_count, now, license_id = 0, count = 0, id;
+    sl_rc rc = sl__begin(st, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = newest(st, &found, &newest_ms, &newest_count, err);
+    if (rc != SL_OK)
+        goto done;
+    /* read the clock only once we hold the write lock, so a refresh that
+     * waited for another one is not "earlier" than the snapshot it waited for */
+    now = sl_clock_now_ms();
+    if (found && now < newest_ms) {
+        char a[32], b[32];
+        rc = sl__err(err, SL_ECLOCK,
+                     "clock is behind the ledger: now is %s, the newest snapshot was recorded at %s",
+                     sl_time_format_rfc3339(now, a, sizeof a),
+                     sl_time_format_rfc3339(newest_ms, b, sizeof b));
+        goto done;
+    }
+    rc = sl__license_current(st, sl_ms_to_date(now), &lic, &license_id, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__users_billable_count(st, lic ? sl_license_get_info(lic)->plan : NULL, &count, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__stmt(st, "INSERT INTO snapshots(recorded_at, billable_user_count, source, "
+                      "license_id) VALUES (?,?,?,?)", &s, err);
+    if (rc != SL_OK)
+        goto done;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, count);
+    sl__bind_text(s, 3, sl_source_name(source));
+    if (lic)
+        sqlite3_bind_int64(s, 4, license_id);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot record the snapshot");
+        sqlite3_reset(s);
+        goto done;
+    }
+    sqlite3_reset(s);
+    id = sqlite3_last_insert_rowid(st->db);
+    snprintf(detail, sizeof detail, "source=%s billable_user_count=%lld",
+             sl_source_name(source), (long long)count);
+    rc = sl__audit(st, "ledger.refresh", lic ? license_id : 0, "ok", detail, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__commit(st, err);
+    if (rc == SL_OK && out) {
+        out->id = id;
+        out->recorded_at_ms = now;
+        out->billable_user_count = count;
+        out->source = source;
+    }
+done:
+    if (rc != SL_OK)
+        sl__rollback(st);
+    sl_license_free(lic);
+    return rc;
+}
+
+static sl_source source_from_name(const char *name)
+{
+    static const sl_source all[] = {SL_SOURCE_CLI, SL_SOURCE_API, SL_SOURCE_CRON,
+                                    SL_SOURCE_SCHEDULER};
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, sl_source_name(all[i])) == 0)
+            return all[i];
+    }
+    return SL_SOURCE_CLI;   /* unreachable: the schema's CHECK admits only these */
+}
+
+sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
+                       int (*fn)(void *ud, const sl_snapshot *s), void *ud,
+                       sl_error *err)
+{
+    sqlite3_stmt *s;
+    int step;
+    sl_rc rc = sl__stmt(st, "SELECT id, recorded_at, billable_user_count, source "
+                            "FROM snapshots WHERE recorded_at BETWEEN ?1 AND ?2 "
+                            "ORDER BY recorded_at, id", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, from_ms);
+    sqlite3_bind_int64(s, 2, to_ms);
+    for (;;) {
+        sl_snapshot snap;
+        step = sqlite3_step(s);
+        if (step != SQLITE_ROW)
+            break;
+        snap.id = sqlite3_column_int64(s, 0);
+        snap.recorded_at_ms = sqlite3_column_int64(s, 1);
+        snap.billable_user_count = sqlite3_column_int64(s, 2);
+        snap.source = source_from_name((const char *)sqlite3_column_text(s, 3));
+        if (fn(ud, &snap) != 0) {
+            step = SQLITE_DONE;
+            break;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = sl__db_err(st, err, "cannot read the snapshots");
+    sqlite3_reset(s);
+    return rc;
+}

@@ -1,0 +1,258 @@
+/*
+ * status.c - the morning summary of `seatledger status`: the current
+ * license, its seats and figures, and the notices an admin must act on
+ * (expiry and block-changes windows, seat threshold, overage, a waiting
+ * future-dated license, a stale ledger).
+ */
+#include "ledger_internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MS_PER_DAY 86400000LL
+/* ledger-rules.md: admins are warned this many days before expiry */
+#define WARN_DAYS 15
+#define WARN_DAYS_TRIAL 7
+/* a daily refresh that has not run for longer than this is reported */
+#define STALE_MS (2 * MS_PER_DAY)
+#define NOTICE_MAX 256
+
+static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+{
+    char text[NOTICE_MAX];
+    char **grown, *copy;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    copy = sl__strdup(text);
+    grown = realloc(s->notices, (s->notice_count + 1) * sizeof *grown);
+    if (!copy || !grown) {
+        free(copy);
+        if (grown)
+            s->notices = grown;
+        return sl__err(err, SL_ENOMEM, "out of memory");
+    }
+    s->notices = grown;
+    s->notices[s->notice_count++] = copy;
+    return SL_OK;
+}
+
+/* ledger-rules.md's seat threshold: used >= seats, or few seats remaining
+ * (1 up to 15 seats, 2 up to 25, then 10 %, 8 %, 5 % of seats). */
+static int seat_threshold_reached(int64_t seats, int64_t used)
+{
+    int64_t remaining = seats - used, pct;
+    if (used >= seats)
+        return 1;
+    if (seats <= 15)
+        return remaining <= 1;
+    if (seats <= 25)
+        return remaining <= 2;
+    pct = seats <= 99 ? 10 : seats <= 999 ? 8 : 5;
+    /* remaining <= seats * pct / 100 without overflowing seats * pct */
+    return remaining <= seats / 100 * pct + seats % 100 * pct / 100;
+}
+
+static const char *days_phrase(int64_t n, char *buf, size_t size)
+{
+    char num[32];
+    snprintf(buf, size, "%s %s", sl_format_count(n, num, sizeof num), n == 1 ? "day" : "days");
+    return buf;
+}
+
+sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err)
+{
+    char d[16], n1[32], n2[32], n3[48];
+    sl_rc rc = SL_OK;
+    if (!s->has_license) {
+        rc = add_notice(s, err, "no current license: add one with seatledger license add");
+    } else {
+        int64_t warn = s->trial ? WARN_DAYS_TRIAL : WARN_DAYS;
+        int64_t used = s->expired ? s->maximum_user_count : s->daily_billable;
+        if (s->expired)
+            rc = add_notice(s, err, "license expired on %s",
+                            sl_date_format(s->expires_on, d, sizeof d));
+        else if (s->expires_on != SL_DATE_NONE && s->today >= (int64_t)s->expires_on - warn)
+            rc = add_notice(s, err, "license expires in %s on %s",
+                            days_phrase((int64_t)s->expires_on - s->today, n3, sizeof n3),
+                            sl_date_format(s->expires_on, d, sizeof d));
+        if (rc == SL_OK && s->block_changes_on != SL_DATE_NONE) {
+            if (s->today >= s->block_changes_on)
+                rc = add_notice(s, err, "license has blocked changes since %s",
+                                sl_date_format(s->block_changes_on, d, sizeof d));
+            else if (s->today >= (int64_t)s->block_changes_on - warn)
+                rc = add_notice(s, err, "license blocks changes in %s on %s",
+                                days_phrase((int64_t)s->block_changes_on - s->today, n3, sizeof n3),
+                                sl_date_format(s->block_changes_on, d, sizeof d));
+        }
+        if (rc == SL_OK && s->seats >= 0 && s->overage > 0)
+            rc = add_notice(s, err, "license is over its user limit by %s: %s of %s seats used",
+                            sl__count_users(s->overage, n3, sizeof n3),
+                            sl_format_count(used, n1, sizeof n1),
+                            sl_format_count(s->seats, n2, sizeof n2));
+        else if (rc == SL_OK && s->seats >= 0 && s->daily_billable <= s->seats &&
+                 seat_threshold_reached(s->seats, s->daily_billable))
+            rc = add_notice(s, err, "license is nearing its user limit: %s of %s seats used",
+                            sl_format_count(s->daily_billable, n1, sizeof n1),
+                            sl_format_count(s->seats, n2, sizeof n2));
+    }
+    if (rc == SL_OK && s->has_future_license)
+        rc = add_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
+                        sl_date_format(s->future_starts_on, d, sizeof d));
+    if (rc == SL_OK && s->snapshots == 0)
+        rc = add_notice(s, err, "no snapshot recorded yet: run seatledger refresh");
+    else if (rc == SL_OK && now_ms - s->last_snapshot_ms > STALE_MS)
+        rc = add_notice(s, err, "last snapshot was recorded %s ago on %s: run seatledger refresh",
+                        days_phrase((now_ms - s->last_snapshot_ms) / MS_PER_DAY, n3, sizeof n3),
+                        sl_date_format(sl_ms_to_date(s->last_snapshot_ms), d, sizeof d));
+    return rc;
+}
+
+static sl_rc snapshot_stats(sl_store *st, sl_status *out, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_rc rc = sl__stmt(st, "SELECT COUNT(*), COALESCE(MAX(recorded_at), 0) FROM snapshots",
+                        &s, err);
+    if (rc != SL_OK)
+        return rc;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        out->snapshots = sqlite3_column_int64(s, 0);
+        out->last_snapshot_ms = sqlite3_column_int64(s, 1);
+    } else {
+        rc = sl__db_err(st, err, "cannot count the snapshots");
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* The license part of the status; `lic` is the current license. */
+static sl_rc license_status(sl_store *st, const sl_license *lic, sl_status *out, sl_error *err)
+{
+    const sl_license_info *inf = sl_license_get_info(lic);
+    sl_license_figures fig;
+    sl_rc rc;
+    out->has_license = 1;
+    out->plan = sl__strdup(inf->plan);
+    out->licensee_name = sl__strdup(inf->licensee_name);
+    out->licensee_email = sl__strdup(inf->licensee_email);
+    out->licensee_company = sl__strdup(inf->licensee_company);
+    if (!out->plan || (inf->licensee_name && !out->licensee_name) ||
+        (inf->licensee_email && !out->licensee_email) ||
+        (inf->licensee_company && !out->licensee_company))
+        return sl__err(err, SL_ENOMEM, "out of memory");
+    out->starts_on = inf->starts_on;
+    out->expires_on = inf->expires_on;
+    out->block_changes_on = inf->block_changes_on;
+    out->trial = inf->trial != 0;
+    out->seats = inf->seats >= 0 ? inf->seats : -1;
+    rc = sl__ledger_figures(st, lic, out->today, &fig, err);
+    if (rc != SL_OK)
+        return rc;
+    out->expired = fig.expired;
+    if (inf->expires_on != SL_DATE_NONE)
+        out->days_left = fig.expired ? 0 : (int64_t)inf->expires_on - out->today;
+    out->daily_billable = fig.active_users;
+    out->historical_max = fig.historical_max;
+    out->maximum_user_count = fig.maximum_user_count;
+    out->overage = fig.overage;
+    return SL_OK;
+}
+
+/* Without a license: the last year's maximum, nothing owed. */
+static sl_rc unlicensed_status(sl_store *st, int64_t now, sl_status *out, sl_error *err)
+{
+    int64_t from, to;
+    sl_rc rc = sl__ledger_daily_count(st, NULL, &out->daily_billable, err);
+    if (rc != SL_OK)
+        return rc;
+    sl__ledger_window(SL_DATE_NONE, SL_DATE_NONE, now, &from, &to);
+    rc = sl__ledger_historical_max(st, from, to, &out->historical_max, err);
+    if (rc != SL_OK)
+        return rc;
+    out->maximum_user_count = out->historical_max > out->daily_billable ? out->historical_max
+                                                                        : out->daily_billable;
+    return SL_OK;
+}
+
+static sl_rc future_status(sl_store *st, sl_status *out, sl_error *err)
+{
+    sl_license *fut = NULL;
+    sl_error none = {0};
+    int64_t id = 0;
+    sl_rc rc = sl_store_license_future(st, &id, &none);
+    if (rc == SL_ENOTFOUND)
+        return SL_OK;
+    if (rc != SL_OK) {
+        if (err)
+            *err = none;
+        return rc;
+    }
+    rc = sl_store_license_get(st, id, &fut, NULL, err);
+    if (rc != SL_OK)
+        return rc;
+    out->has_future_license = 1;
+    out->future_license_id = id;
+    out->future_starts_on = sl_license_get_info(fut)->starts_on;
+    sl_license_free(fut);
+    return SL_OK;
+}
+
+sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
+{
+    sl_license *lic = NULL;
+    int64_t now, id = 0;
+    sl_rc rc;
+    memset(out, 0, sizeof *out);
+    out->starts_on = out->expires_on = out->block_changes_on = SL_DATE_NONE;
+    out->future_starts_on = SL_DATE_NONE;
+    out->days_left = -1;
+    out->seats = -1;
+    rc = sl__ledger_now(st, &now, err);
+    if (rc != SL_OK)
+        goto done;
+    out->today = sl_ms_to_date(now);
+    rc = snapshot_stats(st, out, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__license_current(st, out->today, &lic, &id, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__users_billable_count(st, lic ? sl_license_get_info(lic)->plan : NULL,
+                                  &out->billable_now, err);
+    if (rc != SL_OK)
+        goto done;
+    out->license_id = lic ? id : 0;
+    rc = lic ? license_status(st, lic, out, err) : unlicensed_status(st, now, out, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = future_status(st, out, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__status_notices(out, now, err);
+done:
+    sl_license_free(lic);
+    if (rc != SL_OK)
+        sl_status_free(out);
+    return rc;
+}
+
+void sl_status_free(sl_status *s)
+{
+    if (!s)
+        return;
+    free(s->plan);
+    free(s->licensee_name);
+    free(s->licensee_email);
+    free(s->licensee_company);
+    for (size_t i = 0; i < s->notice_count; i++)
+        free(s->notices[i]);
+    free(s->notices);
+    s->plan = s->licensee_name = s->licensee_email = s->licensee_company = NULL;
+    s->notices = NULL;
+    s->notice_count = 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * ledger_testutil.h - helpers of the ledger tests (test_ledger, test_add_checks,
+ * test_usage_csv, test_status): instants and dates from text, snapshots
+ * written straight into the table, license attributes without a key, and a
+ * user directory of N billable users imported through the public API.
+ */
+#ifndef SL_LEDGER_TESTUTIL_H
+#define SL_LEDGER_TESTUTIL_H
+
+#include "testutil.h"
+#include "ledger_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "2026-01-01T12:00:00Z" or with .mmm -> ms; fails the test when malformed. */
+static inline int64_t lt_ms(const char *s)
+{
+    int64_t ms = 0;
+    sl_error err = {0};
+    if (sl_time_parse(s, &ms, &err) != SL_OK)
+        fail_msg("%s", err.message);
+    return ms;
+}
+
+static inline int32_t lt_day(const char *s)
+{
+    int32_t d = 0;
+    sl_error err = {0};
+    if (sl_date_parse(s, &d, &err) != SL_OK)
+        fail_msg("%s", err.message);
+    return d;
+}
+
+/* A snapshot as if recorded at `at` (the refresh path is tested on its own). */
+static inline void lt_snapshot(sl_store *st, const char *at, int64_t count)
+{
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(st->db,
+        "INSERT INTO snapshots(recorded_at, billable_user_count, source) VALUES (?,?,'cli')",
+        -1, &s, NULL), SQLITE_OK);
+    sqlite3_bind_int64(s, 1, lt_ms(at));
+    sqlite3_bind_int64(s, 2, count);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+}
+
+static inline int64_t lt_scalar(sl_store *st, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v;
+    assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* License attributes as a decoded key would have them; everything absent. */
+static inline sl_license_info lt_info(const char *plan, int64_t seats, const char *starts,
+                                      const char *expires)
+{
+    sl_license_info inf;
+    memset(&inf, 0, sizeof inf);
+    inf.version = 1;
+    inf.has_licensee = 1;
+    inf.plan = plan;
+    inf.seats = seats;
+    inf.previous_user_count = inf.trueup_quantity = inf.trueup_period_seat_count = -1;
+    inf.starts_on = starts ? lt_day(starts) : SL_DATE_NONE;
+    inf.expires_on = expires ? lt_day(expires) : SL_DATE_NONE;
+    inf.notify_admins_on = inf.notify_users_on = inf.block_changes_on = SL_DATE_NONE;
+    inf.trueup_from = inf.trueup_to = SL_DATE_NONE;
+    return inf;
+}
+
+/* Replace the user directory with n billable users (active human developers)
+ * and `free_guests` guests, who are billable except on ultimate. */
+static inline void lt_users(sl_store *st, int n, int free_guests)
+{
+    size_t cap = 64 + (size_t)(n + free_guests) * 64, len = 0;
+    char *csv = malloc(cap);
+    FILE *f;
+    sl_import_stats stats;
+    sl_error err = {0};
+    assert_non_null(csv);
+    len += (size_t)snprintf(csv + len, cap - len, "id,username,state,user_type,highest_role\n");
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "u%d,user%d,active,human,developer\n", i, i);
+    for (int i = 0; i < free_guests; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "g%d,guest%d,active,human,guest\n", i, i);
+    f = fmemopen(csv, len, "r");
+    assert_non_null(f);
+    if (sl_store_users_import(st, f, SL_USERS_CSV, 1, len, NULL, NULL, &stats, &err) != SL_OK)
+        fail_msg("import: %s", err.message);
+    fclose(f);
+    free(csv);
+}
+
+#endif
