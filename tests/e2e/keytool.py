@@ -8,6 +8,11 @@ can tamper with existing keys:
   keytool.py forge PAYLOAD_FILE PRIVATE_PEM   key for these exact payload bytes
   keytool.py flip-iv KEY_FILE OLD NEW         XOR the IV so that the first 16
                                               plaintext bytes OLD become NEW
+  keytool.py reencrypt KEY_FILE PUBLIC_PEM PAYLOAD_FILE
+                                              a key for PAYLOAD made without the
+                                              private key: the AES key of a
+                                              genuine key is recovered with the
+                                              public key and reused
   keytool.py envelope KEY_FILE                print the envelope JSON
 Keys are written to stdout, base64 wrapped at 60 columns.
 """
@@ -63,11 +68,28 @@ def flip_iv(key_path, old, new):
     sys.stdout.write(b64_wrapped(json.dumps(env).encode()))
 
 
+def reencrypt(key_path, public_pem, payload_path):
+    env = envelope_of(key_path)
+    # "verify-recover" with the public key hands anyone the AES key
+    aes_key = subprocess.run(
+        ["openssl", "pkeyutl", "-verifyrecover", "-pubin", "-inkey", public_pem,
+         "-pkeyopt", "rsa_padding_mode:pkcs1"],
+        input=lenient_b64(env["key"].encode()), capture_output=True, check=True).stdout
+    iv = lenient_b64(env["iv"].encode())
+    data = subprocess.run(
+        ["openssl", "enc", "-aes-128-cbc", "-K", aes_key.hex(), "-iv", iv.hex()],
+        input=open(payload_path, "rb").read(), capture_output=True, check=True).stdout
+    env["data"] = b64_wrapped(data)
+    sys.stdout.write(b64_wrapped(json.dumps(env).encode()))
+
+
 def main(argv):
     if len(argv) == 4 and argv[1] == "forge":
         forge(argv[2], argv[3])
     elif len(argv) == 5 and argv[1] == "flip-iv":
         flip_iv(argv[2], argv[3], argv[4])
+    elif len(argv) == 5 and argv[1] == "reencrypt":
+        reencrypt(argv[2], argv[3], argv[4])
     elif len(argv) == 3 and argv[1] == "envelope":
         print(json.dumps(envelope_of(argv[2])))
     else:

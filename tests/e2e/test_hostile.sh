@@ -107,6 +107,33 @@ sl license verify "$TMP/ivN.key" --public-key "$FIX/public.pem"
 expect_rc 0
 end
 
+# worse: the wrapped AES key is only signed, so anyone with the public key
+# recovers it and can encrypt any payload under a genuine key's envelope.
+# Within one ledger the reuse of a stored key's wrapped AES key with another
+# payload is detectable; the format itself cannot stop it (docs/security.md).
+python3 - "$TMP/p.json" <<'EOF'
+import json, sys
+json.dump({"version": 1, "licensee": {"Name": "Mallory", "Email": "m@example.com", "Company": "Forged"},
+           "issued_at": "2024-01-01", "expires_at": "2999-12-31",
+           "restrictions": {"plan": "ultimate", "active_user_count": 1000000}}, open(sys.argv[1], "w"))
+EOF
+python3 "$KEYTOOL" reencrypt "$(fixture 01_premium_basic)" "$FIX/public.pem" "$TMP/p.json" >"$TMP/reenc.key"
+begin "key: forged payload under the AES key of a genuine key (public-key recovery) is a valid key"
+sl license verify "$TMP/reenc.key" --public-key "$FIX/public.pem"
+expect_rc 0
+end
+# on a copy: while the weakness is open the forged key gets in
+sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+cp "$DB" "$TMP/forge.db"
+begin "key: forged payload reusing the wrapped AES key of a stored license is refused" "$TMP/forge.db"
+known_failure "format weakness: engine/license_store.c does not compare wrapped AES keys of stored licenses"
+sl --db "$TMP/forge.db" license add "$TMP/reenc.key"
+expect_rc 1
+expect_err "$INVALID"
+expect_clean_error
+expect_unchanged
+end
+
 head -c $((100 * 1024 * 1024)) /dev/zero | tr '\0' 'A' >"$TMP/huge.key"
 refuse "key: 100 MB file" 1 "is larger than the limit of 1048576 bytes" \
     --db "$DB" license add "$TMP/huge.key"
