@@ -250,7 +250,8 @@ static int print_status_json(const sl_status *s)
     for (size_t i = 0; i < s->notice_count; i++)
         json_array_append_new(notices, json_string(s->notices[i]));
     json_object_set_new(o, "has_license", json_boolean(s->has_license));
-    json_object_set_new(o, "license_id", s->has_license ? json_integer(s->license_id) : json_null());
+    json_object_set_new(o, "license_id",
+                        s->has_license ? json_integer(s->license_id) : json_null());
     json_object_set_new(o, "plan", text_json(s->plan));
     json_object_set_new(o, "licensee_name", text_json(s->licensee_name));
     json_object_set_new(o, "licensee_email", text_json(s->licensee_email));
@@ -259,7 +260,8 @@ static int print_status_json(const sl_status *s)
     json_object_set_new(o, "expires_on", date_json(s->expires_on));
     json_object_set_new(o, "block_changes_on", date_json(s->block_changes_on));
     json_object_set_new(o, "today", date_json(s->today));
-    json_object_set_new(o, "days_left", s->days_left >= 0 ? json_integer(s->days_left) : json_null());
+    json_object_set_new(o, "days_left",
+                        s->days_left >= 0 ? json_integer(s->days_left) : json_null());
     json_object_set_new(o, "expired", json_boolean(s->expired));
     json_object_set_new(o, "trial", json_boolean(s->trial));
     json_object_set_new(o, "seats", s->seats >= 0 ? json_integer(s->seats) : json_null());
@@ -293,7 +295,8 @@ static void print_status_text(const sl_status *s)
 {
     char a[32], b[32], n[32];
     if (s->has_license) {
-        printf("License %lld: %s%s\n", (long long)s->license_id, s->plan, s->trial ? " (trial)" : "");
+        printf("License %lld: %s%s\n", (long long)s->license_id, s->plan,
+               s->trial ? " (trial)" : "");
         printf("  licensee:        %s", s->licensee_name ? s->licensee_name : "-");
         if (s->licensee_email)
             printf(" <%s>", s->licensee_email);
@@ -303,7 +306,8 @@ static void print_status_text(const sl_status *s)
         if (s->expires_on == SL_DATE_NONE)
             printf("  term:            %s, no expiry\n", sl_date_format(s->starts_on, a, sizeof a));
         else if (s->expired)
-            printf("  term:            %s to %s (expired)\n", sl_date_format(s->starts_on, a, sizeof a),
+            printf("  term:            %s to %s (expired)\n",
+                   sl_date_format(s->starts_on, a, sizeof a),
                    sl_date_format(s->expires_on, b, sizeof b));
         else
             printf("  term:            %s to %s (%s %s left)\n",
@@ -319,10 +323,12 @@ static void print_status_text(const sl_status *s)
     }
     printf("  billable now:    %s\n", sl_format_count(s->billable_now, n, sizeof n));
     if (s->snapshots)
-        printf("  last snapshot:   %s users at %s (%s snapshots)\n",
+        printf("  last snapshot:   %s %s at %s (%s %s)\n",
                sl_format_count(s->daily_billable, n, sizeof n),
+               s->daily_billable == 1 ? "user" : "users",
                sl_time_format_utc(s->last_snapshot_ms, a, sizeof a),
-               sl_format_count(s->snapshots, b, sizeof b));
+               sl_format_count(s->snapshots, b, sizeof b),
+               s->snapshots == 1 ? "snapshot" : "snapshots");
     else
         printf("  last snapshot:   none\n");
     printf("  maximum:         %s (historical max %s)\n",

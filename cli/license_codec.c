@@ -150,30 +150,39 @@ static int build_payload(const issue_opts *o, char **out)
         strcmp(o->plan, "ultimate") != 0)
         return cli_usage("license issue: --plan must be starter, premium or ultimate, not '%s'",
                          o->plan);
-    if ((rc = check_count("--users", o->users, &users)) != EXIT_OK ||
-        (rc = check_date("--starts", o->starts)) != EXIT_OK ||
-        (o->expires && (rc = check_date("--expires", o->expires)) != EXIT_OK) ||
-        (o->previous && (rc = check_count("--previous-users", o->previous, &previous)) != EXIT_OK))
+    /* each check prints its own usage message; the first failure wins */
+    rc = check_count("--users", o->users, &users);
+    if (rc == EXIT_OK)
+        rc = check_date("--starts", o->starts);
+    if (rc == EXIT_OK && o->expires)
+        rc = check_date("--expires", o->expires);
+    if (rc == EXIT_OK && o->previous)
+        rc = check_count("--previous-users", o->previous, &previous);
+    if (rc != EXIT_OK)
         return rc;
     if (ntrueup != 0 && ntrueup != 3)
         return cli_usage("license issue: --trueup-quantity, --trueup-from and --trueup-to "
                          "go together");
-    if (ntrueup == 3 &&
-        ((rc = check_count("--trueup-quantity", o->tu_quantity, &quantity)) != EXIT_OK ||
-         (rc = check_date("--trueup-from", o->tu_from)) != EXIT_OK ||
-         (rc = check_date("--trueup-to", o->tu_to)) != EXIT_OK))
-        return rc;
+    if (ntrueup == 3) {
+        rc = check_count("--trueup-quantity", o->tu_quantity, &quantity);
+        if (rc == EXIT_OK)
+            rc = check_date("--trueup-from", o->tu_from);
+        if (rc == EXIT_OK)
+            rc = check_date("--trueup-to", o->tu_to);
+        if (rc != EXIT_OK)
+            return rc;
+    }
 
     p = json_object();
     lic = json_object();
-    r = json_object();
-    if (o->naddons)
-        addons = json_object();
     json_object_set_new(p, "version", json_integer(1));
     json_object_set_new(p, "licensee", lic);
-    if ((rc = set_text(lic, "Name", "--licensee-name", o->name)) != EXIT_OK ||
-        (rc = set_text(lic, "Email", "--licensee-email", o->email)) != EXIT_OK ||
-        (rc = set_text(lic, "Company", "--licensee-company", o->company)) != EXIT_OK)
+    rc = set_text(lic, "Name", "--licensee-name", o->name);
+    if (rc == EXIT_OK)
+        rc = set_text(lic, "Email", "--licensee-email", o->email);
+    if (rc == EXIT_OK)
+        rc = set_text(lic, "Company", "--licensee-company", o->company);
+    if (rc != EXIT_OK)
         goto fail;
     json_object_set_new(p, "issued_at", json_string(o->starts));
     if (o->expires)
@@ -181,7 +190,10 @@ static int build_payload(const issue_opts *o, char **out)
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         json_object_set_new(p, flags[i],
                             json_boolean(strcmp(flags[i], "contract_overages_allowed") == 0));
+    r = json_object();
     json_object_set_new(p, "restrictions", r);
+    if (o->naddons)
+        addons = json_object();
     json_object_set_new(r, "plan", json_string(o->plan));
     json_object_set_new(r, "active_user_count", json_integer(users));
     if (o->previous)
@@ -279,9 +291,13 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
             rc = cli_fail(&err);
             goto done;
         }
-        if (ctx->json)
-            printf("{\"out\":\"%s\",\"bytes\":%zu}\n", o.out, strlen(text));
-        else
+        if (ctx->json) {
+            json_t *j = json_pack("{s:s,s:I}", "out", o.out, "bytes", (json_int_t)strlen(text));
+            char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+            puts(line ? line : "{}");
+            free(line);
+            json_decref(j);
+        } else
             printf("wrote license key to '%s'\n", o.out);
     } else {
         /* a boundary-wrapped key ends without a newline (the gem's layout);

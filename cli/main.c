@@ -26,6 +26,9 @@ static const char usage_text[] =
     "  usage export [--out FILE]\n"
     "  status [--json]\n"
     "  backup DEST\n"
+    "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
+    "  token revoke NAME\n"
+    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -42,6 +45,8 @@ static const struct {
     {"usage", cmd_usage},
     {"status", cmd_status},
     {"backup", cmd_backup},
+    {"token", cmd_token},
+    {"serve", cmd_serve},
 };
 
 int main(int argc, char **argv)

@@ -176,7 +176,8 @@ sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_erro
     if (found && now < newest_ms) {
         char a[32], b[32];
         rc = sl__err(err, SL_ECLOCK,
-                     "clock is behind the ledger: now is %s, the newest snapshot was recorded at %s",
+                     "clock is behind the ledger: now is %s, "
+                     "the newest snapshot was recorded at %s",
                      sl_time_format_rfc3339(now, a, sizeof a),
                      sl_time_format_rfc3339(newest_ms, b, sizeof b));
         goto done;

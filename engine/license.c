@@ -182,7 +182,9 @@ sl_rc sl_license_from_payload(const char *json, size_t len, sl_license **out, sl
     if (rc != SL_OK)
         goto fail;
     lic = calloc(1, sizeof *lic);
-    if (!lic || !(lic->payload = sl__strndup(json, len))) {
+    if (lic)
+        lic->payload = sl__strndup(json, len);
+    if (!lic || !lic->payload) {
         rc = sl__err(err, SL_ENOMEM, "out of memory");
         goto fail;
     }

@@ -418,6 +418,9 @@ void sl_status_free(sl_status *s);
 
 /* --- API tokens -------------------------------------------------------- */
 
+#define SL_TOKEN_NAME_MAX   64    /* a name is 1-64 of [A-Za-z0-9._-] */
+#define SL_TOKEN_SECRET_MAX 256   /* longer presented secrets are refused unhashed */
+
 typedef struct sl_token_info {
     char *name;
     int admin;
@@ -426,16 +429,26 @@ typedef struct sl_token_info {
     int64_t revoked_at_ms;  /* 0 when active */
 } sl_token_info;
 
-/* Create a token; the secret is returned once and only its hash stored. */
+/* Create a token; the secret is returned once and only its hash stored.
+ * The secret is "slt_" + 43 base64url characters (32 random bytes); caller
+ * frees it with sl_free().  expires_on (SL_DATE_NONE: never) is the first
+ * day the token no longer works and must be after today.  SL_EINVAL for a
+ * bad name or expiry, SL_EEXIST when the name was ever used (revoked names
+ * stay taken).  Writes an audit line (never the secret). */
 sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
                             int32_t expires_on, char **out_secret,
                             sl_error *err);
+/* Revoke by name: SL_ENOTFOUND when there is no such token; revoking a
+ * revoked token is SL_OK and changes nothing. */
 sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err);
+/* All tokens in creation order (never secrets); *out is NULL when there are
+ * none.  Free with sl_token_infos_free(). */
 sl_rc sl_store_token_list(sl_store *st, sl_token_info **out, size_t *count,
                           sl_error *err);
 void sl_token_infos_free(sl_token_info *t, size_t count);
 /* SL_OK for a valid admin token, SL_EFORBIDDEN for a valid non-admin token,
- * SL_EAUTH otherwise.  Constant-time comparison of hashes. */
+ * SL_EAUTH otherwise (unknown, revoked, or today >= expires_on).  The
+ * presented secret is hashed and the hashes compared in constant time. */
 sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
                            sl_error *err);
 

@@ -19,6 +19,8 @@ run 0 "$SL" license issue --private-key "$TMP/v.pem" --licensee-name "Ada Lovela
   --users 100 --starts 2024-01-01 --expires 2099-12-31 --out "$TMP/k01"
 expect_eq "issue --out" "$out" "wrote license key to '$TMP/k01'"
 expect_eq "issue --out mode" "$(stat -c %a "$TMP/k01")" "644"
+run 0 "$SL" --json license issue --private-key "$TMP/v.pem" --payload "$FIX/01_premium_basic.json" --out "$TMP/k\"q"
+expect_eq "issue --out --json" "$out" "{\"out\":\"$TMP/k\\\"q\",\"bytes\":$(stat -c %s "$TMP/k\"q")}"
 expect_eq "60 columns" "$(awk 'length($0) != 60' "$TMP/k01" | wc -l)" "1"
 
 if command -v openssl >/dev/null && command -v jq >/dev/null; then
@@ -127,6 +129,7 @@ Try 'seatledger help' for usage."
 usage "license issue: --private-key PEM is required" --payload "$TMP/payload.json"
 usage "license issue: --licensee-email is required (or give --payload FILE)" --private-key "$TMP/v.pem" --licensee-name N
 usage "license issue: --licensee-name must not be empty" "${key[@]}" --licensee-name "" --licensee-email e@x --licensee-company C --plan premium --users 5 --starts 2025-01-01
+usage "license issue: --licensee-company is not valid UTF-8" "${key[@]}" --licensee-name N --licensee-email e@x --licensee-company $'\xff' --plan premium --users 5 --starts 2025-01-01
 usage "license issue: --licensee-name given twice" "${key[@]}" "${who[@]}" --licensee-name M
 usage "license issue: --plan must be starter, premium or ultimate, not 'gold'" "${key[@]}" "${who[@]}" --plan gold --users 5 --starts 2025-01-01
 usage "license issue: --users must be a non-negative integer, not '-1'" "${key[@]}" "${who[@]}" --plan premium --users -1 --starts 2025-01-01

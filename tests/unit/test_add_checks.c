@@ -223,7 +223,8 @@ static void test_trueup_pluralisation(void **state)
     lt_snapshot(f->st, "2025-06-02T12:00:00Z", 1200);
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     assert_string_equal(f->err.message,
-                        "You have applied a True-up for 1,000 users but you need one for 1,200 users.");
+                        "You have applied a True-up for 1,000 users "
+                        "but you need one for 1,200 users.");
 }
 
 static void test_trueup_without_period_seats_checks_available_seats(void **state)

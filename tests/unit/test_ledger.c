@@ -205,7 +205,8 @@ static void test_historical_max_windows(void **state)
                                                lt_ms("2025-06-03T12:00:00Z"), &max, &err), SL_OK);
     assert_int_equal(max, 50);
     assert_int_equal(sl__ledger_historical_max(st, lt_ms("2025-06-01T12:00:00Z"),
-                                               lt_ms("2025-06-02T11:59:59.999Z"), &max, &err), SL_OK);
+                                               lt_ms("2025-06-02T11:59:59.999Z"), &max, &err),
+                     SL_OK);
     assert_int_equal(max, 40);
     /* an empty or reversed window is 0 */
     assert_int_equal(sl__ledger_historical_max(st, lt_ms("2025-06-03T12:00:00.001Z"),
@@ -315,10 +316,10 @@ static void test_figures_maximum_includes_daily(void **state)
     assert_int_equal(fig.historical_max, 11);
     assert_int_equal(fig.maximum_user_count, 14);
     assert_int_equal(fig.overage, 4);
-    /* no snapshot at all: the live count is today's and the maximum */
     sl_store_close(st);
     tu_rmtree(dir);
     free(dir);
+    /* no snapshot at all: the live count is today's and the maximum */
     st = tu_store(&dir);
     lt_users(st, 13, 0);
     assert_int_equal(sl__ledger_figures_info(st, &inf, 0, &fig, &err), SL_OK);

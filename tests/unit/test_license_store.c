@@ -243,15 +243,21 @@ static void test_cancelled_subscription_skipped(void **state)
         sl_license *lic = NULL;
         size_t plen;
         sqlite3_stmt *s;
+        sqlite3 *other;
         const char *p;
+        char path[4096];
+        /* another process writes: the read cache must notice */
+        snprintf(path, sizeof path, "%s/ledger.db", dir);
+        assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
         assert_int_equal(sl_license_from_payload(payload, strlen(payload), &lic, &err), SL_OK);
         p = sl_license_payload(lic, &plen);
-        assert_int_equal(sqlite3_prepare_v2(st->db,
+        assert_int_equal(sqlite3_prepare_v2(other,
             "INSERT INTO licenses(data, payload, created_at, plan, source) VALUES ('x', ?, 0, 'premium', 'cli')",
             -1, &s, NULL), SQLITE_OK);
         sqlite3_bind_text(s, 1, p, (int)plen, SQLITE_TRANSIENT);
         assert_int_equal(sqlite3_step(s), SQLITE_DONE);
         sqlite3_finalize(s);
+        sqlite3_close(other);
         sl_license_free(lic);
     }
     assert_int_equal(sl_store_license_current(st, &cur, &err), SL_OK);

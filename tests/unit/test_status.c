@@ -188,10 +188,12 @@ static void test_future_license_and_stale_ledger(void **state)
     ASSERT_NOTICES(s, "");
     s = quiet();
     s.last_snapshot_ms = lt_ms("2026-11-20T11:59:59Z");
-    ASSERT_NOTICES(s, "last snapshot was recorded 2 days ago on 2026-11-20: run seatledger refresh");
+    ASSERT_NOTICES(s, "last snapshot was recorded 2 days ago on 2026-11-20: "
+                      "run seatledger refresh");
     s = quiet();
     s.last_snapshot_ms = lt_ms("2026-11-12T12:00:00Z");
-    ASSERT_NOTICES(s, "last snapshot was recorded 10 days ago on 2026-11-12: run seatledger refresh");
+    ASSERT_NOTICES(s, "last snapshot was recorded 10 days ago on 2026-11-12: "
+                      "run seatledger refresh");
     s = quiet();
     s.snapshots = 0;
     s.last_snapshot_ms = 0;
@@ -227,7 +229,8 @@ static void test_store_status_without_license(void **state)
     assert_int_equal(s.notice_count, 2);
     assert_string_equal(s.notices[0], "no current license: add one with seatledger license add");
     assert_string_equal(s.notices[1],
-                        "last snapshot was recorded 3 days ago on 2026-11-19: run seatledger refresh");
+                        "last snapshot was recorded 3 days ago on 2026-11-19: "
+                        "run seatledger refresh");
     sl_status_free(&s);
     sl_status_free(NULL);
     sl_store_close(st);

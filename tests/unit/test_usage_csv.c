@@ -62,7 +62,7 @@ static void test_golden_layout_quoting_and_guard(void **state)
     free(dir);
 }
 
-static void test_no_expiry_covers_the_last_year(void **state)
+static void test_window_without_expiry_or_term(void **state)
 {
     (void)state;
     char *dir, *csv;
@@ -109,7 +109,8 @@ static void test_guard_and_quotes_on_every_cell(void **state)
     char *dir, *csv;
     sl_store *st = tu_store(&dir);
     /* a boundary-wrapped key starts with '-', and text before BEGIN is free */
-    static const char key[] = "-----BEGIN GITLAB LICENSE-----\nsay \"hi\"\n-----END GITLAB LICENSE-----";
+    static const char key[] =
+        "-----BEGIN GITLAB LICENSE-----\nsay \"hi\"\n-----END GITLAB LICENSE-----";
     sl_usage_head head = {
         .key_text = key, .key_len = sizeof key - 1, .email = "@mention\tx",
         .company = "\tTabbed", .starts_on = lt_day("2026-01-01"),
@@ -160,7 +161,8 @@ static void test_streams_a_long_history(void **state)
     assert_non_null(f);
     assert_int_equal(sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(st->db, "INSERT INTO snapshots(recorded_at, "
-                     "billable_user_count, source) VALUES (?, ?, 'cron')", -1, &s, NULL), SQLITE_OK);
+                     "billable_user_count, source) VALUES (?, ?, 'cron')", -1, &s, NULL),
+                     SQLITE_OK);
     for (int i = 0; i < ROWS; i++) {
         sqlite3_bind_int64(s, 1, lt_ms("2001-01-01T12:00:00Z") + (int64_t)i * 3600000);
         sqlite3_bind_int64(s, 2, i);
@@ -214,7 +216,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_golden_layout_quoting_and_guard, set_clock),
-        cmocka_unit_test_setup(test_no_expiry_covers_the_last_year, set_clock),
+        cmocka_unit_test_setup(test_window_without_expiry_or_term, set_clock),
         cmocka_unit_test_setup(test_guard_and_quotes_on_every_cell, set_clock),
         cmocka_unit_test_setup(test_streams_a_long_history, set_clock),
         cmocka_unit_test_setup(test_write_failure_is_reported, set_clock),

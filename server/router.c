@@ -1,0 +1,859 @@
+/*
+ * router.c - the License API of rest-api.md as a pure function: match the
+ * route and method, authenticate the token, decode the body, call the
+ * engine and turn its answer (or its error, through one table) into a
+ * status, a content type and a body.
+ */
+#include "router.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CT_JSON "application/json"      /* exactly: python-gitlab checks equality */
+#define CT_CSV "text/csv"
+#define API_PREFIX "/api/v4/"
+#define MULTIPART_BOUNDARY_MAX 70       /* RFC 2046 */
+#define PART_HEADERS_MAX (8 * 1024)     /* header block of one multipart part */
+
+/* ---- the one table: engine code -> HTTP status and client message ------- */
+
+/* message NULL: send the engine's own message (it is meant for the user). */
+static const struct {
+    int status;
+    const char *message;
+} rc_http[SL_RC_COUNT] = {
+    [SL_OK] = {200, NULL},
+    [SL_EINVAL] = {400, NULL},
+    [SL_ETOOBIG] = {413, "413 Request Entity Too Large"},
+    [SL_ENOTFOUND] = {404, "404 Not found"},
+    [SL_EEXIST] = {409, NULL},
+    [SL_ECLOCK] = {409, NULL},
+    [SL_EAUTH] = {401, "401 Unauthorized"},
+    [SL_EFORBIDDEN] = {403, "403 Forbidden"},
+    [SL_EUSAGE] = {500, "500 Internal Server Error"},
+    [SL_ESTORAGE] = {500, "500 Internal Server Error"},
+    [SL_ENOMEM] = {500, "500 Internal Server Error"},
+    [SL_EINTERNAL] = {500, "500 Internal Server Error"},
+};
+
+/* ---- responses ---------------------------------------------------------- */
+
+static sl_http_response resp_new(int status)
+{
+    sl_http_response r;
+    memset(&r, 0, sizeof r);
+    r.status = status;
+    return r;
+}
+
+/* Copy len bytes as the body.  On allocation failure the response becomes a
+ * bodiless 500, which is the most that can be said then. */
+static void resp_body(sl_http_response *r, const char *ctype, const char *data,
+                      size_t len)
+{
+    char *p = malloc(len + 1);
+    if (!p) {
+        r->status = 500;
+        r->content_type = NULL;
+        r->body = NULL;
+        r->body_len = 0;
+        snprintf(r->detail, sizeof r->detail, "out of memory");
+        return;
+    }
+    if (len)
+        memcpy(p, data, len);
+    p[len] = '\0';
+    r->content_type = ctype;
+    r->body = p;
+    r->body_len = len;
+}
+
+static void resp_header(sl_http_response *r, const char *name, const char *value)
+{
+    if (r->header_count < SL_HTTP_RESPONSE_HEADERS_MAX) {
+        r->headers[r->header_count].name = name;
+        r->headers[r->header_count].value = value;
+        r->header_count++;
+    }
+}
+
+/* {"<member>":"<text>"} with proper JSON escaping. */
+static sl_http_response resp_json_text(int status, const char *member, const char *text)
+{
+    sl_http_response r = resp_new(status);
+    json_t *o = json_object();
+    json_t *v = json_string(text);
+    char *s = NULL;
+    if (!v)  /* not UTF-8: say no more than the status */
+        v = json_string("400 Bad request");
+    if (o && v && json_object_set_new(o, member, v) == 0) {
+        v = NULL;
+        s = json_dumps(o, JSON_COMPACT);
+    }
+    json_decref(v);
+    json_decref(o);
+    if (!s) {
+        r.status = 500;
+        snprintf(r.detail, sizeof r.detail, "out of memory");
+        return r;
+    }
+    resp_body(&r, CT_JSON, s, strlen(s));
+    free(s);
+    return r;
+}
+
+static sl_http_response resp_message(int status, const char *text)
+{
+    return resp_json_text(status, "message", text);
+}
+
+/* Engine JSON text taken over as a body (the engine's copy is freed). */
+static sl_http_response resp_engine_json(int status, char *json)
+{
+    sl_http_response r = resp_new(status);
+    resp_body(&r, CT_JSON, json, strlen(json));
+    sl_free(json);
+    return r;
+}
+
+/* An engine failure, through the table. */
+static sl_http_response resp_error(sl_rc rc, const sl_error *err)
+{
+    sl_http_response r;
+    int status = 500;
+    const char *msg = "500 Internal Server Error";
+    if ((int)rc > 0 && rc < SL_RC_COUNT) {
+        status = rc_http[rc].status;
+        msg = rc_http[rc].message ? rc_http[rc].message
+              : err->message[0] ? err->message : sl_rc_name(rc);
+    }
+    r = resp_message(status, msg);
+    if (status >= 500 && r.status >= 500)
+        snprintf(r.detail, sizeof r.detail, "%s",
+                 err->message[0] ? err->message : sl_rc_name(rc));
+    return r;
+}
+
+static sl_http_response resp_not_found_path(void)
+{
+    return resp_message(404, "404 Not Found");
+}
+
+/* ---- request helpers ---------------------------------------------------- */
+
+static const char *header_get(const sl_http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->header_count; i++) {
+        if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    }
+    return NULL;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* First occurrence of needle in hay[0..n), or NULL (memmem is a GNU
+ * extension the build does not enable). */
+static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t m)
+{
+    if (m == 0)
+        return hay;
+    for (size_t i = 0; m <= n && i <= n - m; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+            return hay + i;
+    }
+    return NULL;
+}
+
+/* application/x-www-form-urlencoded decoding of s[0..n): '+' is a space,
+ * %XX a byte; a malformed escape stays as written.  Caller frees. */
+static char *form_decode(const char *s, size_t n, size_t *out_len)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+                   hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* Value of the first `name` parameter in the urlencoded s[0..n).
+ * 1 found (*out malloc'd and decoded), 0 absent, -1 out of memory. */
+static int form_get(const char *s, size_t n, const char *name, char **out,
+                    size_t *out_len)
+{
+    size_t i = 0, nlen = strlen(name);
+    *out = NULL;
+    *out_len = 0;
+    while (s && i < n) {
+        size_t start = i, eq, end, klen;
+        char *key;
+        int match;
+        while (i < n && s[i] != '&')
+            i++;
+        end = i++;
+        eq = start;
+        while (eq < end && s[eq] != '=')
+            eq++;
+        key = form_decode(s + start, eq - start, &klen);
+        if (!key)
+            return -1;
+        match = klen == nlen && memcmp(key, name, nlen) == 0;
+        free(key);
+        if (!match)
+            continue;
+        if (eq < end)
+            *out = form_decode(s + eq + 1, end - eq - 1, out_len);
+        else
+            *out = form_decode("", 0, out_len);
+        return *out ? 1 : -1;
+    }
+    return 0;
+}
+
+/* Keys pasted into a query string lose their '+' to form decoding.  Base64
+ * has no spaces, so every space in the key blob was a '+'; BEGIN/END
+ * boundary lines are the one place where spaces are real. */
+static void license_restore_plus(char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i;
+        int boundary;
+        while (end < n && s[end] != '\n')
+            end++;
+        boundary = find_bytes(s + i, end - i, "LICENSE", 7) &&
+                   (find_bytes(s + i, end - i, "BEGIN", 5) || find_bytes(s + i, end - i, "END", 3));
+        for (size_t k = i; !boundary && k < end; k++) {
+            if (s[k] == ' ')
+                s[k] = '+';
+        }
+        i = end + 1;
+    }
+}
+
+/* The media type of Content-Type is `type` (case-insensitive, parameters
+ * ignored). */
+static int content_type_is(const sl_http_request *req, const char *type)
+{
+    const char *ct = header_get(req, "Content-Type");
+    size_t n = strlen(type);
+    if (!ct)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, type, n) != 0)
+        return 0;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+static int body_blank(const sl_http_request *req)
+{
+    for (size_t i = 0; i < req->body_len; i++) {
+        char c = req->body[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return 0;
+    }
+    return 1;
+}
+
+/* Nesting depth of JSON text (brackets outside strings) is at most
+ * SL_JSON_DEPTH_MAX: checked before the parser recurses. */
+static int json_depth_ok(const char *s, size_t n)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > SL_JSON_DEPTH_MAX)
+                return 0;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+/* Parameter `name` of a header value such as `multipart/form-data;
+ * boundary="x"`, copied into out.  1 found, 0 absent, empty or too long. */
+static int header_param(const char *v, size_t vlen, const char *name, char *out,
+                        size_t outsz)
+{
+    size_t nlen = strlen(name), i = 0;
+    /* skip the leading token (media type or "form-data") */
+    while (i < vlen && v[i] != ';')
+        i++;
+    while (i < vlen) {
+        size_t len = 0;
+        const char *q;
+        int quoted;
+        i++;  /* past ';' */
+        while (i < vlen && (v[i] == ' ' || v[i] == '\t'))
+            i++;
+        if (vlen - i > nlen && strncasecmp(v + i, name, nlen) == 0 && v[i + nlen] == '=') {
+            q = v + i + nlen + 1;
+            quoted = q < v + vlen && *q == '"';
+            if (quoted)
+                q++;
+            while (q + len < v + vlen &&
+                   (quoted ? q[len] != '"'
+                           : q[len] != ';' && q[len] != ' ' && q[len] != '\t'))
+                len++;
+            if (quoted && q + len >= v + vlen)
+                return 0;
+            if (len == 0 || len >= outsz)
+                return 0;
+            memcpy(out, q, len);
+            out[len] = '\0';
+            return 1;
+        }
+        /* next parameter: skip to ';' outside quotes */
+        {
+            int inq = 0;
+            while (i < vlen && (inq || v[i] != ';')) {
+                if (v[i] == '"')
+                    inq = !inq;
+                i++;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A part's header block h[0..n) has a Content-Disposition naming `license`. */
+static int part_is_license(const char *h, size_t n)
+{
+    static const char cd[] = "Content-Disposition:";
+    size_t i = 0;
+    while (i < n) {
+        const char *eol = find_bytes(h + i, n - i, "\r\n", 2);
+        size_t end = eol ? (size_t)(eol - h) : n;
+        char val[16];
+        if (end - i > sizeof cd - 1 && strncasecmp(h + i, cd, sizeof cd - 1) == 0 &&
+            header_param(h + i + sizeof cd - 1, end - i - (sizeof cd - 1), "name", val,
+                         sizeof val) &&
+            strcmp(val, "license") == 0)
+            return 1;
+        i = end + 2;
+    }
+    return 0;
+}
+
+/* The `license` part of a multipart/form-data body (RFC 7578).  1 found
+ * (*out points into the body), 0 no such part, -1 malformed. */
+static int multipart_license(const sl_http_request *req, const char **out,
+                             size_t *out_len)
+{
+    const char *ct = header_get(req, "Content-Type");
+    char boundary[MULTIPART_BOUNDARY_MAX + 1];
+    char delim[MULTIPART_BOUNDARY_MAX + 5];
+    const char *b = req->body, *end, *p;
+    size_t dlen;
+    if (!ct || !b || !header_param(ct, strlen(ct), "boundary", boundary, sizeof boundary))
+        return -1;
+    end = b + req->body_len;
+    dlen = (size_t)snprintf(delim, sizeof delim, "\r\n--%s", boundary);
+    /* the first delimiter may open the body without the CRLF before it */
+    if (req->body_len >= dlen - 2 && memcmp(b, delim + 2, dlen - 2) == 0) {
+        p = b + dlen - 2;
+    } else {
+        p = find_bytes(b, req->body_len, delim, dlen);
+        if (!p)
+            return -1;
+        p += dlen;
+    }
+    for (;;) {
+        const char *content, *next;
+        size_t hlen;
+        if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+            return 0;  /* close delimiter */
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
+            return -1;
+        p += 2;
+        if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+            hlen = 0;  /* a part without headers */
+            content = p + 2;
+        } else {
+            const char *hend = find_bytes(p, (size_t)(end - p), "\r\n\r\n", 4);
+            if (!hend)
+                return -1;
+            hlen = (size_t)(hend - p);
+            content = hend + 4;
+        }
+        if (hlen > PART_HEADERS_MAX)
+            return -1;
+        next = find_bytes(content, (size_t)(end - content), delim, dlen);
+        if (!next)
+            return -1;
+        if (part_is_license(p, hlen)) {
+            *out = content;
+            *out_len = (size_t)(next - content);
+            return 1;
+        }
+        p = next + dlen;
+    }
+}
+
+static char *dup_trimmed(const char *s, size_t n)
+{
+    char *out;
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return out;
+}
+
+/* The presented token: PRIVATE-TOKEN header, Authorization: Bearer, then
+ * the private_token / access_token query parameters.  1 found (*out
+ * malloc'd), 0 none, -1 out of memory. */
+static int find_token(const sl_http_request *req, char **out)
+{
+    static const char *const params[] = {"private_token", "access_token"};
+    const char *v = header_get(req, "PRIVATE-TOKEN");
+    size_t n;
+    *out = NULL;
+    if (v && *v) {
+        *out = dup_trimmed(v, strlen(v));
+        if (!*out)
+            return -1;
+        if (**out)
+            return 1;
+        free(*out);
+        *out = NULL;
+    }
+    v = header_get(req, "Authorization");
+    if (v && strncasecmp(v, "Bearer", 6) == 0 && (v[6] == ' ' || v[6] == '\t')) {
+        *out = dup_trimmed(v + 7, strlen(v + 7));
+        if (!*out)
+            return -1;
+        if (**out)
+            return 1;
+        free(*out);
+        *out = NULL;
+    }
+    for (size_t i = 0; req->query && i < sizeof params / sizeof params[0]; i++) {
+        int found = form_get(req->query, strlen(req->query), params[i], out, &n);
+        if (found < 0)
+            return -1;
+        if (found && n > 0)
+            return 1;
+        free(*out);
+        *out = NULL;
+    }
+    return 0;
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+enum {
+    M_GET = 1,      /* HEAD is served as GET (the transport drops the body) */
+    M_POST = 2,
+    M_PUT = 4,
+    M_DELETE = 8
+};
+
+typedef enum route_kind {
+    ROUTE_LICENSE,        /* /api/v4/license */
+    ROUTE_LICENSES,       /* /api/v4/licenses */
+    ROUTE_LICENSE_ID,     /* /api/v4/license/:id */
+    ROUTE_REFRESH,        /* /api/v4/license/:id/refresh_billable_users */
+    ROUTE_USAGE_EXPORT    /* /api/v4/license/usage_export(.csv) */
+} route_kind;
+
+static const struct {
+    unsigned methods;
+    const char *allow;
+} routes[] = {
+    [ROUTE_LICENSE] = {M_GET | M_POST, "GET, HEAD, POST"},
+    [ROUTE_LICENSES] = {M_GET, "GET, HEAD"},
+    [ROUTE_LICENSE_ID] = {M_GET | M_DELETE, "GET, HEAD, DELETE"},
+    [ROUTE_REFRESH] = {M_PUT, "PUT"},
+    [ROUTE_USAGE_EXPORT] = {M_GET, "GET, HEAD"},
+};
+
+typedef struct route {
+    route_kind kind;
+    int64_t id;     /* license routes: the id, valid when id_ok */
+    int id_ok;      /* a positive integer within int64 */
+} route;
+
+static unsigned method_bit(const char *m)
+{
+    if (!m)
+        return 0;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+        return M_GET;
+    if (strcmp(m, "POST") == 0)
+        return M_POST;
+    if (strcmp(m, "PUT") == 0)
+        return M_PUT;
+    if (strcmp(m, "DELETE") == 0)
+        return M_DELETE;
+    return 0;
+}
+
+/* Route of a path.  Any run of digits is an id segment, so a well-formed
+ * but impossible id (0, beyond int64) is a missing license, not a missing
+ * route. */
+static int match_route(const char *path, route *rt)
+{
+    const char *rest, *seg;
+    size_t ndig = 0;
+    int64_t id = 0;
+    int ok = 1;
+    memset(rt, 0, sizeof *rt);
+    if (!path || strncmp(path, API_PREFIX, sizeof API_PREFIX - 1) != 0)
+        return 0;
+    rest = path + sizeof API_PREFIX - 1;
+    if (strcmp(rest, "license") == 0) {
+        rt->kind = ROUTE_LICENSE;
+        return 1;
+    }
+    if (strcmp(rest, "licenses") == 0) {
+        rt->kind = ROUTE_LICENSES;
+        return 1;
+    }
+    if (strncmp(rest, "license/", 8) != 0)
+        return 0;
+    seg = rest + 8;
+    if (strcmp(seg, "usage_export.csv") == 0 || strcmp(seg, "usage_export") == 0) {
+        rt->kind = ROUTE_USAGE_EXPORT;
+        return 1;
+    }
+    while (seg[ndig] >= '0' && seg[ndig] <= '9') {
+        int d = seg[ndig] - '0';
+        if (id > (INT64_MAX - d) / 10)
+            ok = 0;
+        else
+            id = id * 10 + d;
+        ndig++;
+    }
+    if (ndig == 0)
+        return 0;
+    if (seg[ndig] == '\0')
+        rt->kind = ROUTE_LICENSE_ID;
+    else if (strcmp(seg + ndig, "/refresh_billable_users") == 0)
+        rt->kind = ROUTE_REFRESH;
+    else
+        return 0;
+    rt->id = id;
+    rt->id_ok = ok && id > 0;
+    return 1;
+}
+
+/* ---- handlers ----------------------------------------------------------- */
+
+static sl_http_response h_license_current(sl_store *st)
+{
+    sl_error err = {0};
+    int64_t id = 0;
+    char *json = NULL;
+    sl_rc rc = sl_store_license_current(st, &id, &err);
+    if (rc == SL_ENOTFOUND) {
+        sl_http_response r = resp_new(200);
+        resp_body(&r, CT_JSON, "null", 4);
+        return r;
+    }
+    if (rc == SL_OK)
+        rc = sl_store_license_entity_json(st, id, 1, &json, &err);
+    if (rc != SL_OK)
+        return resp_error(rc, &err);
+    return resp_engine_json(200, json);
+}
+
+static sl_http_response h_licenses(sl_store *st)
+{
+    sl_error err = {0};
+    char *json = NULL;
+    sl_rc rc = sl_store_license_list_json(st, &json, &err);
+    if (rc != SL_OK)
+        return resp_error(rc, &err);
+    return resp_engine_json(200, json);
+}
+
+static sl_http_response not_found_license(void)
+{
+    sl_error err = {.code = SL_ENOTFOUND};
+    return resp_error(SL_ENOTFOUND, &err);
+}
+
+static sl_http_response h_license_get(sl_store *st, const route *rt)
+{
+    sl_error err = {0};
+    char *json = NULL;
+    sl_rc rc;
+    if (!rt->id_ok)
+        return not_found_license();
+    rc = sl_store_license_entity_json(st, rt->id, 1, &json, &err);
+    if (rc != SL_OK)
+        return resp_error(rc, &err);
+    return resp_engine_json(200, json);
+}
+
+static sl_http_response h_license_delete(sl_store *st, const route *rt)
+{
+    sl_error err = {0};
+    sl_rc rc;
+    if (!rt->id_ok)
+        return not_found_license();
+    rc = sl_store_license_delete(st, rt->id, SL_SOURCE_API, &err);
+    if (rc != SL_OK)
+        return resp_error(rc, &err);
+    return resp_new(204);
+}
+
+static sl_http_response h_refresh(sl_store *st, const route *rt)
+{
+    sl_error err = {0};
+    sl_license *lic = NULL;
+    sl_snapshot snap;
+    int64_t created = 0;
+    sl_http_response r;
+    sl_rc rc;
+    if (!rt->id_ok)
+        return not_found_license();
+    rc = sl_store_license_get(st, rt->id, &lic, &created, &err);
+    sl_license_free(lic);
+    if (rc == SL_OK)
+        rc = sl_store_refresh(st, SL_SOURCE_API, &snap, &err);
+    if (rc != SL_OK)
+        return resp_error(rc, &err);
+    r = resp_new(202);
+    resp_body(&r, CT_JSON, "{\"success\":true}", 16);
+    return r;
+}
+
+static sl_http_response h_usage_export(sl_store *st)
+{
+    sl_error err = {0};
+    char *buf = NULL;
+    size_t len = 0;
+    sl_http_response r;
+    sl_rc rc;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        err.code = SL_ENOMEM;
+        snprintf(err.message, sizeof err.message, "cannot buffer the usage export");
+        return resp_error(SL_ENOMEM, &err);
+    }
+    rc = sl_store_usage_export(st, f, &err);
+    if (fclose(f) != 0 && rc == SL_OK) {
+        rc = SL_ENOMEM;
+        snprintf(err.message, sizeof err.message, "cannot buffer the usage export");
+    }
+    if (rc != SL_OK) {
+        free(buf);
+        return resp_error(rc, &err);
+    }
+    r = resp_new(200);
+    resp_body(&r, CT_CSV, buf, len);
+    free(buf);
+    if (r.status == 200)
+        resp_header(&r, "Content-Disposition", "attachment; filename=\"license_usage.csv\"");
+    return r;
+}
+
+/* POST /license: the key from the body (JSON, urlencoded or multipart
+ * form) or else the `license` query parameter. */
+static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
+                                      const json_t *doc)
+{
+    sl_error err = {0};
+    char *key = NULL, *json = NULL;
+    size_t klen = 0;
+    int found = 0;
+    int64_t id = 0;
+    sl_http_response r;
+    sl_rc rc;
+    if (doc) {
+        const json_t *v = json_is_object(doc) ? json_object_get(doc, "license") : NULL;
+        if (v && !json_is_null(v)) {
+            if (!json_is_string(v))
+                return resp_json_text(400, "error", "license is invalid");
+            klen = json_string_length(v);
+            key = malloc(klen + 1);
+            if (!key)
+                goto oom;
+            memcpy(key, json_string_value(v), klen + 1);
+            found = 1;
+        }
+    } else if (content_type_is(req, "application/x-www-form-urlencoded")) {
+        found = form_get(req->body, req->body_len, "license", &key, &klen);
+        if (found < 0)
+            goto oom;
+        if (found)
+            license_restore_plus(key, klen);
+    } else if (content_type_is(req, "multipart/form-data")) {
+        const char *part = NULL;
+        found = multipart_license(req, &part, &klen);
+        if (found < 0)
+            return resp_message(400, "400 Bad request - malformed multipart body");
+        if (found) {
+            key = malloc(klen + 1);
+            if (!key)
+                goto oom;
+            memcpy(key, part, klen);
+            key[klen] = '\0';
+        }
+    }
+    if (!found && req->query) {
+        found = form_get(req->query, strlen(req->query), "license", &key, &klen);
+        if (found < 0)
+            goto oom;
+        if (found)
+            license_restore_plus(key, klen);
+    }
+    if (!found)
+        return resp_json_text(400, "error", "license is missing");
+    rc = sl_store_license_add(st, key, klen, SL_SOURCE_API, &id, &err);
+    free(key);
+    if (rc == SL_OK)
+        rc = sl_store_license_entity_json(st, id, 1, &json, &err);
+    if (rc != SL_OK)
+        return resp_error(rc, &err);
+    return resp_engine_json(201, json);
+oom:
+    free(key);
+    r = resp_message(500, "500 Internal Server Error");
+    snprintf(r.detail, sizeof r.detail, "out of memory");
+    return r;
+}
+
+/* ---- the entry point ---------------------------------------------------- */
+
+/* 401/403 unless the request carries a valid admin token; *ok set when it
+ * does. */
+static sl_http_response authenticate(sl_store *st, const sl_http_request *req, int *ok)
+{
+    sl_error err = {0};
+    char *token = NULL;
+    sl_rc rc;
+    int found = find_token(req, &token);
+    *ok = 0;
+    if (found < 0) {
+        sl_http_response r = resp_message(500, "500 Internal Server Error");
+        snprintf(r.detail, sizeof r.detail, "out of memory");
+        return r;
+    }
+    if (!found)
+        return resp_message(401, "401 Unauthorized");
+    rc = sl_store_token_check(st, token, strlen(token), &err);
+    free(token);
+    if (rc != SL_OK)
+        return resp_error(rc, &err);
+    *ok = 1;
+    return resp_new(200);
+}
+
+sl_http_response sl_route(sl_store *st, const sl_http_request *req)
+{
+    sl_http_response r;
+    json_t *doc = NULL;
+    route rt;
+    int ok = 0;
+    if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
+        return resp_message(413, "413 Request Entity Too Large");
+    if (!match_route(req->path, &rt))
+        return resp_not_found_path();
+    if (!(method_bit(req->method) & routes[rt.kind].methods)) {
+        r = resp_message(405, "405 Method Not Allowed");
+        resp_header(&r, "Allow", routes[rt.kind].allow);
+        return r;
+    }
+    if (!st) {
+        r = resp_message(500, "500 Internal Server Error");
+        snprintf(r.detail, sizeof r.detail, "the ledger is not open");
+        return r;
+    }
+    r = authenticate(st, req, &ok);
+    if (!ok)
+        return r;
+    /* bodies are looked at only once the caller is known to be an admin */
+    if (content_type_is(req, CT_JSON) && req->body && !body_blank(req)) {
+        json_error_t jerr;
+        if (!json_depth_ok(req->body, req->body_len))
+            return resp_message(400, "400 Bad request - JSON body nested too deeply");
+        doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+                         &jerr);
+        if (!doc)
+            return resp_message(400, "400 Bad request - malformed JSON body");
+    }
+    switch (rt.kind) {
+    case ROUTE_LICENSE:
+        r = method_bit(req->method) == M_POST ? h_license_add(st, req, doc)
+                                              : h_license_current(st);
+        break;
+    case ROUTE_LICENSES:
+        r = h_licenses(st);
+        break;
+    case ROUTE_LICENSE_ID:
+        r = method_bit(req->method) == M_DELETE ? h_license_delete(st, &rt)
+                                                : h_license_get(st, &rt);
+        break;
+    case ROUTE_REFRESH:
+        r = h_refresh(st, &rt);
+        break;
+    case ROUTE_USAGE_EXPORT:
+        r = h_usage_export(st);
+        break;
+    default:
+        r = resp_not_found_path();
+        break;
+    }
+    json_decref(doc);
+    return r;
+}
+
+void sl_http_response_free(sl_http_response *r)
+{
+    if (!r)
+        return;
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * router.h - seatledger's GitLab-compatible License API: request handling
+ * as a pure function (a request in, a response out, no sockets) and the
+ * libmicrohttpd server that puts it on the network.
+ */
+#ifndef SL_ROUTER_H
+#define SL_ROUTER_H
+
+#include "seatledger.h"
+
+#include <stddef.h>
+
+/* Request bodies larger than this are refused with 413 before they are
+ * read; a license key (SL_LICENSE_TEXT_MAX) fits. */
+#define SL_HTTP_BODY_MAX (1024 * 1024)
+/* Extra response headers the router can set (Allow, Content-Disposition). */
+#define SL_HTTP_RESPONSE_HEADERS_MAX 2
+
+typedef struct sl_http_header {
+    const char *name;
+    const char *value;
+} sl_http_header;
+
+/* A request as received.  All pointers are borrowed for the duration of
+ * sl_route(); none needs to be NUL-terminated except method, path, query
+ * and header names/values. */
+typedef struct sl_http_request {
+    const char *method;             /* "GET", "POST", ... */
+    const char *path;               /* raw path without the query */
+    const char *query;              /* raw query string after '?', or NULL */
+    const sl_http_header *headers;  /* names in any case */
+    size_t header_count;
+    const char *body;               /* may be NULL when body_len is 0 */
+    size_t body_len;
+    int body_too_large;             /* the transport stopped reading it */
+} sl_http_request;
+
+/* A response.  content_type and the header strings are static; body is
+ * owned by the response and released with sl_http_response_free(). */
+typedef struct sl_http_response {
+    int status;
+    const char *content_type;       /* NULL when there is no body (204) */
+    sl_http_header headers[SL_HTTP_RESPONSE_HEADERS_MAX];
+    size_t header_count;
+    char *body;
+    size_t body_len;
+    /* For 5xx only: the engine's message, for the server's log (never sent
+     * to the client); "" otherwise. */
+    char detail[SL_ERROR_MAX];
+} sl_http_response;
+
+/* Handle one request of the API against the ledger `st` (which may be NULL
+ * when the ledger could not be opened: requests that need it get 500).
+ * Never fails: every problem becomes a status. */
+sl_http_response sl_route(sl_store *st, const sl_http_request *req);
+/* Frees the body; the struct itself is the caller's.  Accepts NULL. */
+void sl_http_response_free(sl_http_response *r);
+
+/* ---- the network server (server/http.c) -------------------------------- */
+
+#define SL_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"
+
+typedef struct sl_server_config {
+    const char *db_path;      /* the ledger; each worker opens its own connection */
+    const char *listen;       /* "HOST:PORT" or "[V6]:PORT"; NULL = default; port 0 = any */
+    int refresh_minute;       /* daily refresh at this minute of the UTC day
+                                 (0..1439), or -1 for none */
+    unsigned threads;         /* worker threads; 0 = number of CPUs */
+} sl_server_config;
+
+/* Parse "HH:MM" (00:00..23:59) into minutes of the day; -1 when malformed. */
+int sl_server_parse_hhmm(const char *s);
+
+/* Serve the API until SIGINT or SIGTERM, then stop accepting, let requests
+ * in flight finish (bounded grace period) and return SL_OK.  Prints
+ * "listening on http://HOST:PORT" to stderr once ready and one access-log
+ * line per request.  SL_EUSAGE for a malformed listen address,
+ * SL_ESTORAGE when the address cannot be bound or the ledger opened. */
+sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err);
+
+#endif
