@@ -29,6 +29,8 @@ static const char usage_text[] =
     "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
     "  token revoke NAME\n"
     "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
+    "  users import FILE|- [--format csv|jsonl] [--prune]\n"
+    "  users list [--billable] [--explain] | users count\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -47,6 +49,7 @@ static const struct {
     {"backup", cmd_backup},
     {"token", cmd_token},
     {"serve", cmd_serve},
+    {"users", cmd_users},
 };
 
 int main(int argc, char **argv)

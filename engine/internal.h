@@ -105,6 +105,11 @@ int64_t sl__data_version(sl_store *st);
  * transaction).  license_id <= 0 means none. */
 sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
                 const char *outcome, const char *detail, sl_error *err);
+/* Run the prepared, bound single-row change `s` in its own transaction
+ * with an audit line; SL_ENOTFOUND with the message `notfound` when it
+ * changed no row (then nothing is written). */
+sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
+                     const char *detail, const char *notfound, sl_error *err);
 /* Bind helpers: NULL string binds SQL NULL. */
 int sl__bind_text(sqlite3_stmt *s, int i, const char *v);
 

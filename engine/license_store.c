@@ -91,29 +91,16 @@ done:
 
 sl_rc sl_store_key_untrust(sl_store *st, const char *name, sl_error *err)
 {
+    char notfound[KEY_NAME_MAX * 4 + 32];
     sqlite3_stmt *s;
-    sl_rc rc = sl__begin(st, err);
+    sl_rc rc = sl__stmt(st, "DELETE FROM trusted_keys WHERE name = ?", &s, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__stmt(st, "DELETE FROM trusted_keys WHERE name = ?", &s, err);
-    if (rc != SL_OK)
-        goto fail;
     sl__bind_text(s, 1, name);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot remove the key");
-        goto fail;
-    }
-    if (sqlite3_changes(st->db) == 0) {
-        rc = sl__err(err, SL_ENOTFOUND, "no trusted key named '%s'", name);
-        goto fail;
-    }
-    rc = sl__audit(st, "key.untrust", 0, "ok", name, err);
-    if (rc != SL_OK)
-        goto fail;
-    st->keyring_version = -1;
-    return sl__commit(st, err);
-fail:
-    sl__rollback(st);
+    snprintf(notfound, sizeof notfound, "no trusted key named '%.*s'", KEY_NAME_MAX * 4, name);
+    rc = sl__change_one(st, s, "key.untrust", 0, name, notfound, err);
+    if (rc == SL_OK)
+        st->keyring_version = -1;
     return rc;
 }
 
@@ -471,29 +458,14 @@ done:
 
 sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_error *err)
 {
+    char notfound[64];
     sqlite3_stmt *s;
-    sl_rc rc = sl__begin(st, err);
+    sl_rc rc = sl__stmt(st, "DELETE FROM licenses WHERE id = ?", &s, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__stmt(st, "DELETE FROM licenses WHERE id = ?", &s, err);
-    if (rc != SL_OK)
-        goto fail;
     sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot delete the license");
-        goto fail;
-    }
-    if (sqlite3_changes(st->db) == 0) {
-        rc = sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
-        goto fail;
-    }
-    rc = sl__audit(st, "license.delete", id, "ok", sl_source_name(source), err);
-    if (rc != SL_OK)
-        goto fail;
-    return sl__commit(st, err);
-fail:
-    sl__rollback(st);
-    return rc;
+    snprintf(notfound, sizeof notfound, "no license with id %lld", (long long)id);
+    return sl__change_one(st, s, "license.delete", id, sl_source_name(source), notfound, err);
 }
 
 sl_rc sl_store_license_get(sl_store *st, int64_t id, sl_license **out,

@@ -149,12 +149,20 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
         rc = make_parents(path, err);
         if (rc != SL_OK)
             return rc;
-        /* create the file ourselves so it is 0600 from the first byte */
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
+        /* Create the file ourselves so it is 0600 from the first byte, but
+         * only when it does not exist: closing any descriptor of a file drops
+         * every POSIX lock this process holds on it, including the locks of
+         * SQLite connections already open on the same ledger (the server has
+         * one per thread), after which another process may delete the WAL
+         * under them. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+        else if (errno != EEXIST)
             return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                            "cannot open '%s': %s", path, strerror(errno));
-        close(fd);
+        else if (access(path, R_OK | W_OK) != 0)
+            return sl__err(err, SL_ESTORAGE, "cannot open '%s': %s", path, strerror(errno));
     } else if (access(path, R_OK) != 0) {
         return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot open '%s': %s", path, strerror(errno));
@@ -315,6 +323,33 @@ sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = sl__db_err(st, err, "cannot write the audit log");
     sqlite3_reset(s);
+    return rc;
+}
+
+sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
+                     const char *detail, const char *notfound, sl_error *err)
+{
+    sl_rc rc = sl__begin(st, err);
+    if (rc != SL_OK) {
+        sqlite3_reset(s);
+        return rc;
+    }
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, action);
+        goto fail;
+    }
+    if (sqlite3_changes(st->db) == 0) {
+        rc = sl__err(err, SL_ENOTFOUND, "%s", notfound);
+        goto fail;
+    }
+    sqlite3_reset(s);
+    rc = sl__audit(st, action, license_id, "ok", detail, err);
+    if (rc != SL_OK)
+        goto fail;
+    return sl__commit(st, err);
+fail:
+    sqlite3_reset(s);
+    sl__rollback(st);
     return rc;
 }
 

@@ -257,7 +257,10 @@ sl_rc sl_store_token_list(sl_store *st, sl_token_info **out, size_t *count,
         &s, err);
     if (rc != SL_OK)
         return rc;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    for (;;) {
+        step = sqlite3_step(s);
+        if (step != SQLITE_ROW)
+            break;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
             sl_token_info *p = realloc(v, ncap * sizeof *v);

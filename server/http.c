@@ -100,7 +100,7 @@ typedef struct server {
 typedef struct request {
     char *uri;                  /* raw, as received: path and query */
     struct timespec started;
-    char method[16];
+    char method[16];            /* for the log (longer ones are cut) */
     int headers_seen;           /* the first handler call has happened */
     char *body;
     size_t len, cap;
@@ -231,8 +231,10 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
-/* Route the request and queue the answer. */
-static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq)
+/* Route the request and queue the answer.  `method` is libmicrohttpd's,
+ * valid during the handler call. */
+static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq,
+                               const char *method)
 {
     header_list hl;
     sl_http_request req;
@@ -245,7 +247,7 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
     if (q)
         *q = '\0';  /* rq->uri is now the path; the query follows */
     memset(&req, 0, sizeof req);
-    req.method = rq->method;
+    req.method = method;
     req.path = rq->uri;
     req.query = q ? q + 1 : NULL;
     req.headers = hl.h;
@@ -313,7 +315,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (length_over_cap(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_CONTENT_LENGTH))) {
             rq->too_large = 1;
-            return respond(sv, c, rq);
+            return respond(sv, c, rq, method);
         }
         return MHD_YES;
     }
@@ -352,7 +354,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (rq->status)
         return MHD_YES;  /* already answered */
-    return respond(sv, c, rq);
+    return respond(sv, c, rq, method);
 }
 
 /* ---- the listening socket ----------------------------------------------- */
@@ -365,11 +367,11 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
     size_t hlen;
     *v6 = 0;
     if (strlen(addr) > SL_HTTP_LISTEN_MAX)
-        return fail(err, SL_EUSAGE, "invalid addr address '%.40s...': %s", addr, "too long");
+        return fail(err, SL_EUSAGE, "invalid listen address '%.40s...': %s", addr, "too long");
     if (*h == '[') {
         const char *close = strchr(h, ']');
         if (!close || close[1] != ':')
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "expected [ADDRESS]:PORT");
         h++;
         hlen = (size_t)(close - h);
@@ -378,15 +380,15 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
     } else {
         colon = strrchr(h, ':');
         if (!colon)
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "expected HOST:PORT");
         hlen = (size_t)(colon - h);
         if (memchr(h, ':', hlen))
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "write IPv6 addresses as [ADDRESS]:PORT");
     }
     if (hlen == 0 || hlen >= hsize)
-        return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr, "no host");
+        return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, "no host");
     memcpy(host, h, hlen);
     host[hlen] = '\0';
     colon++;
@@ -394,23 +396,23 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
         size_t plen = strlen(colon);
         long v = 0;
         if (plen == 0 || plen > 5 || plen >= psize)
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "port must be 0-65535");
         for (size_t i = 0; i < plen; i++) {
             if (colon[i] < '0' || colon[i] > '9')
-                return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+                return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                             "port must be 0-65535");
             v = v * 10 + (colon[i] - '0');
         }
         if (v > 65535)
-            return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr,
+            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "port must be 0-65535");
         memcpy(port, colon, plen + 1);
     }
     return SL_OK;
 }
 
-/* Bind and addr; *out_port is the real port (for port 0). */
+/* Bind and listen; *out_port is the real port (for port 0). */
 static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
                            char *host, size_t hsize, int *v6, sl_error *err)
 {
@@ -428,7 +430,7 @@ static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0)
-        return fail(err, SL_EUSAGE, "invalid addr address '%s': %s", addr, gai_strerror(gai));
+        return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, gai_strerror(gai));
     for (ai = res; ai; ai = ai->ai_next) {
         int one = 1;
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -446,12 +448,12 @@ static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
     }
     freeaddrinfo(res);
     if (fd < 0)
-        return fail(err, SL_ESTORAGE, "cannot addr on '%s': %s", addr,
+        return fail(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr,
                     strerror(saved ? saved : EADDRNOTAVAIL));
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
         saved = errno;
         close(fd);
-        return fail(err, SL_ESTORAGE, "cannot addr on '%s': %s", addr, strerror(saved));
+        return fail(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr, strerror(saved));
     }
     *out_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                          : ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -472,8 +474,7 @@ typedef struct scheduler {
     int running;
 } scheduler;
 
-/* The first instant after `now` at the scheduled minute of a UTC day. */
-static int64_t next_run(int64_t now, int minute)
+int64_t sl_server_next_refresh(int64_t now, int minute)
 {
     int64_t day = now >= 0 ? now / MS_PER_DAY : (now - MS_PER_DAY + 1) / MS_PER_DAY;
     int64_t t = day * MS_PER_DAY + (int64_t)minute * 60000;
@@ -503,7 +504,7 @@ static void scheduled_refresh(const char *db_path)
 static void *scheduler_main(void *arg)
 {
     scheduler *s = arg;
-    int64_t next = next_run(sl_clock_now_ms(), s->minute);
+    int64_t next = sl_server_next_refresh(sl_clock_now_ms(), s->minute);
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         int64_t now = sl_clock_now_ms(), wait, deadline;
@@ -512,7 +513,7 @@ static void *scheduler_main(void *arg)
             pthread_mutex_unlock(&s->mu);
             scheduled_refresh(s->db_path);
             pthread_mutex_lock(&s->mu);
-            next = next_run(sl_clock_now_ms(), s->minute);
+            next = sl_server_next_refresh(sl_clock_now_ms(), s->minute);
             continue;
         }
         /* short ticks: a wall clock that jumps is noticed within a minute */

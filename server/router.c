@@ -300,7 +300,8 @@ static int json_depth_ok(const char *s, size_t n)
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '[' || c == '{') {
-            if (++depth > SL_JSON_DEPTH_MAX)
+            depth++;
+            if (depth > SL_JSON_DEPTH_MAX)
                 return 0;
         } else if (c == ']' || c == '}') {
             depth--;

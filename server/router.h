@@ -70,6 +70,9 @@ typedef struct sl_server_config {
 
 /* Parse "HH:MM" (00:00..23:59) into minutes of the day; -1 when malformed. */
 int sl_server_parse_hhmm(const char *s);
+/* The daily refresh timer's next firing: the first instant strictly after
+ * now_ms (ms since the epoch) at `minute` of a UTC day. */
+int64_t sl_server_next_refresh(int64_t now_ms, int minute);
 
 /* Serve the API until SIGINT or SIGTERM, then stop accepting, let requests
  * in flight finish (bounded grace period) and return SL_OK.  Prints

@@ -34,18 +34,10 @@ static void at(const char *now)
 static char *issue(const char *company, const char *plan, int seats, const char *starts,
                    const char *expires, const char *extra, const char *extra_restrictions)
 {
-    char payload[2048], *text = NULL;
-    sl_error err = {0};
-    snprintf(payload, sizeof payload,
-             "{\"version\":1,\"licensee\":{\"Name\":\"Ada\",\"Email\":\"ada@example.com\","
-             "\"Company\":\"%s\"},\"issued_at\":\"%s\",\"expires_at\":\"%s\"%s,"
-             "\"restrictions\":{\"plan\":\"%s\",\"active_user_count\":%d%s}}",
-             company, starts, expires, extra ? extra : "", plan, seats,
-             extra_restrictions ? extra_restrictions : "");
-    if (sl_license_encode(payload, strlen(payload), priv_pem, strlen(priv_pem), NULL, &text,
-                          &err) != SL_OK)
-        fail_msg("encode: %s", err.message);
-    return text;
+    tu_license l = {.company = company, .plan = plan, .seats = seats, .starts = starts,
+                    .expires = expires, .extra = extra,
+                    .extra_restrictions = extra_restrictions};
+    return tu_issue(priv_pem, &l);
 }
 
 static sl_store *licensed_store(char **dir)

@@ -35,17 +35,9 @@ static int teardown_keys(void **state)
 static char *issue(const char *priv, const char *company, const char *plan, int seats,
                    const char *starts, const char *expires, const char *extra_restrictions)
 {
-    char payload[2048], *text = NULL;
-    sl_error err = {0};
-    snprintf(payload, sizeof payload,
-             "{\"version\":1,\"licensee\":{\"Name\":\"Ada\",\"Email\":\"ada@example.com\","
-             "\"Company\":\"%s\"},\"issued_at\":\"%s\"%s%s%s,\"restrictions\":{\"plan\":\"%s\","
-             "\"active_user_count\":%d%s}}",
-             company, starts, expires ? ",\"expires_at\":\"" : "", expires ? expires : "",
-             expires ? "\"" : "", plan, seats, extra_restrictions ? extra_restrictions : "");
-    if (sl_license_encode(payload, strlen(payload), priv, strlen(priv), NULL, &text, &err) != SL_OK)
-        fail_msg("encode: %s", err.message);
-    return text;
+    tu_license l = {.company = company, .plan = plan, .seats = seats, .starts = starts,
+                    .expires = expires, .extra_restrictions = extra_restrictions};
+    return tu_issue(priv, &l);
 }
 
 static sl_store *store_with_key(char **dir)

@@ -37,17 +37,9 @@ typedef struct fixture {
 static char *issue(const char *plan, int seats, const char *starts, const char *expires,
                    const char *boundary)
 {
-    char payload[1024], *text = NULL;
-    sl_error err = {0};
-    snprintf(payload, sizeof payload,
-             "{\"version\":1,\"licensee\":{\"Name\":\"Ada Lovelace\",\"Email\":\"ada@example.com\","
-             "\"Company\":\"Example Corp\"},\"issued_at\":\"%s\",\"expires_at\":\"%s\","
-             "\"restrictions\":{\"plan\":\"%s\",\"active_user_count\":%d}}",
-             starts, expires, plan, seats);
-    if (sl_license_encode(payload, strlen(payload), priv_pem, strlen(priv_pem), boundary,
-                          &text, &err) != SL_OK)
-        fail_msg("encode: %s", err.message);
-    return text;
+    tu_license l = {.name = "Ada Lovelace", .plan = plan, .seats = seats, .starts = starts,
+                    .expires = expires, .boundary = boundary};
+    return tu_issue(priv_pem, &l);
 }
 
 /* GitLab's outer base64 encodes ASCII JSON and so almost never contains a
@@ -145,7 +137,10 @@ static sl_http_response call(sl_store *st, const char *method, const char *path,
     size_t n = 0;
     const char *name;
     va_start(ap, body_len);
-    while ((name = va_arg(ap, const char *)) != NULL) {
+    for (;;) {
+        name = va_arg(ap, const char *);
+        if (!name)
+            break;
         assert_true(n < 16);
         h[n].name = name;
         h[n].value = va_arg(ap, const char *);
@@ -718,6 +713,42 @@ static void test_no_ledger(void **state)
     sl_http_response_free(NULL);
 }
 
+/* ---- the daily refresh timer's arithmetic ------------------------------- */
+
+static int64_t at(const char *iso)
+{
+    int64_t ms = 0;
+    sl_error err = {0};
+    if (sl_time_parse(iso, &ms, &err) != SL_OK)
+        fail_msg("%s", err.message);
+    return ms;
+}
+
+static void test_refresh_schedule(void **state)
+{
+    (void)state;
+    assert_int_equal(sl_server_parse_hhmm("00:00"), 0);
+    assert_int_equal(sl_server_parse_hhmm("12:00"), 720);
+    assert_int_equal(sl_server_parse_hhmm("23:59"), 1439);
+    assert_int_equal(sl_server_parse_hhmm("24:00"), -1);
+    assert_int_equal(sl_server_parse_hhmm("12:60"), -1);
+    assert_int_equal(sl_server_parse_hhmm("1:00"), -1);
+    assert_int_equal(sl_server_parse_hhmm("12:00 "), -1);
+    assert_int_equal(sl_server_parse_hhmm("ab:cd"), -1);
+    assert_int_equal(sl_server_parse_hhmm(NULL), -1);
+    assert_int_equal(sl_server_next_refresh(at("2026-11-22T11:59:59Z"), 720),
+                     at("2026-11-22T12:00:00Z"));
+    /* exactly at the minute: that run is the one being made, the next is tomorrow */
+    assert_int_equal(sl_server_next_refresh(at("2026-11-22T12:00:00Z"), 720),
+                     at("2026-11-23T12:00:00Z"));
+    assert_int_equal(sl_server_next_refresh(at("2026-11-22T12:00:00Z") + 1, 720),
+                     at("2026-11-23T12:00:00Z"));
+    assert_int_equal(sl_server_next_refresh(at("2026-12-31T23:59:59Z"), 0),
+                     at("2027-01-01T00:00:00Z"));
+    assert_int_equal(sl_server_next_refresh(at("2026-11-22T00:00:00Z") - 1, 1439),
+                     at("2026-11-21T23:59:00Z") + 86400000LL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +766,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_post_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_refresh_export_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_ledger, setup, teardown),
+        cmocka_unit_test(test_refresh_schedule),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

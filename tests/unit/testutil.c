@@ -83,3 +83,22 @@ sl_store *tu_store(char **dir)
         fail_msg("cannot open ledger: %s", err.message);
     return st;
 }
+
+char *tu_issue(const char *priv_pem, const tu_license *l)
+{
+    char payload[4096], expires[64] = "", *text = NULL;
+    sl_error err = {0};
+    if (l->expires)
+        snprintf(expires, sizeof expires, ",\"expires_at\":\"%s\"", l->expires);
+    snprintf(payload, sizeof payload,
+             "{\"version\":1,\"licensee\":{\"Name\":\"%s\",\"Email\":\"ada@example.com\","
+             "\"Company\":\"%s\"},\"issued_at\":\"%s\"%s%s,\"restrictions\":{\"plan\":\"%s\","
+             "\"active_user_count\":%d%s}}",
+             l->name ? l->name : "Ada", l->company ? l->company : "Example Corp", l->starts,
+             expires, l->extra ? l->extra : "", l->plan, l->seats,
+             l->extra_restrictions ? l->extra_restrictions : "");
+    if (sl_license_encode(payload, strlen(payload), priv_pem, strlen(priv_pem), l->boundary,
+                          &text, &err) != SL_OK)
+        fail_msg("encode: %s", err.message);
+    return text;
+}

@@ -25,4 +25,24 @@ void tu_write(const char *path, const char *data, size_t len);
 /* Open a new ledger in a fresh temp dir: *dir receives the dir (caller frees). */
 sl_store *tu_store(char **dir);
 
+/* Fields of a test license key; NULL fields take the defaults
+ * (Name "Ada", Email ada@example.com, Company "Example Corp"; no expiry when
+ * expires is NULL).  extra is appended to the top-level members and
+ * extra_restrictions to restrictions, each starting with a comma. */
+typedef struct tu_license {
+    const char *name;
+    const char *company;
+    const char *plan;
+    int seats;
+    const char *starts;
+    const char *expires;
+    const char *extra;
+    const char *extra_restrictions;
+    const char *boundary;
+} tu_license;
+
+/* A key signed with priv_pem; fails the test when encoding fails. Caller
+ * frees with sl_free. */
+char *tu_issue(const char *priv_pem, const tu_license *l);
+
 #endif
