@@ -135,22 +135,11 @@ serve_stop
 
 # ---- verdicts -------------------------------------------------------------------
 
-# While engine/store.c drops this process's SQLite locks when a second
-# connection opens (tests/unit/test_hardening.c), a server next to CLI
-# commands loses commits and corrupts the ledger; the verdicts below are
-# then known failures.  Fixed, they are strict again.
-LOCK_BUG=""
-if [ -x "${SL_BINARY_DIR:-}/test_hardening" ] &&
-    SL_STRICT_KNOWN_FAILURES=1 "$SL_BINARY_DIR/test_hardening" 2>&1 |
-    grep -q 'FAILED.*test_second_connection_keeps_wal_locks'; then
-    LOCK_BUG="engine/store.c sl_store_open drops the locks of other connections (test_hardening)"
-fi
-verdict() { begin "$1"; [ -n "$LOCK_BUG" ] && known_failure "$LOCK_BUG"; return 0; }
 
 count() { cat "$@" 2>/dev/null | grep -c "$PATTERN"; }
 ops_of() { PATTERN='^ok' count "$@"; }
 
-verdict "no operation failed"
+begin "no operation failed"
 fails=$(cat "$LOGS"/* 2>/dev/null | grep '^FAIL' || true)
 if [ -n "$fails" ]; then
     flunk "$(echo "$fails" | wc -l) failed operations, e.g.: $(echo "$fails" | sort | uniq -c | sort -rn | head -5)"
@@ -169,14 +158,14 @@ begin "the server stopped cleanly"
 [ "${SERVE_RC:-1}" -eq 0 ] || flunk "serve exited $SERVE_RC"
 end
 
-verdict "the ledger passes PRAGMA integrity_check"
+begin "the ledger passes PRAGMA integrity_check"
 check=$(sqlite3 "$DB" 'PRAGMA integrity_check;' 2>&1)
 [ "$check" = ok ] || flunk "integrity_check: $check"
 end
 
 sl --db "$DB" --json history
 cp "$TMP/out" "$TMP/history.json"
-verdict "every snapshot a refresh reported is in the history, and no other"
+begin "every snapshot a refresh reported is in the history, and no other"
 expect_rc 0
 python3 - "$TMP/history.json" "$LOGS/refresh.json" "$SETUP_SNAPSHOTS" \
     "$(PATTERN='^ok PUT refresh' count "$LOGS"/apirefresh.*)" >"$TMP/verdict" 2>&1 <<'EOF' ||
@@ -205,14 +194,14 @@ EOF
     flunk "$(cat "$TMP/verdict")"
 end
 
-verdict "licenses: only the one never deleted remains"
+begin "licenses: only the one never deleted remains"
 sl --db "$DB" --json license list
 expect_rc 0
 ids=$(python3 -c 'import json,sys; print(" ".join(str(l["id"]) for l in json.load(open(sys.argv[1]))))' "$TMP/out")
 [ "$ids" = "$KEEP_ID" ] || flunk "license ids '$ids', expected '$KEEP_ID'"
 end
 
-verdict "users: the directory is the last file imported"
+begin "users: the directory is the last file imported"
 sl --db "$DB" --json users count
 expect_rc 0
 last=$(cat "$LOGS/users.last" 2>/dev/null || echo "$TMP/users60.csv")

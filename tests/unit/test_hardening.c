@@ -45,19 +45,6 @@ static int run_sql(const char *path, const char *sql)
     return rc == SQLITE_OK ? 0 : 1;
 }
 
-/* A regression whose fix belongs to another module is reported as a known
- * failure (skipped, with the reason on stderr) until it is fixed, unless
- * SL_STRICT_KNOWN_FAILURES is set; a fixed one simply passes. */
-#define KNOWN_FAILURE(cond, reason)                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            if (getenv("SL_STRICT_KNOWN_FAILURES"))                              \
-                fail_msg("%s", reason);                                          \
-            fprintf(stderr, "KNOWN FAILURE: %s\n", reason);                      \
-            skip();                                                              \
-        }                                                                        \
-    } while (0)
-
 static int64_t count_rows(const char *path, const char *action)
 {
     sqlite3 *db = NULL;
@@ -106,9 +93,7 @@ static void test_second_connection_keeps_wal_locks(void **state)
     assert_int_equal(count_rows(path, "through-b"), 1);
     tu_rmtree(dir);
     free(dir);
-    KNOWN_FAILURE(child_rows == 1,
-                  "engine/store.c sl_store_open: open()+close() of the ledger file drops "
-                  "this process's SQLite locks; another process's commit was lost");
+    assert_int_equal(child_rows, 1);
 }
 
 int main(int argc, char **argv)
