@@ -33,11 +33,16 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
   vgdir=$PWD/build/memcheck
   rm -rf "$vgdir" && mkdir -p "$vgdir/logs"
   chmod 1777 "$vgdir/logs"   # some cases run the CLI as another user
+  # the paths are baked in: cron and setpriv do not pass the environment on
+  printf '#!/bin/sh
+SEATLEDGER_REAL=%s MEMCHECK_LOG_DIR=%s exec %s "$@"
+' \
+    "$PWD/build/seatledger" "$vgdir/logs" "$PWD/tests/e2e/memcheck.sh" >"$vgdir/seatledger"
+  chmod 755 "$vgdir/seatledger"
   memcheck_one() {
     local t=$1 name rc=0
     name=$(basename "$t" .sh)
-    SEATLEDGER=$PWD/tests/e2e/memcheck.sh SEATLEDGER_REAL=$PWD/build/seatledger \
-      MEMCHECK_LOG_DIR=$vgdir/logs SL_SOURCE_DIR=$PWD SL_BINARY_DIR=$PWD/build \
+    SEATLEDGER=$vgdir/seatledger SL_SOURCE_DIR=$PWD SL_BINARY_DIR=$PWD/build \
       timeout "${MEMCHECK_TIMEOUT:-900}" bash "$t" >"$vgdir/$name.out" 2>&1 || rc=$?
     case $rc in
       0) echo "memcheck $name: passed" ;;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# memcheck.sh - stands in for the seatledger CLI (SEATLEDGER=this file) and
+# memcheck.sh - stands in for the seatledger CLI (scripts/test.sh points
+# SEATLEDGER at a two-line script that calls this one with the paths) and
 # runs the real binary ($SEATLEDGER_REAL) under valgrind memcheck: any memory
 # error or definite leak makes the command exit 99, and each run leaves a log
 # in $MEMCHECK_LOG_DIR for scripts/test.sh to scan.
