@@ -13,20 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static sl_rc set_err(sl_error *err, sl_rc code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static sl_rc set_err(sl_error *err, sl_rc code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 sl_rc cli_read_file(const char *path, size_t limit, char **out, size_t *len,
                     sl_error *err)
@@ -41,11 +27,11 @@ sl_rc cli_read_file(const char *path, size_t limit, char **out, size_t *len,
         struct stat sb;
         f = fopen(path, "rb");
         if (!f)
-            return set_err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
+            return sl_error_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                            "cannot open '%s': %s", path, strerror(errno));
         if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
             fclose(f);
-            return set_err(err, SL_EINVAL, "cannot read '%s': %s", path,
+            return sl_error_set(err, SL_EINVAL, "cannot read '%s': %s", path,
                            "is a directory");
         }
     }
@@ -59,13 +45,13 @@ sl_rc cli_read_file(const char *path, size_t limit, char **out, size_t *len,
             if (ncap <= n) {
                 char lim[32];
                 snprintf(lim, sizeof lim, "%zu", limit);
-                rc = set_err(err, SL_ETOOBIG, "'%s' is larger than the limit of %s bytes",
+                rc = sl_error_set(err, SL_ETOOBIG, "'%s' is larger than the limit of %s bytes",
                              path, lim);
                 goto done;
             }
             p = realloc(data, ncap + 1);
             if (!p) {
-                rc = set_err(err, SL_ENOMEM, "cannot read '%s': %s", path, "out of memory");
+                rc = sl_error_set(err, SL_ENOMEM, "cannot read '%s': %s", path, "out of memory");
                 goto done;
             }
             data = p;
@@ -75,14 +61,14 @@ sl_rc cli_read_file(const char *path, size_t limit, char **out, size_t *len,
         n += got;
         if (got == 0) {
             if (ferror(f))
-                rc = set_err(err, SL_ESTORAGE, "cannot read '%s': %s", path, strerror(errno));
+                rc = sl_error_set(err, SL_ESTORAGE, "cannot read '%s': %s", path, strerror(errno));
             break;
         }
     }
     if (rc == SL_OK && n > limit) {
         char lim[32];
         snprintf(lim, sizeof lim, "%zu", limit);
-        rc = set_err(err, SL_ETOOBIG, "'%s' is larger than the limit of %s bytes", path, lim);
+        rc = sl_error_set(err, SL_ETOOBIG, "'%s' is larger than the limit of %s bytes", path, lim);
     }
 done:
     if (f != stdin)
@@ -94,7 +80,7 @@ done:
     if (!data)
         data = malloc(1);
     if (!data)
-        return set_err(err, SL_ENOMEM, "cannot read '%s': %s", path, "out of memory");
+        return sl_error_set(err, SL_ENOMEM, "cannot read '%s': %s", path, "out of memory");
     data[n] = '\0';
     *out = data;
     *len = n;
@@ -109,14 +95,14 @@ sl_rc cli_write_file(const char *path, const char *data, size_t len,
     size_t off = 0;
     if (!path || strcmp(path, "-") == 0) {
         if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
-            return set_err(err, SL_ESTORAGE, "cannot write '%s': %s", "stdout", strerror(errno));
+            return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", "stdout", strerror(errno));
         return SL_OK;
     }
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return set_err(err, SL_EINVAL, "cannot write '%s': %s", path, "path too long");
+        return sl_error_set(err, SL_EINVAL, "cannot write '%s': %s", path, "path too long");
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_mode ? 0600 : 0644);
     if (fd < 0)
-        return set_err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
+        return sl_error_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot write '%s': %s", path, strerror(errno));
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
@@ -126,19 +112,19 @@ sl_rc cli_write_file(const char *path, const char *data, size_t len,
             int e = errno;
             close(fd);
             unlink(tmp);
-            return set_err(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
+            return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
         }
         off += (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
-        return set_err(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
+        return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return set_err(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
+        return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
     }
     return SL_OK;
 }

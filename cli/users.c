@@ -19,21 +19,14 @@
 #define LIST_COLS 6
 #define BAR_WIDTH 30
 
-/* 1234567 -> "1,234,567" */
-static const char *thousands(int64_t n, char buf[32])
+/* A per-command --json (`seatledger users count --json`), as the ledger
+ * commands accept it.  Returns true when arg was it. */
+static bool local_json(cli_ctx *ctx, const char *arg)
 {
-    char digits[24];
-    int len = snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
-    int o = 0;
-    if (n < 0)
-        buf[o++] = '-';
-    for (int i = 0; i < len; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-    return buf;
+    if (strcmp(arg, "--json") != 0)
+        return false;
+    ctx->json = true;
+    return true;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -73,6 +66,8 @@ static int users_import(cli_ctx *ctx, int argc, char **argv)
     sl_rc src;
 
     for (int i = 1; i < argc; i++) {
+        if (local_json(ctx, argv[i]))
+            continue;
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
             format = argv[++i];
         else if (strcmp(argv[i], "--prune") == 0)
@@ -135,9 +130,10 @@ static int users_import(cli_ctx *ctx, int argc, char **argv)
                (long long)s.removed);
     } else {
         char a[32], b[32], c[32], d[32];
-        printf("imported %s user%s: %s new, %s updated, %s removed\n", thousands(s.rows, a),
-               s.rows == 1 ? "" : "s", thousands(s.inserted, b), thousands(s.updated, c),
-               thousands(s.removed, d));
+        printf("imported %s user%s: %s new, %s updated, %s removed\n",
+               sl_format_count(s.rows, a, sizeof a), s.rows == 1 ? "" : "s",
+               sl_format_count(s.inserted, b, sizeof b), sl_format_count(s.updated, c, sizeof c),
+               sl_format_count(s.removed, d, sizeof d));
     }
 done:
     if (in != stdin)
@@ -229,6 +225,8 @@ static int users_list(cli_ctx *ctx, int argc, char **argv)
     sl_store *st;
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
+        if (local_json(ctx, argv[i]))
+            continue;
         if (strcmp(argv[i], "--billable") == 0)
             billable_only = true;
         else if (strcmp(argv[i], "--explain") == 0)
@@ -281,8 +279,10 @@ static int users_count(cli_ctx *ctx, int argc, char **argv)
     sl_store *st;
     char a[32], b[32];
     int rc = EXIT_OK;
-    if (argc > 1)
-        return cli_usage("users count: unexpected argument '%s'", argv[1]);
+    for (int i = 1; i < argc; i++) {
+        if (!local_json(ctx, argv[i]))
+            return cli_usage("users count: unexpected argument '%s'", argv[i]);
+    }
     st = cli_store(ctx, &rc);
     if (!st)
         return rc;
@@ -308,12 +308,12 @@ static int users_count(cli_ctx *ctx, int argc, char **argv)
         return EXIT_OK;
     }
     printf("plan:      %s%s\n", c.plan, strcmp(c.plan, "none") == 0 ? " (no current license)" : "");
-    printf("users:     %s\n", thousands(c.total, a));
-    printf("billable:  %s\n", thousands(c.billable, a));
-    printf("excluded:  %s\n", thousands(c.total - c.billable, b));
+    printf("users:     %s\n", sl_format_count(c.total, a, sizeof a));
+    printf("billable:  %s\n", sl_format_count(c.billable, a, sizeof a));
+    printf("excluded:  %s\n", sl_format_count(c.total - c.billable, b, sizeof b));
     for (int i = 1; i < SL_REASON_COUNT; i++) {
         if (c.by_reason[i] > 0)
-            printf("  %-27s %s\n", sl_reason_name(i), thousands(c.by_reason[i], a));
+            printf("  %-27s %s\n", sl_reason_name(i), sl_format_count(c.by_reason[i], a, sizeof a));
     }
     return EXIT_OK;
 }

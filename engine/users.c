@@ -41,6 +41,10 @@ static const char *const col_names[COL_COUNT] = {
     "guest_seat", "last_activity_on",
 };
 
+/* Columns every file must have, with a non-empty value in every row. */
+static const enum col required_cols[] = {COL_ID, COL_USERNAME, COL_STATE};
+#define REQUIRED_COUNT (sizeof required_cols / sizeof required_cols[0])
+
 /* One value of a row; p is borrowed and need not be NUL-terminated. */
 typedef struct field {
     const char *p;
@@ -182,6 +186,27 @@ static sl_rc fail_storage(importer *im, const char *what)
 
 /* ---- one row ------------------------------------------------------------- */
 
+/* Column of a CSV header name or a JSON key; -1 when unknown. */
+static int column_of(const char *name, size_t len)
+{
+    for (int c = 0; c < COL_COUNT; c++) {
+        if (strlen(col_names[c]) == len && memcmp(col_names[c], name, len) == 0)
+            return c;
+    }
+    return -1;
+}
+
+/* Only blanks and line ends: libcsv reads no record there, and JSON Lines
+ * skips the line. */
+static bool blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+            return false;
+    }
+    return true;
+}
+
 static int parse_bool(const field *f)
 {
     static const char *const yes[] = {"true", "1", "yes"};
@@ -227,11 +252,10 @@ static void maybe_progress(importer *im, bool final)
     im->progress(im->progress_ud, im->done, im->total);
 }
 
-/* Validate one row and upsert it.  Values are checked in column order so the
- * message names the first bad one. */
+/* Validate one row and upsert it: first the bytes of every value, then the
+ * required values, then each value's syntax, in column order. */
 static sl_rc import_row(importer *im, int64_t line, const field *v)
 {
-    static const enum col required[] = {COL_ID, COL_USERNAME, COL_STATE};
     char q[QUOTE_MAX + 4], datebuf[DATE_LEN + 1];
     int state, type, role, seat;
     int32_t days = SL_DATE_NONE;
@@ -249,9 +273,10 @@ static sl_rc import_row(importer *im, int64_t line, const field *v)
         if (!utf8_valid(v[c].p, v[c].len))
             return fail_at(im, line, SL_EINVAL, "invalid UTF-8 in %s", col_names[c]);
     }
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
-        if (!v[required[i]].present || v[required[i]].len == 0)
-            return fail_at(im, line, SL_EINVAL, "missing %s", col_names[required[i]]);
+    for (size_t i = 0; i < REQUIRED_COUNT; i++) {
+        const field *f = &v[required_cols[i]];
+        if (!f->present || f->len == 0)
+            return fail_at(im, line, SL_EINVAL, "missing %s", col_names[required_cols[i]]);
     }
     state = lookup_code(im, line, &v[COL_STATE], sl__state_code, -1, "state");
     type = lookup_code(im, line, &v[COL_USER_TYPE], sl__user_type_code, SL_TYPE_HUMAN,
@@ -310,13 +335,10 @@ static sl_rc import_row(importer *im, int64_t line, const field *v)
 static void csv_on_header_field(importer *im, const char *p, size_t len)
 {
     char q[QUOTE_MAX + 4];
-    int c = -1;
-    for (int i = 0; i < COL_COUNT; i++) {
-        if (strlen(col_names[i]) == len && memcmp(col_names[i], p, len) == 0)
-            c = i;
-    }
+    int c = column_of(p, len);
     /* an unknown column is refused rather than ignored: a misspelled
-     * "state" column must not silently import everyone as missing it */
+     * optional column ("guest_seats") would otherwise quietly give every
+     * user the default and change the count */
     if (c < 0) {
         fail_at(im, im->rec_line, SL_EINVAL, "unknown column '%s'", quote(p, len, q));
         return;
@@ -366,14 +388,13 @@ static void csv_on_record(int term, void *ud)
     if (im->rc != SL_OK)
         return;
     if (!im->have_header) {
-        static const enum col required[] = {COL_ID, COL_USERNAME, COL_STATE};
-        for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        for (size_t i = 0; i < REQUIRED_COUNT; i++) {
             bool found = false;
             for (int k = 0; k < im->ncols; k++)
-                found = found || im->colmap[k] == (int)required[i];
+                found = found || im->colmap[k] == (int)required_cols[i];
             if (!found) {
                 fail_at(im, im->rec_line, SL_EINVAL, "missing column '%s'",
-                        col_names[required[i]]);
+                        col_names[required_cols[i]]);
                 return;
             }
         }
@@ -391,16 +412,6 @@ static void csv_on_record(int term, void *ud)
     memset(im->vals, 0, sizeof im->vals);
 }
 
-/* Blank lines (only blanks and line ends) hold no record for libcsv. */
-static bool csv_blank(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-            return false;
-    }
-    return true;
-}
-
 /* Feed one buffer to libcsv a physical line at a time, so that line numbers
  * are known and a runaway record is stopped at SL_USER_LINE_MAX bytes. */
 static sl_rc csv_feed(importer *im, const char *p, size_t n)
@@ -408,7 +419,7 @@ static sl_rc csv_feed(importer *im, const char *p, size_t n)
     while (n > 0 && im->rc == SL_OK) {
         const char *nl = memchr(p, '\n', n);
         size_t seg = nl ? (size_t)(nl - p) + 1 : n;
-        if (!im->in_record && !csv_blank(p, seg)) {
+        if (!im->in_record && !blank(p, seg)) {
             im->in_record = true;
             im->rec_line = im->line;
             im->rec_bytes = 0;
@@ -474,7 +485,7 @@ static sl_rc json_field(importer *im, int c, json_t *j, char *numbuf, size_t num
                    c == COL_ID ? " or an integer" : c == COL_GUEST_SEAT ? " or a boolean" : "");
 }
 
-static sl_rc jsonl_line(importer *im, char *p, size_t n)
+static sl_rc jsonl_line(importer *im, const char *p, size_t n)
 {
     char q[QUOTE_MAX + 4], numbuf[32];
     field vals[COL_COUNT] = {{0}};
@@ -485,7 +496,7 @@ static sl_rc jsonl_line(importer *im, char *p, size_t n)
 
     while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
-    if (csv_blank(p, n))
+    if (blank(p, n))
         return SL_OK;
     im->saw_content = true;
     if (memchr(p, '\0', n))
@@ -506,11 +517,7 @@ static sl_rc jsonl_line(importer *im, char *p, size_t n)
         goto done;
     }
     json_object_foreach(obj, key, j) {
-        int c = 0;
-        while (c < COL_COUNT && strcmp(col_names[c], key) != 0)
-            c++;
-        if (c == COL_COUNT)
-            c = -1;
+        int c = column_of(key, strlen(key));
         if (c < 0) {
             rc = fail_at(im, im->line, SL_EINVAL, "unknown key '%s'",
                          quote(key, strlen(key), q));
@@ -741,14 +748,17 @@ static sl_rc count_by_reason(sl_store *st, bool ultimate, int64_t by_reason[SL_R
         return rc;
     memset(by_reason, 0, sizeof(int64_t) * SL_REASON_COUNT);
     *total = 0;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    for (;;) {
+        int key, reason;
+        step = sqlite3_step(s);
+        if (step != SQLITE_ROW)
+            break;
         /* unpack as schema/002_users.sql packs */
-        int key = sqlite3_column_int(s, 0);
-        int reason = sl__billable_reason(key >> 11, (key >> 5) & 63, (key >> 1) & 15,
-                                         key & 1, ultimate);
-        int64_t n = sqlite3_column_int64(s, 1);
-        by_reason[reason] += n;
-        *total += n;
+        key = sqlite3_column_int(s, 0);
+        reason = sl__billable_reason(key >> 11, (key >> 5) & 63, (key >> 1) & 15, key & 1,
+                                     ultimate);
+        by_reason[reason] += sqlite3_column_int64(s, 1);
+        *total += sqlite3_column_int64(s, 1);
     }
     if (step != SQLITE_DONE)
         rc = sl__db_err(st, err, "cannot count users");
@@ -808,12 +818,17 @@ sl_rc sl__users_each_plan(sl_store *st, const char *plan, int billable_only,
         "last_activity_on FROM users ORDER BY id", &s, err);
     if (rc != SL_OK)
         return rc;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    for (;;) {
         char date[16];
-        int state = sqlite3_column_int(s, 3), type = sqlite3_column_int(s, 4);
-        int role = sqlite3_column_int(s, 5), seat = sqlite3_column_int(s, 6);
-        int reason;
+        int state, type, role, seat, reason;
         sl_user u;
+        step = sqlite3_step(s);
+        if (step != SQLITE_ROW)
+            break;
+        state = sqlite3_column_int(s, 3);
+        type = sqlite3_column_int(s, 4);
+        role = sqlite3_column_int(s, 5);
+        seat = sqlite3_column_int(s, 6);
         if (!sl__state_name(state) || !sl__user_type_name(type) || !sl__role_name(role)) {
             rc = sl__err(err, SL_ESTORAGE, "ledger '%s': user '%s' has an invalid code",
                          st->path, (const char *)sqlite3_column_text(s, 0));

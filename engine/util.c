@@ -31,15 +31,33 @@ const char *sl_rc_name(sl_rc rc)
 
 void sl_free(void *p) { free(p); }
 
-sl_rc sl__err(sl_error *err, sl_rc code, const char *fmt, ...)
+static sl_rc set_error(sl_error *err, sl_rc code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static sl_rc set_error(sl_error *err, sl_rc code, const char *fmt, va_list ap)
 {
     if (err) {
-        va_list ap;
-        va_start(ap, fmt);
         err->code = code;
         vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
     }
+    return code;
+}
+
+sl_rc sl__err(sl_error *err, sl_rc code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+sl_rc sl_error_set(sl_error *err, sl_rc code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(err, code, fmt, ap);
+    va_end(ap);
     return code;
 }
 

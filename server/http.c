@@ -37,21 +37,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static sl_rc fail(sl_error *err, sl_rc code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static sl_rc fail(sl_error *err, sl_rc code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -367,11 +352,11 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
     size_t hlen;
     *v6 = 0;
     if (strlen(addr) > SL_HTTP_LISTEN_MAX)
-        return fail(err, SL_EUSAGE, "invalid listen address '%.40s...': %s", addr, "too long");
+        return sl_error_set(err, SL_EUSAGE, "invalid listen address '%.40s...': %s", addr, "too long");
     if (*h == '[') {
         const char *close = strchr(h, ']');
         if (!close || close[1] != ':')
-            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
+            return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "expected [ADDRESS]:PORT");
         h++;
         hlen = (size_t)(close - h);
@@ -380,15 +365,15 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
     } else {
         colon = strrchr(h, ':');
         if (!colon)
-            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
+            return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "expected HOST:PORT");
         hlen = (size_t)(colon - h);
         if (memchr(h, ':', hlen))
-            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
+            return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "write IPv6 addresses as [ADDRESS]:PORT");
     }
     if (hlen == 0 || hlen >= hsize)
-        return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, "no host");
+        return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, "no host");
     memcpy(host, h, hlen);
     host[hlen] = '\0';
     colon++;
@@ -396,16 +381,16 @@ static sl_rc parse_listen(const char *addr, char *host, size_t hsize, char *port
         size_t plen = strlen(colon);
         long v = 0;
         if (plen == 0 || plen > 5 || plen >= psize)
-            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
+            return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "port must be 0-65535");
         for (size_t i = 0; i < plen; i++) {
             if (colon[i] < '0' || colon[i] > '9')
-                return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
+                return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                             "port must be 0-65535");
             v = v * 10 + (colon[i] - '0');
         }
         if (v > 65535)
-            return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
+            return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr,
                         "port must be 0-65535");
         memcpy(port, colon, plen + 1);
     }
@@ -430,7 +415,7 @@ static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0)
-        return fail(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, gai_strerror(gai));
+        return sl_error_set(err, SL_EUSAGE, "invalid listen address '%s': %s", addr, gai_strerror(gai));
     for (ai = res; ai; ai = ai->ai_next) {
         int one = 1;
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -448,12 +433,12 @@ static sl_rc open_listener(const char *addr, int *out_fd, int *out_port,
     }
     freeaddrinfo(res);
     if (fd < 0)
-        return fail(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr,
+        return sl_error_set(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr,
                     strerror(saved ? saved : EADDRNOTAVAIL));
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
         saved = errno;
         close(fd);
-        return fail(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr, strerror(saved));
+        return sl_error_set(err, SL_ESTORAGE, "cannot listen on '%s': %s", addr, strerror(saved));
     }
     *out_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                          : ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -538,7 +523,7 @@ static sl_rc scheduler_start(scheduler *s, sl_error *err)
     pthread_condattr_destroy(&ca);
     e = pthread_create(&s->thread, NULL, scheduler_main, s);
     if (e != 0)
-        return fail(err, SL_EINTERNAL, "cannot start the %s: %s", "refresh timer", strerror(e));
+        return sl_error_set(err, SL_EINTERNAL, "cannot start the %s: %s", "refresh timer", strerror(e));
     s->running = 1;
     return SL_OK;
 }
@@ -596,7 +581,7 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
         return rc;
     if (pthread_key_create(&sv.store_key, store_destructor) != 0) {
         close(fd);
-        return fail(err, SL_EINTERNAL, "cannot start the %s: %s", "server", "no thread key");
+        return sl_error_set(err, SL_EINTERNAL, "cannot start the %s: %s", "server", "no thread key");
     }
     key_made = 1;
     /* every thread started from here on inherits the blocked stop signals,
@@ -628,7 +613,7 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
                              MHD_OPTION_END);
     if (!d) {
         close(fd);
-        rc = fail(err, SL_EINTERNAL, "cannot start the %s on '%s'", "server", addr);
+        rc = sl_error_set(err, SL_EINTERNAL, "cannot start the %s on '%s'", "server", addr);
         goto done;
     }
     if (cfg->refresh_minute >= 0) {

@@ -62,6 +62,12 @@ typedef struct sl_error {
 /* Stable lowercase name of a code ("ok", "invalid input", ...). Never NULL. */
 const char *sl_rc_name(sl_rc rc);
 
+/* Fill err (may be NULL) with code and a printf-style message; returns code.
+ * For the CLI and the server, which report their own failures the same way
+ * the engine does. */
+sl_rc sl_error_set(sl_error *err, sl_rc code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Frees memory the engine handed to the caller (strings, arrays). */
 void sl_free(void *p);
 
@@ -307,8 +313,19 @@ typedef struct sl_import_stats {
 typedef void (*sl_progress_fn)(void *ud, uint64_t done, uint64_t total);
 
 /* Import a user directory from `in` (streamed; never loaded whole).  Atomic:
- * any bad row rejects the file with "line N: reason" and nothing changes.
- * `total_bytes` is for progress only (0 if unknown). */
+ * any bad row rejects the file with "line N: reason" (N the physical line
+ * the row starts on) and nothing changes, the audit log included; success
+ * adds a "users.import" audit line.
+ *
+ * Columns (CSV header names, or JSON Lines keys; any order): id, username,
+ * state (required); email, user_type (default human), highest_role (default
+ * none), guest_seat (true/false/yes/no/1/0, default false), last_activity_on
+ * (YYYY-MM-DD).  An empty value (JSON null) takes the default; an unknown
+ * column or key is refused, so is an empty input.  JSON ids may be integers
+ * and guest_seat a boolean.  Rows upsert by id, replacing every column; an
+ * id twice in one file is refused; `prune` removes users the file lacks.
+ * `total_bytes` is for progress only (0 if unknown); `progress` (may be
+ * NULL) is called at most ten times a second and once at the end. */
 sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
                             int prune, uint64_t total_bytes,
                             sl_progress_fn progress, void *progress_ud,
@@ -326,8 +343,9 @@ typedef struct sl_user {
     const char *reason;           /* billable verdict: "billable" or why not */
 } sl_user;
 
-/* Calls fn for each user (ordered by id) with its verdict under the current
- * license's plan; billable_only filters.  fn returns non-zero to stop. */
+/* Calls fn for each user (ordered by id, bytewise) with its verdict under
+ * the current license's plan; billable_only filters.  fn returns non-zero to
+ * stop.  The strings of *u live until fn returns; fn must not use `st`. */
 sl_rc sl_store_users_each(sl_store *st, int billable_only,
                           int (*fn)(void *ud, const sl_user *u), void *ud,
                           sl_error *err);
@@ -347,6 +365,8 @@ typedef struct sl_user_counts {
     int64_t by_reason[SL_REASON_COUNT];  /* index 0 is "billable" */
 } sl_user_counts;
 
+/* Users by verdict under the current license's plan (plan "none" and the
+ * non-ultimate rules without a current license); reads one index. */
 sl_rc sl_store_users_count(sl_store *st, sl_user_counts *out, sl_error *err);
 
 /* --- snapshots (the append-only ledger) -------------------------------- */

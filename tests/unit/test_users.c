@@ -628,6 +628,72 @@ static void test_empty_directory_counts(void **state)
     free(dir);
 }
 
+/* Store a license of `plan`, valid through 2026, signed with `priv`. */
+static void add_license(sl_store *st, const char *priv, const char *plan)
+{
+    tu_license l = {.plan = plan, .seats = 100, .starts = "2026-01-01",
+                    .expires = "2026-12-31"};
+    char *key = tu_issue(priv, &l);
+    sl_error err = {0};
+    int64_t id = 0;
+    if (sl_store_license_add(st, key, strlen(key), SL_SOURCE_CLI, &id, &err) != SL_OK)
+        fail_msg("license add: %s", err.message);
+    sl_free(key);
+}
+
+static int last_reason(void *ud, const sl_user *u)
+{
+    const char **reason = ud;
+    /* the reason names are static: they outlive the callback */
+    if (strcmp(u->id, "6") == 0)
+        *reason = u->reason;
+    return 0;
+}
+
+/* Counting and listing follow the current license's plan. */
+static void test_counts_follow_the_current_license(void **state)
+{
+    (void)state;
+    static const int64_t ultimate[SL_REASON_COUNT] = {11, 2, 1, 1, 1, 9, 2, 1, 2};
+    char *dir;
+    sl_store *st;
+    sl_user_counts c;
+    sl_error err = {0};
+    const char *erin = NULL;
+    char *priv = NULL, *pub = NULL;
+    setenv("SEATLEDGER_NOW", "2026-06-01T12:00:00Z", 1);
+    st = tu_store(&dir);
+    import_fixture(st, SAMPLE_CSV, SL_USERS_CSV, NULL);
+    assert_int_equal(sl_keys_generate(2048, &priv, &pub, &err), SL_OK);
+    assert_int_equal(sl_store_key_trust(st, pub, strlen(pub), "vendor", &err), SL_OK);
+
+    add_license(st, priv, "ultimate");
+    assert_int_equal(sl_store_users_count(st, &c, &err), SL_OK);
+    assert_string_equal(c.plan, "ultimate");
+    assert_int_equal(c.total, 30);
+    assert_int_equal(c.billable, 11);
+    for (int i = 0; i < SL_REASON_COUNT; i++)
+        assert_int_equal(c.by_reason[i], ultimate[i]);
+    assert_int_equal(sl_store_users_each(st, 0, last_reason, &erin, &err), SL_OK);
+    assert_string_equal(erin, "guest_on_ultimate");
+
+    /* a newer premium license becomes the current one */
+    add_license(st, priv, "premium");
+    assert_int_equal(sl_store_users_count(st, &c, &err), SL_OK);
+    assert_string_equal(c.plan, "premium");
+    assert_int_equal(c.billable, 14);
+    for (int i = 0; i < SL_REASON_COUNT; i++)
+        assert_int_equal(c.by_reason[i], SAMPLE_BY_REASON[i]);
+    assert_int_equal(sl_store_users_each(st, 0, last_reason, &erin, &err), SL_OK);
+    assert_string_equal(erin, "billable");
+    unsetenv("SEATLEDGER_NOW");
+    sl_free(priv);
+    sl_free(pub);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 typedef struct progress_log {
     int calls;
     uint64_t last_done, last_total;
@@ -685,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_jsonl_rejections),
         cmocka_unit_test(test_each_stops),
         cmocka_unit_test(test_empty_directory_counts),
+        cmocka_unit_test(test_counts_follow_the_current_license),
         cmocka_unit_test(test_progress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
