@@ -9,7 +9,7 @@
 # CRASH_USERS, CRASH_ITERATIONS (the long end-to-end tests; see docs/security.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh clang libclang-rt-dev valgrind
+scripts/deps.sh clang libclang-rt-dev valgrind openssl
 status=0
 echo "== build and test (build/)"
 BUILD_DIR=build scripts/build.sh
