@@ -140,6 +140,8 @@ refuse "key: 100 MB file" 1 "is larger than the limit of 1048576 bytes" \
 refuse_in "$TMP/huge.key" "key: 100 MB on standard input" 1 "is larger than the limit of 1048576 bytes" \
     --db "$DB" license add -
 
+refuse "key: an endless file (/dev/zero) stops at the limit" 1 "is larger than the limit of 1048576 bytes" \
+    --db "$DB" license add /dev/zero
 printf '\0\0\0\0' >"$TMP/nul.key"
 refuse "key: only NUL bytes" 1 "$INVALID (base64: envelope is empty)" --db "$DB" license add "$TMP/nul.key"
 printf '\377\376\375 not utf-8 \300\200' >"$TMP/bin.key"
@@ -249,6 +251,10 @@ refuse "users: JSONL number where a string belongs" 1 "line 1: username must be 
     --db "$DB" users import "$TMP/u.jsonl"
 python3 -c 'print("[" * 100000 + "]" * 100000)' >"$TMP/u.jsonl"
 refuse "users: JSONL nested 100000 deep" 1 "line 1" --db "$DB" users import "$TMP/u.jsonl"
+
+refuse "users: an endless file of NUL bytes (/dev/zero)" 1 "line 1" --db "$DB" users import /dev/zero
+refuse "users: an endless file of random bytes (/dev/urandom)" 1 "line 1" \
+    --db "$DB" users import /dev/urandom
 
 begin "users: quotes, embedded newlines and formula cells are data"
 csv "${H}\"q1\",\"multi\nline \"\"quoted\"\"\",,active,human,developer,false,\n=1+1,@SUM(A1),,active,human,reporter,false,\n"
