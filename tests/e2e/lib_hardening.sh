@@ -109,9 +109,6 @@ expect_err() {
 expect_out() {
     grep -qF -- "$1" "$TMP/out" || flunk "stdout lacks '$1'"
 }
-expect_out_not() {
-    ! grep -qF -- "$1" "$TMP/out" || flunk "stdout contains '$1'"
-}
 # every stderr line is a "seatledger: " message: nothing from a crash, an
 # abort or a sanitizer, and the message is not empty
 expect_clean_error() {
@@ -127,11 +124,6 @@ expect_unchanged() {
     local now
     now=$(ledger_state "$CASE_DB")
     [ "$now" = "$CASE_STATE" ] || flunk "ledger '$CASE_DB' changed"
-}
-# expect_json FILE: one well-formed JSON document
-expect_json() {
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null ||
-        flunk "'$(basename "$1")' is not JSON: $(head -c 200 "$1")"
 }
 
 end() {
