@@ -9,6 +9,7 @@
 #include "seatledger.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Exit codes of the CLI contract. */
 enum {
@@ -48,6 +49,14 @@ sl_rc cli_read_file(const char *path, size_t limit, char **out, size_t *len,
  * atomically (temp file + rename), mode 0644 (0600 if private). */
 sl_rc cli_write_file(const char *path, const char *data, size_t len,
                      int private_mode, sl_error *err);
+
+/* The same for output produced by `write` (called once with the open file),
+ * streamed: nothing is held in memory. */
+sl_rc cli_write_stream(const char *path, int private_mode,
+                       sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
+                       sl_error *err);
+/* Make cli_write_file() and cli_write_stream() refuse to replace this ledger (or its WAL files). */
+void cli_protect_ledger(const char *path);
 
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);

@@ -87,46 +87,105 @@ done:
     return SL_OK;
 }
 
-sl_rc cli_write_file(const char *path, const char *data, size_t len,
-                     int private_mode, sl_error *err)
+/* The ledger of this run: no output file may replace it or its WAL files. */
+static char *ledger_path;
+
+void cli_protect_ledger(const char *path)
+{
+    free(ledger_path);
+    ledger_path = path ? strdup(path) : NULL;
+}
+
+static bool same_file(const struct stat *a, const char *path)
+{
+    struct stat b;
+    return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* Is `path` (followed through links) the ledger, its -wal or its -shm? */
+static bool is_ledger(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    struct stat target;
+    char name[4096];
+    if (!ledger_path || stat(path, &target) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(name, sizeof name, "%s%s", ledger_path, suffixes[i]);
+        if (same_file(&target, name))
+            return true;
+    }
+    return false;
+}
+
+sl_rc cli_write_stream(const char *path, int private_mode,
+                       sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
+                       sl_error *err)
 {
     char tmp[4096];
-    int fd;
-    size_t off = 0;
+    FILE *f;
+    int fd, e;
+    sl_rc rc;
     if (!path || strcmp(path, "-") == 0) {
-        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
-            return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", "stdout", strerror(errno));
-        return SL_OK;
+        rc = write(stdout, ud, err);
+        if (rc == SL_OK && fflush(stdout) != 0)
+            rc = sl_error_set(err, SL_ESTORAGE, "cannot write 'stdout': %s", strerror(errno));
+        return rc;
     }
+    if (is_ledger(path))
+        return sl_error_set(err, SL_EINVAL, "cannot write '%s': it is the ledger", path);
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return sl_error_set(err, SL_EINVAL, "cannot write '%s': %s", path, "path too long");
+        return sl_error_set(err, SL_EINVAL, "cannot write '%s': path too long", path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_mode ? 0600 : 0644);
     if (fd < 0)
         return sl_error_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
-                       "cannot write '%s': %s", path, strerror(errno));
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int e = errno;
+                            "cannot write '%s': %s", path, strerror(errno));
+    f = fdopen(fd, "w");
+    if (!f) {
+        e = errno;
+        close(fd);
         unlink(tmp);
         return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
     }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
+    rc = write(f, ud, err);
+    if (rc != SL_OK) {
+        fclose(f);
+        unlink(tmp);
+        return rc;
+    }
+    /* the data reaches the disk before the name points at it */
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        e = errno;
+        fclose(f);
+        unlink(tmp);
+        return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        e = errno;
         unlink(tmp);
         return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(e));
     }
     return SL_OK;
+}
+
+typedef struct bytes {
+    const char *data;
+    size_t len;
+} bytes;
+
+static sl_rc write_bytes(FILE *f, void *ud, sl_error *err)
+{
+    const bytes *b = ud;
+    if (fwrite(b->data, 1, b->len, f) != b->len)
+        return sl_error_set(err, SL_ESTORAGE, "cannot write: %s", strerror(errno));
+    return SL_OK;
+}
+
+sl_rc cli_write_file(const char *path, const char *data, size_t len,
+                     int private_mode, sl_error *err)
+{
+    bytes b = {data, len};
+    return cli_write_stream(path, private_mode, write_bytes, &b, err);
 }
 
 bool cli_parse_i64(const char *s, int64_t *out)

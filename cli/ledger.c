@@ -57,7 +57,7 @@ int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
     if (sl_store_refresh(st, source, &snap, &err) != SL_OK)
         return cli_fail(&err);
     if (ctx->json)
-        printf("{\"recorded_at\": \"%s\", \"billable_user_count\": %lld}\n",
+        printf("{\"recorded_at\":\"%s\",\"billable_user_count\":%lld}\n",
                sl_time_format_rfc3339(snap.recorded_at_ms, when, sizeof when),
                (long long)snap.billable_user_count);
     else
@@ -146,50 +146,9 @@ int cmd_history(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- usage export ------------------------------------------------------ */
 
-/* The CSV into `path` through a temp file beside it and rename(), so a
- * reader never sees half a file and a failure leaves the old one. */
-static int export_to_file(sl_store *st, const char *path)
+static sl_rc write_usage(FILE *f, void *ud, sl_error *err)
 {
-    char tmp[TMP_PATH_MAX];
-    sl_error err = {0};
-    FILE *f;
-    int fd, e;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
-        fprintf(stderr, "seatledger: cannot write '%s': path too long\n", path);
-        return EXIT_REJECTED;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(errno));
-        return errno == ENOENT ? EXIT_NOTFOUND : EXIT_SYSTEM;
-    }
-    f = fdopen(fd, "w");
-    if (!f) {
-        e = errno;
-        close(fd);
-        unlink(tmp);
-        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(e));
-        return EXIT_SYSTEM;
-    }
-    if (sl_store_usage_export(st, f, &err) != SL_OK) {
-        fclose(f);
-        unlink(tmp);
-        return cli_fail(&err);
-    }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        e = errno;
-        fclose(f);
-        unlink(tmp);
-        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(e));
-        return EXIT_SYSTEM;
-    }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        fprintf(stderr, "seatledger: cannot write '%s': %s\n", path, strerror(e));
-        return EXIT_SYSTEM;
-    }
-    return EXIT_OK;
+    return sl_store_usage_export(ud, f, err);
 }
 
 int cmd_usage(cli_ctx *ctx, int argc, char **argv)
@@ -216,9 +175,9 @@ int cmd_usage(cli_ctx *ctx, int argc, char **argv)
     st = cli_store(ctx, &rc);
     if (!st)
         return rc;
-    if (out)
-        return export_to_file(st, out);
-    if (sl_store_usage_export(st, stdout, &err) != SL_OK)
+    /* to a file: temp file beside it, then rename, so a reader never sees
+     * half a CSV and a failure leaves the old one */
+    if (cli_write_stream(out, 0, write_usage, st, &err) != SL_OK)
         return cli_fail(&err);
     return EXIT_OK;
 }

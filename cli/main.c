@@ -90,6 +90,14 @@ int main(int argc, char **argv)
     }
     if (sl_clock_check(&err) != SL_OK)
         return cli_fail(&err);
+    if (ctx.db_path) {
+        cli_protect_ledger(ctx.db_path);
+    } else {
+        char *def = NULL;
+        if (sl_store_default_path(&def, NULL) == SL_OK)
+            cli_protect_ledger(def);
+        sl_free(def);
+    }
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
         if (strcmp(argv[i], commands[c].name) == 0) {
             rc = commands[c].fn(&ctx, argc - i, argv + i);
@@ -100,5 +108,6 @@ int main(int argc, char **argv)
 done:
     sl_store_close(ctx.store);
     free(ctx.resolved_path);
+    cli_protect_ledger(NULL);
     return rc;
 }

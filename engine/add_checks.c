@@ -54,7 +54,7 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
     int64_t seats = lic->seats, threshold, daily, prior_max;
     int32_t p0, p1;
     sl_rc rc;
-    if (lic->cloud_licensing_enabled || seats < 0)
+    if (lic->cloud_licensing_enabled || seats == SL_COUNT_NONE)
         return SL_OK;
     if (lic->starts_on == SL_DATE_NONE)
         return sl__err(err, SL_EUSAGE, "license has no start date");
@@ -77,11 +77,12 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
         p1 = lic->starts_on;
 
     if (lic->trueup_present && !lic->cloud_licensing_enabled) {
-        int64_t period_seats = lic->trueup_period_seat_count >= 0 ? lic->trueup_period_seat_count
+        int64_t period_seats = lic->trueup_period_seat_count != SL_COUNT_NONE
+                                   ? lic->trueup_period_seat_count
                                                                   : lic->previous_user_count;
         int64_t period_max, expected;
         char q[PHRASE_MAX], e[PHRASE_MAX];
-        if (period_seats < 0)
+        if (period_seats == SL_COUNT_NONE)
             return available_seats(seats, daily, err);
         rc = sl__ledger_historical_max(
             st, sl__day_start_ms(lic->trueup_from != SL_DATE_NONE ? lic->trueup_from : p0),
@@ -90,10 +91,12 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
         if (rc != SL_OK)
             return rc;
         expected = period_max - period_seats;
-        if (times_1_1(lic->trueup_quantity) < expected)
+        /* a true-up quantity that is not a number buys nothing */
+        if (times_1_1(lic->trueup_quantity == SL_COUNT_NONE ? 0 : lic->trueup_quantity) < expected)
             return sl__err(err, SL_EINVAL,
                            "You have applied a True-up for %s but you need one for %s.",
-                           sl__count_users(lic->trueup_quantity, q, sizeof q),
+                           sl__count_users(lic->trueup_quantity == SL_COUNT_NONE
+                                               ? 0 : lic->trueup_quantity, q, sizeof q),
                            sl__count_users(expected, e, sizeof e));
         return available_seats(seats, daily, err);
     }
@@ -102,7 +105,7 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
     rc = sl__ledger_historical_max(st, sl__day_start_ms(p0), sl__day_end_ms(p1), &prior_max, err);
     if (rc != SL_OK)
         return rc;
-    if (lic->previous_user_count >= 0 && prior_max <= lic->previous_user_count) {
+    if (lic->previous_user_count != SL_COUNT_NONE && prior_max <= lic->previous_user_count) {
         if (threshold < daily)
             return limit_error(0, daily, seats, err);
         return SL_OK;

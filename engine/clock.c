@@ -105,12 +105,37 @@ sl_rc sl_date_parse_lenient(const char *s, size_t len, int32_t *out_days)
     return SL_EINVAL;
 }
 
+static void put_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 char *sl_date_format(int32_t days, char *buf, size_t size)
 {
     int64_t y;
     unsigned m, d;
+    char tmp[11];
     civil_from_days(days, &y, &m, &d);
-    snprintf(buf, size, "%04d-%02u-%02u", (int)y, m, d);
+    /* dates come from YYYY-MM-DD text or a clock: years 0-9999 by
+     * construction; digits by hand so no format width can overflow */
+    if (y < 0)
+        y = 0;
+    if (y > 9999)
+        y = 9999;
+    put_digits(tmp, (unsigned)y, 4);
+    tmp[4] = '-';
+    put_digits(tmp + 5, m, 2);
+    tmp[7] = '-';
+    put_digits(tmp + 8, d, 2);
+    tmp[10] = '\0';
+    if (size) {
+        size_t n = size - 1 < sizeof tmp - 1 ? size - 1 : sizeof tmp - 1;
+        memcpy(buf, tmp, n);
+        buf[n] = '\0';
+    }
     return buf;
 }
 

@@ -347,6 +347,8 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
         goto done;
     }
     rc = sl_license_from_payload((const char *)plain, plain_len, out, err);
+    if (rc == SL_OK)
+        sl__license_set_wrapped_key(*out, env.key, env.key_len);
 done:
     if (recovered)
         OPENSSL_cleanse(recovered, max_size + 1);

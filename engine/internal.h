@@ -119,6 +119,13 @@ int sl__bind_text(sqlite3_stmt *s, int i, const char *v);
  * *out is NULL (and SL_OK) when there is no current license. */
 sl_rc sl__license_current(sl_store *st, int32_t today, sl_license **out,
                           int64_t *out_id, sl_error *err);
+/* Remember / read the SHA-256 of the envelope's RSA-wrapped AES key (set by
+ * the decoder; absent for licenses built from a stored payload).  A forger
+ * who holds one genuine key and the public key can recover its AES key and
+ * encrypt any payload under the same wrapped key, so a wrapped key seen
+ * before with a different payload marks a forgery. */
+void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len);
+int sl__license_wrapped_key_hex(const sl_license *lic, char out[65]);
 /* The payload as parsed JSON (borrowed). */
 const json_t *sl__license_json(const sl_license *lic);
 

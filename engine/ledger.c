@@ -24,7 +24,7 @@ int64_t sl__ms_minus_year(int64_t ms)
 
 int64_t sl__overage(int64_t n, int64_t seats)
 {
-    if (seats < 0 || n <= seats)
+    if (seats == SL_COUNT_NONE || n <= seats)
         return 0;
     return n - seats;
 }
@@ -126,6 +126,24 @@ sl_rc sl__ledger_daily_count(sl_store *st, const char *plan, int64_t *out, sl_er
     return sl__users_billable_count(st, plan, out, err);
 }
 
+/* daily_billable_users_count as a refresh now would see it, whichever
+ * license the figures are for: the newest snapshot, else a live count under
+ * the current license's plan. */
+static sl_rc current_daily_count(sl_store *st, int32_t today, int64_t *out, sl_error *err)
+{
+    sl_license *cur = NULL;
+    int found;
+    int64_t ms;
+    sl_rc rc = newest(st, &found, &ms, out, err);
+    if (rc != SL_OK || found)
+        return rc;
+    rc = sl__license_current(st, today, &cur, NULL, err);
+    if (rc == SL_OK)
+        rc = sl__users_billable_count(st, cur ? sl_license_get_info(cur)->plan : NULL, out, err);
+    sl_license_free(cur);
+    return rc;
+}
+
 sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expired,
                               sl_license_figures *out, sl_error *err)
 {
@@ -137,7 +155,7 @@ sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expi
     rc = sl__ledger_historical_max(st, from, to, &hist, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__ledger_daily_count(st, inf->plan, &daily, err);
+    rc = current_daily_count(st, sl_ms_to_date(now), &daily, err);
     if (rc != SL_OK)
         return rc;
     out->historical_max = hist;
@@ -145,7 +163,7 @@ sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expi
     out->expired = expired != 0;
     /* rest-api.md: an expired license owes for its peak, a running one for today */
     out->overage = sl__overage(expired ? out->maximum_user_count : daily, inf->seats);
-    out->user_limit = inf->seats >= 0 ? inf->seats : 0;
+    out->user_limit = inf->seats != SL_COUNT_NONE ? inf->seats : 0;
     out->active_users = daily;
     return SL_OK;
 }

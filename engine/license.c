@@ -6,6 +6,8 @@
  */
 #include "internal.h"
 
+#include <openssl/evp.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,27 @@ struct sl_license {
     size_t payload_len;
     json_t *root;         /* the parsed payload object */
     sl_license_info info; /* strings borrowed from root */
+    /* SHA-256 of the RSA-wrapped AES key of the envelope (decoded keys only):
+     * the one part of a key nobody but the vendor can make */
+    unsigned char wrapped_key_sha256[32];
+    int has_wrapped_key;
 };
+
+void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len)
+{
+    unsigned int n = 0;
+    lic->has_wrapped_key =
+        EVP_Digest(wrapped, len, lic->wrapped_key_sha256, &n, EVP_sha256(), NULL) == 1 && n == 32;
+}
+
+int sl__license_wrapped_key_hex(const sl_license *lic, char out[65])
+{
+    if (!lic->has_wrapped_key)
+        return 0;
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", lic->wrapped_key_sha256[i]);
+    return 1;
+}
 
 /* Top-level members that hold a date or a date-time: a value that is not a
  * string (and not null) makes the key invalid. */
@@ -53,19 +75,19 @@ static int32_t date_of(const json_t *obj, const char *name)
     return d;
 }
 
-/* A count: the non-negative integer (a real with an integral value counts),
- * -1 otherwise. */
+/* A count: the integer as signed, negative ones included (a real with an
+ * integral value counts); SL_COUNT_NONE when absent or not a number. */
 static int64_t count_of(const json_t *obj, const char *name)
 {
     const json_t *v = json_object_get(obj, name);
-    if (json_is_integer(v))
-        return json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
+    if (json_is_integer(v) && json_integer_value(v) != SL_COUNT_NONE)
+        return (int64_t)json_integer_value(v);
     if (json_is_real(v)) {
         double r = json_real_value(v);
-        if (r >= 0 && r <= 9007199254740992.0 && r == (double)(int64_t)r)
+        if (r >= -9007199254740992.0 && r <= 9007199254740992.0 && r == (double)(int64_t)r)
             return (int64_t)r;
     }
-    return -1;
+    return SL_COUNT_NONE;
 }
 
 static const char *string_of(const json_t *obj, const char *name)
@@ -318,7 +340,7 @@ static json_t *date_json(int32_t d)
 
 static json_t *count_json(int64_t n)
 {
-    return n < 0 ? json_null() : json_integer((json_int_t)n);
+    return n == SL_COUNT_NONE ? json_null() : json_integer((json_int_t)n);
 }
 
 static json_t *flag_json(const json_t *root, const char *name)

@@ -358,12 +358,12 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
     const sl_license_info *inf = sl_license_get_info(lic);
     size_t plen;
     const char *payload = sl_license_payload(lic, &plen);
-    char starts[16], expires[16];
+    char starts[16], expires[16], wrapped[65];
     sqlite3_stmt *s;
     sl_rc rc = sl__stmt(st,
         "INSERT INTO licenses(data, payload, created_at, plan, starts_on, expires_on, "
-        "user_limit, licensee_name, licensee_email, licensee_company, source) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?)", &s, err);
+        "user_limit, licensee_name, licensee_email, licensee_company, source, "
+        "wrapped_key_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", &s, err);
     if (rc != SL_OK)
         return rc;
     sqlite3_bind_text(s, 1, text, (int)len, SQLITE_TRANSIENT);
@@ -374,12 +374,13 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
                         : sl_date_format(inf->starts_on, starts, sizeof starts));
     sl__bind_text(s, 6, inf->expires_on == SL_DATE_NONE ? NULL
                         : sl_date_format(inf->expires_on, expires, sizeof expires));
-    if (inf->seats >= 0)
+    if (inf->seats != SL_COUNT_NONE)
         sqlite3_bind_int64(s, 7, inf->seats);
     sl__bind_text(s, 8, inf->licensee_name);
     sl__bind_text(s, 9, inf->licensee_email);
     sl__bind_text(s, 10, inf->licensee_company);
     sl__bind_text(s, 11, sl_source_name(source));
+    sl__bind_text(s, 12, sl__license_wrapped_key_hex(lic, wrapped) ? wrapped : NULL);
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = sl__db_err(st, err, "cannot store the license");
         sqlite3_reset(s);
@@ -388,6 +389,36 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
     sqlite3_reset(s);
     *out_id = sqlite3_last_insert_rowid(st->db);
     return SL_OK;
+}
+
+/* A stored license with the same wrapped AES key but another payload means
+ * the new key was forged from it (see schema/005_wrapped_key.sql). */
+static sl_rc check_wrapped_key(sl_store *st, const sl_license *lic, sl_error *err)
+{
+    char hex[65];
+    size_t plen;
+    const char *payload = sl_license_payload(lic, &plen);
+    sqlite3_stmt *s;
+    int step;
+    sl_rc rc;
+    if (!sl__license_wrapped_key_hex(lic, hex))
+        return SL_OK;
+    rc = sl__stmt(st, "SELECT id FROM licenses WHERE wrapped_key_sha256 = ?1 "
+                      "AND payload <> ?2 LIMIT 1", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sl__bind_text(s, 1, hex);
+    sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_STATIC);
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        rc = sl__err(err, SL_EINVAL,
+                     "%s (signature: the signed AES key of stored license %lld is reused "
+                     "with a different payload: the key is forged)",
+                     SL_MSG_KEY_INVALID, (long long)sqlite3_column_int64(s, 0));
+    else if (step != SQLITE_DONE)
+        rc = sl__db_err(st, err, "cannot read licenses");
+    sqlite3_reset(s);
+    return rc;
 }
 
 sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
@@ -423,6 +454,9 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = check_wrapped_key(st, lic, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__ledger_today(st, &today, err);
     if (rc != SL_OK)
         goto fail;

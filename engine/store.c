@@ -222,6 +222,7 @@ const char *sl_store_path(const sl_store *st) { return st->path; }
 sl_rc sl__stmt(sl_store *st, const char *sql, sqlite3_stmt **out, sl_error *err)
 {
     sqlite3_stmt *s = NULL;
+    *out = NULL;
     for (int i = 0; i < st->nstmts; i++) {
         if (st->stmts[i].sql == sql) {
             sqlite3_reset(st->stmts[i].stmt);

@@ -452,16 +452,20 @@ static char *dup_trimmed(const char *s, size_t n)
 /* The presented token: PRIVATE-TOKEN header, Authorization: Bearer, then
  * the private_token / access_token query parameters.  1 found (*out
  * malloc'd), 0 none, -1 out of memory. */
-static int find_token(const sl_http_request *req, char **out)
+/* The presented token and its length: a query parameter is URL-decoded and
+ * may hold a NUL byte, which must count as part of the token, not end it. */
+static int find_token(const sl_http_request *req, char **out, size_t *len)
 {
     static const char *const params[] = {"private_token", "access_token"};
     const char *v = header_get(req, "PRIVATE-TOKEN");
-    size_t n;
+    size_t n = 0;
     *out = NULL;
+    *len = 0;
     if (v && *v) {
         *out = dup_trimmed(v, strlen(v));
         if (!*out)
             return -1;
+        *len = strlen(*out);
         if (**out)
             return 1;
         free(*out);
@@ -472,6 +476,7 @@ static int find_token(const sl_http_request *req, char **out)
         *out = dup_trimmed(v + 7, strlen(v + 7));
         if (!*out)
             return -1;
+        *len = strlen(*out);
         if (**out)
             return 1;
         free(*out);
@@ -481,8 +486,10 @@ static int find_token(const sl_http_request *req, char **out)
         int found = form_get(req->query, strlen(req->query), params[i], out, &n);
         if (found < 0)
             return -1;
-        if (found && n > 0)
+        if (found && n > 0) {
+            *len = n;
             return 1;
+        }
         free(*out);
         *out = NULL;
     }
@@ -773,8 +780,9 @@ static sl_http_response authenticate(sl_store *st, const sl_http_request *req, i
 {
     sl_error err = {0};
     char *token = NULL;
+    size_t token_len = 0;
     sl_rc rc;
-    int found = find_token(req, &token);
+    int found = find_token(req, &token, &token_len);
     *ok = 0;
     if (found < 0) {
         sl_http_response r = resp_message(500, "500 Internal Server Error");
@@ -783,7 +791,7 @@ static sl_http_response authenticate(sl_store *st, const sl_http_request *req, i
     }
     if (!found)
         return resp_message(401, "401 Unauthorized");
-    rc = sl_store_token_check(st, token, strlen(token), &err);
+    rc = sl_store_token_check(st, token, token_len, &err);
     free(token);
     if (rc != SL_OK)
         return resp_error(rc, &err);

@@ -141,8 +141,12 @@ sl_rc sl_key_fingerprint(const char *pem, size_t len, char **out_hex,
 
 typedef struct sl_license sl_license;
 
+/* A count that is absent from the key (seats absent = unrestricted).  Any
+ * other value, negative ones included, is what the vendor signed. */
+#define SL_COUNT_NONE INT64_MIN
+
 /* Decoded attributes of a license.  Read-only; strings are borrowed from the
- * sl_license.  Counts are -1 when absent. */
+ * sl_license.  Counts are SL_COUNT_NONE when absent. */
 typedef struct sl_license_info {
     int version;                       /* always 1 for a decoded key */
     int has_licensee;                  /* licensee is a non-empty object */

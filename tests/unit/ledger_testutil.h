@@ -67,7 +67,7 @@ static inline sl_license_info lt_info(const char *plan, int64_t seats, const cha
     inf.has_licensee = 1;
     inf.plan = plan;
     inf.seats = seats;
-    inf.previous_user_count = inf.trueup_quantity = inf.trueup_period_seat_count = -1;
+    inf.previous_user_count = inf.trueup_quantity = inf.trueup_period_seat_count = SL_COUNT_NONE;
     inf.starts_on = starts ? lt_day(starts) : SL_DATE_NONE;
     inf.expires_on = expires ? lt_day(expires) : SL_DATE_NONE;
     inf.notify_admins_on = inf.notify_users_on = inf.block_changes_on = SL_DATE_NONE;

@@ -65,7 +65,7 @@ static void test_skipped_for_cloud_and_unrestricted(void **state)
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     lic.cloud_licensing_enabled = 1;
     assert_int_equal(check(f, &lic, NULL), SL_OK);
-    lic = new_key(-1);
+    lic = new_key(SL_COUNT_NONE);
     assert_int_equal(check(f, &lic, NULL), SL_OK);
     /* cloud skips the true-up and available-seats checks as well */
     lic = new_key(1);
@@ -186,7 +186,7 @@ static sl_license_info trueup_key(int64_t qty, int64_t period_seats, int64_t pre
 static void test_trueup_message_c(void **state)
 {
     fixture *f = *state;
-    sl_license_info lic = trueup_key(5, 10, -1);
+    sl_license_info lic = trueup_key(5, 10, SL_COUNT_NONE);
     lt_snapshot(f->st, "2025-12-31T23:59:59Z", 16);   /* expected = 16 - 10 = 6 */
     lt_snapshot(f->st, "2026-01-01T00:00:00Z", 900);  /* after the true-up period */
     lt_snapshot(f->st, "2026-11-22T12:00:00Z", 3);
@@ -198,7 +198,7 @@ static void test_trueup_message_c(void **state)
     lic.trueup_quantity = 6;
     assert_int_equal(check(f, &lic, NULL), SL_OK);
     /* period seats fall back to previous_user_count */
-    lic = trueup_key(5, -1, 10);
+    lic = trueup_key(5, SL_COUNT_NONE, 10);
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     assert_string_equal(f->err.message,
                         "You have applied a True-up for 5 users but you need one for 6 users.");
@@ -210,16 +210,16 @@ static void test_trueup_message_c(void **state)
 static void test_trueup_pluralisation(void **state)
 {
     fixture *f = *state;
-    sl_license_info lic = trueup_key(1, 10, -1);
+    sl_license_info lic = trueup_key(1, 10, SL_COUNT_NONE);
     lt_snapshot(f->st, "2025-06-01T12:00:00Z", 12);
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     assert_string_equal(f->err.message,
                         "You have applied a True-up for 1 user but you need one for 2 users.");
-    lic = trueup_key(0, 11, -1);
+    lic = trueup_key(0, 11, SL_COUNT_NONE);
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     assert_string_equal(f->err.message,
                         "You have applied a True-up for 0 users but you need one for 1 user.");
-    lic = trueup_key(1000, 0, -1);
+    lic = trueup_key(1000, 0, SL_COUNT_NONE);
     lt_snapshot(f->st, "2025-06-02T12:00:00Z", 1200);
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     assert_string_equal(f->err.message,
@@ -230,7 +230,7 @@ static void test_trueup_pluralisation(void **state)
 static void test_trueup_without_period_seats_checks_available_seats(void **state)
 {
     fixture *f = *state;
-    sl_license_info lic = trueup_key(0, -1, -1);
+    sl_license_info lic = trueup_key(0, SL_COUNT_NONE, SL_COUNT_NONE);
     /* a huge true-up period max does not matter without period seats ... */
     lt_snapshot(f->st, "2025-06-01T12:00:00Z", 900);
     lt_snapshot(f->st, "2026-11-22T12:00:00Z", 11);
@@ -240,7 +240,7 @@ static void test_trueup_without_period_seats_checks_available_seats(void **state
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     assert_string_equal(f->err.message, MSG_A("12 active users", "10", "2 users", "12 users"));
     /* a passing true-up still checks available seats */
-    lic = trueup_key(1000, 0, -1);
+    lic = trueup_key(1000, 0, SL_COUNT_NONE);
     assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
     assert_string_equal(f->err.message, MSG_A("12 active users", "10", "2 users", "12 users"));
 }
@@ -248,7 +248,7 @@ static void test_trueup_without_period_seats_checks_available_seats(void **state
 static void test_trueup_unparseable_dates_fall_back_to_prior_period(void **state)
 {
     fixture *f = *state;
-    sl_license_info lic = trueup_key(0, 10, -1);
+    sl_license_info lic = trueup_key(0, 10, SL_COUNT_NONE);
     /* 2024-06-01 is outside the stated true-up period but inside the prior
      * period of a current license running 2024-01-01 .. 2025-12-31 */
     sl_license_info cur = lt_info("premium", 10, "2024-01-01", "2025-12-31");
@@ -260,7 +260,7 @@ static void test_trueup_unparseable_dates_fall_back_to_prior_period(void **state
     assert_string_equal(f->err.message,
                         "You have applied a True-up for 0 users but you need one for 1 user.");
     /* and an unparseable end falls back to P1 */
-    lic = trueup_key(0, 10, -1);
+    lic = trueup_key(0, 10, SL_COUNT_NONE);
     lic.trueup_from = lt_day("2025-12-01");
     lic.trueup_to = SL_DATE_NONE;
     lt_snapshot(f->st, "2025-12-31T23:59:59Z", 12);
@@ -317,12 +317,26 @@ static void test_huge_seats_do_not_overflow(void **state)
     assert_int_equal(check(f, &lic, NULL), SL_OK);
 }
 
+/* A negative seat count is what the vendor signed, not "unrestricted". */
+static void test_negative_seats_are_a_limit(void **state)
+{
+    fixture *f = *state;
+    sl_license_info lic = new_key(-1);
+    lic.reconciliation_completed = 1;
+    lt_snapshot(f->st, "2026-11-22T12:00:00Z", 7);
+    assert_int_equal(check(f, &lic, NULL), SL_EINVAL);
+    assert_string_equal(f->err.message,
+        "This installation currently has 7 active users, exceeding this license's limit of -1 "
+        "by 8 users. Please add a license for at least 7 users.");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, open_ledger, close_ledger)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_skipped_for_cloud_and_unrestricted),
+        T(test_negative_seats_are_a_limit),
         T(test_users_limit_prior_year_message_b),
         T(test_users_limit_previous_user_count_message_a),
         T(test_messages_pluralise_and_separate_thousands),

@@ -64,7 +64,7 @@ static void expect_date(const char *fixture, const char *what, int32_t got, cons
 
 static void expect_count(int64_t got, const json_t *want)
 {
-    assert_int_equal(got, json_is_integer(want) ? json_integer_value(want) : -1);
+    assert_int_equal(got, json_is_integer(want) ? json_integer_value(want) : SL_COUNT_NONE);
 }
 
 /* The engine's attributes against the gem's attribute view. */

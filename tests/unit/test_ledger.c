@@ -291,7 +291,7 @@ static void test_figures_overage_running_expired_unrestricted(void **state)
     assert_int_equal(sl__ledger_figures_info(st, &inf, 1, &fig, &err), SL_OK);
     assert_int_equal(fig.overage, 0);
     /* unrestricted: no overage, user_limit 0 */
-    inf.seats = -1;
+    inf.seats = SL_COUNT_NONE;
     assert_int_equal(sl__ledger_figures_info(st, &inf, 1, &fig, &err), SL_OK);
     assert_int_equal(fig.overage, 0);
     assert_int_equal(fig.user_limit, 0);

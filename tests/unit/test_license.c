@@ -149,6 +149,9 @@ static void test_dates(void **state)
     sl_license_free(lic);
 }
 
+/* absent counts */
+#define N SL_COUNT_NONE
+
 static void test_plan_and_counts(void **state)
 {
     (void)state;
@@ -156,23 +159,23 @@ static void test_plan_and_counts(void **state)
         const char *restrictions, *plan;
         int64_t seats, previous, quantity, period;
     } cases[] = {
-        {NULL, "starter", -1, -1, -1, -1},
-        {"{}", "starter", -1, -1, -1, -1},
-        {"[{\"plan\":\"ultimate\"}]", "starter", -1, -1, -1, -1},
-        {"\"premium\"", "starter", -1, -1, -1, -1},
-        {"{\"plan\":\"\"}", "starter", -1, -1, -1, -1},
-        {"{\"plan\":\" \\t\"}", "starter", -1, -1, -1, -1},
-        {"{\"plan\":null}", "starter", -1, -1, -1, -1},
-        {"{\"plan\":7}", "starter", -1, -1, -1, -1},
-        {"{\"plan\":\"premium\",\"active_user_count\":0}", "premium", 0, -1, -1, -1},
+        {NULL, "starter", N, N, N, N},
+        {"{}", "starter", N, N, N, N},
+        {"[{\"plan\":\"ultimate\"}]", "starter", N, N, N, N},
+        {"\"premium\"", "starter", N, N, N, N},
+        {"{\"plan\":\"\"}", "starter", N, N, N, N},
+        {"{\"plan\":\" \\t\"}", "starter", N, N, N, N},
+        {"{\"plan\":null}", "starter", N, N, N, N},
+        {"{\"plan\":7}", "starter", N, N, N, N},
+        {"{\"plan\":\"premium\",\"active_user_count\":0}", "premium", 0, N, N, N},
         {"{\"plan\":\"ultimate\",\"active_user_count\":2147483647,\"previous_user_count\":0,"
          "\"trueup_quantity\":3,\"trueup_period_seat_count\":9}",
          "ultimate", 2147483647, 0, 3, 9},
         {"{\"active_user_count\":100.0,\"previous_user_count\":-5,\"trueup_quantity\":\"3\"}",
-         "starter", 100, -1, -1, -1},
+         "starter", 100, -5, N, N},
         {"{\"active_user_count\":1.5,\"previous_user_count\":9007199254740993}",
-         "starter", -1, 9007199254740993LL, -1, -1},
-        {"{\"plan\":\"gold\",\"active_user_count\":true}", "gold", -1, -1, -1, -1},
+         "starter", N, 9007199254740993LL, N, N},
+        {"{\"plan\":\"gold\",\"active_user_count\":true}", "gold", N, N, N, N},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char json[512];
@@ -192,6 +195,7 @@ static void test_plan_and_counts(void **state)
         sl_license_free(lic);
     }
 }
+#undef N
 
 static void test_trueup_and_identity(void **state)
 {

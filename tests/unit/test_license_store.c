@@ -4,6 +4,11 @@
  */
 #include "testutil.h"
 #include "internal.h"
+#include "base64.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +267,107 @@ static void test_cancelled_subscription_skipped(void **state)
     free(dir);
 }
 
+static unsigned char *b64_member(json_t *env, const char *name, size_t *len)
+{
+    const char *v = json_string_value(json_object_get(env, name));
+    unsigned char *out;
+    assert_non_null(v);
+    out = malloc(sl__base64_decoded_max(strlen(v)) + 1);
+    assert_non_null(out);
+    *len = sl__base64_decode(v, strlen(v), out);
+    return out;
+}
+
+/* What anyone holding one genuine key and the vendor's public key can do:
+ * recover the AES key, encrypt another payload under it, keep the signed
+ * wrapped key and the IV.  Caller frees. */
+static char *forge(const char *genuine, const char *payload)
+{
+    size_t outer_len, key_len, iv_len, n;
+    unsigned char *outer = malloc(sl__base64_decoded_max(strlen(genuine)) + 1), *wrapped, *iv;
+    unsigned char aes[512], cipher[4096];
+    size_t aes_len = sizeof aes;
+    int l1 = 0, l2 = 0;
+    json_t *env;
+    BIO *bio = BIO_new_mem_buf(pub_pem, -1);
+    EVP_PKEY *pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    sl_buf b64, text;
+    char *dumped;
+    outer_len = sl__base64_decode(genuine, strlen(genuine), outer);
+    env = json_loadb((const char *)outer, outer_len, 0, NULL);
+    assert_non_null(env);
+    wrapped = b64_member(env, "key", &key_len);
+    iv = b64_member(env, "iv", &iv_len);
+    assert_int_equal(EVP_PKEY_verify_recover_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING), 1);
+    assert_int_equal(EVP_PKEY_verify_recover(ctx, aes, &aes_len, wrapped, key_len), 1);
+    assert_int_equal(aes_len, 16);
+    assert_int_equal(EVP_EncryptInit_ex2(c, EVP_aes_128_cbc(), aes, iv, NULL), 1);
+    assert_int_equal(EVP_EncryptUpdate(c, cipher, &l1, (const unsigned char *)payload,
+                                       (int)strlen(payload)), 1);
+    assert_int_equal(EVP_EncryptFinal_ex(c, cipher + l1, &l2), 1);
+    sl__buf_init(&b64, 0);
+    assert_int_equal(sl__base64_encode(cipher, (size_t)(l1 + l2), &b64), SL_OK);
+    json_object_set_new(env, "data", json_string(b64.data));
+    dumped = json_dumps(env, JSON_COMPACT);
+    n = strlen(dumped);
+    sl__buf_init(&text, 0);
+    assert_int_equal(sl__base64_encode((const unsigned char *)dumped, n, &text), SL_OK);
+    free(dumped);
+    sl__buf_free(&b64);
+    json_decref(env);
+    EVP_CIPHER_CTX_free(c);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    BIO_free(bio);
+    free(outer);
+    free(wrapped);
+    free(iv);
+    return sl__buf_take(&text);
+}
+
+static void test_forged_payload_under_a_stored_wrapped_key(void **state)
+{
+    (void)state;
+    char *dir;
+    sl_store *st = store_with_key(&dir);
+    sl_error err = {0};
+    int64_t id = 0;
+    char *genuine = issue(priv_pem, "Small Co", "premium", 10, "2026-01-01", "2027-01-01", NULL);
+    char *forged = forge(genuine,
+        "{\"version\":1,\"licensee\":{\"Name\":\"Eve\",\"Email\":\"eve@example.com\","
+        "\"Company\":\"Small Co\"},\"issued_at\":\"2026-01-01\",\"expires_at\":\"2099-01-01\","
+        "\"restrictions\":{\"plan\":\"ultimate\",\"active_user_count\":100000}}");
+    /* the format cannot tell on its own: the forgery decodes */
+    {
+        const sl_keyring *kr;
+        sl_license *lic = NULL;
+        assert_int_equal(sl_store_keyring(st, &kr, &err), SL_OK);
+        assert_int_equal(sl_license_decode(forged, strlen(forged), kr, &lic, &err), SL_OK);
+        assert_int_equal(sl_license_get_info(lic)->seats, 100000);
+        sl_license_free(lic);
+    }
+    assert_int_equal(sl_store_license_add(st, genuine, strlen(genuine), SL_SOURCE_CLI, &id, &err),
+                     SL_OK);
+    assert_int_equal(sl_store_license_add(st, forged, strlen(forged), SL_SOURCE_CLI, &id, &err),
+                     SL_EINVAL);
+    assert_string_equal(err.message,
+        "The license key is invalid. Make sure it is exactly as you received it. (signature: "
+        "the signed AES key of stored license 1 is reused with a different payload: the key is "
+        "forged)");
+    /* the genuine key itself may be added again */
+    assert_int_equal(sl_store_license_add(st, genuine, strlen(genuine), SL_SOURCE_CLI, &id, &err),
+                     SL_OK);
+    assert_int_equal(id, 2);
+    sl_free(genuine);
+    sl_free(forged);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_add_refusals_write_nothing),
         cmocka_unit_test(test_current_and_future_selection),
         cmocka_unit_test(test_cancelled_subscription_skipped),
+        cmocka_unit_test(test_forged_payload_under_a_stored_wrapped_key),
     };
     return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }

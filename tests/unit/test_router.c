@@ -288,6 +288,14 @@ static void test_auth_variants(void **state)
                      "PRIVATE-TOKEN", f->admin, NULL), 200, "null");
     expect_json(call(f->st, "GET", "/api/v4/license", q1, NULL, 0,
                      "PRIVATE-TOKEN", "bad", NULL), 401, "{\"message\":\"401 Unauthorized\"}");
+    /* an encoded NUL does not end the token: the admin token plus junk is not
+     * the admin token */
+    {
+        char *nul = concat(q1, "%00junk");
+        expect_json(call(f->st, "GET", "/api/v4/license", nul, NULL, 0, NULL), 401,
+                    "{\"message\":\"401 Unauthorized\"}");
+        free(nul);
+    }
     free(bearer);
     free(lower);
     free(q1);
