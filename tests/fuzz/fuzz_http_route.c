@@ -1,0 +1,247 @@
+/*
+ * fuzz_http_route.c - libFuzzer target for the License API router.  The
+ * input is read like an HTTP request: "METHOD TARGET" on the first line,
+ * "Name: value" header lines, an empty line, then the body.  The words
+ * @ADMIN@, @USER@, @REVOKED@ and @EXPIRED@ in header values or the query
+ * become the secrets of such tokens, so the fuzzer gets past authentication.
+ * Every input runs against a fresh copy of one prepared ledger (a trusted
+ * key, a license, users, a snapshot), so a saved crash reproduces alone.
+ * Beyond memory errors it checks that nothing but an admin token ever gets
+ * a 2xx, that no request makes a 5xx, and that JSON bodies are JSON.
+ */
+#include "fuzzutil.h"
+#include "router.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define HEADERS_MAX 32
+#define TEMPLATE_MAX (16 * 1024 * 1024)
+
+#define NTOKENS 4
+/* the words and the secrets they stand for; index 0 is the admin token */
+static const char *const token_words[NTOKENS] = {"@ADMIN@", "@USER@", "@REVOKED@", "@EXPIRED@"};
+static char *secrets[NTOKENS];
+
+/* the license stored in the template ledger (id 1) */
+static const char stored_payload[] =
+    "{\"version\":1,\"licensee\":{\"Name\":\"Fuzz\",\"Email\":\"f@example.com\","
+    "\"Company\":\"=cmd|' /C calc'!A0\"},\"issued_at\":\"2025-01-01\","
+    "\"expires_at\":\"2027-01-01\",\"restrictions\":{\"plan\":\"ultimate\","
+    "\"active_user_count\":10,\"add_ons\":{\"GitLab_FileLocks\":1}}}";
+
+static const char *ledger_path;
+static int verbose;             /* FUZZ_VERBOSE=1: print each response */
+static char *template_bytes;
+static size_t template_len;
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fuzz_assert(fd >= 0, "cannot write the scratch ledger", NULL);
+    fuzz_assert(write(fd, data, len) == (ssize_t)len, "short write of the scratch ledger", NULL);
+    close(fd);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(TEMPLATE_MAX);
+    fuzz_assert(f && buf, "cannot read the template ledger", NULL);
+    *len = fread(buf, 1, TEMPLATE_MAX, f);
+    fuzz_assert(*len > 0 && *len < TEMPLATE_MAX, "template ledger size", NULL);
+    fclose(f);
+    return buf;
+}
+
+/* The ledger every input starts from, kept as bytes (WAL checkpointed away
+ * by closing the only connection). */
+static void make_template(void)
+{
+    static const char users_csv[] =
+        "id,username,state,highest_role\n1,ada,active,owner\n2,bob,active,guest\n";
+    sl_store *st = fuzz_store_open(&ledger_path);
+    sl_error err = {0};
+    char *priv = NULL, *pub = NULL, *key = NULL;
+    int64_t id = 0;
+    sl_snapshot snap;
+    FILE *f;
+    /* the fixture key lets seeds POST the fixture licenses */
+    fuzz_assert(sl_store_key_trust(st, fuzz_fixture_public_pem, strlen(fuzz_fixture_public_pem),
+                                   "fixture", &err) == SL_OK, "trust", &err);
+    fuzz_assert(sl_keys_generate(2048, &priv, &pub, &err) == SL_OK, "keys", &err);
+    fuzz_assert(sl_store_key_trust(st, pub, strlen(pub), "vendor", &err) == SL_OK, "trust", &err);
+    fuzz_assert(sl_license_encode(stored_payload, strlen(stored_payload), priv, strlen(priv),
+                                  NULL, &key, &err) == SL_OK, "encode", &err);
+    fuzz_assert(sl_store_license_add(st, key, strlen(key), SL_SOURCE_CLI, &id, &err) == SL_OK,
+                "add the template license", &err);
+    sl_free(priv);
+    sl_free(pub);
+    sl_free(key);
+    /* tokens: the expired one is made while the clock still lies before
+     * its expiry */
+    setenv("SEATLEDGER_NOW", "2025-01-01T00:00:00Z", 1);
+    fuzz_assert(sl_store_token_create(st, "expired", 1, sl_clock_today() + 30, &secrets[3], &err) == SL_OK,
+                "expired token", &err);
+    fuzz_init_clock();
+    fuzz_assert(sl_store_token_create(st, "admin", 1, SL_DATE_NONE, &secrets[0], &err) == SL_OK,
+                "admin token", &err);
+    fuzz_assert(sl_store_token_create(st, "user", 0, SL_DATE_NONE, &secrets[1], &err) == SL_OK,
+                "user token", &err);
+    fuzz_assert(sl_store_token_create(st, "revoked", 1, SL_DATE_NONE, &secrets[2], &err) == SL_OK,
+                "revoked token", &err);
+    fuzz_assert(sl_store_token_revoke(st, "revoked", &err) == SL_OK, "revoke", &err);
+    f = fmemopen((void *)users_csv, sizeof users_csv - 1, "r");
+    fuzz_assert(f && sl_store_users_import(st, f, SL_USERS_CSV, 0, 0, NULL, NULL, NULL, &err) == SL_OK,
+                "users", &err);
+    fclose(f);
+    fuzz_assert(sl_store_refresh(st, SL_SOURCE_CLI, &snap, &err) == SL_OK, "refresh", &err);
+    sl_store_close(st);
+    template_bytes = slurp(ledger_path, &template_len);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    fuzz_init_clock();
+    verbose = getenv("FUZZ_VERBOSE") != NULL;
+    make_template();
+    return 0;
+}
+
+/* Copy [p, p+n) into a NUL-terminated string with every token word
+ * replaced by its secret; *admin set when @ADMIN@ was among them. */
+static char *substitute(const char *p, size_t n, int *admin)
+{
+    size_t cap = n + 1, len = 0;
+    char *out;
+    for (size_t t = 0; t < NTOKENS; t++)
+        cap += strlen(secrets[t]) * (n / strlen(token_words[t]) + 1);
+    out = malloc(cap);
+    fuzz_assert(out != NULL, "out of memory", NULL);
+    for (size_t i = 0; i < n;) {
+        size_t t;
+        for (t = 0; t < NTOKENS; t++) {
+            size_t wl = strlen(token_words[t]);
+            if (n - i >= wl && memcmp(p + i, token_words[t], wl) == 0)
+                break;
+        }
+        if (t < NTOKENS) {
+            memcpy(out + len, secrets[t], strlen(secrets[t]));
+            len += strlen(secrets[t]);
+            i += strlen(token_words[t]);
+            if (t == 0)
+                *admin = 1;
+        } else {
+            out[len++] = p[i++];
+        }
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static const char *line_end(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl : end;
+}
+
+static void check_response(const sl_http_response *r, int admin)
+{
+    fuzz_assert(r->status >= 200 && r->status < 600, "status out of range", NULL);
+    if (r->status >= 500) {
+        fprintf(stderr, "fuzz: status %d, detail: %s\n", r->status, r->detail);
+        fuzz_assert(0, "a request made a 5xx on a healthy ledger", NULL);
+    }
+    if (r->status >= 200 && r->status < 300)
+        fuzz_assert(admin, "2xx without an admin token", NULL);
+    if (r->status == 204)
+        fuzz_assert(r->body_len == 0, "204 with a body", NULL);
+    if (r->body_len > 0)
+        fuzz_assert(r->content_type != NULL, "body without a content type", NULL);
+    if (r->content_type && strcmp(r->content_type, "application/json") == 0) {
+        char *copy = malloc(r->body_len + 1);
+        fuzz_assert(copy != NULL, "out of memory", NULL);
+        memcpy(copy, r->body, r->body_len);
+        copy[r->body_len] = '\0';
+        fuzz_assert_json(copy, "application/json body");
+        free(copy);
+    }
+    fuzz_assert(r->header_count <= SL_HTTP_RESPONSE_HEADERS_MAX, "header count", NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data, *end = p + size, *eol, *sp, *q;
+    sl_http_header headers[HEADERS_MAX];
+    char *owned[2 * HEADERS_MAX + 3];
+    size_t nowned = 0, nheaders = 0;
+    sl_http_request req = {0};
+    sl_http_response resp;
+    sl_store *st = NULL;
+    sl_error err = {0};
+    char path_wal[320];
+    int admin = 0;
+
+    /* request line */
+    eol = line_end(p, end);
+    sp = memchr(p, ' ', (size_t)(eol - p));
+    if (!sp)
+        sp = eol;
+    req.method = owned[nowned++] = substitute(p, (size_t)(sp - p), &admin);
+    if (sp < eol)
+        sp++;
+    q = memchr(sp, '?', (size_t)(eol - sp));
+    req.path = owned[nowned++] = substitute(sp, (size_t)((q ? q : eol) - sp), &admin);
+    if (q) {
+        req.query = owned[nowned++] = substitute(q + 1, (size_t)(eol - q - 1), &admin);
+    }
+    p = eol < end ? eol + 1 : end;
+    /* header lines until an empty one */
+    while (p < end) {
+        const char *colon, *v;
+        eol = line_end(p, end);
+        if (eol == p || (eol == p + 1 && *p == '\r')) {
+            p = eol < end ? eol + 1 : end;
+            break;
+        }
+        colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon && nheaders < HEADERS_MAX) {
+            const char *ve = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+            v = colon + 1;
+            while (v < ve && *v == ' ')
+                v++;
+            headers[nheaders].name = owned[nowned++] = substitute(p, (size_t)(colon - p), &admin);
+            headers[nheaders].value = owned[nowned++] = substitute(v, (size_t)(ve - v), &admin);
+            nheaders++;
+        }
+        p = eol < end ? eol + 1 : end;
+    }
+    req.headers = headers;
+    req.header_count = nheaders;
+    /* the body is passed as is: not NUL-terminated, so ASan sees overreads */
+    req.body = p < end ? p : NULL;
+    req.body_len = (size_t)(end - p);
+
+    snprintf(path_wal, sizeof path_wal, "%s-wal", ledger_path);
+    unlink(path_wal);
+    write_file(ledger_path, template_bytes, template_len);
+    fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
+    resp = sl_route(st, &req);
+    if (verbose)
+        fprintf(stderr, "fuzz: %s %s -> %d %.*s\n", req.method, req.path, resp.status,
+                (int)(resp.body_len < 300 ? resp.body_len : 300), resp.body ? resp.body : "");
+    check_response(&resp, admin);
+    sl_http_response_free(&resp);
+    fuzz_assert(sl_store_check(st, &err) == SL_OK, "ledger damaged by a request", &err);
+    sl_store_close(st);
+    for (size_t i = 0; i < nowned; i++)
+        free(owned[i]);
+    return 0;
+}
