@@ -76,7 +76,8 @@ struct sl_store {
     struct {
         int64_t data_version;
         int64_t commits;
-        int32_t today;
+        int32_t clock_date;     /* sl_clock_today() when validated */
+        int32_t today;          /* clock-safe today for that state */
         int valid;
         int64_t current_id;     /* 0 = none */
         int64_t entity_id;      /* id of the cached entity, 0 = none */
@@ -85,8 +86,11 @@ struct sl_store {
     } cache;
 };
 
-/* Is the read cache still valid for `today`?  Invalidates it if not. */
-int sl__cache_fresh(sl_store *st, int32_t today);
+/* Is the read cache still valid for this clock date (no commit anywhere
+ * since it was filled)?  If not it is emptied and keyed anew, and the caller
+ * fills cache.today.  Called by sl__ledger_today() only: after that call the
+ * cache fields are valid for the ledger as it is. */
+int sl__cache_fresh(sl_store *st, int32_t clock_date);
 
 /* A prepared statement for `sql`, cached for the store's lifetime and reset
  * before it is handed out.  `sql` must be a string literal (cached by

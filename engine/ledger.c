@@ -85,13 +85,24 @@ sl_rc sl__ledger_now(sl_store *st, int64_t *out_ms, sl_error *err)
     return SL_OK;
 }
 
+/* The API's hot path asks for today several times a request: it is cached
+ * with the read cache, which any commit (ours or another process's) or a new
+ * clock date empties. */
 sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err)
 {
     int64_t now;
-    sl_rc rc = sl__ledger_now(st, &now, err);
-    if (rc == SL_OK)
-        *out = sl_ms_to_date(now);
-    return rc;
+    sl_rc rc;
+    if (sl__cache_fresh(st, sl_clock_today())) {
+        *out = st->cache.today;
+        return SL_OK;
+    }
+    rc = sl__ledger_now(st, &now, err);
+    if (rc != SL_OK) {
+        st->cache.valid = 0;
+        return rc;
+    }
+    *out = st->cache.today = sl_ms_to_date(now);
+    return SL_OK;
 }
 
 sl_rc sl__ledger_historical_max(sl_store *st, int64_t from_ms, int64_t to_ms,

@@ -307,7 +307,8 @@ sl_rc sl_store_license_current(sl_store *st, int64_t *out_id, sl_error *err)
     sl_rc rc = sl__ledger_today(st, &today, err);
     if (rc != SL_OK)
         return rc;
-    if (!sl__cache_fresh(st, today) || st->cache.current_id < 0) {
+    /* sl__ledger_today() validated the read cache */
+    if (st->cache.current_id < 0) {
         rc = sl__license_current(st, today, &lic, &id, err);
         if (rc != SL_OK)
             return rc;
@@ -643,7 +644,7 @@ sl_rc sl_store_license_entity_json(sl_store *st, int64_t id, int with_active_use
     rc = sl__ledger_today(st, &today, err);
     if (rc != SL_OK)
         return rc;
-    if (sl__cache_fresh(st, today) && st->cache.entity_id == id &&
+    if (st->cache.entity_id == id &&
         st->cache.entity_active == with_active_users) {
         *out_json = sl__strdup(st->cache.entity_json);
         return *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");

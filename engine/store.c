@@ -266,17 +266,17 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
     return SL_OK;
 }
 
-int sl__cache_fresh(sl_store *st, int32_t today)
+int sl__cache_fresh(sl_store *st, int32_t clock_date)
 {
     int64_t dv = sl__data_version(st);
     if (st->cache.valid && st->cache.data_version == dv && st->cache.commits == st->commits &&
-        st->cache.today == today)
+        st->cache.clock_date == clock_date)
         return 1;
     free(st->cache.entity_json);
     memset(&st->cache, 0, sizeof st->cache);
     st->cache.data_version = dv;
     st->cache.commits = st->commits;
-    st->cache.today = today;
+    st->cache.clock_date = clock_date;
     st->cache.valid = 1;
     st->cache.current_id = -1;   /* not yet known */
     return 0;
