@@ -503,19 +503,32 @@ sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_err
     return sl__change_one(st, s, "license.delete", id, sl_source_name(source), notfound, err);
 }
 
+/* Step `sql` (a literal with one parameter, the id) to the license's row;
+ * SL_ENOTFOUND when there is none.  On SL_OK the caller reads the row and
+ * resets *out. */
+static sl_rc license_row(sl_store *st, const char *sql, int64_t id, sqlite3_stmt **out,
+                         sl_error *err)
+{
+    sl_rc rc = sl__stmt(st, sql, out, err);
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_int64(*out, 1, id);
+    if (sqlite3_step(*out) != SQLITE_ROW) {
+        sqlite3_reset(*out);
+        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    }
+    return SL_OK;
+}
+
 sl_rc sl_store_license_get(sl_store *st, int64_t id, sl_license **out,
                            int64_t *out_created_at_ms, sl_error *err)
 {
     sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st, "SELECT payload, created_at FROM licenses WHERE id = ?", &s, err);
+    sl_rc rc = license_row(st, "SELECT payload, created_at FROM licenses WHERE id = ?", id,
+                           &s, err);
     *out = NULL;
     if (rc != SL_OK)
         return rc;
-    sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
-    }
     rc = sl_license_from_payload((const char *)sqlite3_column_text(s, 0),
                                  (size_t)sqlite3_column_bytes(s, 0), out, err);
     if (out_created_at_ms)
@@ -528,15 +541,10 @@ sl_rc sl_store_license_text(sl_store *st, int64_t id, char **out_text, size_t *o
                             sl_error *err)
 {
     sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st, "SELECT data FROM licenses WHERE id = ?", &s, err);
+    sl_rc rc = license_row(st, "SELECT data FROM licenses WHERE id = ?", id, &s, err);
     *out_text = NULL;
     if (rc != SL_OK)
         return rc;
-    sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
-    }
     *out_len = (size_t)sqlite3_column_bytes(s, 0);
     *out_text = sl__strndup((const char *)sqlite3_column_text(s, 0), *out_len);
     sqlite3_reset(s);
