@@ -58,6 +58,11 @@ sl_rc cli_write_stream(const char *path, int private_mode,
 /* Make cli_write_file() and cli_write_stream() refuse to replace this ledger (or its WAL files). */
 void cli_protect_ledger(const char *path);
 
+/* A per-command --json, so `seatledger refresh --json` works as well as
+ * `seatledger --json refresh`: sets ctx->json and returns true when arg is
+ * "--json". */
+bool cli_json_flag(cli_ctx *ctx, const char *arg);
+
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 

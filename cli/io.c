@@ -188,6 +188,14 @@ sl_rc cli_write_file(const char *path, const char *data, size_t len,
     return cli_write_stream(path, private_mode, write_bytes, &b, err);
 }
 
+bool cli_json_flag(cli_ctx *ctx, const char *arg)
+{
+    if (strcmp(arg, "--json") != 0)
+        return false;
+    ctx->json = true;
+    return true;
+}
+
 bool cli_parse_i64(const char *s, int64_t *out)
 {
     char *end;

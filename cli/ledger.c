@@ -16,16 +16,6 @@
 
 #define TMP_PATH_MAX 4096
 
-/* A per-command --json, so `seatledger refresh --json` works as well as
- * `seatledger --json refresh`.  Returns 1 when argv[i] was it. */
-static int local_json(cli_ctx *ctx, const char *arg)
-{
-    if (strcmp(arg, "--json") != 0)
-        return 0;
-    ctx->json = true;
-    return 1;
-}
-
 /* ---- refresh ----------------------------------------------------------- */
 
 int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
@@ -37,7 +27,7 @@ int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
     char when[32], n[32];
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (local_json(ctx, argv[i]))
+        if (cli_json_flag(ctx, argv[i]))
             continue;
         if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) {
             i++;
@@ -115,7 +105,7 @@ int cmd_history(cli_ctx *ctx, int argc, char **argv)
     sl_store *st;
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (local_json(ctx, argv[i]))
+        if (cli_json_flag(ctx, argv[i]))
             continue;
         if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
             rc = parse_bound("--from", argv[++i], 0, &from);
@@ -308,7 +298,7 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
     sl_store *st;
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (!local_json(ctx, argv[i]))
+        if (!cli_json_flag(ctx, argv[i]))
             return cli_usage("status: unexpected argument '%s'", argv[i]);
     }
     st = cli_store(ctx, &rc);

@@ -19,16 +19,6 @@
 #define LIST_COLS 6
 #define BAR_WIDTH 30
 
-/* A per-command --json (`seatledger users count --json`), as the ledger
- * commands accept it.  Returns true when arg was it. */
-static bool local_json(cli_ctx *ctx, const char *arg)
-{
-    if (strcmp(arg, "--json") != 0)
-        return false;
-    ctx->json = true;
-    return true;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -66,7 +56,7 @@ static int users_import(cli_ctx *ctx, int argc, char **argv)
     sl_rc src;
 
     for (int i = 1; i < argc; i++) {
-        if (local_json(ctx, argv[i]))
+        if (cli_json_flag(ctx, argv[i]))
             continue;
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
             format = argv[++i];
@@ -225,7 +215,7 @@ static int users_list(cli_ctx *ctx, int argc, char **argv)
     sl_store *st;
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (local_json(ctx, argv[i]))
+        if (cli_json_flag(ctx, argv[i]))
             continue;
         if (strcmp(argv[i], "--billable") == 0)
             billable_only = true;
@@ -280,7 +270,7 @@ static int users_count(cli_ctx *ctx, int argc, char **argv)
     char a[32], b[32];
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (!local_json(ctx, argv[i]))
+        if (!cli_json_flag(ctx, argv[i]))
             return cli_usage("users count: unexpected argument '%s'", argv[i]);
     }
     st = cli_store(ctx, &rc);
