@@ -330,6 +330,14 @@ class Ledger:
         e["add_ons"] = dict(lic.add_ons)
         return e
 
+    def cli_entity(self, lic, now):
+        """`license show --json` / `license add --json`: the API entity with
+        active_users plus the key's add_on_products as signed (add-ons.md)."""
+        e = self.entity(lic, now, True)
+        p = lic.r.get("add_on_products")
+        e["add_on_products"] = p if p is not None else {}
+        return e
+
     def entities(self, now):
         return [self.entity(l, now, False)
                 for l in sorted(self.licenses, key=lambda l: -l.id)]
