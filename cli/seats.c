@@ -278,11 +278,21 @@ static int seats_change(cli_ctx *ctx, int argc, char **argv, int assign)
             goto done;
         }
         for (size_t i = 0; i < r.n; i++) {
-            if (!ids[i]) {
-                fprintf(stderr, "seatledger: unknown user '%s'\n", r.v[i]);
-                rc = EXIT_REJECTED;
+            if (ids[i])
+                continue;
+            /* a user pruned from the directory may still hold a seat: the
+             * engine decides whether the id is known */
+            if (!assign) {
+                ids[i] = strdup(r.v[i]);
+                if (ids[i])
+                    continue;
+                fputs("seatledger: out of memory\n", stderr);
+                rc = EXIT_SYSTEM;
                 goto done;
             }
+            fprintf(stderr, "seatledger: unknown user '%s'\n", r.v[i]);
+            rc = EXIT_REJECTED;
+            goto done;
         }
     }
     /* more than the bulk limit: the engine refuses them with GitLab's message */
