@@ -1197,6 +1197,9 @@ def sc_addons(ctx, rng, name):
             if not r.same("seats history row %d" % i, w, g):
                 break
         ctx.addon_history += len(got)
+    for h in S.history:
+        if h[6]:
+            ctx.addon_removals[h[6]] = ctx.addon_removals.get(h[6], 0) + 1
 
 
 # ------------------------------------------------------------------ main ----
@@ -1223,6 +1226,7 @@ class Ctx:
         self.addon_keys = 0
         self.addon_history = 0
         self.addon_outcomes = {}
+        self.addon_removals = {}
 
     def report(self, scenario, step, field, model, actual, extra=None):
         self.problems.append((scenario, step, field, model, actual, extra))
@@ -1281,9 +1285,10 @@ def main():
         ctx.checks, ctx.invocations, ctx.snapshots,
         json.dumps(ctx.outcomes, sort_keys=True), time.time() - started))
     print("add-on seats: %d cloud/legacy keys added, %d seat calls, outcomes %s, "
-          "%d purchase lists compared, %d history rows compared" % (
+          "%d purchase lists compared, %d history rows compared, clean-up removals %s" % (
               ctx.addon_keys, ctx.addon_ops, json.dumps(ctx.addon_outcomes, sort_keys=True),
-              ctx.addon_checks, ctx.addon_history))
+              ctx.addon_checks, ctx.addon_history,
+              json.dumps(ctx.addon_removals, sort_keys=True)))
     # the scenarios exist to provoke every outcome; a generator change that
     # loses one would silently weaken the check
     missing = [k for k in ("ok", "A", "B", "C", "expired", "invalid")
@@ -1296,6 +1301,8 @@ def main():
                                 "INVALID_USER_ID_PRESENT", "NOT_ENOUGH_SEATS",
                                 "NO_ASSIGNMENTS_FOUND")
                     if not ctx.addon_outcomes.get(k) and not a.only and ADDON_SCENARIOS >= 6]
+    seat_missing += ["removal " + k for k in ("ineligible", "overage", "expired")
+                     if not ctx.addon_removals.get(k) and not a.only and ADDON_SCENARIOS >= 6]
     if seat_missing:
         print("COVERAGE: no seat call had the outcome %s" % ", ".join(seat_missing))
         return 1
