@@ -1026,7 +1026,7 @@ def addon_products(rng, day):
             entries = []
             for _ in range(rng.choice([1, 1, 1, 2])):
                 a = day + dt.timedelta(days=rng.randint(-60, 5))
-                b = a + dt.timedelta(days=rng.randint(3, 200))
+                b = a + dt.timedelta(days=rng.randint(3, 120))
                 e = {"quantity": rng.randint(1, 8), "started_on": a.isoformat(),
                      "expires_on": b.isoformat()}
                 if rng.random() < 0.5:
@@ -1090,7 +1090,7 @@ def sc_addons(ctx, rng, name):
         pl = payload(rng.choice(["premium", "ultimate"]), (today - dt.timedelta(days=30)).isoformat(),
                      (today + dt.timedelta(days=rng.randint(60, 400))).isoformat(), 100000,
                      add_on_products=addon_products(rng, today),
-                     cloud_licensing_enabled=rng.random() < 0.85)
+                     cloud_licensing_enabled=rng.random() < 0.75)
         if r.add(t, pl) is not None:
             S.provision(m.current(t), m.today(t))
             ctx.addon_keys += 1
@@ -1175,7 +1175,7 @@ def sc_addons(ctx, rng, name):
     while d_ < end:
         if rng.random() < 0.08:
             tl.on(at(d_, 2), license_add)
-        if rng.random() < 0.03:
+        if rng.random() < 0.05:
             tl.on(at(d_, 3), license_delete)
         if rng.random() < 0.15:
             tl.on(at(d_, 4), change_users)
