@@ -75,6 +75,7 @@ int gql_lex_begin(gql_lexer *lx, gql_document *d, const char *text, size_t len,
 {
     const unsigned char *t = (const unsigned char *)text;
     size_t chars = 0, lines = 1, i;
+    /* lines: an upper bound, one per line-terminator byte */
     memset(lx, 0, sizeof *lx);
     lx->text = text;
     lx->len = len;
@@ -86,8 +87,10 @@ int gql_lex_begin(gql_lexer *lx, gql_document *d, const char *text, size_t len,
     if (len > lim->text_chars * 4) {
         chars = lim->text_chars + 1;
     } else {
-        for (i = 0; i < len; i++)
+        for (i = 0; i < len; i++) {
             chars += (t[i] & 0xC0) != 0x80;
+            lines += t[i] == '\n' || t[i] == '\r';
+        }
     }
     if (chars > lim->text_chars || len > UINT32_MAX - 1) {
         lx->error = SL_GQL_MSG_TOO_LARGE;
@@ -95,17 +98,7 @@ int gql_lex_begin(gql_lexer *lx, gql_document *d, const char *text, size_t len,
         lx->error_rc = SL_ETOOBIG;
         return -1;
     }
-    for (i = 0; i < len;) {
-        size_t n;
-        if (t[i] == 0)
-            return fail(lx, (uint32_t)i, "Unexpected NUL byte");
-        n = utf8_len(t + i, len - i);
-        if (n == 0)
-            return fail(lx, (uint32_t)i, "Invalid UTF-8 byte sequence");
-        if (t[i] == '\n' || (t[i] == '\r' && (i + 1 == len || t[i + 1] != '\n')))
-            lines++;
-        i += n;
-    }
+    /* line starts as far as the text is valid, so an error has a position */
     d->line_starts = gql_alloc(&d->arena, lines * sizeof *d->line_starts);
     if (!d->line_starts) {
         lx->error = "out of memory";
@@ -114,9 +107,16 @@ int gql_lex_begin(gql_lexer *lx, gql_document *d, const char *text, size_t len,
     }
     d->line_starts[0] = 0;
     d->nlines = 1;
-    for (i = 0; i < len; i++) {
+    for (i = 0; i < len;) {
+        size_t n;
+        if (t[i] == 0)
+            return fail(lx, (uint32_t)i, "Unexpected NUL byte");
+        n = utf8_len(t + i, len - i);
+        if (n == 0)
+            return fail(lx, (uint32_t)i, "Invalid UTF-8 byte sequence");
         if (t[i] == '\n' || (t[i] == '\r' && (i + 1 == len || t[i + 1] != '\n')))
             d->line_starts[d->nlines++] = (uint32_t)(i + 1);
+        i += n;
     }
     /* a byte-order mark at the start is ignored like white space */
     if (len >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF)

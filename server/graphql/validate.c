@@ -514,14 +514,16 @@ static void var_usage(var_walk *w, const gql_value *val, const gql_typeref *loc,
     const gql_vardef *var = NULL;
     const gql_typeref *lt = loc;
     for (size_t i = 0; i < w->op->nvars; i++) {
-        if (strcmp(w->op->vars[i]->name, val->s) == 0)
-            var = w->op->vars[i];
+        if (strcmp(w->op->vars[i]->name, val->s) == 0) {
+            w->op->vars[i]->used = 1;
+            if (!var)
+                var = w->op->vars[i];
+        }
     }
     if (!var) {
         verr(v, val->off, 1, "Variable $%s is used by %s but not declared", val->s, w->op_label);
         return;
     }
-    ((gql_vardef *)var)->used = 1;
     if (!loc || !var->type)
         return;
     if (lt->kind == GQL_REF_NONNULL && var->type->kind != GQL_REF_NONNULL) {

@@ -391,4 +391,30 @@ static sl_gql_schema *toy_schema(void)
     return s;
 }
 
+/* Run a document (NUL-terminated) with variables given as JSON text (NULL:
+ * none) and optional limits; the response as compact JSON (caller frees),
+ * or NULL when the engine ran out of memory. */
+static char *toy_run_limits(const sl_gql_schema *s, const char *query, const char *vars_json,
+                            const sl_gql_limits *lim, toy_ctx *ctx)
+{
+    json_t *vars = vars_json ? json_loads(vars_json, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *resp = NULL;
+    toy_ctx local = {0};
+    char *out = NULL;
+    if (!ctx)
+        ctx = &local;
+    toy_clock_ctx = ctx;
+    if (sl_gql_run(s, query, strlen(query), NULL, vars, ctx, lim, &resp, NULL) != SL_ENOMEM)
+        out = json_dumps(resp, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(resp);
+    json_decref(vars);
+    toy_clock_ctx = NULL;
+    return out;
+}
+
+static char *toy_run(const sl_gql_schema *s, const char *query, const char *vars_json)
+{
+    return toy_run_limits(s, query, vars_json, NULL, NULL);
+}
+
 #endif
