@@ -991,7 +991,7 @@ void gql_validate(const sl_gql_schema *s, gql_document *d, gql_errors *e)
             check_fragment_def(&v, d->frags[j++]);
     }
     for (j = 0; j < d->nfrags && !stop(&v); j++) {
-        if (!d->frags[j]->used) {
+        if (!d->frags[j]->used && find_fragment(d, d->frags[j]->name) == d->frags[j]) {
             push_path(&v, "fragment ", d->frags[j]->name);
             verr(&v, d->frags[j]->off, 1, "Fragment %s was defined, but not used", d->frags[j]->name);
             pop_path(&v);

@@ -80,6 +80,7 @@ static const char toy_sdl[] =
     "  badInt: Int\n"
     "  complexity: ComplexityInfo\n"
     "  oldField(x: Int @deprecated(reason: \"no x\")): Int @deprecated\n"
+    "  pair(a: Int!, b: String!, c: Int): String\n"
     "}\n"
     "type Mutation {\n"
     "  addBook(input: AddBookInput!): AddBookPayload\n"
@@ -270,6 +271,10 @@ static sl_rc toy_query(const sl_gql_call *call, sl_gql_value **out, sl_error *er
     if (strcmp(f, "complexity") == 0) {
         *out = sl_gql_value_json(json_pack("{s:I,s:I}", "score", (json_int_t)sl_gql_query_complexity(call->query),
                                            "limit", (json_int_t)sl_gql_query_complexity_limit(call->query)));
+        return SL_OK;
+    }
+    if (strcmp(f, "pair") == 0) {
+        *out = sl_gql_value_json(json_string("pair"));
         return SL_OK;
     }
     if (strcmp(f, "oldField") == 0) {
