@@ -360,6 +360,8 @@ typedef struct gql_directive_def {
     gql_input_def **args;
     size_t nargs;
     unsigned locations;              /* bit per gql_dir_loc */
+    unsigned char order[GQL_LOC_COUNT];  /* the locations as declared */
+    size_t nlocations;
     int repeatable;
 } gql_directive_def;
 

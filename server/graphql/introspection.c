@@ -357,10 +357,8 @@ static sl_rc resolve_directive(const sl_gql_call *c, sl_gql_value **out, sl_erro
                          include_deprecated(c));
     {
         json_t *locs = json_array();
-        for (int k = 0; locs && k < GQL_LOC_COUNT; k++) {
-            if (d->locations & (1u << k))
-                json_array_append_new(locs, json_string(gql_dir_loc_names[k]));
-        }
+        for (size_t k = 0; locs && k < d->nlocations; k++)
+            json_array_append_new(locs, json_string(gql_dir_loc_names[d->order[k]]));
         return give_json(out, locs);
     }
 }

@@ -329,6 +329,8 @@ static int directive_def(sdl *x, const char *desc)
             ;
         if (k == GQL_LOC_COUNT)
             return sdl_fail(x, off, "unknown directive location '%s'", loc);
+        if (!(d->locations & (1u << k)))
+            d->order[d->nlocations++] = (unsigned char)k;
         d->locations |= 1u << k;
         if (x->p.lx.tok.kind != GQL_T_PIPE)
             break;
