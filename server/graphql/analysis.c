@@ -166,7 +166,8 @@ static long score(actx *a, field_list *l, int depth)
         a->oom = 1;
         return 0;
     }
-    qsort(l->items, l->n, sizeof *l->items, cmp_ref);
+    if (l->n > 1)
+        qsort(l->items, l->n, sizeof *l->items, cmp_ref);
     while (i < l->n && !a->oom) {
         size_t j = i + 1;
         field_list sub = {0};

@@ -853,7 +853,8 @@ static void merge_check(vctx *v, merge_set *m, int depth)
     }
     if (depth > EXPANDED_DEPTH_MAX)
         return;
-    qsort(m->items, m->n, sizeof *m->items, cmp_entry);
+    if (m->n > 1)
+        qsort(m->items, m->n, sizeof *m->items, cmp_entry);
     while (i < m->n && !stop(v)) {
         size_t j = i + 1, nreps = 1;
         const merge_entry *reps[MERGE_REPS];

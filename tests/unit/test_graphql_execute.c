@@ -203,6 +203,30 @@ static void test_timeout(void **state)
     free(got);
 }
 
+/* Lists that fan out: the field cap stops the work whatever the limits. */
+static void test_field_cap(void **state)
+{
+    char q[1024], *p = q, *got;
+    json_t *resp;
+    const char *m;
+    (void)state;
+    p += sprintf(p, "{ book(id: \"b2\") { ");
+    for (int i = 0; i < 24; i++)
+        p += sprintf(p, "author { books { ");
+    p += sprintf(p, "id");
+    for (int i = 0; i < 50; i++)
+        *p++ = '}';
+    *p = '\0';
+    got = toy_run(schema, q, NULL);
+    resp = json_loads(got, 0, NULL);
+    m = json_string_value(json_object_get(json_array_get(json_object_get(resp, "errors"), 0), "message"));
+    assert_non_null(m);
+    assert_int_equal(strncmp(m, "Query resolves more than 200000 fields: stopped at ", 51), 0);
+    assert_int_equal(json_array_size(json_object_get(resp, "errors")), 1);
+    json_decref(resp);
+    free(got);
+}
+
 static void test_introspection(void **state)
 {
     (void)state;
@@ -326,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_null_propagation),
         cmocka_unit_test(test_mutations_in_order),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_field_cap),
         cmocka_unit_test(test_introspection),
         cmocka_unit_test(test_schema_types),
     };
