@@ -21,7 +21,13 @@ static const char *const recursion_ignored[] = {"node", "edges", "nodes", "ofTyp
 
 /* ---- depth ---------------------------------------------------------------------- */
 
-static int depth_of(const gql_selset *ss, const json_t *vars)
+/* Introspection fields the schema does not count. */
+static int uncounted(const sl_gql_schema *s, const gql_selection *f)
+{
+    return s->skip_introspection && f->def && f->def->builtin;
+}
+
+static int depth_of(const sl_gql_schema *s, const gql_selset *ss, const json_t *vars)
 {
     int best = 0;
     for (size_t i = 0; i < ss->n; i++) {
@@ -30,11 +36,11 @@ static int depth_of(const gql_selset *ss, const json_t *vars)
         if (gql_skipped(sel->dirs, sel->ndirs, vars))
             continue;
         if (sel->kind == GQL_SEL_FIELD)
-            d = 1 + (sel->sel ? depth_of(sel->sel, vars) : 0);
+            d = uncounted(s, sel) ? 0 : 1 + (sel->sel ? depth_of(s, sel->sel, vars) : 0);
         else if (sel->kind == GQL_SEL_INLINE)
-            d = depth_of(sel->sel, vars);
+            d = depth_of(s, sel->sel, vars);
         else if (sel->frag)
-            d = depth_of(sel->frag->sel, vars);
+            d = depth_of(s, sel->frag->sel, vars);
         if (d > best)
             best = d;
     }
@@ -174,6 +180,10 @@ static long score(actx *a, field_list *l, int depth)
         long children = 0;
         while (j < l->n && strcmp(rkey(l->items[j].f), rkey(l->items[i].f)) == 0)
             j++;
+        if (uncounted(a->s, l->items[i].f)) {
+            i = j;
+            continue;
+        }
         for (size_t k = i; k < j; k++) {
             if (l->items[k].f->sel)
                 collect(&sub, l->items[k].f->sel, a->vars);
@@ -193,7 +203,7 @@ int gql_analyze(const sl_gql_schema *s, const gql_operation *op, const json_t *v
 {
     actx a = {s, vars, 0};
     field_list l = {0};
-    out->depth = depth_of(op->sel, vars);
+    out->depth = depth_of(s, op->sel, vars);
     collect(&l, op->sel, vars);
     out->complexity = score(&a, &l, 0);
     free(l.items);

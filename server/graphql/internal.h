@@ -373,6 +373,7 @@ struct sl_gql_schema {
     gql_type *query, *mutation, *subscription;
     sl_gql_type_fn resolve_type;
     void *resolve_type_ud;
+    int skip_introspection;          /* __typename, __schema, __type cost nothing */
     /* the implicit fields, shared by every type */
     gql_field_def *f_typename, *f_schema, *f_type;
     /* built-in scalars */

@@ -336,6 +336,11 @@ sl_rc sl_gql_schema_resolver(sl_gql_schema *s, const char *coord, sl_gql_resolve
     return SL_OK;
 }
 
+void sl_gql_schema_count_introspection(sl_gql_schema *s, int count)
+{
+    s->skip_introspection = !count;
+}
+
 void sl_gql_schema_type_resolver(sl_gql_schema *s, sl_gql_type_fn fn, void *userdata)
 {
     s->resolve_type = fn;

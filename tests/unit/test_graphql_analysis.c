@@ -220,6 +220,25 @@ static void test_operation_kind(void **state)
     }
 }
 
+/* graphql-ruby's count_introspection_fields: false */
+static void test_introspection_uncounted(void **state)
+{
+    sl_gql_schema *s = toy_schema();
+    const char *q = "{ __typename greeting __schema { types { name fields { name } } } book(id: \"b1\") { __typename } }";
+    sl_gql_query *a;
+    (void)state;
+    a = prepare(s, q, NULL);
+    assert_int_equal(sl_gql_query_complexity(a), 9);
+    assert_int_equal(sl_gql_query_depth(a), 4);
+    sl_gql_query_free(a);
+    sl_gql_schema_count_introspection(s, 0);
+    a = prepare(s, q, NULL);
+    assert_int_equal(sl_gql_query_complexity(a), 2);
+    assert_int_equal(sl_gql_query_depth(a), 1);
+    sl_gql_query_free(a);
+    sl_gql_schema_free(s);
+}
+
 static long flat_cost(const sl_gql_cost_call *c, void *ud)
 {
     (void)ud;
@@ -252,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_all_reported),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_operation_kind),
+        cmocka_unit_test(test_introspection_uncounted),
         cmocka_unit_test(test_cost_hook),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
