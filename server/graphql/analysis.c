@@ -49,58 +49,25 @@ static int depth_of(const sl_gql_schema *s, const gql_selset *ss, const json_t *
 
 /* ---- complexity ------------------------------------------------------------------- */
 
-typedef struct field_ref {
-    const gql_selection *f;
-    size_t order;
-} field_ref;
-
-typedef struct field_list {
-    field_ref *items;
-    size_t n, cap;
-    int oom;
-} field_list;
-
-static void collect(field_list *l, const gql_selset *ss, const json_t *vars)
+/* Every field of a selection set, fragments expanded (type conditions are
+ * not looked at: every branch counts), skipped ones left out. */
+static int collect(gql_vec *l, const gql_selset *ss, const json_t *vars)
 {
-    for (size_t i = 0; i < ss->n && !l->oom; i++) {
+    for (size_t i = 0; i < ss->n; i++) {
         const gql_selection *sel = ss->items[i];
+        int rc = 0;
         if (gql_skipped(sel->dirs, sel->ndirs, vars))
             continue;
-        if (sel->kind == GQL_SEL_INLINE) {
-            collect(l, sel->sel, vars);
-        } else if (sel->kind == GQL_SEL_SPREAD) {
-            if (sel->frag)
-                collect(l, sel->frag->sel, vars);
-        } else {
-            if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 16;
-                field_ref *p = realloc(l->items, cap * sizeof *p);
-                if (!p) {
-                    l->oom = 1;
-                    return;
-                }
-                l->items = p;
-                l->cap = cap;
-            }
-            l->items[l->n].f = sel;
-            l->items[l->n].order = l->n;
-            l->n++;
-        }
+        if (sel->kind == GQL_SEL_INLINE)
+            rc = collect(l, sel->sel, vars);
+        else if (sel->kind == GQL_SEL_SPREAD)
+            rc = sel->frag ? collect(l, sel->frag->sel, vars) : 0;
+        else
+            rc = gql_vec_push(l, (void *)sel);
+        if (rc < 0)
+            return -1;
     }
-}
-
-static const char *rkey(const gql_selection *f)
-{
-    return f->alias ? f->alias : f->name;
-}
-
-static int cmp_ref(const void *pa, const void *pb)
-{
-    const field_ref *a = pa, *b = pb;
-    int c = strcmp(rkey(a->f), rkey(b->f));
-    if (c)
-        return c;
-    return a->order < b->order ? -1 : a->order > b->order;
+    return 0;
 }
 
 static long sat_add(long a, long b)
@@ -114,18 +81,14 @@ typedef struct actx {
     int oom;
 } actx;
 
-static long field_cost(actx *a, const field_ref *group, size_t n, long children)
+static long field_cost(actx *a, const gql_selection *f, long children)
 {
-    const gql_selection *f = group[0].f;
     const gql_field_def *def = f->def;
     json_t *args = NULL;
     gql_problem pr = {0};
     long total = sat_add(1, children);
-    if (!def)
+    if (!def || (!def->cost_arg[0] && !def->page_max && !def->cost_fn))
         return total;
-    if (!def->cost_arg[0] && !def->page_max && !def->cost_fn)
-        return total;
-    (void)n;
     if (gql_coerce_args(a->s, def->args, def->nargs, f->args, f->nargs, a->vars, &args, &pr) < 0)
         args = json_object();
     gql_problem_free(&pr);
@@ -164,50 +127,43 @@ static long field_cost(actx *a, const field_ref *group, size_t n, long children)
 
 /* The score of the fields in l: one per response key, their selections
  * merged. */
-static long score(actx *a, field_list *l, int depth)
+static long score(actx *a, const gql_vec *l, int depth)
 {
+    gql_grouping g;
     long sum = 0;
-    size_t i = 0;
-    if (l->oom) {
+    if (gql_group_fields(l, &g) < 0) {
         a->oom = 1;
         return 0;
     }
-    if (l->n > 1)
-        qsort(l->items, l->n, sizeof *l->items, cmp_ref);
-    while (i < l->n && !a->oom) {
-        size_t j = i + 1;
-        field_list sub = {0};
+    for (size_t i = 0; i < g.n && !a->oom; i++) {
+        const gql_group *grp = &g.groups[i];
+        gql_vec sub = {0};
         long children = 0;
-        while (j < l->n && strcmp(rkey(l->items[j].f), rkey(l->items[i].f)) == 0)
-            j++;
-        if (uncounted(a->s, l->items[i].f)) {
-            i = j;
+        if (uncounted(a->s, grp->fields[0]))
             continue;
-        }
-        for (size_t k = i; k < j; k++) {
-            if (l->items[k].f->sel)
-                collect(&sub, l->items[k].f->sel, a->vars);
+        for (size_t k = 0; k < grp->n; k++) {
+            if (grp->fields[k]->sel && collect(&sub, grp->fields[k]->sel, a->vars) < 0)
+                a->oom = 1;
         }
         if (sub.n > 0 && depth < BRANCH_MAX)
             children = score(a, &sub, depth + 1);
-        if (sub.oom)
-            a->oom = 1;
-        free(sub.items);
-        sum = sat_add(sum, field_cost(a, &l->items[i], j - i, children));
-        i = j;
+        gql_vec_free(&sub);
+        sum = sat_add(sum, field_cost(a, grp->fields[0], children));
     }
+    gql_grouping_free(&g);
     return sum;
 }
 
 int gql_analyze(const sl_gql_schema *s, const gql_operation *op, const json_t *vars, gql_analysis *out)
 {
     actx a = {s, vars, 0};
-    field_list l = {0};
+    gql_vec l = {0};
     out->depth = depth_of(s, op->sel, vars);
-    collect(&l, op->sel, vars);
-    out->complexity = score(&a, &l, 0);
-    free(l.items);
-    return a.oom || l.oom ? -1 : 0;
+    if (collect(&l, op->sel, vars) < 0)
+        a.oom = 1;
+    out->complexity = a.oom ? 0 : score(&a, &l, 0);
+    gql_vec_free(&l);
+    return a.oom ? -1 : 0;
 }
 
 /* ---- recursion --------------------------------------------------------------------- */

@@ -106,6 +106,15 @@ int gql_vec_push(gql_vec *v, void *item)
     return 0;
 }
 
+int gql_vec_add_unique(gql_vec *v, void *item)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->items[i] == item)
+            return 1;
+    }
+    return gql_vec_push(v, item);
+}
+
 void **gql_vec_finish(gql_vec *v, gql_arena *a, size_t *n)
 {
     void **out = NULL;

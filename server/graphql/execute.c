@@ -14,9 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#define INT32_LO (-2147483647.0 - 1)
-#define INT32_HI 2147483647.0
-
 /* Fields one request may resolve, lists' items included.  Complexity
  * limits are the caller's and do not see how long lists really are; this
  * bounds the work and memory of any request whatever its caller allowed
@@ -154,17 +151,6 @@ typedef struct parent {
     const gql_type *type;
 } parent;
 
-typedef struct keyed {
-    const gql_selection *f;
-    size_t order;
-} keyed;
-
-typedef struct group {
-    const keyed *fields;             /* same response key, first one leads */
-    size_t n;
-    size_t first;                    /* order of first appearance */
-} group;
-
 static int64_t monotonic_ms(void)
 {
     struct timespec ts;
@@ -185,126 +171,38 @@ static void xerror(xctx *x, const gql_selection *at, const char *fmt, ...)
 
 /* ---- collecting fields ---- */
 
-typedef struct collected {
-    const gql_selection **sel;
-    size_t n, cap;
-    const gql_fragment **frags;
-    size_t nfrags, capfrags;
-    int oom;
-} collected;
-
-static int fragment_seen(collected *c, const gql_fragment *f)
+/* Spec CollectFields: skipped selections out, fragments whose type
+ * condition applies expanded, each named fragment once. */
+static int collect_fields(xctx *x, gql_vec *fields, gql_vec *frags, const gql_type *type,
+                          const gql_selset *ss)
 {
-    for (size_t i = 0; i < c->nfrags; i++) {
-        if (c->frags[i] == f)
-            return 1;
-    }
-    if (c->nfrags == c->capfrags) {
-        size_t cap = c->capfrags ? c->capfrags * 2 : 8;
-        const gql_fragment **p = realloc(c->frags, cap * sizeof *p);
-        if (!p) {
-            c->oom = 1;
-            return 1;
-        }
-        c->frags = p;
-        c->capfrags = cap;
-    }
-    c->frags[c->nfrags++] = f;
-    return 0;
-}
-
-static void collect_fields(xctx *x, collected *c, const gql_type *type, const gql_selset *ss)
-{
-    for (size_t i = 0; i < ss->n && !c->oom; i++) {
+    for (size_t i = 0; i < ss->n; i++) {
         const gql_selection *sel = ss->items[i];
+        int rc = 0;
         if (gql_skipped(sel->dirs, sel->ndirs, x->vars))
             continue;
         if (sel->kind == GQL_SEL_FIELD) {
-            if (c->n == c->cap) {
-                size_t cap = c->cap ? c->cap * 2 : 16;
-                const gql_selection **p = realloc(c->sel, cap * sizeof *p);
-                if (!p) {
-                    c->oom = 1;
-                    return;
-                }
-                c->sel = p;
-                c->cap = cap;
-            }
-            c->sel[c->n++] = sel;
+            rc = gql_vec_push(fields, (void *)sel);
         } else if (sel->kind == GQL_SEL_INLINE) {
             const gql_type *cond = sel->type_cond ? gql_schema_type(x->s, sel->type_cond) : type;
             if (cond && gql_type_possible(cond, type))
-                collect_fields(x, c, type, sel->sel);
-        } else if (sel->frag && gql_type_possible(sel->frag->type, type) && !fragment_seen(c, sel->frag)) {
-            collect_fields(x, c, type, sel->frag->sel);
+                rc = collect_fields(x, fields, frags, type, sel->sel);
+        } else if (sel->frag && gql_type_possible(sel->frag->type, type)) {
+            rc = gql_vec_add_unique(frags, sel->frag);
+            if (rc == 0)
+                rc = collect_fields(x, fields, frags, type, sel->frag->sel);
         }
+        if (rc < 0)
+            return -1;
     }
-}
-
-static const char *rkey(const gql_selection *f)
-{
-    return f->alias ? f->alias : f->name;
-}
-
-static int cmp_keyed(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
-    int c = strcmp(rkey(a->f), rkey(b->f));
-    if (c)
-        return c;
-    return a->order < b->order ? -1 : a->order > b->order;
-}
-
-static int cmp_group(const void *pa, const void *pb)
-{
-    const group *a = pa, *b = pb;
-    return a->first < b->first ? -1 : a->first > b->first;
-}
-
-/* Group by response key, in order of first appearance.  *out_fields holds
- * the selections the groups point into. */
-static int group_fields(collected *c, group **out, size_t *nout, keyed **out_fields)
-{
-    keyed *k = malloc((c->n ? c->n : 1) * sizeof *k);
-    group *g = malloc((c->n ? c->n : 1) * sizeof *g);
-    size_t ng = 0, i = 0;
-    if (!k || !g) {
-        free(k);
-        free(g);
-        return -1;
-    }
-    for (size_t j = 0; j < c->n; j++) {
-        k[j].f = c->sel[j];
-        k[j].order = j;
-    }
-    qsort(k, c->n, sizeof *k, cmp_keyed);
-    while (i < c->n) {
-        size_t j = i + 1;
-        while (j < c->n && strcmp(rkey(k[j].f), rkey(k[i].f)) == 0)
-            j++;
-        g[ng].fields = &k[i];
-        g[ng].n = j - i;
-        g[ng].first = k[i].order;
-        ng++;
-        i = j;
-    }
-    qsort(g, ng, sizeof *g, cmp_group);
-    *out = g;
-    *nout = ng;
-    *out_fields = k;
     return 0;
-}
-
-static const gql_selection *gfield(const group *g, size_t i)
-{
-    return g->fields[i].f;
 }
 
 /* ---- completing values ---- */
 
-static json_t *execute_selset(xctx *x, const gql_type *type, parent *p, const group *g);
+static json_t *execute_selset(xctx *x, const gql_type *type, parent *p, const gql_group *g);
 
-static json_t *complete(xctx *x, const gql_typeref *t, const group *g, view v, const gql_type *owner);
+static json_t *complete(xctx *x, const gql_typeref *t, const gql_group *g, view v, const gql_type *owner);
 
 static const gql_type *concrete_type(xctx *x, const gql_type *t, view v)
 {
@@ -329,38 +227,9 @@ static json_t *serialize_leaf(xctx *x, const gql_type *t, const json_t *j, const
                               int *errored)
 {
     gql_buf b = {0};
-    if (t->kind == GQL_ENUM) {
-        if (json_is_string(j)) {
-            for (size_t i = 0; i < t->nvalues; i++) {
-                if (strcmp(t->values[i]->name, json_string_value(j)) == 0)
-                    return json_string(t->values[i]->name);
-            }
-        }
-    } else if (t == x->s->t_int) {
-        double d = json_is_number(j) ? json_number_value(j) : NAN;
-        if (json_is_integer(j) && d >= INT32_LO && d <= INT32_HI)
-            return json_integer(json_integer_value(j));
-        if (json_is_real(j) && d == floor(d) && d >= INT32_LO && d <= INT32_HI)
-            return json_integer((json_int_t)d);
-    } else if (t == x->s->t_float) {
-        if (json_is_number(j) && isfinite(json_number_value(j)))
-            return json_real(json_number_value(j));
-    } else if (t == x->s->t_string || t == x->s->t_id) {
-        if (json_is_string(j))
-            return json_copy((json_t *)j);
-        if (json_is_integer(j)) {
-            char num[32];
-            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(j));
-            return json_string(num);
-        }
-        if (t == x->s->t_string && json_is_boolean(j))
-            return json_string(json_is_true(j) ? "true" : "false");
-    } else if (t == x->s->t_boolean) {
-        if (json_is_boolean(j))
-            return json_copy((json_t *)j);
-    } else {
-        return json_deep_copy(j);
-    }
+    json_t *out;
+    if (gql_leaf_json(x->s, t, j, 1, &out) == 0)
+        return out;
     gql_json_print(&b, j);
     xerror(x, at, "%s cannot represent value: %s", t->name, b.s ? b.s : "");
     gql_buf_free(&b);
@@ -370,10 +239,10 @@ static json_t *serialize_leaf(xctx *x, const gql_type *t, const json_t *j, const
 
 /* A value of a type that is not NON_NULL; NULL means the position cannot
  * hold one (a non-null item of a list failed) and its parent decides. */
-static json_t *complete_inner(xctx *x, const gql_typeref *t, const group *g, view v,
+static json_t *complete_inner(xctx *x, const gql_typeref *t, const gql_group *g, view v,
                               const gql_type *owner, int *errored)
 {
-    const gql_selection *at = gfield(g, 0);
+    const gql_selection *at = g->fields[0];
     if ((!v.v && !v.j) || (v.j && json_is_null(v.j)) ||
         (v.v && v.v->kind == V_JSON && json_is_null(v.v->json)))
         return json_null();
@@ -444,7 +313,7 @@ static json_t *complete_inner(xctx *x, const gql_typeref *t, const group *g, vie
     return serialize_leaf(x, t->type, v.j, at, errored);
 }
 
-static json_t *complete(xctx *x, const gql_typeref *t, const group *g, view v, const gql_type *owner)
+static json_t *complete(xctx *x, const gql_typeref *t, const gql_group *g, view v, const gql_type *owner)
 {
     int errored = 0;
     json_t *r;
@@ -453,7 +322,7 @@ static json_t *complete(xctx *x, const gql_typeref *t, const group *g, view v, c
         if (r && !json_is_null(r))
             return r;
         if (r && !errored)
-            xerror(x, gfield(g, 0), MSG_NON_NULL, owner->name, gfield(g, 0)->name);
+            xerror(x, g->fields[0], MSG_NON_NULL, owner->name, g->fields[0]->name);
         json_decref(r);
         return NULL;
     }
@@ -481,9 +350,9 @@ static int past_deadline(xctx *x)
 }
 
 /* The value of one field; NULL when it must propagate null. */
-static json_t *execute_field(xctx *x, const gql_type *type, parent *p, const group *g)
+static json_t *execute_field(xctx *x, const gql_type *type, parent *p, const gql_group *g)
 {
-    const gql_selection *f = gfield(g, 0);
+    const gql_selection *f = g->fields[0];
     const gql_field_def *def = gql_type_field(x->s, type, f->name);
     sl_gql_resolve_fn fn;
     void *ud;
@@ -543,46 +412,42 @@ static json_t *execute_field(xctx *x, const gql_type *type, parent *p, const gro
 /* The selections of a group's fields, merged, executed on an object of
  * a concrete type; g NULL for the operation's own selection set (in
  * x->q->op).  NULL when a non-null field failed. */
-static json_t *execute_selset(xctx *x, const gql_type *type, parent *p, const group *g)
+static json_t *execute_selset(xctx *x, const gql_type *type, parent *p, const gql_group *g)
 {
-    collected c;
-    group *groups = NULL;
-    keyed *keys = NULL;
-    size_t ng = 0;
+    gql_vec fields = {0}, frags = {0};
+    gql_grouping grouping = {0};
     json_t *out = json_object();
-    memset(&c, 0, sizeof c);
-    if (!out) {
-        x->oom = 1;
-        return NULL;
-    }
+    int rc = 0;
     if (!g) {
-        collect_fields(x, &c, type, x->q->op->sel);
+        rc = collect_fields(x, &fields, &frags, type, x->q->op->sel);
     } else {
-        for (size_t i = 0; i < g->n; i++) {
-            if (gfield(g, i)->sel)
-                collect_fields(x, &c, type, gfield(g, i)->sel);
+        for (size_t i = 0; i < g->n && rc == 0; i++) {
+            if (g->fields[i]->sel)
+                rc = collect_fields(x, &fields, &frags, type, g->fields[i]->sel);
         }
     }
-    if (c.oom || group_fields(&c, &groups, &ng, &keys) < 0) {
+    if (!out || rc < 0 || gql_group_fields(&fields, &grouping) < 0)
         x->oom = 1;
-        ng = 0;
-    }
-    for (size_t i = 0; i < ng && !x->oom; i++) {
+    for (size_t i = 0; i < grouping.n && !x->oom; i++) {
+        const char *key = gql_response_key(grouping.groups[i].fields[0]);
         json_t *r;
-        json_array_append_new(x->path, json_string(rkey(gfield(&groups[i], 0))));
-        r = execute_field(x, type, p, &groups[i]);
+        json_array_append_new(x->path, json_string(key));
+        r = execute_field(x, type, p, &grouping.groups[i]);
         json_array_remove(x->path, json_array_size(x->path) - 1);
         if (!r) {
             json_decref(out);
             out = NULL;
             break;
         }
-        json_object_set_new(out, rkey(gfield(&groups[i], 0)), r);
+        json_object_set_new(out, key, r);
     }
-    free(groups);
-    free(keys);
-    free(c.sel);
-    free(c.frags);
+    gql_grouping_free(&grouping);
+    gql_vec_free(&fields);
+    gql_vec_free(&frags);
+    if (x->oom) {
+        json_decref(out);
+        return NULL;
+    }
     return out;
 }
 

@@ -39,6 +39,8 @@ int gql_vec_push(gql_vec *v, void *item);               /* 0, or -1 on OOM */
 /* Copy the items into the arena (NULL when empty), free the heap array. */
 void **gql_vec_finish(gql_vec *v, gql_arena *a, size_t *n);
 void gql_vec_free(gql_vec *v);
+/* Add item unless present: 1 present, 0 added, -1 out of memory. */
+int gql_vec_add_unique(gql_vec *v, void *item);
 
 /* A growable string on the heap for messages and printing. */
 typedef struct gql_buf {
@@ -305,6 +307,7 @@ struct gql_field_def {
     gql_typeref *type;
     const char *deprecation;
     const gql_type *owner;
+    uint32_t off;                    /* in the SDL, while it loads */
     sl_gql_resolve_fn resolve;
     void *resolve_ud;
     int builtin;                     /* __schema, __type, __typename */
@@ -422,6 +425,11 @@ void gql_suggest(gql_buf *b, const char *name, const char *const *candidates, si
 
 /* ---- values (values.c) ---------------------------------------------------- */
 
+/* A JSON leaf as a scalar or enum type: input coercion of a variable, or
+ * with `output` the serialization of a resolver's value (which also turns
+ * numbers and booleans into String, and passes custom scalars as they
+ * are).  0 with *out, -1 when the value is not of the type. */
+int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, int output, json_t **out);
 /* The GraphQL text of a literal ("{a: 1, b: [ENUM]}"). */
 void gql_value_print(gql_buf *b, const gql_value *v);
 /* A const literal as plain JSON (enums as strings). NULL on OOM. */
@@ -466,6 +474,26 @@ void gql_problem_free(gql_problem *pr);
 
 /* @skip / @include decide that a selection is left out (vars coerced). */
 int gql_skipped(gql_directive *const *dirs, size_t n, const json_t *vars);
+
+/* ---- fields by response key (fields.c) -------------------------------------- */
+
+typedef struct gql_group {
+    const gql_selection **fields;    /* one response key; the first leads */
+    size_t n;
+    size_t first;                    /* position of the first in the input */
+} gql_group;
+
+typedef struct gql_grouping {
+    gql_group *groups;               /* in order of first appearance */
+    size_t n;
+    const gql_selection **sorted;    /* what the groups point into */
+} gql_grouping;
+
+/* The alias, or else the name. */
+const char *gql_response_key(const gql_selection *f);
+/* Group a vector of gql_selection* by response key. -1 when out of memory. */
+int gql_group_fields(const gql_vec *fields, gql_grouping *out);
+void gql_grouping_free(gql_grouping *g);
 
 /* ---- stages of a query ----------------------------------------------------- */
 

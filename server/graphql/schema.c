@@ -358,14 +358,20 @@ sl_rc sl_gql_schema_scalar(sl_gql_schema *s, const char *type, sl_gql_scalar_fn 
     return SL_OK;
 }
 
-sl_rc sl_gql_schema_cost_arg(sl_gql_schema *s, const char *coord, const char *arg, long add,
-                             sl_error *err)
+/* The field of a "Type.field" coordinate; NULL with err set. */
+static gql_field_def *field_at(sl_gql_schema *s, const char *coord, sl_error *err)
 {
     gql_type *t;
     gql_field_def *f;
-    sl_rc rc = coordinate(s, coord, 0, &t, &f, err);
-    if (rc != SL_OK)
-        return rc;
+    return coordinate(s, coord, 0, &t, &f, err) == SL_OK ? f : NULL;
+}
+
+sl_rc sl_gql_schema_cost_arg(sl_gql_schema *s, const char *coord, const char *arg, long add,
+                             sl_error *err)
+{
+    gql_field_def *f = field_at(s, coord, err);
+    if (!f)
+        return err ? err->code : SL_ENOTFOUND;
     if (!gql_find_input(f->args, f->nargs, arg))
         return sl_error_set(err, SL_ENOTFOUND, "field '%s' has no argument '%s'", coord, arg);
     for (int i = 0; i < GQL_COST_ARGS_MAX; i++) {
@@ -381,11 +387,9 @@ sl_rc sl_gql_schema_cost_arg(sl_gql_schema *s, const char *coord, const char *ar
 
 sl_rc sl_gql_schema_cost_page(sl_gql_schema *s, const char *coord, long page_max, sl_error *err)
 {
-    gql_type *t;
-    gql_field_def *f;
-    sl_rc rc = coordinate(s, coord, 0, &t, &f, err);
-    if (rc != SL_OK)
-        return rc;
+    gql_field_def *f = field_at(s, coord, err);
+    if (!f)
+        return err ? err->code : SL_ENOTFOUND;
     if (page_max <= 0)
         return sl_error_set(err, SL_EUSAGE, "page size of '%s' must be positive", coord);
     f->page_max = page_max;
@@ -395,11 +399,9 @@ sl_rc sl_gql_schema_cost_page(sl_gql_schema *s, const char *coord, long page_max
 sl_rc sl_gql_schema_cost_fn(sl_gql_schema *s, const char *coord, sl_gql_cost_fn fn, void *userdata,
                             sl_error *err)
 {
-    gql_type *t;
-    gql_field_def *f;
-    sl_rc rc = coordinate(s, coord, 0, &t, &f, err);
-    if (rc != SL_OK)
-        return rc;
+    gql_field_def *f = field_at(s, coord, err);
+    if (!f)
+        return err ? err->code : SL_ENOTFOUND;
     f->cost_fn = fn;
     f->cost_ud = userdata;
     return SL_OK;

@@ -159,8 +159,10 @@ static void **finish(sdl *x, gql_vec *v, size_t *n)
     return out;
 }
 
-/* "(" InputValueDefinition+ ")" or "{" ... "}" */
-static int input_values(sdl *x, gql_tok_kind open, gql_tok_kind close, gql_input_def ***out, size_t *n)
+/* open item* close, each item parsed by one(x, t); nothing when the list
+ * does not start here. */
+static int item_list(sdl *x, gql_tok_kind open, gql_tok_kind close, void *(*one)(sdl *x, gql_type *t),
+                     gql_type *t, void ***out, size_t *n)
 {
     gql_vec v = {0};
     *out = NULL;
@@ -170,134 +172,123 @@ static int input_values(sdl *x, gql_tok_kind open, gql_tok_kind close, gql_input
     if (gql_parse_next(&x->p) < 0)
         return -1;
     while (x->p.lx.tok.kind != close) {
-        if (push(x, &v, input_value(x)) < 0) {
+        if (push(x, &v, one(x, t)) < 0) {
             gql_vec_free(&v);
             return -1;
         }
     }
-    *out = (gql_input_def **)finish(x, &v, n);
+    *out = finish(x, &v, n);
     if (x->p.rc != SL_OK)
         return -1;
     return gql_parse_next(&x->p);
 }
 
-static int implements(sdl *x, gql_type *t)
+static void *input_item(sdl *x, gql_type *t)
+{
+    (void)t;
+    return input_value(x);
+}
+
+/* "(" InputValueDefinition+ ")" or "{" ... "}" */
+static int input_values(sdl *x, gql_tok_kind open, gql_tok_kind close, gql_input_def ***out, size_t *n)
+{
+    return item_list(x, open, close, input_item, NULL, (void ***)out, n);
+}
+
+/* Type names separated by `sep` (& or |), one leading separator allowed. */
+static int name_list(sdl *x, gql_tok_kind sep, gql_typeref ***out, size_t *n)
 {
     gql_vec v = {0};
+    if (x->p.lx.tok.kind == sep && gql_parse_next(&x->p) < 0)
+        return -1;
+    for (;;) {
+        gql_typeref *r = sdl_alloc(x, sizeof *r);
+        if (!r || (r->off = x->p.lx.tok.off, !(r->name = gql_parse_name(&x->p))) ||
+            note_refs(x, r) < 0 || push(x, &v, r) < 0) {
+            gql_vec_free(&v);
+            return -1;
+        }
+        if (x->p.lx.tok.kind != sep)
+            break;
+        if (gql_parse_next(&x->p) < 0) {
+            gql_vec_free(&v);
+            return -1;
+        }
+    }
+    *out = (gql_typeref **)finish(x, &v, n);
+    return x->p.rc == SL_OK ? 0 : -1;
+}
+
+static int implements(sdl *x, gql_type *t)
+{
     if (!gql_parse_at_name(&x->p, "implements"))
         return 0;
     if (gql_parse_next(&x->p) < 0)
         return -1;
-    if (x->p.lx.tok.kind == GQL_T_AMP && gql_parse_next(&x->p) < 0)
-        return -1;
-    for (;;) {
-        gql_typeref *r = sdl_alloc(x, sizeof *r);
-        if (!r || (r->off = x->p.lx.tok.off, !(r->name = gql_parse_name(&x->p))) ||
-            note_refs(x, r) < 0 || push(x, &v, r) < 0) {
-            gql_vec_free(&v);
-            return -1;
-        }
-        if (x->p.lx.tok.kind != GQL_T_AMP)
-            break;
-        if (gql_parse_next(&x->p) < 0) {
-            gql_vec_free(&v);
-            return -1;
-        }
-    }
-    t->interfaces = (gql_typeref **)finish(x, &v, &t->ninterfaces);
-    return x->p.rc == SL_OK ? 0 : -1;
+    return name_list(x, GQL_T_AMP, &t->interfaces, &t->ninterfaces);
+}
+
+static void *field_item(sdl *x, gql_type *t)
+{
+    gql_field_def *f = sdl_alloc(x, sizeof *f);
+    if (!f)
+        return NULL;
+    f->owner = t;
+    f->description = description(x);
+    f->off = x->p.lx.tok.off;
+    if (x->p.failed || !(f->name = gql_parse_name(&x->p)) || check_name(x, f->name, f->off) < 0 ||
+        input_values(x, GQL_T_LPAREN, GQL_T_RPAREN, &f->args, &f->nargs) < 0 ||
+        gql_parse_expect(&x->p, GQL_T_COLON) < 0 || !(f->type = sdl_type(x)) ||
+        sdl_directives(x, &f->deprecation, NULL) < 0)
+        return NULL;
+    return f;
 }
 
 static int fields(sdl *x, gql_type *t)
 {
-    gql_vec v = {0};
-    if (x->p.lx.tok.kind != GQL_T_LBRACE)
-        return 0;
-    if (gql_parse_next(&x->p) < 0)
+    if (item_list(x, GQL_T_LBRACE, GQL_T_RBRACE, field_item, t, (void ***)&t->fields, &t->nfields) < 0)
         return -1;
-    while (x->p.lx.tok.kind != GQL_T_RBRACE) {
-        gql_field_def *f = sdl_alloc(x, sizeof *f);
-        uint32_t off;
-        if (!f)
-            break;
-        f->owner = t;
-        f->description = description(x);
-        off = x->p.lx.tok.off;
-        if (x->p.failed || !(f->name = gql_parse_name(&x->p)) || check_name(x, f->name, off) < 0 ||
-            input_values(x, GQL_T_LPAREN, GQL_T_RPAREN, &f->args, &f->nargs) < 0 ||
-            gql_parse_expect(&x->p, GQL_T_COLON) < 0 || !(f->type = sdl_type(x)) ||
-            sdl_directives(x, &f->deprecation, NULL) < 0 || push(x, &v, f) < 0) {
-            gql_vec_free(&v);
-            return -1;
-        }
-        for (size_t i = 0; i < v.n - 1; i++) {
-            if (strcmp(((gql_field_def *)v.items[i])->name, f->name) == 0) {
-                gql_vec_free(&v);
-                return sdl_fail(x, off, "field '%s.%s' declared twice", t->name, f->name);
-            }
+    for (size_t i = 1; i < t->nfields; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(t->fields[j]->name, t->fields[i]->name) == 0)
+                return sdl_fail(x, t->fields[i]->off, "field '%s.%s' declared twice", t->name, t->fields[i]->name);
         }
     }
-    t->fields = (gql_field_def **)finish(x, &v, &t->nfields);
-    if (x->p.rc != SL_OK || x->p.failed)
-        return -1;
-    return gql_parse_next(&x->p);
+    return 0;
+}
+
+static void *enum_item(sdl *x, gql_type *t)
+{
+    gql_enum_value *e = sdl_alloc(x, sizeof *e);
+    uint32_t off;
+    (void)t;
+    if (!e)
+        return NULL;
+    e->description = description(x);
+    off = x->p.lx.tok.off;
+    if (x->p.failed || !(e->name = gql_parse_name(&x->p)))
+        return NULL;
+    if (strcmp(e->name, "true") == 0 || strcmp(e->name, "false") == 0 || strcmp(e->name, "null") == 0) {
+        sdl_fail(x, off, "enum value '%s' is reserved", e->name);
+        return NULL;
+    }
+    if (sdl_directives(x, &e->deprecation, NULL) < 0)
+        return NULL;
+    return e;
 }
 
 static int enum_values(sdl *x, gql_type *t)
 {
-    gql_vec v = {0};
-    if (x->p.lx.tok.kind != GQL_T_LBRACE)
-        return 0;
-    if (gql_parse_next(&x->p) < 0)
-        return -1;
-    while (x->p.lx.tok.kind != GQL_T_RBRACE) {
-        gql_enum_value *e = sdl_alloc(x, sizeof *e);
-        uint32_t off;
-        if (!e)
-            break;
-        e->description = description(x);
-        off = x->p.lx.tok.off;
-        if (x->p.failed || !(e->name = gql_parse_name(&x->p)))
-            break;
-        if (strcmp(e->name, "true") == 0 || strcmp(e->name, "false") == 0 ||
-            strcmp(e->name, "null") == 0) {
-            sdl_fail(x, off, "enum value '%s' is reserved", e->name);
-            break;
-        }
-        if (sdl_directives(x, &e->deprecation, NULL) < 0 || push(x, &v, e) < 0)
-            break;
-    }
-    t->values = (gql_enum_value **)finish(x, &v, &t->nvalues);
-    if (x->p.rc != SL_OK || x->p.failed || x->msg)
-        return -1;
-    return gql_parse_next(&x->p);
+    return item_list(x, GQL_T_LBRACE, GQL_T_RBRACE, enum_item, t, (void ***)&t->values, &t->nvalues);
 }
 
 static int union_members(sdl *x, gql_type *t)
 {
-    gql_vec v = {0};
     if (x->p.lx.tok.kind != GQL_T_EQUALS)
         return 0;
     if (gql_parse_next(&x->p) < 0)
         return -1;
-    if (x->p.lx.tok.kind == GQL_T_PIPE && gql_parse_next(&x->p) < 0)
-        return -1;
-    for (;;) {
-        gql_typeref *r = sdl_alloc(x, sizeof *r);
-        if (!r || (r->off = x->p.lx.tok.off, !(r->name = gql_parse_name(&x->p))) ||
-            note_refs(x, r) < 0 || push(x, &v, r) < 0) {
-            gql_vec_free(&v);
-            return -1;
-        }
-        if (x->p.lx.tok.kind != GQL_T_PIPE)
-            break;
-        if (gql_parse_next(&x->p) < 0) {
-            gql_vec_free(&v);
-            return -1;
-        }
-    }
-    t->members = (gql_typeref **)finish(x, &v, &t->nmembers);
-    return x->p.rc == SL_OK ? 0 : -1;
+    return name_list(x, GQL_T_PIPE, &t->members, &t->nmembers);
 }
 
 static int directive_def(sdl *x, const char *desc)

@@ -686,8 +686,7 @@ typedef struct merge_entry {
 typedef struct merge_set {
     merge_entry *items;
     size_t n, cap;
-    const gql_fragment **frags;      /* expanded once per collection */
-    size_t nfrags, capfrags;
+    gql_vec frags;                   /* expanded once per collection */
     int oom;
 } merge_set;
 
@@ -711,22 +710,10 @@ static void merge_add(merge_set *m, const gql_selection *f, const gql_type *pare
 
 static int merge_seen(merge_set *m, const gql_fragment *f)
 {
-    for (size_t i = 0; i < m->nfrags; i++) {
-        if (m->frags[i] == f)
-            return 1;
-    }
-    if (m->nfrags == m->capfrags) {
-        size_t cap = m->capfrags ? m->capfrags * 2 : 8;
-        const gql_fragment **p = realloc(m->frags, cap * sizeof *p);
-        if (!p) {
-            m->oom = 1;
-            return 1;
-        }
-        m->frags = p;
-        m->capfrags = cap;
-    }
-    m->frags[m->nfrags++] = f;
-    return 0;
+    int rc = gql_vec_add_unique(&m->frags, (void *)f);
+    if (rc < 0)
+        m->oom = 1;
+    return rc != 0;
 }
 
 static void merge_collect(vctx *v, merge_set *m, const gql_selset *ss, const gql_type *parent)
@@ -746,15 +733,10 @@ static void merge_collect(vctx *v, merge_set *m, const gql_selset *ss, const gql
     }
 }
 
-static const char *response_key(const gql_selection *f)
-{
-    return f->alias ? f->alias : f->name;
-}
-
 static int cmp_entry(const void *pa, const void *pb)
 {
     const merge_entry *a = pa, *b = pb;
-    int c = strcmp(response_key(a->f), response_key(b->f));
+    int c = strcmp(gql_response_key(a->f), gql_response_key(b->f));
     if (c)
         return c;
     return a->order < b->order ? -1 : a->order > b->order;
@@ -812,7 +794,7 @@ static int same_shape(const gql_typeref *a, const gql_typeref *b)
 /* 0 when a and b can merge, -1 after reporting why not. */
 static int conflict(vctx *v, const merge_entry *a, const merge_entry *b)
 {
-    const char *key = response_key(a->f);
+    const char *key = gql_response_key(a->f);
     int exclusive = a->parent != b->parent && a->parent->kind == GQL_OBJECT &&
                     b->parent->kind == GQL_OBJECT;
     if (!exclusive && strcmp(a->f->name, b->f->name) != 0) {
@@ -861,7 +843,7 @@ static void merge_check(vctx *v, merge_set *m, int depth)
         merge_set sub = {0};
         int bad = 0;
         reps[0] = &m->items[i];
-        while (j < m->n && strcmp(response_key(m->items[j].f), response_key(m->items[i].f)) == 0)
+        while (j < m->n && strcmp(gql_response_key(m->items[j].f), gql_response_key(m->items[i].f)) == 0)
             j++;
         for (size_t k = i + 1; k < j && !bad; k++) {
             int new_parent = 1;
@@ -882,7 +864,7 @@ static void merge_check(vctx *v, merge_set *m, int depth)
         if (!bad && sub.n > 0)
             merge_check(v, &sub, depth + 1);
         free(sub.items);
-        free(sub.frags);
+        gql_vec_free(&sub.frags);
         i = j;
     }
 }
@@ -1007,6 +989,6 @@ void gql_validate(const sl_gql_schema *s, gql_document *d, gql_errors *e)
         merge_collect(&v, &m, d->ops[i]->sel, root);
         merge_check(&v, &m, 0);
         free(m.items);
-        free(m.frags);
+        gql_vec_free(&m.frags);
     }
 }

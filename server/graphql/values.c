@@ -273,61 +273,51 @@ static int custom_scalar(const gql_type *t, const json_t *in, json_t **out, gql_
     return 0;
 }
 
-static int coerce_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, json_t **out,
-                            gql_problem *pr)
+int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, int output, json_t **out)
 {
+    double d = json_is_number(in) ? json_number_value(in) : NAN;
+    *out = NULL;
     if (t->kind == GQL_ENUM) {
-        if (json_is_string(in)) {
-            for (size_t i = 0; i < t->nvalues; i++) {
-                if (strcmp(t->values[i]->name, json_string_value(in)) == 0) {
-                    *out = json_string(t->values[i]->name);
-                    return 0;
-                }
-            }
+        for (size_t i = 0; json_is_string(in) && i < t->nvalues; i++) {
+            if (strcmp(t->values[i]->name, json_string_value(in)) == 0)
+                *out = json_string(t->values[i]->name);
         }
-        enum_expected(pr, t, in);
-        return -1;
-    }
-    if (t == s->t_int) {
-        double d = json_is_real(in) ? json_real_value(in) : 0;
-        if (json_is_integer(in) && json_integer_value(in) >= INT32_LO && json_integer_value(in) <= INT32_HI) {
-            *out = json_integer(json_integer_value(in));
-            return 0;
-        }
-        if (json_is_real(in) && d == floor(d) && d >= INT32_LO && d <= INT32_HI) {
+    } else if (t == s->t_int) {
+        if (json_is_number(in) && d == floor(d) && d >= INT32_LO && d <= INT32_HI)
             *out = json_integer((json_int_t)d);
-            return 0;
-        }
     } else if (t == s->t_float) {
-        if (json_is_number(in)) {
-            *out = json_real(json_number_value(in));
-            return 0;
-        }
-    } else if (t == s->t_string) {
-        if (json_is_string(in)) {
-            *out = json_copy((json_t *)in);
-            return 0;
-        }
+        if (json_is_number(in) && isfinite(d))
+            *out = json_real(d);
     } else if (t == s->t_boolean) {
-        if (json_is_boolean(in)) {
+        if (json_is_boolean(in))
             *out = json_copy((json_t *)in);
-            return 0;
-        }
-    } else if (t == s->t_id) {
+    } else if (t == s->t_string || t == s->t_id) {
         if (json_is_string(in)) {
             *out = json_copy((json_t *)in);
-            return 0;
-        }
-        if (json_is_integer(in)) {
+        } else if (json_is_integer(in) && (t == s->t_id || output)) {
             char num[32];
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(in));
             *out = json_string(num);
-            return 0;
+        } else if (json_is_boolean(in) && output) {
+            *out = json_string(json_is_true(in) ? "true" : "false");
         }
-    } else {
-        return custom_scalar(t, in, out, pr);
+    } else if (output) {
+        *out = json_deep_copy(in);
     }
-    could_not_coerce(pr, t, in);
+    return *out ? 0 : -1;
+}
+
+static int coerce_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, json_t **out,
+                            gql_problem *pr)
+{
+    if (t->kind == GQL_SCALAR && !t->builtin)
+        return custom_scalar(t, in, out, pr);
+    if (gql_leaf_json(s, t, in, 0, out) == 0)
+        return 0;
+    if (t->kind == GQL_ENUM)
+        enum_expected(pr, t, in);
+    else
+        could_not_coerce(pr, t, in);
     return -1;
 }
 
@@ -490,6 +480,32 @@ static int literal_leaf(const sl_gql_schema *s, const gql_type *t, const gql_val
     return -1;
 }
 
+/* One input field or argument into obj: the given literal, else its
+ * default; absent where non-null is a problem (in validation, without
+ * variables, a variable stands for a value).  -1 on a problem, its path
+ * prefixed with the name. */
+static int coerce_member(const sl_gql_schema *s, const gql_input_def *d, const gql_value *given,
+                         const json_t *vars, json_t *obj, gql_problem *pr, int depth)
+{
+    json_t *item = NULL;
+    int rc = 1;
+    if (given)
+        rc = gql_coerce_literal(s, d->type, given, vars, &item, pr, depth + 1);
+    if (rc == 1 && d->def)
+        rc = gql_coerce_literal(s, d->type, d->def, NULL, &item, pr, depth + 1);
+    if (rc == 1 && d->type->kind == GQL_REF_NONNULL && !(vars == NULL && given)) {
+        gql_problem_set(pr, "Expected value to not be null");
+        rc = -1;
+    }
+    if (rc < 0) {
+        gql_problem_in(pr, json_string(d->name));
+        return -1;
+    }
+    if (rc == 0 && json_object_set_new(obj, d->name, item) != 0)
+        return -1;
+    return 0;
+}
+
 static int literal_object(const sl_gql_schema *s, const gql_type *t, const gql_value *v,
                           const json_t *vars, json_t **out, gql_problem *pr, int depth)
 {
@@ -509,30 +525,16 @@ static int literal_object(const sl_gql_schema *s, const gql_type *t, const gql_v
     }
     *out = json_object();
     for (size_t i = 0; *out && i < t->ninputs; i++) {
-        const gql_input_def *d = t->inputs[i];
         const gql_value *given = NULL;
-        json_t *item = NULL;
-        int rc = 1;
         for (size_t k = 0; k < v->n && !given; k++) {
-            if (strcmp(v->fields[k]->name, d->name) == 0)
+            if (strcmp(v->fields[k]->name, t->inputs[i]->name) == 0)
                 given = v->fields[k]->value;
         }
-        if (given)
-            rc = gql_coerce_literal(s, d->type, given, vars, &item, pr, depth + 1);
-        if (rc == 1 && d->def)
-            rc = gql_coerce_literal(s, d->type, d->def, NULL, &item, pr, depth + 1);
-        if (rc == 1 && d->type->kind == GQL_REF_NONNULL && !(vars == NULL && given)) {
-            gql_problem_set(pr, "Expected value to not be null");
-            rc = -1;
-        }
-        if (rc < 0) {
+        if (coerce_member(s, t->inputs[i], given, vars, *out, pr, depth) < 0) {
             json_decref(*out);
             *out = NULL;
-            gql_problem_in(pr, json_string(d->name));
             return -1;
         }
-        if (rc == 0)
-            json_object_set_new(*out, d->name, item);
     }
     return *out ? 0 : -1;
 }
@@ -622,29 +624,12 @@ int gql_coerce_args(const sl_gql_schema *s, gql_input_def *const *defs, size_t n
     if (!*out)
         return -1;
     for (size_t i = 0; i < ndefs; i++) {
-        const gql_input_def *d = defs[i];
         const gql_value *given = NULL;
-        json_t *v = NULL;
-        int rc = 1;
         for (size_t k = 0; k < nargs && !given; k++) {
-            if (strcmp(args[k]->name, d->name) == 0)
+            if (strcmp(args[k]->name, defs[i]->name) == 0)
                 given = args[k]->value;
         }
-        if (given)
-            rc = gql_coerce_literal(s, d->type, given, vars, &v, pr, 0);
-        if (rc == 1 && d->def)
-            rc = gql_coerce_literal(s, d->type, d->def, NULL, &v, pr, 0);
-        if (rc == 1 && d->type->kind == GQL_REF_NONNULL) {
-            gql_problem_set(pr, "Expected value to not be null");
-            rc = -1;
-        }
-        if (rc < 0) {
-            json_decref(*out);
-            *out = NULL;
-            gql_problem_in(pr, json_string(d->name));
-            return -1;
-        }
-        if (rc == 0 && json_object_set_new(*out, d->name, v) != 0) {
+        if (coerce_member(s, defs[i], given, vars, *out, pr, -1) < 0) {
             json_decref(*out);
             *out = NULL;
             return -1;

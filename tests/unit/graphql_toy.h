@@ -396,6 +396,27 @@ static sl_gql_schema *toy_schema(void)
     return s;
 }
 
+/* cmocka group setup and teardown of the unit tests: the schema in
+ * toy_test_schema. */
+static sl_gql_schema *toy_test_schema;
+
+static int toy_setup(void **state)
+{
+    (void)state;
+    toy_test_schema = toy_schema();
+    return 0;
+}
+
+static int toy_teardown(void **state)
+{
+    (void)state;
+    sl_gql_schema_free(toy_test_schema);
+    toy_test_schema = NULL;
+    json_decref(toy_books);
+    toy_books = NULL;
+    return 0;
+}
+
 /* Run a document (NUL-terminated) with variables given as JSON text (NULL:
  * none) and optional limits; the response as compact JSON (caller frees),
  * or NULL when the engine ran out of memory. */

@@ -9,23 +9,7 @@
 #include "testutil.h"
 #include "graphql_toy.h"
 
-static sl_gql_schema *schema;
-
-static int setup(void **state)
-{
-    (void)state;
-    schema = toy_schema();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sl_gql_schema_free(schema);
-    json_decref(toy_books);
-    toy_books = NULL;
-    return 0;
-}
+#define schema toy_test_schema
 
 static sl_gql_query *prepare(const sl_gql_schema *s, const char *text, const char *vars_json)
 {
@@ -274,5 +258,5 @@ int main(void)
         cmocka_unit_test(test_introspection_uncounted),
         cmocka_unit_test(test_cost_hook),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, toy_setup, toy_teardown);
 }

@@ -9,23 +9,7 @@
 
 #include <time.h>
 
-static sl_gql_schema *schema;
-
-static int setup(void **state)
-{
-    (void)state;
-    schema = toy_schema();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sl_gql_schema_free(schema);
-    json_decref(toy_books);
-    toy_books = NULL;
-    return 0;
-}
+#define schema toy_test_schema
 
 /* The response to a document of len bytes (may hold NUL bytes). */
 static char *run_len(const char *q, size_t len)
@@ -438,5 +422,5 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_hostile_is_fast),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, toy_setup, toy_teardown);
 }

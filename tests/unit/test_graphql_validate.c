@@ -8,23 +8,7 @@
 #include "testutil.h"
 #include "graphql_toy.h"
 
-static sl_gql_schema *schema;
-
-static int setup(void **state)
-{
-    (void)state;
-    schema = toy_schema();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sl_gql_schema_free(schema);
-    json_decref(toy_books);
-    toy_books = NULL;
-    return 0;
-}
+#define schema toy_test_schema
 
 static void expect_json(const sl_gql_schema *s, const char *query, const char *want)
 {
@@ -311,5 +295,5 @@ int main(void)
         cmocka_unit_test(test_error_cap),
         cmocka_unit_test(test_refused_runs_nothing),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, toy_setup, toy_teardown);
 }
