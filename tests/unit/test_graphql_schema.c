@@ -62,6 +62,14 @@ static sl_rc answer(const sl_gql_call *call, sl_gql_value **out, sl_error *err)
         sl_gql_value_list_add(list, sl_gql_value_error("item failed"));
         sl_gql_value_list_add(list, NULL);
         *out = list;
+    } else if (strcmp(call->field_name, "grid") == 0) {
+        /* [[Obj]]: lists in a list, objects as handles and JSON */
+        sl_gql_value *outer = sl_gql_value_list(), *row = sl_gql_value_list();
+        sl_gql_value_list_add(row, sl_gql_value_object((void *)"h", "Obj", NULL));
+        sl_gql_value_list_add(row, sl_gql_value_json(json_pack("{s:i}", "n", 7)));
+        sl_gql_value_list_add(outer, row);
+        sl_gql_value_list_add(outer, NULL);
+        *out = outer;
     } else if (strcmp(call->field_name, "wrong") == 0) {
         *out = sl_gql_value_json(json_pack("[i]", 1));
     } else {
@@ -77,7 +85,7 @@ static void test_sdl_constructs(void **state)
         "\"\"\"\n  The root.\n\"\"\"\n"
         "schema { query: Root }\n"
         "type Root { obj: Obj, handle: Obj, items: [Int], s(a: [Int!] = [1, 2], b: In = {x: 1}): String,"
-        " wrong: Int }\n"
+        " wrong: Int, grid: [[Obj]] }\n"
         "type Obj implements & I { n: Int, missing: String }\n"
         "interface I { n: Int }\n"
         "union U = | Obj\n"
@@ -88,7 +96,7 @@ static void test_sdl_constructs(void **state)
     json_t *resp = NULL;
     char *got;
     const char *q = "{ __schema { description queryType { name } } obj { n missing } handle { n } items s wrong "
-                    "__type(name: \"In\") { inputFields { name defaultValue } } }";
+                    "__type(name: \"In\") { inputFields { name defaultValue } } grid { __typename missing } }";
     (void)state;
     if (sl_gql_schema_new(sdl, sizeof sdl - 1, &s, &err) != SL_OK)
         fail_msg("%s", err.message);
@@ -99,10 +107,12 @@ static void test_sdl_constructs(void **state)
                         "{\"data\":{\"__schema\":{\"description\":\"The root.\",\"queryType\":{\"name\":\"Root\"}},"
                         "\"obj\":{\"n\":42,\"missing\":null},\"handle\":{\"n\":null},\"items\":[1,null,null],\"s\":\"root\","
                         "\"wrong\":null,\"__type\":{\"inputFields\":[{\"name\":\"x\",\"defaultValue\":null},{\"name\":\"y\","
-                        "\"defaultValue\":null}]}},\"errors\":[{\"message\":\"Internal error\",\"locations\":[{\"line\":1,"
+                        "\"defaultValue\":null}]},\"grid\":[[{\"__typename\":\"Obj\",\"missing\":null},{\"__typename\":"
+                        "\"Obj\",\"missing\":null}],null]},\"errors\":[{\"message\":\"Internal error\",\"locations\":[{\"line\":1,"
                         "\"column\":74}],\"path\":[\"handle\",\"n\"]},{\"message\":\"item failed\",\"locations\":[{\"line\":1,"
                         "\"column\":78}],\"path\":[\"items\",1]},{\"message\":\"Int cannot represent value: [1]\",\"locations\":"
-                        "[{\"line\":1,\"column\":86}],\"path\":[\"wrong\"]}]}");
+                        "[{\"line\":1,\"column\":86}],\"path\":[\"wrong\"]},{\"message\":\"Internal error\",\"locations\":"
+                        "[{\"line\":1,\"column\":167}],\"path\":[\"grid\",0,0,\"missing\"]}]}");
     free(got);
     json_decref(resp);
     /* defaults of arguments as GraphQL text */
@@ -111,7 +121,7 @@ static void test_sdl_constructs(void **state)
     got = json_dumps(resp, JSON_COMPACT);
     assert_string_equal(got, "{\"data\":{\"__type\":{\"fields\":[{\"args\":[]},{\"args\":[]},{\"args\":[]},{\"args\":["
                              "{\"name\":\"a\",\"defaultValue\":\"[1, 2]\"},{\"name\":\"b\",\"defaultValue\":\"{x: 1}\"}]},"
-                             "{\"args\":[]}]}}}");
+                             "{\"args\":[]},{\"args\":[]}]}}}");
     free(got);
     json_decref(resp);
     sl_gql_schema_free(s);
