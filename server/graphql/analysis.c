@@ -5,7 +5,7 @@
  * Whether a figure is too much is decided in query.c with the caller's
  * limits.  Fragments are expanded where spread; validation bounded that.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>

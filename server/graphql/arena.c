@@ -3,7 +3,7 @@
  * schema (freed at once, so a failed parse leaks nothing), heap arrays that
  * settle into an arena when complete, and a string builder for messages.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * "path"} with positions in lines and characters, the capped list a stage
  * fills, and the "(Did you mean `x`?)" suggestion graphql-ruby appends.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * to the nearest nullable field, errors with path and location, and the
  * deadline checked before every field.  Also the values resolvers return.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * a key selected twice.  Sorting keeps it n log n where a document selects
  * thousands of fields at one level.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

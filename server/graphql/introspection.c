@@ -5,7 +5,7 @@
  * the schema's own structures, complete enough for GraphiQL and graphql-js
  * buildClientSchema.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <string.h>
 

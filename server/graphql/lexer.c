@@ -5,7 +5,7 @@
  * numbers checked for shape.  Names of tokens follow graphql-ruby's lexer,
  * whose words appear in syntax errors.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

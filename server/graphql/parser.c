@@ -1,12 +1,12 @@
 /*
  * parser.c - executable documents (spec section 2) into the tree of
- * internal.h: operations, fragments, selections, arguments, variables,
+ * gql_internal.h: operations, fragments, selections, arguments, variables,
  * directives and values, with syntax errors worded as graphql-ruby words
  * them.  The value, type and directive rules are shared with sdl.c.
  * Recursion is bounded by NESTING_MAX; every count a hostile document could
  * inflate has a cap here or in lexer.c.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

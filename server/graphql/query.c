@@ -5,7 +5,7 @@
  * into the response object.  A refused query keeps its errors and never
  * reaches a resolver.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

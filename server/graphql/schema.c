@@ -4,7 +4,7 @@
  * possible types of interfaces and unions computed, and resolvers, scalar
  * parsers and complexity metadata attached by "Type.field" coordinate.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * The SDL is the binding's own text, trusted but still parsed with caps;
  * `extend` and custom directives on definitions are refused.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

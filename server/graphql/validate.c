@@ -5,7 +5,7 @@
  * binds each field to its definition for the stages after it, and bounds
  * what fragments can multiply: an operation's expanded depth and size.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * 3.10, 3.11 input coercion) with graphql-ruby's explanations, arguments
  * with their defaults, and the @skip/@include decision.
  */
-#include "internal.h"
+#include "gql_internal.h"
 
 #include <errno.h>
 #include <math.h>

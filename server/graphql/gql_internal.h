@@ -1,5 +1,5 @@
 /*
- * internal.h - what the files of server/graphql share and nobody outside
+ * gql_internal.h - what the files of server/graphql share and nobody outside
  * sees: the arena, the document tree (AST), the schema's types, the error
  * list and the few functions one stage hands to the next.  graphql.h is the
  * public face; this header may change freely.
