@@ -204,7 +204,7 @@ users_csv() {  # users_csv N -> path of a generated directory with N users
 # The anchor's billable count: the same rule (ultimate plan, as the ledger's
 # license) on the same file, as one query of the sqlite3 CLI, written to use
 # the schema's billing index the way a person who knows the schema would.
-# The users table stores codes (engine/billable.h): state 0 is active,
+# The users table stores codes (engine/ledger/billable.h): state 0 is active,
 # user_type 0/1 human/service_user, highest_role 2 guest and 3..7
 # planner..owner.
 ANCHOR_COUNT_4COL="SELECT count(*) FROM users WHERE state = 0 AND user_type IN (0, 1)

@@ -33,7 +33,7 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 /* One error enum for the whole engine.  The CLI maps it to exit codes
- * (cli/exit_codes.c) and the server to HTTP statuses (server/router.c), each
+ * (cli/exit_codes.c) and the server to HTTP statuses (server/rest/router.c), each
  * in one table. */
 typedef enum sl_rc {
     SL_OK = 0,

@@ -7,7 +7,7 @@
  * account for every row in its statistics and counts.
  */
 #include "fuzzutil.h"
-#include "internal.h"
+#include "ledger/store_internal.h"
 
 #include <ctype.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #define SL_LEDGER_TESTUTIL_H
 
 #include "testutil.h"
-#include "ledger_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

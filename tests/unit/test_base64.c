@@ -4,7 +4,7 @@
  * encoder must write Base64.encode64's 60-column layout.
  */
 #include "testutil.h"
-#include "base64.h"
+#include "license/base64.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * the name tables the import and the listing rely on.
  */
 #include "testutil.h"
-#include "billable.h"
+#include "ledger/billable.h"
 
 #include <string.h>
 

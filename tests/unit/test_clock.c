@@ -2,7 +2,7 @@
  * test_clock.c - the clock source and date arithmetic.
  */
 #include "testutil.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

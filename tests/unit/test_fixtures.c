@@ -5,7 +5,7 @@
  * Evaluated as of 2026-11-22 like the fixtures themselves.
  */
 #include "testutil.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * bombs, truncation, bit flips) that must never crash.
  */
 #include "testutil.h"
-#include "base64.h"
-#include "internal.h"
+#include "license/base64.h"
+#include "license/license_internal.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>

@@ -4,7 +4,7 @@
  * and the `license verify --json` document.
  */
 #include "testutil.h"
-#include "internal.h"
+#include "license/license_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

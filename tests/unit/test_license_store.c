@@ -3,8 +3,8 @@
  * nothing stored on failure), current/future selection and the entity JSON.
  */
 #include "testutil.h"
-#include "internal.h"
-#include "base64.h"
+#include "ledger/store_internal.h"
+#include "license/base64.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>

@@ -2,7 +2,7 @@
  * test_store.c - opening, migrating and protecting the ledger file.
  */
 #include "testutil.h"
-#include "internal.h"
+#include "ledger/store_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * expiry, revocation, admin rights and the audit trail.
  */
 #include "testutil.h"
-#include "internal.h"
+#include "ledger/store_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

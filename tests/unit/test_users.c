@@ -5,8 +5,8 @@
  * listing with verdicts, and the counts by reason.
  */
 #include "testutil.h"
-#include "billable.h"
-#include "internal.h"
+#include "ledger/billable.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * util.c - error filling, bounded buffers and JSON loading with limits:
  * the small pieces every other engine module leans on.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * installation has had?  Users limit, true-up and available seats, with the
  * exact messages admins know from GitLab.
  */
-#include "ledger_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * clock.c - the one source of time (SEATLEDGER_NOW fixes it for tests) and
  * the calendar arithmetic of the ledger: UTC dates as day numbers.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <ctype.h>
 #include <stdlib.h>

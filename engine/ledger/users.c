@@ -4,8 +4,8 @@
  * counts by reason read from one covering index.  The rules themselves live
  * in billable.c.
  */
-#include "billable.h"
-#include "internal.h"
+#include "ledger/billable.h"
+#include "ledger/ledger_internal.h"
 
 #include <csv.h>
 #include <errno.h>

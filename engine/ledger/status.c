@@ -4,7 +4,7 @@
  * (expiry and block-changes windows, seat threshold, overage, a waiting
  * future-dated license, a stale ledger).
  */
-#include "ledger_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * keyring_internal.h - OpenSSL-level access to the keyring for the format
- * decoder (engine/format.c).
+ * decoder (engine/license/format.c).
  */
 #ifndef SL_KEYRING_INTERNAL_H
 #define SL_KEYRING_INTERNAL_H

@@ -3,7 +3,7 @@
  * migrations from schema/ (embedded at build time), the statement cache,
  * transactions, integrity check, online backup and the audit log.
  */
-#include "internal.h"
+#include "ledger/store_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

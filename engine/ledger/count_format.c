@@ -3,7 +3,7 @@
  * separators ("1,234") and "user"/"users" by count, shared by the license
  * checks, the status notices and the CLI.
  */
-#include "ledger_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <string.h>
 

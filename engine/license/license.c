@@ -2,9 +2,9 @@
  * license.c - a decoded license: its payload JSON, the attributes the
  * ledger reads (sl_license_info), the validity rules of the format spec and
  * the `license verify --json` document.  Decoding the wire format itself is
- * engine/format.c.
+ * engine/license/format.c.
  */
-#include "internal.h"
+#include "license/license_internal.h"
 
 #include <openssl/evp.h>
 

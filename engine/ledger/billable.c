@@ -3,8 +3,8 @@
  * ("Users and who is billable") and the reason codes, plus the name <-> code
  * tables of the stored user attributes.  No other file decides billability.
  */
-#include "billable.h"
-#include "internal.h"
+#include "ledger/billable.h"
+#include "core/internal.h"
 
 #include <string.h>
 

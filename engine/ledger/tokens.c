@@ -3,7 +3,7 @@
  * once, only its SHA-256 is stored), revocation, listing and the
  * constant-time check every API request goes through.
  */
-#include "internal.h"
+#include "ledger/store_internal.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

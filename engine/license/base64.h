@@ -6,7 +6,7 @@
 #ifndef SL_BASE64_H
 #define SL_BASE64_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Bytes sl__base64_decode() may write for `len` input characters. */
 size_t sl__base64_decoded_max(size_t len);

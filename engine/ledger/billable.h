@@ -1,5 +1,5 @@
 /*
- * billable.h - the billable-user rules shared by engine/users.c and the unit
+ * billable.h - the billable-user rules shared by engine/ledger/users.c and the unit
  * tests: the stored integer codes of state, user_type and highest_role, the
  * one function that says whether (and why not) a user is billable, and the
  * users.c entry point that takes the plan explicitly.
@@ -91,7 +91,7 @@ int sl__billable_reason(int state, int user_type, int role, int guest_seat,
                         bool ultimate);
 
 /* sl_store_users_each() under an explicit plan instead of the current
- * license's (engine/users.c). */
+ * license's (engine/ledger/users.c). */
 sl_rc sl__users_each_plan(sl_store *st, const char *plan, int billable_only,
                           int (*fn)(void *ud, const sl_user *u), void *ud,
                           sl_error *err);

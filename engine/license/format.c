@@ -5,9 +5,9 @@
  * gitlab-license gem's leniency exactly; encoding mirrors its output layout
  * byte for byte so that keys we issue are accepted by GitLab instances.
  */
-#include "base64.h"
-#include "internal.h"
-#include "keyring_internal.h"
+#include "license/base64.h"
+#include "license/license_internal.h"
+#include "license/keyring_internal.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

@@ -3,7 +3,7 @@
  * the snapshots of its term in GitLab's CSV layout, streamed row by row from
  * the ledger, with a guard against spreadsheet formula injection.
  */
-#include "ledger_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * mail clients and web forms, so decoding must forgive exactly what the
  * gem's Base64.decode64 forgives, no more and no less.
  */
-#include "base64.h"
+#include "license/base64.h"
 
 #define B64_LINE 60   /* characters per line of Base64.encode64 */
 

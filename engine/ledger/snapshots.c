@@ -1,9 +1,9 @@
 /*
- * ledger.c - the append-only billable-user snapshots: refresh with the clock
- * safety rule, history, and the figures derived from them (historical max,
- * daily count, maximum, overage) for a license.
+ * ledger/snapshots.c - the append-only billable-user snapshots: refresh with
+ * the clock safety rule, history, and the figures derived from them
+ * (historical max, daily count, maximum, overage) for a license.
  */
-#include "ledger_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,74 +37,6 @@ void sl__ledger_window(int32_t starts_on, int32_t expires_on, int64_t now_ms,
     *to_ms = expires_on != SL_DATE_NONE ? sl__day_end_ms(expires_on) : now_ms;
 }
 
-/* The newest snapshot; *found is 0 when the ledger has none. */
-static sl_rc newest(sl_store *st, int *found, int64_t *ms, int64_t *count, sl_error *err)
-{
-    sqlite3_stmt *s;
-    int step;
-    sl_rc rc = sl__stmt(st,
-        "SELECT recorded_at, billable_user_count FROM snapshots "
-        "ORDER BY recorded_at DESC, id DESC LIMIT 1", &s, err);
-    *found = 0;
-    *ms = 0;
-    *count = 0;
-    if (rc != SL_OK)
-        return rc;
-    step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-        *found = 1;
-        *ms = sqlite3_column_int64(s, 0);
-        *count = sqlite3_column_int64(s, 1);
-    } else if (step != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot read the newest snapshot");
-    }
-    sqlite3_reset(s);
-    return rc;
-}
-
-sl_rc sl__ledger_newest(sl_store *st, int64_t *out_ms, int64_t *out_count, sl_error *err)
-{
-    int found;
-    int64_t ms, count;
-    sl_rc rc = newest(st, &found, &ms, &count, err);
-    if (out_ms)
-        *out_ms = ms;
-    if (out_count)
-        *out_count = count;
-    return rc;
-}
-
-sl_rc sl__ledger_now(sl_store *st, int64_t *out_ms, sl_error *err)
-{
-    int found;
-    int64_t ms, count, now = sl_clock_now_ms();
-    sl_rc rc = newest(st, &found, &ms, &count, err);
-    if (rc != SL_OK)
-        return rc;
-    *out_ms = found && ms > now ? ms : now;
-    return SL_OK;
-}
-
-/* The API's hot path asks for today several times a request: it is cached
- * with the read cache, which any commit (ours or another process's) or a new
- * clock date empties. */
-sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err)
-{
-    int64_t now;
-    sl_rc rc;
-    if (sl__cache_fresh(st, sl_clock_today())) {
-        *out = st->cache.today;
-        return SL_OK;
-    }
-    rc = sl__ledger_now(st, &now, err);
-    if (rc != SL_OK) {
-        st->cache.valid = 0;
-        return rc;
-    }
-    *out = st->cache.today = sl_ms_to_date(now);
-    return SL_OK;
-}
-
 sl_rc sl__ledger_historical_max(sl_store *st, int64_t from_ms, int64_t to_ms,
                                 int64_t *out, sl_error *err)
 {
@@ -131,7 +63,7 @@ sl_rc sl__ledger_daily_count(sl_store *st, const char *plan, int64_t *out, sl_er
 {
     int found;
     int64_t ms;
-    sl_rc rc = newest(st, &found, &ms, out, err);
+    sl_rc rc = sl__ledger_newest_snapshot(st, &found, &ms, out, err);
     if (rc != SL_OK || found)
         return rc;
     return sl__users_billable_count(st, plan, out, err);
@@ -145,7 +77,7 @@ static sl_rc current_daily_count(sl_store *st, int32_t today, int64_t *out, sl_e
     sl_license *cur = NULL;
     int found;
     int64_t ms;
-    sl_rc rc = newest(st, &found, &ms, out, err);
+    sl_rc rc = sl__ledger_newest_snapshot(st, &found, &ms, out, err);
     if (rc != SL_OK || found)
         return rc;
     rc = sl__license_current(st, today, &cur, NULL, err);
@@ -196,7 +128,7 @@ sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_erro
     sl_rc rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = newest(st, &found, &newest_ms, &newest_count, err);
+    rc = sl__ledger_newest_snapshot(st, &found, &newest_ms, &newest_count, err);
     if (rc != SL_OK)
         goto done;
     /* read the clock only once we hold the write lock, so a refresh that

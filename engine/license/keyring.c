@@ -2,8 +2,8 @@
  * keyring.c - trusted vendor public keys in memory (tried in order when a
  * key is decoded), vendor key-pair generation and key fingerprints.
  */
-#include "internal.h"
-#include "keyring_internal.h"
+#include "core/internal.h"
+#include "license/keyring_internal.h"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>

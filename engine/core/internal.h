@@ -1,0 +1,57 @@
+/*
+ * core/internal.h - what every engine module shares but the CLI and the
+ * server never see: error helpers, bounded buffers and JSON loading with
+ * limits.  Nothing here knows of licenses, stores or users.
+ */
+#ifndef SL_INTERNAL_H
+#define SL_INTERNAL_H
+
+#include "seatledger.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Fill err (may be NULL) and return code. printf-style. */
+sl_rc sl__err(sl_error *err, sl_rc code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefix an existing message: "prefix: old message". */
+void sl__err_prefix(sl_error *err, const char *prefix);
+
+/* ---- memory ------------------------------------------------------------ */
+
+char *sl__strdup(const char *s);
+char *sl__strndup(const char *s, size_t n);
+
+/* A growable byte buffer with a hard cap; going over the cap is SL_ETOOBIG,
+ * never a silent truncation.  data is always NUL-terminated. */
+typedef struct sl_buf {
+    char *data;
+    size_t len;
+    size_t cap;     /* allocated */
+    size_t limit;   /* hard cap on len; 0 = SIZE_MAX */
+} sl_buf;
+
+void sl__buf_init(sl_buf *b, size_t limit);
+sl_rc sl__buf_append(sl_buf *b, const void *p, size_t n);
+sl_rc sl__buf_printf(sl_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hand the data to the caller (caller frees with sl_free); buffer reset. */
+char *sl__buf_take(sl_buf *b);
+void sl__buf_free(sl_buf *b);
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/* Nesting depth of JSON text (brackets outside strings) is <= max. */
+bool sl__json_depth_ok(const char *s, size_t len, int max_depth);
+/* Load JSON text with the engine's limits (SL_JSON_DEPTH_MAX, len cap given
+ * by the caller).  On failure: SL_EINVAL "<layer>: <why>". */
+sl_rc sl__json_load(const char *s, size_t len, size_t max_len,
+                    const char *layer, json_t **out, sl_error *err);
+/* json_dumps with the engine's flags (compact, UTF-8 raw, keys in
+ * insertion order); caller frees with sl_free. */
+char *sl__json_dump(const json_t *j);
+
+#endif /* SL_INTERNAL_H */

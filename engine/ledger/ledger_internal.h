@@ -1,0 +1,116 @@
+/*
+ * ledger/ledger_internal.h - the seams between the ledger modules, listed
+ * bottom-up: a module may call only the sections above its own (checked by
+ * tests/check_layering.py).  The rules are written over plain values where
+ * they can be, so unit tests drive them without a stored license.
+ */
+#ifndef SL_LEDGER_INTERNAL_H
+#define SL_LEDGER_INTERNAL_H
+
+#include "ledger/store_internal.h"
+
+/* ---- counts in words (ledger/count_format.c) ------------------------- */
+
+/* "1 user", "0 users", "1,234 users" into buf (at least 40 bytes). */
+char *sl__count_users(int64_t n, char *buf, size_t size);
+
+/* ---- the ledger's today (ledger/today.c) ------------------------------- */
+
+/* The newest snapshot: *found is 0 (and *ms, *count 0) when there is none. */
+sl_rc sl__ledger_newest_snapshot(sl_store *st, int *found, int64_t *ms, int64_t *count,
+                                 sl_error *err);
+/* recorded_at of the newest snapshot, 0 when none. */
+sl_rc sl__ledger_newest(sl_store *st, int64_t *out_ms, int64_t *out_count,
+                        sl_error *err);
+/* max(clock now, newest snapshot): "now" that never runs behind the ledger. */
+sl_rc sl__ledger_now(sl_store *st, int64_t *out_ms, sl_error *err);
+/* Clock-safe today: the date of sl__ledger_now(). */
+sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err);
+
+/* ---- which license is current (ledger/current_license.c) --------------- */
+
+/* The license access of the ledger rules: today is the clock-safe today.
+ * *out is NULL (and SL_OK) when there is no current license. */
+sl_rc sl__license_current(sl_store *st, int32_t today, sl_license **out,
+                          int64_t *out_id, sl_error *err);
+
+/* ---- users (ledger/users.c; the rules are in ledger/billable.c) -------- */
+
+/* Billable count under `plan` ("ultimate" or anything else). */
+sl_rc sl__users_billable_count(sl_store *st, const char *plan, int64_t *out,
+                               sl_error *err);
+
+/* ---- snapshots and figures (ledger/snapshots.c) ------------------------ */
+
+/* Inclusive ms bounds of a day: [d 00:00:00.000, d 23:59:59.999]. */
+int64_t sl__day_start_ms(int32_t day);
+int64_t sl__day_end_ms(int32_t day);
+/* The same instant one calendar year earlier (Feb 29 -> Feb 28). */
+int64_t sl__ms_minus_year(int64_t ms);
+
+/* The default historical-max window of a license term: from its start date
+ * 00:00:00.000 (or now minus one year) to its expiry date 23:59:59.999 (or
+ * now).  Dates may be SL_DATE_NONE. */
+void sl__ledger_window(int32_t starts_on, int32_t expires_on, int64_t now_ms,
+                       int64_t *from_ms, int64_t *to_ms);
+
+/* overage(n) of ledger-rules.md; seats < 0 means unrestricted (nil). */
+int64_t sl__overage(int64_t n, int64_t seats);
+
+/* Figures of the license entity for one license (ledger-rules.md). */
+typedef struct sl_license_figures {
+    int64_t historical_max;
+    int64_t maximum_user_count;
+    int64_t overage;
+    int64_t user_limit;
+    int64_t active_users;   /* daily_billable_users_count */
+    int expired;
+} sl_license_figures;
+sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
+                         sl_license_figures *out, sl_error *err);
+/* sl__ledger_figures over decoded attributes: `expired` is the license's
+ * expiry state on the clock-safe today. */
+sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expired,
+                              sl_license_figures *out, sl_error *err);
+
+/* Largest count with from <= recorded_at <= to; 0 when none. */
+sl_rc sl__ledger_historical_max(sl_store *st, int64_t from_ms, int64_t to_ms,
+                                int64_t *out, sl_error *err);
+/* daily_billable_users_count: newest snapshot, else a live count. */
+sl_rc sl__ledger_daily_count(sl_store *st, const char *plan, int64_t *out,
+                             sl_error *err);
+
+/* ---- checks before a license is added (ledger/add_checks.c) ------------ */
+
+/* The user-count / true-up checks run when adding `lic`, given the current
+ * license (NULL when none).  SL_EINVAL with the exact spec message. */
+sl_rc sl__add_checks(sl_store *st, const sl_license *lic,
+                     const sl_license *current, sl_error *err);
+/* sl__add_checks over decoded attributes; current may be NULL. */
+sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
+                          const sl_license_info *current, sl_error *err);
+
+/* ---- the usage CSV (ledger/usage_csv.c) ------------------------------ */
+
+/* What the usage CSV says about the license above its rows. */
+typedef struct sl_usage_head {
+    const char *key_text;      /* stored key text, as received */
+    size_t key_len;
+    const char *email;         /* NULL: empty cell */
+    const char *company;
+    int32_t starts_on;         /* SL_DATE_NONE: empty cell */
+    int32_t expires_on;
+    int64_t generated_at_ms;
+} sl_usage_head;
+
+/* The usage CSV for `head`, rows over the window of its term, streamed. */
+sl_rc sl__usage_csv_write(sl_store *st, FILE *out, const sl_usage_head *head,
+                          sl_error *err);
+
+/* ---- the morning summary (ledger/status.c) ---------------------------- */
+
+/* The notices of `seatledger status` from a filled status (everything but
+ * the notices) and the clock-safe now; appended to s->notices. */
+sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err);
+
+#endif /* SL_LEDGER_INTERNAL_H */

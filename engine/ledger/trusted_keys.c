@@ -1,0 +1,203 @@
+/*
+ * ledger/trusted_keys.c - the vendor public keys the ledger trusts: adding
+ * (with the key's fingerprint and a name), removing, listing, and the cached
+ * keyring every decode uses.
+ */
+#include "ledger/store_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_NAME_MAX 64
+
+static int valid_key_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > KEY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
+                         const char *name, sl_error *err)
+{
+    char *fp = NULL, defname[32];
+    sqlite3_stmt *s;
+    sl_rc rc = sl_key_fingerprint(pem, len, &fp, err);
+    if (rc != SL_OK)
+        return rc;
+    if (!name) {
+        snprintf(defname, sizeof defname, "key-%.12s", fp);
+        name = defname;
+    } else if (!valid_key_name(name)) {
+        rc = sl__err(err, SL_EINVAL,
+                     "invalid key name '%s': use 1-%d letters, digits, '.', '_' or '-'",
+                     name, KEY_NAME_MAX);
+        goto done;
+    }
+    rc = sl__begin(st, err);
+    if (rc != SL_OK)
+        goto done;
+    rc = sl__stmt(st, "SELECT name, fingerprint = ?2 FROM trusted_keys "
+                      "WHERE name = ?1 OR fingerprint = ?2", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    sl__bind_text(s, 1, name);
+    sl__bind_text(s, 2, fp);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        if (sqlite3_column_int(s, 1))
+            rc = sl__err(err, SL_EEXIST, "this public key is already trusted as '%s'",
+                         (const char *)sqlite3_column_text(s, 0));
+        else
+            rc = sl__err(err, SL_EEXIST, "a trusted key named '%s' already exists", name);
+        sqlite3_reset(s);
+        goto fail;
+    }
+    sqlite3_reset(s);
+    rc = sl__stmt(st, "INSERT INTO trusted_keys(name, fingerprint, pem, created_at) "
+                      "VALUES (?,?,?,?)", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    sl__bind_text(s, 1, name);
+    sl__bind_text(s, 2, fp);
+    sqlite3_bind_text(s, 3, pem, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, sl_clock_now_ms());
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot store the key");
+        goto fail;
+    }
+    rc = sl__audit(st, "key.trust", 0, "ok", name, err);
+    if (rc != SL_OK)
+        goto fail;
+    rc = sl__commit(st, err);
+    st->keyring_version = -1;
+    goto done;
+fail:
+    sl__rollback(st);
+done:
+    free(fp);
+    return rc;
+}
+
+sl_rc sl_store_key_untrust(sl_store *st, const char *name, sl_error *err)
+{
+    char notfound[KEY_NAME_MAX * 4 + 32];
+    sqlite3_stmt *s;
+    sl_rc rc = sl__stmt(st, "DELETE FROM trusted_keys WHERE name = ?", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sl__bind_text(s, 1, name);
+    snprintf(notfound, sizeof notfound, "no trusted key named '%.*s'", KEY_NAME_MAX * 4, name);
+    rc = sl__change_one(st, s, "key.untrust", 0, name, notfound, err);
+    if (rc == SL_OK)
+        st->keyring_version = -1;
+    return rc;
+}
+
+void sl_trusted_keys_free(sl_trusted_key *keys, size_t count)
+{
+    if (!keys)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(keys[i].name);
+        free(keys[i].fingerprint);
+    }
+    free(keys);
+}
+
+sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_trusted_key *keys = NULL;
+    size_t n = 0, cap = 0;
+    int step;
+    sl_rc rc = sl__stmt(st, "SELECT id, name, fingerprint, created_at FROM trusted_keys "
+                            "ORDER BY id", &s, err);
+    *out = NULL;
+    *count = 0;
+    if (rc != SL_OK)
+        return rc;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            sl_trusted_key *p = realloc(keys, (cap ? cap * 2 : 8) * sizeof *keys);
+            if (!p) {
+                rc = sl__err(err, SL_ENOMEM, "out of memory");
+                goto fail;
+            }
+            keys = p;
+            cap = cap ? cap * 2 : 8;
+        }
+        keys[n].id = sqlite3_column_int64(s, 0);
+        keys[n].name = sl__strdup((const char *)sqlite3_column_text(s, 1));
+        keys[n].fingerprint = sl__strdup((const char *)sqlite3_column_text(s, 2));
+        keys[n].created_at_ms = sqlite3_column_int64(s, 3);
+        n++;
+        if (!keys[n - 1].name || !keys[n - 1].fingerprint) {
+            rc = sl__err(err, SL_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot list trusted keys");
+        goto fail;
+    }
+    sqlite3_reset(s);
+    *out = keys;
+    *count = n;
+    return SL_OK;
+fail:
+    sqlite3_reset(s);
+    sl_trusted_keys_free(keys, n);
+    return rc;
+}
+
+sl_rc sl_store_keyring(sl_store *st, const sl_keyring **out, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_keyring *kr = NULL;
+    int step;
+    int64_t version = sl__data_version(st);
+    sl_rc rc;
+    *out = NULL;
+    /* data_version moves when another connection commits; our own changes
+     * reset keyring_version to -1 */
+    if (st->keyring && st->keyring_version == version && version >= 0) {
+        *out = st->keyring;
+        return SL_OK;
+    }
+    rc = sl_keyring_new(&kr, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__stmt(st, "SELECT name, pem FROM trusted_keys ORDER BY id", &s, err);
+    if (rc != SL_OK)
+        goto fail;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        rc = sl_keyring_add_pem(kr, (const char *)sqlite3_column_text(s, 1),
+                                (size_t)sqlite3_column_bytes(s, 1),
+                                (const char *)sqlite3_column_text(s, 0), err);
+        if (rc != SL_OK) {
+            sqlite3_reset(s);
+            goto fail;
+        }
+    }
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "cannot read trusted keys");
+        goto fail;
+    }
+    sl_keyring_free(st->keyring);
+    st->keyring = kr;
+    st->keyring_version = version;
+    *out = kr;
+    return SL_OK;
+fail:
+    sl_keyring_free(kr);
+    return rc;
+}
+

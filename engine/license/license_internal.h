@@ -1,0 +1,22 @@
+/*
+ * license/license_internal.h - what the key decoder (format.c) and the
+ * ledger need of a decoded license beyond the public API: the fingerprint of
+ * its RSA-wrapped AES key and its payload as parsed JSON.
+ */
+#ifndef SL_LICENSE_INTERNAL_H
+#define SL_LICENSE_INTERNAL_H
+
+#include "core/internal.h"
+
+/* Remember / read the SHA-256 of the envelope's RSA-wrapped AES key (set by
+ * the decoder; absent for licenses built from a stored payload).  A forger
+ * who holds one genuine key and the public key can recover its AES key and
+ * encrypt any payload under the same wrapped key, so a wrapped key seen
+ * before with a different payload marks a forgery. */
+void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len);
+int sl__license_wrapped_key_hex(const sl_license *lic, char out[65]);
+/* The payload as parsed JSON (borrowed). */
+const json_t *sl__license_json(const sl_license *lic);
+
+
+#endif /* SL_LICENSE_INTERNAL_H */
