@@ -43,9 +43,11 @@ extern "C" {
 #endif
 
 /* ---- limits the caller sees ------------------------------------------------
- * The other caps (tokens, nesting, aliases, fragments, variables, directives,
- * string and number literals) are named at the top of the file that enforces
- * each: lexer.c, parser.c, validate.c; docs/graphql-engine.md lists them. */
+ * The other caps (tokens, string and number literals in lexer.c; nesting,
+ * aliases, fragments, operations, variables, directives, arguments in
+ * parser.c; expanded depth and size in validate.c; input nesting in
+ * values.c; fields resolved per request in execute.c) are named at the top
+ * of the file that enforces each; docs/graphql-engine.md lists them all. */
 
 /* A query document's text, in characters (GitLab's max_query_size); over it
  * the query is refused with "Query too large" before it is read further.
