@@ -20,6 +20,13 @@ sl_rc sl__err(sl_error *err, sl_rc code, const char *fmt, ...)
 /* Prefix an existing message: "prefix: old message". */
 void sl__err_prefix(sl_error *err, const char *prefix);
 
+/* ---- calendar (core/clock.c) ----------------------------------------- */
+
+/* The civil date (proleptic Gregorian, UTC) of a day number, and back;
+ * month 1-12, day 1-31 (day must exist in that month). */
+void sl__date_civil(int32_t days, int *year, int *month, int *day);
+int32_t sl__date_from_civil(int year, int month, int day);
+
 /* ---- memory ------------------------------------------------------------ */
 
 char *sl__strdup(const char *s);
