@@ -695,8 +695,10 @@ static void point_text(const sl_chart_series *s, const sl_chart_point *p, char *
 static void draw_line(svg *w, const layout *L, const sl_chart_series *s, int focusable)
 {
     char text[160];
+    /* the average distance between neighbours where the points are */
     int visible = s->count <= 1 ||
-                  (L->right - L->left) / (double)s->count >= MARKER_SPACING_PX;
+                  (X(L, s->points[s->count - 1].at_ms) - X(L, s->points[0].at_ms)) /
+                          (double)(s->count - 1) >= MARKER_SPACING_PX;
     if (s->count > 1) {
         put(w, "<polyline class=\"sl-billable\" fill=\"none\" stroke=\"" C_BILLABLE
             "\" stroke-width=\"2\" stroke-linejoin=\"round\" points=\"");
@@ -743,15 +745,27 @@ static void draw_max(svg *w, const layout *L, const sl_chart_series *s)
          N(y + MAX_MARK_PX).s, N(x - MAX_MARK_PX).s, N(y).s);
     snprintf(label, sizeof label, "Max %s", count_text(p->billable, n, sizeof n));
     tw = text_px(label, FONT_PX);
+    /* above the mark; where the plot ends there, beside it */
     tx = x;
-    if (x - tw / 2 < L->left) {
-        tx = x + MAX_MARK_PX;
-        anchor = "start";
-    } else if (x + tw / 2 > L->right) {
-        tx = x - MAX_MARK_PX;
-        anchor = "end";
+    ty = y - MAX_MARK_PX - 5;
+    if (ty >= L->top + 10) {
+        if (x - tw / 2 < L->left) {
+            tx = x + MAX_MARK_PX;
+            anchor = "start";
+        } else if (x + tw / 2 > L->right) {
+            tx = x - MAX_MARK_PX;
+            anchor = "end";
+        }
+    } else {
+        ty = y + 4;
+        if (x + MAX_MARK_PX + 4 + tw <= L->right) {
+            tx = x + MAX_MARK_PX + 4;
+            anchor = "start";
+        } else {
+            tx = x - MAX_MARK_PX - 4;
+            anchor = "end";
+        }
     }
-    ty = y - MAX_MARK_PX - 5 < L->top + 10 ? y + MAX_MARK_PX + 14 : y - MAX_MARK_PX - 5;
     putf(w, "<text x=\"%s\" y=\"%s\" text-anchor=\"%s\" fill=\"" C_MAX "\" font-weight=\"bold\"" HALO ">",
          N(tx).s, N(ty).s, anchor);
     put_text(w, label, SIZE_MAX);
