@@ -160,53 +160,71 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-static void put_cp(svg *w, uint32_t cp)
+/* One character as XML writes it, into u (at least 7 bytes); its length. */
+static size_t xml_char(uint32_t cp, char *u)
 {
-    char u[5];
-    size_t n;
+    static const char *const ent[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
+    const char *e = NULL;
     switch (cp) {
-    case '&': put(w, "&amp;"); return;
-    case '<': put(w, "&lt;"); return;
-    case '>': put(w, "&gt;"); return;
-    case '"': put(w, "&quot;"); return;
-    case '\'': put(w, "&#39;"); return;
+    case '&': e = ent[0]; break;
+    case '<': e = ent[1]; break;
+    case '>': e = ent[2]; break;
+    case '"': e = ent[3]; break;
+    case '\'': e = ent[4]; break;
     case '\t': case '\n': case '\r': cp = ' '; break;
     default: break;
+    }
+    if (e) {
+        memcpy(u, e, strlen(e));
+        return strlen(e);
     }
     /* what XML 1.0 cannot hold (controls) or should not (C1, U+FFFE/U+FFFF) */
     if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFFFE || cp == 0xFFFF)
         cp = 0xFFFD;
     if (cp < 0x80) {
-        u[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
+        u[0] = (char)cp;
+        return 1;
     }
-    u[n] = '\0';
-    put(w, u);
+    if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
 /* s as XML character data (also fit for an attribute value), at most
- * max_chars characters: a longer text is cut and ends in an ellipsis. */
+ * max_chars characters: a longer text is cut and ends in an ellipsis.
+ * Written in chunks, not a character at a time. */
 static void put_text(svg *w, const char *s, size_t max_chars)
 {
-    size_t len = strlen(s), total = utf8_chars(s), keep = total, chars = 0;
+    char chunk[256];
+    size_t len = strlen(s), total = utf8_chars(s), keep = total, chars = 0, n = 0;
     uint32_t cp;
-    if (max_chars == 0)
+    if (max_chars == 0 || w->rc != SL_OK)
         return;
     if (total > max_chars)
         keep = max_chars - 1;
     for (size_t i = 0; i < len && chars < keep; chars++) {
         i += utf8_next((const unsigned char *)s + i, len - i, &cp);
-        put_cp(w, cp);
+        if (n + 8 > sizeof chunk) {
+            w->rc = sl__buf_append(&w->b, chunk, n);
+            n = 0;
+        }
+        n += xml_char(cp, chunk + n);
     }
-    if (keep < total)
-        put(w, "\xE2\x80\xA6");
+    if (keep < total) {
+        memcpy(chunk + n, "\xE2\x80\xA6", 3);
+        n += 3;
+    }
+    if (w->rc == SL_OK)
+        w->rc = sl__buf_append(&w->b, chunk, n);
 }
 
 /* Append s to b cut to max_chars characters (raw: put_text escapes later). */
