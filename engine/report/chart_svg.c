@@ -115,39 +115,11 @@ static numtxt N(double v)
  * does not start a well-formed sequence (then one byte is consumed). */
 static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 {
-    unsigned char c = s[0];
-    uint32_t v, min;
-    size_t n;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2, v = c & 0x1Fu, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3, v = c & 0x0Fu, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4, v = c & 0x07u, min = 0x10000;
-    } else {
+    size_t n = sl__utf8_decode(s, len, cp);
+    if (n == 0) {
         *cp = 0xFFFD;
         return 1;
     }
-    if (len < n) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    *cp = v;
     return n;
 }
 

@@ -58,35 +58,15 @@ static char *take_text(reader *r)
 
 /* ---- a small XML well-formedness check ---------------------------------- */
 
+/* UTF-8 throughout, and no character XML 1.0 forbids or we never write
+ * (controls but tab, newline and carriage return; U+FFFE, U+FFFF). */
 static int utf8_ok(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
         uint32_t v;
-        size_t k;
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
-                return 0;
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            k = 2, v = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            k = 3, v = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            k = 4, v = c & 0x07;
-        else
-            return 0;
-        if (i + k > n)
-            return 0;
-        for (size_t j = 1; j < k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
-            v = (v << 6) | (s[i + j] & 0x3F);
-        }
-        if ((k == 3 && v < 0x800) || (k == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-            (v >= 0xD800 && v <= 0xDFFF) || v == 0xFFFE || v == 0xFFFF)
+        size_t k = sl__utf8_decode(s + i, n - i, &v);
+        if (k == 0 || (v < 0x20 && v != '\n' && v != '\t' && v != '\r') ||
+            v == 0xFFFE || v == 0xFFFF)
             return 0;
         i += k;
     }
