@@ -735,24 +735,22 @@ static void draw_max(svg *w, const layout *L, const sl_chart_series *s)
          N(y + MAX_MARK_PX).s, N(x - MAX_MARK_PX).s, N(y).s);
     snprintf(label, sizeof label, "Max %s", count_text(p->billable, n, sizeof n));
     tw = text_px(label, FONT_PX);
-    /* above the mark; where the plot ends there, beside it */
+    /* above the mark; where the plot ends there, to its right (the line
+     * comes from the left), else below it */
     tx = x;
     ty = y - MAX_MARK_PX - 5;
-    if (ty >= L->top + 10) {
+    if (ty < L->top + 10 && x + MAX_MARK_PX + 4 + tw <= L->right) {
+        tx = x + MAX_MARK_PX + 4;
+        ty = y + 4;
+        anchor = "start";
+    } else {
+        if (ty < L->top + 10)
+            ty = y + MAX_MARK_PX + 14;
         if (x - tw / 2 < L->left) {
             tx = x + MAX_MARK_PX;
             anchor = "start";
         } else if (x + tw / 2 > L->right) {
             tx = x - MAX_MARK_PX;
-            anchor = "end";
-        }
-    } else {
-        ty = y + 4;
-        if (x + MAX_MARK_PX + 4 + tw <= L->right) {
-            tx = x + MAX_MARK_PX + 4;
-            anchor = "start";
-        } else {
-            tx = x - MAX_MARK_PX - 4;
             anchor = "end";
         }
     }
