@@ -211,7 +211,7 @@ void sl_store_close(sl_store *st)
     for (int i = 0; i < st->nstmts; i++)
         sqlite3_finalize(st->stmts[i].stmt);
     sl_keyring_free(st->keyring);
-    free(st->cache.entity_json);
+    sl__cache_clear(st);
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);
@@ -266,14 +266,21 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
     return SL_OK;
 }
 
+void sl__cache_clear(sl_store *st)
+{
+    free(st->cache.entity_json);
+    if (st->cache.history_free)
+        st->cache.history_free(st->cache.history);
+    memset(&st->cache, 0, sizeof st->cache);
+}
+
 int sl__cache_fresh(sl_store *st, int32_t clock_date)
 {
     int64_t dv = sl__data_version(st);
     if (st->cache.valid && st->cache.data_version == dv && st->cache.commits == st->commits &&
         st->cache.clock_date == clock_date)
         return 1;
-    free(st->cache.entity_json);
-    memset(&st->cache, 0, sizeof st->cache);
+    sl__cache_clear(st);
     st->cache.data_version = dv;
     st->cache.commits = st->commits;
     st->cache.clock_date = clock_date;

@@ -38,9 +38,15 @@ struct sl_store {
         int64_t entity_id;      /* id of the cached entity, 0 = none */
         int entity_active;      /* with active_users */
         char *entity_json;
+        /* modules above the store keep their own cached answers here,
+         * released with their free function (the store does not know them) */
+        void *history;          /* license_history.c's list */
+        void (*history_free)(void *history);
     } cache;
 };
 
+/* Empty the read cache (with the modules' own cached answers). */
+void sl__cache_clear(sl_store *st);
 /* Is the read cache still valid for this clock date (no commit anywhere
  * since it was filled)?  If not it is emptied and keyed anew, and the caller
  * fills cache.today.  Called by sl__ledger_today() only: after that call the

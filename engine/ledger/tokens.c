@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,15 +307,16 @@ void sl_token_infos_free(sl_token_info *t, size_t count)
     free(t);
 }
 
-sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
-                           sl_error *err)
+sl_rc sl_store_token_auth(sl_store *st, const char *secret, size_t len, sl_token_auth *out,
+                          sl_error *err)
 {
     sqlite3_stmt *s;
     char hash[TOKEN_HASH_HEX + 1];
-    const char *stored;
+    const char *stored, *name;
     int admin, revoked, step;
     int32_t expires_on;
     sl_rc rc;
+    memset(out, 0, sizeof *out);
     if (!secret || len == 0)
         return sl__err(err, SL_EAUTH, "no token given");
     if (len > SL_TOKEN_SECRET_MAX)
@@ -323,7 +325,7 @@ sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
     if (rc != SL_OK)
         return rc;
     rc = sl__stmt(st,
-        "SELECT secret_sha256, admin, expires_on, revoked_at IS NOT NULL"
+        "SELECT secret_sha256, admin, expires_on, revoked_at IS NOT NULL, name"
         " FROM api_tokens WHERE secret_sha256 = ?", &s, err);
     if (rc != SL_OK)
         return rc;
@@ -349,12 +351,25 @@ sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
     admin = sqlite3_column_int(s, 1);
     expires_on = column_date(s, 2);
     revoked = sqlite3_column_int(s, 3);
+    name = (const char *)sqlite3_column_text(s, 4);
+    if (!revoked && (expires_on == SL_DATE_NONE || sl_clock_today() < expires_on)) {
+        snprintf(out->name, sizeof out->name, "%s", name ? name : "");
+        out->admin = admin != 0;
+    }
     sqlite3_reset(s);
     if (revoked)
         return sl__err(err, SL_EAUTH, "token is revoked");
     if (expires_on != SL_DATE_NONE && sl_clock_today() >= expires_on)
         return sl__err(err, SL_EAUTH, "token has expired");
-    if (!admin)
-        return sl__err(err, SL_EFORBIDDEN, "token is not an admin token");
     return SL_OK;
+}
+
+sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
+                           sl_error *err)
+{
+    sl_token_auth who;
+    sl_rc rc = sl_store_token_auth(st, secret, len, &who, err);
+    if (rc == SL_OK && !who.admin)
+        return sl__err(err, SL_EFORBIDDEN, "token is not an admin token");
+    return rc;
 }
