@@ -4,7 +4,7 @@
  * worker thread, one access-log line per request, the optional daily
  * refresh timer, and a graceful stop on SIGINT/SIGTERM.
  */
-#include "router.h"
+#include "dispatch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -241,7 +241,7 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
     req.body_len = rq->len;
     req.body_too_large = rq->too_large;
     /* a refused body never needs the ledger */
-    r = sl_route(rq->too_large ? NULL : worker_store(sv), &req);
+    r = sl_dispatch(rq->too_large ? NULL : worker_store(sv), &req);
     if (q)
         *q = '?';
     mr = MHD_create_response_from_buffer(r.body_len, r.body, MHD_RESPMEM_MUST_COPY);

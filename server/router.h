@@ -56,6 +56,33 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req);
 /* Frees the body; the struct itself is the caller's.  Accepts NULL. */
 void sl_http_response_free(sl_http_response *r);
 
+/* ---- reading requests, building responses (server/request.c) ----------- */
+
+/* A response with this status and no body. */
+sl_http_response sl_http_response_new(int status);
+/* Copy len bytes of data as r's body of type ctype (a static string). */
+void sl_http_response_body(sl_http_response *r, const char *ctype, const char *data,
+                           size_t len);
+/* The value of header `name` (any case), or NULL; borrowed from req. */
+const char *sl_http_header_get(const sl_http_request *req, const char *name);
+/* The value of the first `name` parameter of the urlencoded s[0..n) ('+' a
+ * space, %XX a byte).  1 found (*out malloc'd, NUL-terminated, *out_len
+ * bytes), 0 absent, -1 out of memory. */
+int sl_http_form_get(const char *s, size_t n, const char *name, char **out, size_t *out_len);
+/* The media type of Content-Type is `type` (case-insensitive, parameters
+ * ignored). */
+int sl_http_content_type_is(const sl_http_request *req, const char *type);
+/* The body is empty or only blanks. */
+int sl_http_body_blank(const sl_http_request *req);
+/* JSON text s[0..n) nests at most SL_JSON_DEPTH_MAX deep (checked before a
+ * parser recurses). */
+int sl_http_json_depth_ok(const char *s, size_t n);
+/* The presented token, as GitLab looks for it: the PRIVATE-TOKEN header,
+ * Authorization: Bearer, then the private_token / access_token query
+ * parameters.  1 found (*out malloc'd, *len bytes: a decoded parameter may
+ * hold a NUL), 0 none, -1 out of memory. */
+int sl_http_token(const sl_http_request *req, char **out, size_t *len);
+
 /* ---- the network server (server/http.c) -------------------------------- */
 
 #define SL_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"

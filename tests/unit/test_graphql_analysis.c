@@ -191,8 +191,12 @@ static void test_operation_kind(void **state)
         {"{ greeting }", SL_GQL_OP_QUERY},
         {"mutation { counter }", SL_GQL_OP_MUTATION},
         {"{ greeting", SL_GQL_OP_NONE},
-        {"{ zzz }", SL_GQL_OP_NONE},
+        /* refused by validation, yet of a known kind: a GET of an invalid
+         * query answers its validation errors, not "Mutations are forbidden" */
+        {"{ zzz }", SL_GQL_OP_QUERY},
+        {"mutation { zzz }", SL_GQL_OP_MUTATION},
         {"query A { greeting } mutation B { counter }", SL_GQL_OP_NONE},
+        {"{ greeting } { greeting }", SL_GQL_OP_NONE},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
