@@ -687,6 +687,20 @@ static void test_user_list(void **state)
     assert_int_equal(sl_store_seat_users_each(f->st, &q, collect_row, &r, &err), SL_EINVAL);
     q = (sl_seat_query){.purchase_id = 42};
     assert_int_equal(sl_store_seat_users_each(f->st, &q, collect_row, &r, &err), SL_ENOTFOUND);
+    /* only given ids (GraphQL's payload users): unknown ones are no rows, the
+     * filters still apply, and the statement forgets them next time */
+    q = (sl_seat_query){.purchase_id = 1, .ids = (const char *const[]){"6", "2", "nobody"},
+                        .nids = 3};
+    assert_string_equal(list(f, &q, &r), "bob*,eve*");
+    assert_int_equal(sl_store_seat_users_count(f->st, &q, &n, &err), SL_OK);
+    assert_int_equal(n, 2);
+    q.assigned = -1;
+    assert_string_equal(list(f, &q, &r), "");
+    q = (sl_seat_query){.purchase_id = 1, .eligible_only = 1};
+    assert_string_equal(list(f, &q, &r), "alice,bob*,dave,eve*");
+    q = (sl_seat_query){.ids = (const char *const[]){"1"}, .nids = SL_SEATS_BULK_MAX + 1};
+    assert_int_equal(sl_store_seat_users_each(f->st, &q, collect_row, &r, &err), SL_EINVAL);
+    assert_string_equal(err.message, "more than 100 user ids");
 }
 
 static void test_resolve(void **state)
