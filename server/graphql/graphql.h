@@ -218,6 +218,10 @@ void sl_gql_query_free(sl_gql_query *q);
  * SL_GQL_OP_NONE when none was selected (the GET rule: a document that does
  * not parse counts as a mutation). */
 sl_gql_op sl_gql_query_op(const sl_gql_query *q);
+/* The selected operation's name (borrowed from q); NULL when it has none
+ * or none was selected.  GitLab allows its introspection query, named
+ * IntrospectionQuery, a complexity above the anonymous limit. */
+const char *sl_gql_query_operation_name(const sl_gql_query *q);
 /* Figures of the selected operation, fragments expanded, @skip/@include
  * applied with the variables (0 for a refused query): depth as
  * graphql-ruby's max_depth counts it, and the complexity score. */

@@ -216,6 +216,11 @@ sl_gql_op sl_gql_query_op(const sl_gql_query *q)
     return q && q->op ? q->op->op : SL_GQL_OP_NONE;
 }
 
+const char *sl_gql_query_operation_name(const sl_gql_query *q)
+{
+    return q && q->op ? q->op->name : NULL;
+}
+
 int sl_gql_query_depth(const sl_gql_query *q)
 {
     return q && q->analyzed ? q->an.depth : 0;

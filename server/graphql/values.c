@@ -33,6 +33,7 @@ void gql_problem_set(gql_problem *pr, const char *fmt, ...)
     pr->path = json_array();
     gql_buf_free(&pr->why);
     gql_buf_str(&pr->why, msg);
+    pr->coercion = 0;
 }
 
 void gql_problem_in(gql_problem *pr, json_t *segment)
@@ -268,6 +269,7 @@ static int custom_scalar(const gql_type *t, const json_t *in, json_t **out, gql_
     }
     if (t->parse(in, out, t->parse_ud, &err) != SL_OK || !*out) {
         gql_problem_set(pr, "%s", err.message[0] ? err.message : "invalid value");
+        pr->coercion = 1;
         return -1;
     }
     return 0;
@@ -606,11 +608,14 @@ int gql_coerce_literal(const sl_gql_schema *s, const gql_typeref *t, const gql_v
     return literal_leaf(s, t->type, v, out, pr);
 }
 
-int gql_literal_valid(const sl_gql_schema *s, const gql_typeref *t, const gql_value *v, int depth)
+int gql_literal_valid(const sl_gql_schema *s, const gql_typeref *t, const gql_value *v, int depth,
+                      gql_buf *coercion)
 {
     gql_problem pr = {0};
     json_t *out = NULL;
     int rc = gql_coerce_literal(s, t, v, NULL, &out, &pr, depth);
+    if (rc < 0 && coercion && pr.coercion && pr.why.s)
+        gql_buf_str(coercion, pr.why.s);
     json_decref(out);
     gql_problem_free(&pr);
     return rc < 0 ? -1 : 0;

@@ -905,9 +905,9 @@ sl_rc sl_graphql_bind(sl_gql_schema *s, sl_error *err)
     if (rc == SL_OK)
         rc = sl_gql_schema_cost_arg(s, "Query.selfManagedAddOnEligibleUsers", "sort", COST_SORT,
                                     err);
-    /* GitLab counts no introspection field (GraphiQL's query would be over
-     * the anonymous limit otherwise) */
+    /* introspection fields count, __typename included, as in GitLab (its
+     * introspection query gets a limit of its own, transport.c) */
     if (rc == SL_OK)
-        sl_gql_schema_count_introspection(s, 0);
+        sl_gql_schema_count_introspection(s, 1);
     return rc;
 }

@@ -21,6 +21,10 @@
 #define SL_GRAPHQL_COMPLEXITY_ANONYMOUS 200
 #define SL_GRAPHQL_COMPLEXITY_AUTHENTICATED 250
 #define SL_GRAPHQL_COMPLEXITY_ADMIN 300
+/* An anonymous request whose queries are all named IntrospectionQuery
+ * (GraphiQL's) may score this much (GitLab's INTROSPECTION_MAX_COMPLEXITY). */
+#define SL_GRAPHQL_COMPLEXITY_INTROSPECTION 226
+#define SL_GRAPHQL_INTROSPECTION_NAME "IntrospectionQuery"
 #define SL_GRAPHQL_DEPTH_ANONYMOUS 15
 #define SL_GRAPHQL_DEPTH_AUTHENTICATED 20
 #define SL_GRAPHQL_RECURSION_MAX 2        /* the same field more often on a branch is refused */

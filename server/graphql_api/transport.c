@@ -178,13 +178,15 @@ static int authenticate(sl_store *st, const sl_http_request *req, sl_graphql_ctx
     return 1;
 }
 
-static void limits_for(const sl_graphql_ctx *ctx, const sl_graphql_options *opt,
-                       sl_gql_limits *lim)
+/* GitLab's GitlabSchema.max_query_complexity and max_query_depth. */
+static void limits_for(const sl_graphql_ctx *ctx, int introspection,
+                       const sl_graphql_options *opt, sl_gql_limits *lim)
 {
     memset(lim, 0, sizeof *lim);
     lim->max_complexity = ctx->admin ? SL_GRAPHQL_COMPLEXITY_ADMIN
                           : ctx->authenticated ? SL_GRAPHQL_COMPLEXITY_AUTHENTICATED
-                                               : SL_GRAPHQL_COMPLEXITY_ANONYMOUS;
+                          : introspection ? SL_GRAPHQL_COMPLEXITY_INTROSPECTION
+                                          : SL_GRAPHQL_COMPLEXITY_ANONYMOUS;
     lim->max_depth = ctx->authenticated ? SL_GRAPHQL_DEPTH_AUTHENTICATED : SL_GRAPHQL_DEPTH_ANONYMOUS;
     lim->recursion_max = SL_GRAPHQL_RECURSION_MAX;
     lim->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : SL_GRAPHQL_TIMEOUT_MS;
@@ -205,14 +207,16 @@ static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *do
     sl_http_response resp;
     long total = 0;
     size_t i;
-    limits_for(ctx, opt, &lim);
+    int introspection = n > 0;
     if (!qs || !answers) {
         resp = internal_error("out of memory");
         goto done;
     }
     for (i = 0; i < n; i++) {
-        if (!docs[i].query)
+        if (!docs[i].query) {
+            introspection = 0;
             continue;
+        }
         if (sl_gql_query_new(s, docs[i].query, docs[i].query_len, docs[i].operation_name,
                              docs[i].variables, &qs[i], NULL) == SL_ENOMEM) {
             resp = internal_error("out of memory");
@@ -227,7 +231,10 @@ static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *do
             goto done;
         }
         total += sl_gql_query_complexity(qs[i]);
+        introspection = introspection && sl_gql_query_operation_name(qs[i]) &&
+                        strcmp(sl_gql_query_operation_name(qs[i]), SL_GRAPHQL_INTROSPECTION_NAME) == 0;
     }
+    limits_for(ctx, introspection, opt, &lim);
     for (i = 0; i < n; i++) {
         json_t *answer = NULL;
         sl_error err = {0};

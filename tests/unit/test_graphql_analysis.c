@@ -208,6 +208,24 @@ static void test_operation_kind(void **state)
     }
 }
 
+/* The selected operation's name (the server's introspection allowance). */
+static void test_operation_name(void **state)
+{
+    static const char doc[] = "query A { greeting } query IntrospectionQuery { __typename }";
+    sl_gql_query *q = NULL;
+    (void)state;
+    sl_gql_query_new(schema, doc, strlen(doc), "IntrospectionQuery", NULL, &q, NULL);
+    assert_string_equal(sl_gql_query_operation_name(q), "IntrospectionQuery");
+    sl_gql_query_free(q);
+    sl_gql_query_new(schema, "{ greeting }", 12, NULL, NULL, &q, NULL);
+    assert_null(sl_gql_query_operation_name(q));
+    sl_gql_query_free(q);
+    sl_gql_query_new(schema, doc, strlen(doc), NULL, NULL, &q, NULL);
+    assert_null(sl_gql_query_operation_name(q));
+    sl_gql_query_free(q);
+    assert_null(sl_gql_query_operation_name(NULL));
+}
+
 /* graphql-ruby's count_introspection_fields: false */
 static void test_introspection_uncounted(void **state)
 {
@@ -259,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_all_reported),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_operation_kind),
+        cmocka_unit_test(test_operation_name),
         cmocka_unit_test(test_introspection_uncounted),
         cmocka_unit_test(test_cost_hook),
     };

@@ -102,3 +102,23 @@ char *tu_issue(const char *priv_pem, const tu_license *l)
         fail_msg("encode: %s", err.message);
     return text;
 }
+
+char *tu_repeat(const char *head, const char *unit, int count, const char *tail)
+{
+    size_t len = strlen(head) + (strlen(unit) + 8) * (size_t)count + strlen(tail) + 1;
+    char *q = malloc(len), *p = q;
+    assert_non_null(q);
+    p += sprintf(p, "%s", head);
+    for (int i = 0; i < count; i++) {
+        for (const char *u = unit; *u; u++) {
+            if (u[0] == '%' && u[1] == 'd') {
+                p += sprintf(p, "%d", i);
+                u++;
+            } else {
+                *p++ = *u;
+            }
+        }
+    }
+    sprintf(p, "%s", tail);
+    return q;
+}
