@@ -329,6 +329,19 @@ const char *sl_source_name(sl_source s);
  * SL_EINVAL for an invalid key, failed checks or an expired key. */
 sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
                            sl_source source, int64_t *out_id, sl_error *err);
+/* The dry run of sl_store_license_add(): the same add, every step of it,
+ * in a transaction that is rolled back, so nothing at all is written.  The
+ * report (caller frees *out_json) says what the add would do:
+ *   {"dry_run":true,"valid":bool,"error":<the add's message>|null,
+ *    "format":"gitlab"|"v2"|null,"algorithm":...|null,"signed_by":...|null,
+ *    "would_be_current":bool|null,"license":<entity without id>|null,
+ *    "checks":{"billable_now","seats","seats_allowed","overage_now",
+ *              "prior_period":{"from","to","historical_max","seats"}|null,
+ *              "trueup_due","trueup_quantity"}|null}
+ * (docs/cli.md, `license check`).  A refused key is SL_OK with "valid":
+ * false; an error is the dry run's own failure (storage, memory). */
+sl_rc sl_store_license_check(sl_store *st, const char *text, size_t len,
+                             char **out_json, sl_error *err);
 sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source,
                               sl_error *err);
 /* The refusal message of ledger-rules.md for an invalid key; the layer

@@ -82,10 +82,25 @@ sl_rc sl__ledger_daily_count(sl_store *st, const char *plan, int64_t *out,
 
 /* ---- checks before a license is added (ledger/add_checks.c) ------------ */
 
+/* What the add checks looked at: counts are SL_COUNT_NONE and dates
+ * SL_DATE_NONE where a check did not get that far or does not apply. */
+typedef struct sl_add_figures {
+    int64_t billable_now;     /* what a refresh would record now (current plan) */
+    int64_t seats;            /* the key's active_user_count */
+    int64_t seats_allowed;    /* seats plus 10%: the most users the key takes */
+    int32_t prior_from;       /* the prior period (or true-up period) looked at */
+    int32_t prior_to;
+    int64_t prior_max;        /* its historical max */
+    int64_t prior_seats;      /* the seats of that period the key states */
+    int64_t trueup_due;       /* users over them: max(0, prior_max - prior_seats) */
+    int64_t trueup_quantity;  /* the true-up the key pays for */
+} sl_add_figures;
+
 /* The user-count / true-up checks run when adding `lic`, given the current
- * license (NULL when none).  SL_EINVAL with the exact spec message. */
+ * license (NULL when none).  SL_EINVAL with the exact spec message.  `fig`
+ * (may be NULL) receives what they looked at, also when they refuse. */
 sl_rc sl__add_checks(sl_store *st, const sl_license *lic,
-                     const sl_license *current, sl_error *err);
+                     const sl_license *current, sl_add_figures *fig, sl_error *err);
 /* sl__add_checks over decoded attributes; current may be NULL. */
 sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
                           const sl_license_info *current, sl_error *err);

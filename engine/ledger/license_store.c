@@ -1,6 +1,7 @@
 /*
  * ledger/license_store.c - licenses in the ledger: adding a key (decode,
- * validate, the add checks, store as received), deleting one, reading a
+ * validate, the add checks, store as received) and its dry run (`license
+ * check`: the same add, rolled back, reported), deleting one, reading a
  * stored one back, and the license entity of the REST API.  Which license is
  * current is decided below, in current_license.c.
  */
@@ -18,8 +19,8 @@ static sl_rc key_invalid(sl_error *err, const sl_error *detail)
 }
 
 static sl_rc insert_license(sl_store *st, const char *text, size_t len,
-                            const sl_license *lic, sl_source source, int64_t *out_id,
-                            sl_error *err)
+                            const sl_license *lic, sl_source source, int64_t now_ms,
+                            int64_t *out_id, sl_error *err)
 {
     const sl_license_info *inf = sl_license_get_info(lic);
     size_t plen;
@@ -34,7 +35,7 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
         return rc;
     sqlite3_bind_text(s, 1, text, (int)len, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, sl_clock_now_ms());
+    sqlite3_bind_int64(s, 3, now_ms);
     sl__bind_text(s, 4, inf->plan);
     sl__bind_text(s, 5, inf->starts_on == SL_DATE_NONE ? NULL
                         : sl_date_format(inf->starts_on, starts, sizeof starts));
@@ -87,16 +88,49 @@ static sl_rc check_wrapped_key(sl_store *st, const sl_license *lic, sl_error *er
     return rc;
 }
 
-sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
-                           sl_source source, int64_t *out_id, sl_error *err)
+/* One run of `license add`.  With commit 0 it is the dry run: every step
+ * runs (the insert and the audit line included) and the transaction is
+ * rolled back, after reading what the add would have given. */
+typedef struct add_run {
+    int commit;
+    sl_license *lic;          /* the decoded key, when it decoded (run owns it) */
+    int checked;              /* the add checks ran: fig is filled */
+    sl_add_figures fig;
+    int64_t id;               /* commit: the stored license's id */
+    json_t *entity;           /* dry run, accepted: the license as add returns it */
+    int would_be_current;     /* dry run, accepted */
+} add_run;
+
+static sl_rc entity(sl_store *st, int64_t id, const sl_license *lic, int64_t created_at,
+                    int32_t today, int with_active_users, json_t **out, sl_error *err);
+
+/* What the dry run reads inside the transaction before rolling it back. */
+static sl_rc dry_run_read(sl_store *st, add_run *run, int32_t today, int64_t now_ms,
+                          sl_error *err)
+{
+    sl_license *cur = NULL;
+    int64_t cur_id = 0;
+    sl_rc rc = sl__license_current(st, today, &cur, &cur_id, err);
+    sl_license_free(cur);
+    if (rc != SL_OK)
+        return rc;
+    run->would_be_current = cur_id == run->id;
+    rc = entity(st, run->id, run->lic, now_ms, today, 1, &run->entity, err);
+    /* nothing is stored, so there is no id to show */
+    if (rc == SL_OK)
+        json_object_del(run->entity, "id");
+    return rc;
+}
+
+static sl_rc add_run_do(sl_store *st, const char *text, size_t len, sl_source source,
+                        add_run *run, sl_error *err)
 {
     const sl_keyring *kr;
-    sl_license *lic = NULL, *current = NULL;
+    sl_license *current = NULL;
     sl_error detail = {0};
     int32_t today;
-    int64_t id = 0;
+    int64_t now_ms;
     sl_rc rc;
-    *out_id = 0;
     if (len > SL_LICENSE_TEXT_MAX)
         return sl__err(err, SL_ETOOBIG, "%s (license key of %zu bytes is over the limit of %d)",
                        SL_MSG_KEY_INVALID, len, SL_LICENSE_TEXT_MAX);
@@ -108,19 +142,17 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
                        "trust the vendor's key with 'seatledger keys trust')",
                        SL_MSG_KEY_INVALID);
     /* 1. key invalid: decoding (signature, layers) and validity */
-    rc = sl_license_decode(text, len, kr, &lic, &detail);
+    rc = sl_license_decode(text, len, kr, &run->lic, &detail);
     if (rc == SL_OK)
-        rc = sl_license_validate(lic, &detail);
-    if (rc != SL_OK) {
-        rc = rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
-        goto done;
-    }
+        rc = sl_license_validate(run->lic, &detail);
+    if (rc != SL_OK)
+        return rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
     /* checks and insert under one write lock: a concurrent add or refresh
      * cannot slip between what we checked and what we store */
     rc = sl__begin(st, err);
     if (rc != SL_OK)
-        goto done;
-    rc = check_wrapped_key(st, lic, err);
+        return rc;
+    rc = check_wrapped_key(st, run->lic, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__ledger_today(st, &today, err);
@@ -130,29 +162,120 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     if (rc != SL_OK)
         goto fail;
     /* 2. user count / true-up */
-    rc = sl__add_checks(st, lic, current, err);
+    rc = sl__add_checks(st, run->lic, current, &run->fig, err);
+    run->checked = rc == SL_OK || rc == SL_EINVAL;
     if (rc != SL_OK)
         goto fail;
     /* 3. expired */
-    if (sl_license_is_expired(lic, today)) {
+    if (sl_license_is_expired(run->lic, today)) {
         rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
         goto fail;
     }
-    rc = insert_license(st, text, len, lic, source, &id, err);
+    now_ms = sl_clock_now_ms();
+    rc = insert_license(st, text, len, run->lic, source, now_ms, &run->id, err);
     if (rc != SL_OK)
         goto fail;
-    rc = sl__audit(st, "license.add", id, "ok", sl_source_name(source), err);
+    rc = sl__audit(st, "license.add", run->id, "ok", sl_source_name(source), err);
     if (rc != SL_OK)
         goto fail;
+    if (!run->commit) {
+        rc = dry_run_read(st, run, today, now_ms, err);
+        goto fail;   /* the dry run always rolls back */
+    }
     rc = sl__commit(st, err);
-    if (rc == SL_OK)
-        *out_id = id;
     goto done;
 fail:
     sl__rollback(st);
 done:
     sl_license_free(current);
-    sl_license_free(lic);
+    return rc;
+}
+
+sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
+                           sl_source source, int64_t *out_id, sl_error *err)
+{
+    add_run run = {.commit = 1};
+    sl_rc rc = add_run_do(st, text, len, source, &run, err);
+    *out_id = rc == SL_OK ? run.id : 0;
+    sl_license_free(run.lic);
+    return rc;
+}
+
+/* ---- the dry run's report ------------------------------------------------- */
+
+static json_t *count_or_null(int64_t n)
+{
+    return n == SL_COUNT_NONE ? json_null() : json_integer((json_int_t)n);
+}
+
+static json_t *date_or_null(int32_t d);
+
+static json_t *checks_json(const sl_add_figures *f)
+{
+    json_t *o = json_object(), *prior = json_null();
+    if (!o)
+        return NULL;
+    if (f->prior_from != SL_DATE_NONE)
+        prior = json_pack("{s:o,s:o,s:o,s:o}", "from", date_or_null(f->prior_from), "to",
+                          date_or_null(f->prior_to), "historical_max",
+                          count_or_null(f->prior_max), "seats", count_or_null(f->prior_seats));
+    json_object_set_new(o, "billable_now", count_or_null(f->billable_now));
+    json_object_set_new(o, "seats", count_or_null(f->seats));
+    json_object_set_new(o, "seats_allowed", count_or_null(f->seats_allowed));
+    json_object_set_new(o, "overage_now",
+                        json_integer((json_int_t)(f->billable_now == SL_COUNT_NONE
+                                                      ? 0 : sl__overage(f->billable_now, f->seats))));
+    json_object_set_new(o, "prior_period", prior ? prior : json_null());
+    json_object_set_new(o, "trueup_due", count_or_null(f->trueup_due));
+    json_object_set_new(o, "trueup_quantity", count_or_null(f->trueup_quantity));
+    return o;
+}
+
+/* Refusals a report carries; anything else is the dry run's own failure. */
+static int is_refusal(sl_rc rc)
+{
+    return rc == SL_EINVAL || rc == SL_ETOOBIG;
+}
+
+sl_rc sl_store_license_check(sl_store *st, const char *text, size_t len, char **out_json,
+                             sl_error *err)
+{
+    add_run run = {.commit = 0};
+    sl_error why = {0};
+    const sl_license_origin *o = NULL;
+    json_t *doc = NULL;
+    sl_rc rc = add_run_do(st, text, len, SL_SOURCE_CLI, &run, &why);
+    *out_json = NULL;
+    if (rc != SL_OK && !is_refusal(rc)) {
+        if (err)
+            *err = why;
+        goto done;
+    }
+    if (run.lic)
+        o = sl_license_get_origin(run.lic);
+    doc = json_object();
+    if (!doc) {
+        rc = sl__err(err, SL_ENOMEM, "out of memory");
+        goto done;
+    }
+    json_object_set_new(doc, "dry_run", json_true());
+    json_object_set_new(doc, "valid", json_boolean(rc == SL_OK));
+    json_object_set_new(doc, "error", rc == SL_OK ? json_null() : sl__json_text(why.message));
+    json_object_set_new(doc, "format", o && o->format_name ? json_string(o->format_name)
+                                                            : json_null());
+    json_object_set_new(doc, "algorithm", o && o->algorithm ? json_string(o->algorithm)
+                                                             : json_null());
+    json_object_set_new(doc, "signed_by", o && o->signer ? sl__json_text(o->signer) : json_null());
+    json_object_set_new(doc, "would_be_current",
+                        rc == SL_OK ? json_boolean(run.would_be_current) : json_null());
+    json_object_set_new(doc, "license", run.entity ? json_incref(run.entity) : json_null());
+    json_object_set_new(doc, "checks", run.checked ? checks_json(&run.fig) : json_null());
+    *out_json = sl__json_dump(doc);
+    rc = *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
+done:
+    json_decref(doc);
+    json_decref(run.entity);
+    sl_license_free(run.lic);
     return rc;
 }
 

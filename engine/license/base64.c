@@ -10,8 +10,7 @@
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Value of an alphabet character, -1 for everything else (`=` included). */
-static int b64_value(unsigned char c)
+int sl__base64_value(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -38,7 +37,7 @@ static int next_value(const char *in, size_t len, size_t *pos, int stop_at_pad)
 {
     while (*pos < len) {
         unsigned char c = (unsigned char)in[*pos];
-        int v = b64_value(c);
+        int v = sl__base64_value(c);
         if (v >= 0) {
             (*pos)++;
             return v;

@@ -8,6 +8,10 @@
 
 #include "core/internal.h"
 
+/* Value of a character of the standard alphabet, -1 for everything else
+ * (`=` included). */
+int sl__base64_value(unsigned char c);
+
 /* Bytes sl__base64_decode() may write for `len` input characters. */
 size_t sl__base64_decoded_max(size_t len);
 

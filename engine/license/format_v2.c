@@ -8,6 +8,7 @@
  * for, and a failure names its layer (armor, container, signature) and what
  * exactly was wrong.
  */
+#include "license/base64.h"
 #include "license/license_internal.h"
 #include "license/keyring_internal.h"
 
@@ -57,21 +58,6 @@ static const char *alg_name(int alg)
 static int is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
 }
 
 static const char *find_in(const char *s, size_t n, const char *needle)
@@ -153,7 +139,7 @@ static sl_rc armor_text(const char *text, size_t len, sl_buf *b64, sl_error *err
                            "armor: line %u has %zu characters, over the limit of %d", line,
                            le - p, V2_LINE_MAX);
         for (size_t i = p; i < le; i++)
-            if (b64_value((unsigned char)text[i]) < 0 && text[i] != '=')
+            if (sl__base64_value((unsigned char)text[i]) < 0 && text[i] != '=')
                 return sl__err(err, SL_EINVAL, "armor: line %u, column %zu: %s is not base64",
                                line, i - p + 1,
                                describe_byte((unsigned char)text[i], what, sizeof what));
@@ -192,7 +178,7 @@ static sl_rc b64_strict(const char *s, size_t len, unsigned char *out, size_t *o
         uint32_t v = 0;
         int k, chars = i + 4 == len ? 4 - (int)pad : 4;
         for (k = 0; k < 4; k++)
-            v = v << 6 | (uint32_t)(k < chars ? b64_value((unsigned char)s[i + k]) : 0);
+            v = v << 6 | (uint32_t)(k < chars ? sl__base64_value((unsigned char)s[i + k]) : 0);
         out[n++] = (unsigned char)(v >> 16);
         if (chars > 2)
             out[n++] = (unsigned char)(v >> 8);

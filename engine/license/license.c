@@ -410,25 +410,6 @@ static json_t *license_json(const sl_license *lic, int32_t today)
     return o;
 }
 
-/* A message as a JSON string; bytes that are not UTF-8 (a file name from the
- * caller, say) become '?' rather than losing the whole message. */
-static json_t *message_json(const char *msg)
-{
-    json_t *j = json_string(msg);
-    char *copy;
-    if (j)
-        return j;
-    copy = sl__strdup(msg);
-    if (!copy)
-        return NULL;
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
 sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure, int32_t today,
                              char **out_json, sl_error *err)
 {
@@ -454,7 +435,7 @@ sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure, int
         }
     }
     json_object_set_new(doc, "valid", json_boolean(error == NULL));
-    json_object_set_new(doc, "error", error ? message_json(error) : json_null());
+    json_object_set_new(doc, "error", error ? sl__json_text(error) : json_null());
     json_object_set_new(doc, "expired", json_boolean(lic && sl_license_is_expired(lic, today)));
     json_object_set_new(doc, "started", json_boolean(lic && sl_license_is_started(lic, today)));
     json_object_set_new(doc, "license", licj ? licj : json_null());
@@ -462,7 +443,7 @@ sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure, int
     if (lic && lic->origin.format == SL_KEY_FORMAT_V2) {
         json_object_set_new(doc, "format", json_string(lic->origin.format_name));
         json_object_set_new(doc, "algorithm", json_string(lic->origin.algorithm));
-        json_object_set_new(doc, "signed_by", message_json(lic->origin.signer));
+        json_object_set_new(doc, "signed_by", sl__json_text(lic->origin.signer));
     }
     *out_json = sl__json_dump(doc);
     if (!*out_json)
