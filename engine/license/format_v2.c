@@ -148,7 +148,8 @@ static sl_rc armor_text(const char *text, size_t len, sl_buf *b64, sl_error *err
     }
     if (!line_is(text, p, le, V2_END))
         return sl__err(err, SL_EINVAL, "armor: line %u must be exactly '%s'", line, V2_END);
-    for (p = next; p < len; p++) {
+    /* from the END line's own line end on, so that line counts stay right */
+    for (p = le; p < len; p++) {
         if (text[p] == '\n')
             line++;
         if (!is_blank(text[p]))
@@ -258,7 +259,8 @@ static sl_rc parse_container(const unsigned char *c, size_t n, container *out, s
                        "container: signature of %u bytes runs past the end (%zu bytes left)",
                        slen, left);
     if (slen < left)
-        return sl__err(err, SL_EINVAL, "container: %zu bytes after the signature", left - slen);
+        return sl__err(err, SL_EINVAL, "container: %zu byte%s after the signature", left - slen,
+                       left - slen == 1 ? "" : "s");
     out->sig = c + off;
     out->sig_len = slen;
     return SL_OK;
