@@ -26,8 +26,8 @@
 /* ---- limits of the decoder (docs/license-format.md names each) ------------ */
 
 /* A key's whole text.  The largest key the encoder makes (a payload of
- * SL_PAYLOAD_MAX signed with RSA-4096) is 361,497 bytes armored with CRLF
- * line ends; the rest is room for blank lines around the armor. */
+ * SL_PAYLOAD_MAX signed with RSA-4096) is 355,809 bytes armored (361,284 with CRLF
+ * line ends); the rest is room for blank lines around the armor. */
 #define V2_ARMOR_MAX (384 * 1024)
 /* Base64 characters on one line of the armor (the encoder writes 64). */
 #define V2_LINE_MAX 76

@@ -4,9 +4,10 @@
  * once, as a server or `license add` does it.  Prints keys per second; the
  * anchor it is compared with is `openssl speed rsa2048` verify/s.
  *
- * usage: bench_decode [--seconds S] [--key FILE --public-key PEM]
- * Without --key it generates an RSA-2048 vendor pair and encodes a typical
- * ultimate-plan payload (setup, not timed).
+ * usage: bench_decode [--seconds S] [--format gitlab|v2] [--key FILE --public-key PEM]
+ * Without --key it generates a vendor pair (RSA-2048 for the GitLab format,
+ * Ed25519 for v2) and encodes a typical ultimate-plan payload (setup, not
+ * timed).  The anchor of the v2 figure is `openssl speed ed25519` verify/s.
  */
 #include "seatledger.h"
 
@@ -135,7 +136,7 @@ cleanup:
 int main(int argc, char **argv)
 {
     double seconds = BENCH_SECONDS_DEFAULT, t0, c0, cpu, elapsed = 0;
-    const char *key_path = NULL, *pub_path = NULL;
+    const char *key_path = NULL, *pub_path = NULL, *format = "gitlab";
     char *priv_pem = NULL, *pub_pem = NULL, *text = NULL;
     size_t text_len = 0, pub_len = 0;
     sl_keyring *kr = NULL;
@@ -150,8 +151,12 @@ int main(int argc, char **argv)
             key_path = argv[++i];
         } else if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc) {
             pub_path = argv[++i];
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+                   (strcmp(argv[i + 1], "gitlab") == 0 || strcmp(argv[i + 1], "v2") == 0)) {
+            format = argv[++i];
         } else {
-            fputs("usage: bench_decode [--seconds S] [--key FILE --public-key PEM]\n", stderr);
+            fputs("usage: bench_decode [--seconds S] [--format gitlab|v2] "
+                  "[--key FILE --public-key PEM]\n", stderr);
             return 2;
         }
     }
@@ -165,6 +170,15 @@ int main(int argc, char **argv)
         pub_pem = read_file(pub_path, &pub_len);
         if (!text || !pub_pem)
             goto cleanup;
+    } else if (strcmp(format, "v2") == 0) {
+        if (sl_keys_generate_ed25519(&priv_pem, &pub_pem, &err) != SL_OK ||
+            sl_license_encode_v2(typical_payload, strlen(typical_payload), priv_pem,
+                                 strlen(priv_pem), &text, &err) != SL_OK) {
+            fprintf(stderr, "bench_decode: setup: %s\n", err.message);
+            goto cleanup;
+        }
+        text_len = strlen(text);
+        pub_len = strlen(pub_pem);
     } else {
         if (sl_keys_generate(2048, &priv_pem, &pub_pem, &err) != SL_OK ||
             sl_license_encode(typical_payload, strlen(typical_payload), priv_pem,
@@ -202,7 +216,7 @@ int main(int argc, char **argv)
     printf("decode_validate_per_sec %.1f\n", (double)ops / cpu);
     printf("decode_validate_per_wall_sec %.1f\n", (double)ops / elapsed);
     printf("usec_cpu_per_key %.2f\n", cpu * 1e6 / (double)ops);
-    if (priv_pem) {
+    if (priv_pem && strcmp(format, "gitlab") == 0) {
         double raw = rsa_only_rate(pub_pem, pub_len, priv_pem, seconds / 3);
         if (raw > 0)
             printf("rsa_verify_recover_per_sec %.1f\n", raw);

@@ -218,6 +218,8 @@ static void test_limits(void **state)
     assert_int_equal(sl_keys_generate(4096, &rsa_priv, &rsa_pub, NULL), SL_OK);
     assert_int_equal(sl_license_encode_v2(payload, SL_PAYLOAD_MAX, rsa_priv, strlen(rsa_priv),
                                           &text, &err), SL_OK);
+    /* docs/license-format.md: 355,809 bytes, under the limit */
+    assert_int_equal(strlen(text), 355809);
     assert_true(strlen(text) < V2_ARMOR_MAX);
     assert_int_equal(sl_keyring_new(&kr4096, NULL), SL_OK);
     assert_int_equal(sl_keyring_add_pem(kr4096, rsa_pub, strlen(rsa_pub), "big", NULL), SL_OK);
