@@ -46,7 +46,6 @@
 #define V2_ALG_ED25519 1
 #define V2_ALG_RSA_PSS_SHA256 2
 #define V2_ED25519_SIG_LEN 64
-#define V2_PSS_SALT_LEN 32
 
 static const char *alg_name(int alg)
 {
@@ -101,13 +100,75 @@ static int line_is(const char *s, size_t p, size_t le, const char *want)
     return le - p == strlen(want) && memcmp(s + p, want, le - p) == 0;
 }
 
-/* The base64 text between the armor lines, every line checked, into b64
- * (no line ends). */
-static sl_rc armor_text(const char *text, size_t len, sl_buf *b64, sl_error *err)
+/* Strict base64, decoded as the armor lines go by: the length a multiple
+ * of 4, '=' only as the final padding, unused bits zero. */
+typedef struct b64_state {
+    unsigned char *out;   /* holds at least (base64 characters) / 4 * 3 */
+    size_t n;             /* bytes written */
+    size_t chars;         /* characters seen, '=' included */
+    uint32_t acc;         /* the group so far */
+    int k;                /* data characters in acc */
+    int pad;              /* '=' seen */
+} b64_state;
+
+/* One base64 line; 0 on success, else the refusal. */
+static sl_rc b64_line(b64_state *b, const char *s, size_t n, unsigned line, sl_error *err)
+{
+    char what[16];
+    for (size_t i = 0; i < n; i++) {
+        int v = sl__base64_value((unsigned char)s[i]);
+        if (v < 0) {
+            if (s[i] != '=')
+                return sl__err(err, SL_EINVAL, "armor: line %u, column %zu: %s is not base64",
+                               line, i + 1, describe_byte((unsigned char)s[i], what, sizeof what));
+            if (++b->pad > 2)
+                return sl__err(err, SL_EINVAL, "armor: '=' before the end of the base64 text");
+            b->chars++;
+            continue;
+        }
+        if (b->pad)
+            return sl__err(err, SL_EINVAL, "armor: '=' before the end of the base64 text");
+        b->acc = b->acc << 6 | (uint32_t)v;
+        b->chars++;
+        if (++b->k == 4) {
+            b->out[b->n++] = (unsigned char)(b->acc >> 16);
+            b->out[b->n++] = (unsigned char)(b->acc >> 8);
+            b->out[b->n++] = (unsigned char)b->acc;
+            b->acc = 0;
+            b->k = 0;
+        }
+    }
+    return SL_OK;
+}
+
+/* The end of the base64 text: the last group and its padding. */
+static sl_rc b64_end(b64_state *b, sl_error *err)
+{
+    if (b->chars == 0)
+        return sl__err(err, SL_EINVAL, "armor: no base64 text between the BEGIN and END lines");
+    if (b->chars % 4 != 0)
+        return sl__err(err, SL_EINVAL,
+                       "armor: %zu base64 characters, not a multiple of 4 (truncated?)", b->chars);
+    if (b->k + b->pad != 0 && b->k + b->pad != 4)
+        return sl__err(err, SL_EINVAL, "armor: '=' before the end of the base64 text");
+    if ((b->k == 2 && (b->acc & 0xf)) || (b->k == 3 && (b->acc & 0x3)))
+        return sl__err(err, SL_EINVAL, "armor: the last base64 character has bits set "
+                                       "beyond the data (not canonical base64)");
+    if (b->k == 2) {
+        b->out[b->n++] = (unsigned char)(b->acc >> 4);
+    } else if (b->k == 3) {
+        b->out[b->n++] = (unsigned char)(b->acc >> 10);
+        b->out[b->n++] = (unsigned char)(b->acc >> 2);
+    }
+    return SL_OK;
+}
+
+/* The armor, every line checked, its base64 decoded into b. */
+static sl_rc armor_decode(const char *text, size_t len, b64_state *b, sl_error *err)
 {
     size_t p = 0, le, next;
     unsigned line = 1;
-    char what[16];
+    sl_rc rc;
 
     while (p < len && is_blank(text[p])) {
         if (text[p] == '\n')
@@ -138,13 +199,9 @@ static sl_rc armor_text(const char *text, size_t len, sl_buf *b64, sl_error *err
             return sl__err(err, SL_ETOOBIG,
                            "armor: line %u has %zu characters, over the limit of %d", line,
                            le - p, V2_LINE_MAX);
-        for (size_t i = p; i < le; i++)
-            if (sl__base64_value((unsigned char)text[i]) < 0 && text[i] != '=')
-                return sl__err(err, SL_EINVAL, "armor: line %u, column %zu: %s is not base64",
-                               line, i - p + 1,
-                               describe_byte((unsigned char)text[i], what, sizeof what));
-        if (sl__buf_append(b64, text + p, le - p) != SL_OK)
-            return sl__err(err, SL_ENOMEM, "out of memory");
+        rc = b64_line(b, text + p, le - p, line, err);
+        if (rc != SL_OK)
+            return rc;
     }
     if (!line_is(text, p, le, V2_END))
         return sl__err(err, SL_EINVAL, "armor: line %u must be exactly '%s'", line, V2_END);
@@ -156,41 +213,7 @@ static sl_rc armor_text(const char *text, size_t len, sl_buf *b64, sl_error *err
             return sl__err(err, SL_EINVAL, "armor: text after the '%s' line (line %u)", V2_END,
                            line);
     }
-    if (b64->len == 0)
-        return sl__err(err, SL_EINVAL, "armor: no base64 text between the BEGIN and END lines");
-    return SL_OK;
-}
-
-/* Strict base64: length a multiple of 4, '=' only as the final padding,
- * unused bits zero.  out holds at least len / 4 * 3 bytes. */
-static sl_rc b64_strict(const char *s, size_t len, unsigned char *out, size_t *out_len,
-                        sl_error *err)
-{
-    size_t pad = 0, n = 0;
-    if (len % 4 != 0)
-        return sl__err(err, SL_EINVAL,
-                       "armor: %zu base64 characters, not a multiple of 4 (truncated?)", len);
-    if (s[len - 1] == '=')
-        pad = s[len - 2] == '=' ? 2 : 1;
-    for (size_t i = 0; i < len - pad; i++)
-        if (s[i] == '=')
-            return sl__err(err, SL_EINVAL, "armor: '=' before the end of the base64 text");
-    for (size_t i = 0; i < len; i += 4) {
-        uint32_t v = 0;
-        int k, chars = i + 4 == len ? 4 - (int)pad : 4;
-        for (k = 0; k < 4; k++)
-            v = v << 6 | (uint32_t)(k < chars ? sl__base64_value((unsigned char)s[i + k]) : 0);
-        out[n++] = (unsigned char)(v >> 16);
-        if (chars > 2)
-            out[n++] = (unsigned char)(v >> 8);
-        if (chars > 3)
-            out[n++] = (unsigned char)v;
-        if ((chars == 2 && (v & 0xffff)) || (chars == 3 && (v & 0xff)))
-            return sl__err(err, SL_EINVAL, "armor: the last base64 character has bits set "
-                                           "beyond the data (not canonical base64)");
-    }
-    *out_len = n;
-    return SL_OK;
+    return b64_end(b, err);
 }
 
 /* ---- container -------------------------------------------------------------- */
@@ -268,31 +291,6 @@ static sl_rc parse_container(const unsigned char *c, size_t n, container *out, s
 
 /* ---- signature -------------------------------------------------------------- */
 
-/* A digest-sign or -verify context for alg with pk; NULL on failure. */
-static EVP_MD_CTX *sig_ctx(EVP_PKEY *pk, int alg, int sign)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    int ok;
-    if (!ctx)
-        return NULL;
-    if (alg == V2_ALG_ED25519) {
-        ok = sign ? EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk)
-                  : EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk);
-    } else {
-        ok = (sign ? EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, pk)
-                   : EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pk)) > 0 &&
-             EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) > 0 &&
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, V2_PSS_SALT_LEN) > 0;
-    }
-    if (ok <= 0) {
-        EVP_MD_CTX_free(ctx);
-        return NULL;
-    }
-    return ctx;
-}
-
 static sl_rc check_signature(const sl_keyring *kr, const unsigned char *cont,
                              const container *c, size_t *out_key, sl_error *err)
 {
@@ -326,7 +324,14 @@ static sl_rc check_signature(const sl_keyring *kr, const unsigned char *cont,
         return sl__err(err, SL_EINVAL,
                        "signature: %zu bytes, trusted key '%s' makes signatures of %d bytes",
                        c->sig_len, name, EVP_PKEY_get_size(pk));
-    ctx = sig_ctx(pk, c->alg, 0);
+    /* a copy of the context set up when the key was trusted costs less than
+     * setting one up (OpenSSL fetches the algorithm anew each time) */
+    ctx = EVP_MD_CTX_new();
+    if (ctx && (!sl__keyring_v2_verifier(kr, (size_t)i) ||
+                !EVP_MD_CTX_copy_ex(ctx, sl__keyring_v2_verifier(kr, (size_t)i)))) {
+        EVP_MD_CTX_free(ctx);
+        ctx = sl__pkey_v2_ctx(pk, 0);
+    }
     if (!ctx) {
         ERR_clear_error();
         return sl__err(err, SL_EINTERNAL, "signature: cannot set up %s verification",
@@ -357,9 +362,8 @@ sl_rc sl__license_v2_only(const sl_keyring *kr, size_t i, sl_error *err)
 sl_rc sl__license_v2_decode(const char *text, size_t len, const sl_keyring *kr,
                             sl_license **out, sl_error *err)
 {
-    sl_buf b64;
-    unsigned char *cont = NULL;
-    size_t cont_len = 0, key = 0;
+    b64_state b = {0};
+    size_t key = 0;
     container c = {0};
     sl_rc rc;
 
@@ -367,27 +371,20 @@ sl_rc sl__license_v2_decode(const char *text, size_t len, const sl_keyring *kr,
     if (len > V2_ARMOR_MAX)
         return sl__err(err, SL_ETOOBIG, "armor: key text of %zu bytes is over the limit of %d",
                        len, V2_ARMOR_MAX);
-    sl__buf_init(&b64, V2_ARMOR_MAX);
-    rc = armor_text(text, len, &b64, err);
-    if (rc != SL_OK)
-        goto done;
-    cont = malloc(b64.len / 4 * 3 + 1);
-    if (!cont) {
-        rc = sl__err(err, SL_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = b64_strict(b64.data, b64.len, cont, &cont_len, err);
+    /* every base64 character comes from the text */
+    b.out = malloc(len / 4 * 3 + 3);
+    if (!b.out)
+        return sl__err(err, SL_ENOMEM, "out of memory");
+    rc = armor_decode(text, len, &b, err);
     if (rc == SL_OK)
-        rc = parse_container(cont, cont_len, &c, err);
+        rc = parse_container(b.out, b.n, &c, err);
     if (rc == SL_OK)
-        rc = check_signature(kr, cont, &c, &key, err);
+        rc = check_signature(kr, b.out, &c, &key, err);
     if (rc == SL_OK)
         rc = sl_license_from_payload((const char *)c.payload, c.payload_len, out, err);
     if (rc == SL_OK)
         sl__license_set_origin(*out, SL_KEY_FORMAT_V2, alg_name(c.alg), kr, key);
-done:
-    free(cont);
-    sl__buf_free(&b64);
+    free(b.out);
     return rc;
 }
 
@@ -480,7 +477,7 @@ sl_rc sl_license_encode_v2(const char *payload_json, size_t payload_len,
         rc = sl__err(err, SL_ENOMEM, "out of memory");
         goto done;
     }
-    ctx = sig_ctx(pk, alg, 1);
+    ctx = sl__pkey_v2_ctx(pk, 1);
     if (!ctx ||
         EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)cont.data, cont.len) != 1 ||
         !(sig = malloc(sig_len)) ||

@@ -22,6 +22,7 @@ struct sl_keyring {
     char *names[KEYRING_MAX];                  /* NULL when added without one */
     unsigned char kids[KEYRING_MAX][SL__KID_LEN]; /* SHA-256 of the SPKI DER */
     unsigned flags[KEYRING_MAX];               /* SL_KEY_REQUIRE_V2 */
+    EVP_MD_CTX *verifiers[KEYRING_MAX];        /* v2 verification set up once, copied per use */
     size_t count;
 };
 
@@ -39,6 +40,7 @@ void sl_keyring_free(sl_keyring *kr)
         return;
     for (size_t i = 0; i < kr->count; i++) {
         EVP_PKEY_free(kr->keys[i]);
+        EVP_MD_CTX_free(kr->verifiers[i]);
         free(kr->names[i]);
     }
     free(kr);
@@ -72,6 +74,37 @@ long sl__keyring_find_kid(const sl_keyring *kr, const unsigned char *kid)
         if (memcmp(kr->kids[i], kid, SL__KID_LEN) == 0)
             return (long)i;
     return -1;
+}
+
+const EVP_MD_CTX *sl__keyring_v2_verifier(const sl_keyring *kr, size_t i)
+{
+    return i < kr->count ? kr->verifiers[i] : NULL;
+}
+
+EVP_MD_CTX *sl__pkey_v2_ctx(EVP_PKEY *pk, int sign)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+    if (!ctx)
+        return NULL;
+    if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519) {
+        ok = sign ? EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk)
+                  : EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk);
+    } else if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
+        ok = (sign ? EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, pk)
+                   : EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pk)) > 0 &&
+             EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) > 0 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, SL__V2_PSS_SALT_LEN) > 0;
+    } else {
+        ok = 0;
+    }
+    if (ok <= 0) {
+        EVP_MD_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 const char *sl__keyring_display_name(const sl_keyring *kr, size_t i, char *buf, size_t size)
@@ -164,6 +197,9 @@ sl_rc sl_keyring_add_pem_flags(sl_keyring *kr, const char *pem, size_t len,
     }
     kr->names[kr->count] = copy;
     kr->flags[kr->count] = flags;
+    /* NULL when OpenSSL cannot: the decoder then sets one up itself */
+    kr->verifiers[kr->count] = sl__pkey_v2_ctx(pk, 0);
+    ERR_clear_error();
     kr->keys[kr->count++] = pk;
     return SL_OK;
 }

@@ -27,6 +27,16 @@ long sl__keyring_find_kid(const sl_keyring *kr, const unsigned char *kid);
  * first 12 hex digits of its fingerprint (the default name of `keys trust`).
  * Returns buf. */
 const char *sl__keyring_display_name(const sl_keyring *kr, size_t i, char *buf, size_t size);
+/* The v2 signature of a key, set up: Ed25519 (PureEdDSA), or for an RSA key
+ * RSA-PSS with SHA-256, MGF1-SHA-256 and a SL__V2_PSS_SALT_LEN-byte salt
+ * (docs/license-format.md).  A sign (sign != 0) or verify context the
+ * caller frees; NULL for another key type or when OpenSSL fails. */
+#define SL__V2_PSS_SALT_LEN 32
+EVP_MD_CTX *sl__pkey_v2_ctx(EVP_PKEY *pk, int sign);
+/* The i-th key's verify context of sl__pkey_v2_ctx(), set up when the key
+ * was added (borrowed, never used itself: copy it with EVP_MD_CTX_copy_ex,
+ * which leaves it untouched); NULL when none. */
+const EVP_MD_CTX *sl__keyring_v2_verifier(const sl_keyring *kr, size_t i);
 /* Key id of any public or private key; SL_EINTERNAL when OpenSSL fails. */
 sl_rc sl__pkey_kid(EVP_PKEY *pk, unsigned char out[SL__KID_LEN]);
 /* "rsa", "ed25519" or "other" (static). */
