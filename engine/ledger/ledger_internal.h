@@ -105,6 +105,27 @@ sl_rc sl__add_checks(sl_store *st, const sl_license *lic,
 sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
                           const sl_license_info *current, sl_error *err);
 
+/* ---- adding licenses (ledger/license_store.c) ------------------------ */
+
+/* The first step of adding a key, outside any transaction: the size limit,
+ * decoding with the trusted keys and validity.  SL_EINVAL with the
+ * user-facing message of sl_store_license_add.  Caller frees *out, which
+ * also holds a key that decoded but is invalid. */
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err);
+/* The ledger's step of adding the decoded `lic`, inside the caller's write
+ * transaction: forged-key check, the add checks (what they looked at into
+ * `fig`, may be NULL; fig->billable_now stays SL_COUNT_NONE when they did
+ * not run), expiry, the row and its audit line. */
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_add_figures *fig, sl_error *err);
+/* What the dry run reads inside its transaction after the add's step,
+ * before rolling back: the license entity of `id` as the add would return
+ * it, without "id" (caller decrefs), and whether it would be current. */
+sl_rc sl__license_dry_run_read(sl_store *st, int64_t id, const sl_license *lic,
+                               json_t **out_entity, int *out_current, sl_error *err);
+
 /* ---- the usage CSV (ledger/usage_csv.c) ------------------------------ */
 
 /* What the usage CSV says about the license above its rows. */

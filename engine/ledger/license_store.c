@@ -88,49 +88,14 @@ static sl_rc check_wrapped_key(sl_store *st, const sl_license *lic, sl_error *er
     return rc;
 }
 
-/* One run of `license add`.  With commit 0 it is the dry run: every step
- * runs (the insert and the audit line included) and the transaction is
- * rolled back, after reading what the add would have given. */
-typedef struct add_run {
-    int commit;
-    sl_license *lic;          /* the decoded key, when it decoded (run owns it) */
-    int checked;              /* the add checks ran: fig is filled */
-    sl_add_figures fig;
-    int64_t id;               /* commit: the stored license's id */
-    json_t *entity;           /* dry run, accepted: the license as add returns it */
-    int would_be_current;     /* dry run, accepted */
-} add_run;
-
-static sl_rc entity(sl_store *st, int64_t id, const sl_license *lic, int64_t created_at,
-                    int32_t today, int with_active_users, json_t **out, sl_error *err);
-
-/* What the dry run reads inside the transaction before rolling it back. */
-static sl_rc dry_run_read(sl_store *st, add_run *run, int32_t today, int64_t now_ms,
-                          sl_error *err)
-{
-    sl_license *cur = NULL;
-    int64_t cur_id = 0;
-    sl_rc rc = sl__license_current(st, today, &cur, &cur_id, err);
-    sl_license_free(cur);
-    if (rc != SL_OK)
-        return rc;
-    run->would_be_current = cur_id == run->id;
-    rc = entity(st, run->id, run->lic, now_ms, today, 1, &run->entity, err);
-    /* nothing is stored, so there is no id to show */
-    if (rc == SL_OK)
-        json_object_del(run->entity, "id");
-    return rc;
-}
-
-static sl_rc add_run_do(sl_store *st, const char *text, size_t len, sl_source source,
-                        add_run *run, sl_error *err)
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err)
 {
     const sl_keyring *kr;
-    sl_license *current = NULL;
+    sl_license *lic = NULL;
     sl_error detail = {0};
-    int32_t today;
-    int64_t now_ms;
     sl_rc rc;
+    *out = NULL;
     if (len > SL_LICENSE_TEXT_MAX)
         return sl__err(err, SL_ETOOBIG, "%s (license key of %zu bytes is over the limit of %d)",
                        SL_MSG_KEY_INVALID, len, SL_LICENSE_TEXT_MAX);
@@ -142,52 +107,111 @@ static sl_rc add_run_do(sl_store *st, const char *text, size_t len, sl_source so
                        "trust the vendor's key with 'seatledger keys trust')",
                        SL_MSG_KEY_INVALID);
     /* 1. key invalid: decoding (signature, layers) and validity */
-    rc = sl_license_decode(text, len, kr, &run->lic, &detail);
+    rc = sl_license_decode(text, len, kr, &lic, &detail);
     if (rc == SL_OK)
-        rc = sl_license_validate(run->lic, &detail);
-    if (rc != SL_OK)
+        rc = sl_license_validate(lic, &detail);
+    if (rc != SL_OK) {
+        /* a key that decoded but is invalid is still handed back: the dry
+         * run reports how it was signed */
+        *out = lic;
         return rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
+    }
+    *out = lic;
+    return SL_OK;
+}
+
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_add_figures *fig, sl_error *err)
+{
+    sl_license *current = NULL;
+    int32_t today;
+    sl_rc rc = check_wrapped_key(st, lic, err);
+    *out_id = 0;
+    if (fig)
+        fig->billable_now = SL_COUNT_NONE;   /* "the checks did not run" */
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__ledger_today(st, &today, err);
+    if (rc == SL_OK)
+        rc = sl__license_current(st, today, &current, NULL, err);
+    /* 2. user count / true-up */
+    if (rc == SL_OK)
+        rc = sl__add_checks(st, lic, current, fig, err);
+    /* 3. expired */
+    if (rc == SL_OK && sl_license_is_expired(lic, today))
+        rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
+    if (rc == SL_OK)
+        rc = insert_license(st, text, len, lic, source, sl_clock_now_ms(), out_id, err);
+    if (rc == SL_OK)
+        rc = sl__audit(st, "license.add", *out_id, "ok", sl_source_name(source), err);
+    sl_license_free(current);
+    return rc;
+}
+
+static sl_rc entity(sl_store *st, int64_t id, const sl_license *lic, int64_t created_at,
+                    int32_t today, int with_active_users, json_t **out, sl_error *err);
+static sl_rc license_row(sl_store *st, const char *sql, int64_t id, sqlite3_stmt **out,
+                         sl_error *err);
+
+sl_rc sl__license_dry_run_read(sl_store *st, int64_t id, const sl_license *lic,
+                               json_t **out_entity, int *out_current, sl_error *err)
+{
+    sl_license *cur = NULL;
+    int64_t cur_id = 0, created_at = 0;
+    int32_t today;
+    sqlite3_stmt *s;
+    sl_rc rc = sl__ledger_today(st, &today, err);
+    *out_entity = NULL;
+    if (rc == SL_OK)
+        rc = sl__license_current(st, today, &cur, &cur_id, err);
+    sl_license_free(cur);
+    if (rc == SL_OK)
+        rc = license_row(st, "SELECT created_at FROM licenses WHERE id = ?", id, &s, err);
+    if (rc != SL_OK)
+        return rc;
+    created_at = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    *out_current = cur_id == id;
+    rc = entity(st, id, lic, created_at, today, 1, out_entity, err);
+    /* nothing is stored, so there is no id to show */
+    if (rc == SL_OK)
+        json_object_del(*out_entity, "id");
+    return rc;
+}
+
+/* One run of `license add`.  With commit 0 it is the dry run: every step
+ * runs (the insert and the audit line included) and the transaction is
+ * rolled back, after reading what the add would have given. */
+typedef struct add_run {
+    int commit;
+    sl_license *lic;          /* the decoded key, when it decoded (run owns it) */
+    sl_add_figures fig;       /* fig.billable_now SL_COUNT_NONE: the checks did not run */
+    int64_t id;               /* commit: the stored license's id */
+    json_t *entity;           /* dry run, accepted: the license as add returns it */
+    int would_be_current;     /* dry run, accepted */
+} add_run;
+
+static sl_rc add_run_do(sl_store *st, const char *text, size_t len, sl_source source,
+                        add_run *run, sl_error *err)
+{
+    sl_rc rc = sl__license_decode_trusted(st, text, len, &run->lic, err);
+    run->fig.billable_now = SL_COUNT_NONE;
+    if (rc != SL_OK)
+        return rc;
     /* checks and insert under one write lock: a concurrent add or refresh
      * cannot slip between what we checked and what we store */
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = check_wrapped_key(st, run->lic, err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__ledger_today(st, &today, err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__license_current(st, today, &current, NULL, err);
-    if (rc != SL_OK)
-        goto fail;
-    /* 2. user count / true-up */
-    rc = sl__add_checks(st, run->lic, current, &run->fig, err);
-    run->checked = rc == SL_OK || rc == SL_EINVAL;
-    if (rc != SL_OK)
-        goto fail;
-    /* 3. expired */
-    if (sl_license_is_expired(run->lic, today)) {
-        rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
-        goto fail;
-    }
-    now_ms = sl_clock_now_ms();
-    rc = insert_license(st, text, len, run->lic, source, now_ms, &run->id, err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__audit(st, "license.add", run->id, "ok", sl_source_name(source), err);
-    if (rc != SL_OK)
-        goto fail;
-    if (!run->commit) {
-        rc = dry_run_read(st, run, today, now_ms, err);
-        goto fail;   /* the dry run always rolls back */
-    }
-    rc = sl__commit(st, err);
-    goto done;
-fail:
+    rc = sl__license_add_locked(st, text, len, run->lic, source, &run->id, &run->fig, err);
+    if (rc == SL_OK && run->commit)
+        return sl__commit(st, err);
+    if (rc == SL_OK)
+        rc = sl__license_dry_run_read(st, run->id, run->lic, &run->entity,
+                                      &run->would_be_current, err);
+    /* a failed add, and every dry run, leaves nothing behind */
     sl__rollback(st);
-done:
-    sl_license_free(current);
     return rc;
 }
 
@@ -269,7 +293,8 @@ sl_rc sl_store_license_check(sl_store *st, const char *text, size_t len, char **
     json_object_set_new(doc, "would_be_current",
                         rc == SL_OK ? json_boolean(run.would_be_current) : json_null());
     json_object_set_new(doc, "license", run.entity ? json_incref(run.entity) : json_null());
-    json_object_set_new(doc, "checks", run.checked ? checks_json(&run.fig) : json_null());
+    json_object_set_new(doc, "checks", run.fig.billable_now != SL_COUNT_NONE
+                                           ? checks_json(&run.fig) : json_null());
     *out_json = sl__json_dump(doc);
     rc = *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
 done:

@@ -213,6 +213,30 @@ static void test_current_unchanged(void **state)
     free(dir);
 }
 
+/* A key that decodes but is invalid: the report still says how it was
+ * signed, and that the checks never ran. */
+static void test_invalid_key_report(void **state)
+{
+    char *dir, *text = NULL, *report = NULL;
+    sl_store *st = ledger(&dir);
+    static const char payload[] = "{\"version\":1,\"issued_at\":\"2026-01-01\","
+                                  "\"expires_at\":\"2027-01-01\"}";
+    (void)state;
+    assert_int_equal(sl_license_encode_v2(payload, strlen(payload), ed_priv, strlen(ed_priv),
+                                          &text, NULL), SL_OK);
+    assert_int_equal(sl_store_license_check(st, text, strlen(text), &report, NULL), SL_OK);
+    assert_string_equal(report,
+        "{\"dry_run\":true,\"valid\":false,\"error\":\"" SL_MSG_KEY_INVALID
+        " (license: licensee is missing)\",\"format\":\"v2\",\"algorithm\":\"ed25519\","
+        "\"signed_by\":\"vendor-ed\",\"would_be_current\":null,\"license\":null,"
+        "\"checks\":null}");
+    sl_free(report);
+    sl_free(text);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* ---- the REST API ---------------------------------------------------------- */
 
 static sl_http_response post(sl_store *st, const char *query, const char *body,
@@ -297,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_report_and_nothing_stored),
         cmocka_unit_test(test_same_verdict_as_add),
         cmocka_unit_test(test_current_unchanged),
+        cmocka_unit_test(test_invalid_key_report),
         cmocka_unit_test(test_api_dry_run),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
