@@ -14,7 +14,6 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
