@@ -175,6 +175,12 @@ sum1=$(ledger_sum)
 run 1 "$SL" license add "$V2/14_forged_payload_reused_signature.slkey"
 expect_eq "v2 refuses the forgery" "$err" "seatledger: $INVALID (signature: does not verify with trusted key 'fixture-vendor' (payload or signature changed))"
 run 1 "$SL" license verify "$V2/14_forged_payload_reused_signature.slkey"
+{ echo "-----BEGIN SEATLEDGER LICENSE-----"; head -c 400000 /dev/zero | tr '\0' 'A'; } >"$TMP/huge.slkey"
+run 1 "$SL" license add "$TMP/huge.slkey"
+expect_eq "oversized v2 text" "$err" "seatledger: $INVALID (armor: key text of 400035 bytes is over the limit of 393216)"
+printf -- '-----BEGIN SEATLEDGER LICENSE-----\n\377\376\n-----END SEATLEDGER LICENSE-----\n' >"$TMP/bin.slkey"
+run 1 "$SL" license verify --json "$TMP/bin.slkey"
+expect_eq "binary in the armor" "$out" '{"valid":false,"error":"armor: line 2, column 1: byte 0xff is not base64","expired":false,"started":false,"license":null}'
 expect_eq "bad input refused without a crash" "$(ledger_sum)" "$sum1"
 
 # --- license check: the dry run ----------------------------------------------------------

@@ -298,6 +298,25 @@ static void test_api_dry_run(void **state)
     after = state_of(st);
     assert_string_equal(after, before);
     free(after);
+    /* a v2 key pasted raw into a form: its '+' come back, its armor lines
+     * keep their spaces (the fixture vector has '+' in its base64) */
+    {
+        size_t vlen;
+        char *vec = fixture("01_ed25519.slkey", &vlen), *form = malloc(vlen + 16);
+        sl_http_header h[2] = {{"PRIVATE-TOKEN", admin},
+                               {"Content-Type", "application/x-www-form-urlencoded"}};
+        sl_http_request req = {.method = "POST", .path = "/api/v4/license",
+                               .query = "dry_run=true", .headers = h, .header_count = 2};
+        assert_non_null(strchr(vec, '+'));
+        req.body_len = (size_t)sprintf(form, "license=%s", vec);
+        req.body = form;
+        r = sl_route(st, &req);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, "\"format\":\"v2\",\"algorithm\":\"ed25519\","));
+        sl_http_response_free(&r);
+        free(form);
+        free(vec);
+    }
     /* dry_run=false is the add itself; a v2 key over the API */
     r = post(st, "dry_run=false", gbody, admin);
     assert_int_equal(r.status, 201);
