@@ -55,6 +55,9 @@ sl_rc cli_write_file(const char *path, const char *data, size_t len,
 sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
                        sl_error *err);
+/* EXIT_OK when `path` (NULL: stdout) may be an output file; else prints
+ * "cannot write 'PATH': is a directory" and returns EXIT_REJECTED. */
+int cli_check_out(const char *path);
 /* Make cli_write_file() and cli_write_stream() refuse to replace this ledger (or its WAL files). */
 void cli_protect_ledger(const char *path);
 
@@ -62,6 +65,12 @@ void cli_protect_ledger(const char *path);
  * `seatledger --json refresh`: sets ctx->json and returns true when arg is
  * "--json". */
 bool cli_json_flag(cli_ctx *ctx, const char *arg);
+
+/* --from/--to of `cmd`: a date (the whole day counts: its first or, with
+ * end_of_day, its last millisecond) or an instant.  EXIT_OK or a usage
+ * error already printed. */
+int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
+                    int64_t *out);
 
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
@@ -78,8 +87,13 @@ int cmd_backup(cli_ctx *ctx, int argc, char **argv);
 int cmd_token(cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_users(cli_ctx *ctx, int argc, char **argv);
+/* `addons list` and `seats assign|unassign|list|history` (cli/seats.c). */
+int cmd_addons(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats(cli_ctx *ctx, int argc, char **argv);
 /* `license issue` and `license verify` (cli/license_codec.c). */
 int cli_license_issue(cli_ctx *ctx, int argc, char **argv);
 int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
+/* `usage chart` (cli/chart.c); argv[0] is "chart". */
+int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -19,13 +19,15 @@ static const char usage_text[] =
     "  keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519] [--bits N]\n"
     "  keys trust PUB.pem [--name NAME] [--require-v2] | keys list | keys untrust NAME\n"
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
-    "                [--format gitlab|v2]\n"
+    "                [--cloud] [--offline-cloud] [--format gitlab|v2]\n"
+    "                [--add-on-product NAME:QTY:STARTED_ON:EXPIRES_ON[:trial][:XID]]...\n"
     "  license verify FILE|- [--public-key PEM]... [--require-v2]\n"
     "  license check FILE|- [--json]   (the dry run of license add)\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
     "  refresh [--source cron|cli] [--json]\n"
     "  history [--from DATE] [--to DATE] [--json]\n"
     "  usage export [--out FILE]\n"
+    "  usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg\n"
     "  status [--json]\n"
     "  backup DEST\n"
     "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
@@ -33,6 +35,10 @@ static const char usage_text[] =
     "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
     "  users list [--billable] [--explain] | users count\n"
+    "  addons list [--json]\n"
+    "  seats assign|unassign ADDON USER... [--file FILE] [--json]\n"
+    "  seats list [ADDON] [--eligible] [--assigned|--unassigned] [--search S] [--json]\n"
+    "  seats history [ADDON] [--from DATE] [--to DATE] [--json]\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -52,6 +58,8 @@ static const struct {
     {"token", cmd_token},
     {"serve", cmd_serve},
     {"users", cmd_users},
+    {"addons", cmd_addons},
+    {"seats", cmd_seats},
 };
 
 int main(int argc, char **argv)

@@ -180,51 +180,6 @@ sl_rc sl__license_dry_run_read(sl_store *st, int64_t id, const sl_license *lic,
     return rc;
 }
 
-/* One run of `license add`.  With commit 0 it is the dry run: every step
- * runs (the insert and the audit line included) and the transaction is
- * rolled back, after reading what the add would have given. */
-typedef struct add_run {
-    int commit;
-    sl_license *lic;          /* the decoded key, when it decoded (run owns it) */
-    sl_add_figures fig;       /* fig.billable_now SL_COUNT_NONE: the checks did not run */
-    int64_t id;               /* commit: the stored license's id */
-    json_t *entity;           /* dry run, accepted: the license as add returns it */
-    int would_be_current;     /* dry run, accepted */
-} add_run;
-
-static sl_rc add_run_do(sl_store *st, const char *text, size_t len, sl_source source,
-                        add_run *run, sl_error *err)
-{
-    sl_rc rc = sl__license_decode_trusted(st, text, len, &run->lic, err);
-    run->fig.billable_now = SL_COUNT_NONE;
-    if (rc != SL_OK)
-        return rc;
-    /* checks and insert under one write lock: a concurrent add or refresh
-     * cannot slip between what we checked and what we store */
-    rc = sl__begin(st, err);
-    if (rc != SL_OK)
-        return rc;
-    rc = sl__license_add_locked(st, text, len, run->lic, source, &run->id, &run->fig, err);
-    if (rc == SL_OK && run->commit)
-        return sl__commit(st, err);
-    if (rc == SL_OK)
-        rc = sl__license_dry_run_read(st, run->id, run->lic, &run->entity,
-                                      &run->would_be_current, err);
-    /* a failed add, and every dry run, leaves nothing behind */
-    sl__rollback(st);
-    return rc;
-}
-
-sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
-                           sl_source source, int64_t *out_id, sl_error *err)
-{
-    add_run run = {.commit = 1};
-    sl_rc rc = add_run_do(st, text, len, source, &run, err);
-    *out_id = rc == SL_OK ? run.id : 0;
-    sl_license_free(run.lic);
-    return rc;
-}
-
 /* ---- the dry run's report ------------------------------------------------- */
 
 static json_t *count_or_null(int64_t n)
@@ -255,65 +210,53 @@ static json_t *checks_json(const sl_add_figures *f)
     return o;
 }
 
-/* Refusals a report carries; anything else is the dry run's own failure. */
-static int is_refusal(sl_rc rc)
+sl_rc sl__license_check_json(const sl_license *lic, const char *refusal,
+                             const sl_add_figures *fig, int would_be_current,
+                             const json_t *entity_json, const json_t *add_ons,
+                             char **out_json, sl_error *err)
 {
-    return rc == SL_EINVAL || rc == SL_ETOOBIG;
-}
-
-sl_rc sl_store_license_check(sl_store *st, const char *text, size_t len, char **out_json,
-                             sl_error *err)
-{
-    add_run run = {.commit = 0};
-    sl_error why = {0};
-    const sl_license_origin *o = NULL;
-    json_t *doc = NULL;
-    sl_rc rc = add_run_do(st, text, len, SL_SOURCE_CLI, &run, &why);
+    const sl_license_origin *o = lic ? sl_license_get_origin(lic) : NULL;
+    json_t *doc = json_object();
     *out_json = NULL;
-    if (rc != SL_OK && !is_refusal(rc)) {
-        if (err)
-            *err = why;
-        goto done;
-    }
-    if (run.lic)
-        o = sl_license_get_origin(run.lic);
-    doc = json_object();
-    if (!doc) {
-        rc = sl__err(err, SL_ENOMEM, "out of memory");
-        goto done;
-    }
+    if (!doc)
+        return sl__err(err, SL_ENOMEM, "out of memory");
     json_object_set_new(doc, "dry_run", json_true());
-    json_object_set_new(doc, "valid", json_boolean(rc == SL_OK));
-    json_object_set_new(doc, "error", rc == SL_OK ? json_null() : sl__json_text(why.message));
+    json_object_set_new(doc, "valid", json_boolean(!refusal));
+    json_object_set_new(doc, "error", refusal ? sl__json_text(refusal) : json_null());
     json_object_set_new(doc, "format", o && o->format_name ? json_string(o->format_name)
                                                             : json_null());
     json_object_set_new(doc, "algorithm", o && o->algorithm ? json_string(o->algorithm)
                                                              : json_null());
-    json_object_set_new(doc, "signed_by", o && o->signer ? sl__json_text(o->signer) : json_null());
+    json_object_set_new(doc, "signed_by", o && o->signer ? sl__json_text(o->signer)
+                                                          : json_null());
     json_object_set_new(doc, "would_be_current",
-                        rc == SL_OK ? json_boolean(run.would_be_current) : json_null());
-    json_object_set_new(doc, "license", run.entity ? json_incref(run.entity) : json_null());
-    json_object_set_new(doc, "checks", run.fig.billable_now != SL_COUNT_NONE
-                                           ? checks_json(&run.fig) : json_null());
+                        refusal ? json_null() : json_boolean(would_be_current));
+    json_object_set_new(doc, "license",
+                        entity_json ? json_deep_copy(entity_json) : json_null());
+    json_object_set_new(doc, "checks", fig && fig->billable_now != SL_COUNT_NONE
+                                           ? checks_json(fig) : json_null());
+    json_object_set_new(doc, "add_ons", add_ons ? json_deep_copy(add_ons) : json_null());
     *out_json = sl__json_dump(doc);
-    rc = *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
-done:
     json_decref(doc);
-    json_decref(run.entity);
-    sl_license_free(run.lic);
-    return rc;
+    return *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
 }
 
-sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_error *err)
+sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err)
 {
-    char notfound[64];
     sqlite3_stmt *s;
     sl_rc rc = sl__stmt(st, "DELETE FROM licenses WHERE id = ?", &s, err);
     if (rc != SL_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    snprintf(notfound, sizeof notfound, "no license with id %lld", (long long)id);
-    return sl__change_one(st, s, "license.delete", id, sl_source_name(source), notfound, err);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "license.delete");
+        sqlite3_reset(s);
+        return rc;
+    }
+    sqlite3_reset(s);
+    if (sqlite3_changes(st->db) == 0)
+        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    return sl__audit(st, "license.delete", id, "ok", sl_source_name(source), err);
 }
 
 /* Step `sql` (a literal with one parameter, the id) to the license's row;

@@ -203,11 +203,12 @@ overage now:        1
 prior period 2025-01-01 to 2026-01-01: max 0 users over 8 seats
 true-up due:        0
 true-up paid:       2
+clean-up: would remove 0 seats
 historical max:     12
 maximum user count: 12
 overage (entity):   1"
 run 0 "$SL" license check --json "$TMP/ten.key"
-expect_eq "check json" "$out" '{"dry_run":true,"valid":true,"error":null,"format":"v2","algorithm":"ed25519","signed_by":"ed-vendor","would_be_current":true,"license":{"plan":"premium","created_at":"2026-11-22T12:00:00.000Z","starts_at":"2026-01-01","expires_at":"2027-01-01","historical_max":12,"maximum_user_count":12,"expired":false,"overage":1,"user_limit":11,"active_users":12,"licensee":{"Name":"Ada Lovelace","Email":"ada@example.com","Company":"Example Corp"},"add_ons":{}},"checks":{"billable_now":12,"seats":11,"seats_allowed":12,"overage_now":1,"prior_period":{"from":"2025-01-01","to":"2026-01-01","historical_max":0,"seats":8},"trueup_due":0,"trueup_quantity":2}}'
+expect_eq "check json" "$out" '{"dry_run":true,"valid":true,"error":null,"format":"v2","algorithm":"ed25519","signed_by":"ed-vendor","would_be_current":true,"license":{"plan":"premium","created_at":"2026-11-22T12:00:00.000Z","starts_at":"2026-01-01","expires_at":"2027-01-01","historical_max":12,"maximum_user_count":12,"expired":false,"overage":1,"user_limit":11,"active_users":12,"licensee":{"Name":"Ada Lovelace","Email":"ada@example.com","Company":"Example Corp"},"add_ons":{}},"checks":{"billable_now":12,"seats":11,"seats_allowed":12,"overage_now":1,"prior_period":{"from":"2025-01-01","to":"2026-01-01","historical_max":0,"seats":8},"trueup_due":0,"trueup_quantity":2},"add_ons":{"provision":[],"cleanup":{"removes":0,"by_reason":{},"by_add_on":{}}}}'
 run 0 "$SL" license issue --format v2 --private-key "$TMP/ed.pem" --licensee-name "Ada Lovelace" \
   --licensee-email ada@example.com --licensee-company "Example Corp" --plan premium --users 5 \
   --starts 2026-01-01 --expires 2027-01-01 --previous-users 20 --out "$TMP/five.key"
@@ -223,7 +224,7 @@ true-up due:        0"
 run 1 "$SL" license add "$TMP/five.key"
 expect_eq "add gives the message check gave" "$err" "seatledger: This installation currently has 12 active users, exceeding this license's limit of 5 by 7 users. Please add a license for at least 12 users."
 run 1 "$SL" --json license check "$V2/22_no_end_line.slkey"
-expect_eq "check of bad armor" "$out" "{\"dry_run\":true,\"valid\":false,\"error\":\"$INVALID (armor: no '-----END SEATLEDGER LICENSE-----' line)\",\"format\":null,\"algorithm\":null,\"signed_by\":null,\"would_be_current\":null,\"license\":null,\"checks\":null}"
+expect_eq "check of bad armor" "$out" "{\"dry_run\":true,\"valid\":false,\"error\":\"$INVALID (armor: no '-----END SEATLEDGER LICENSE-----' line)\",\"format\":null,\"algorithm\":null,\"signed_by\":null,\"would_be_current\":null,\"license\":null,\"checks\":null,\"add_ons\":null}"
 run 0 "$SL" license check --help
 expect_contains "check --help" "$out" "usage: seatledger license check FILE|- [--json]"
 run 2 "$SL" license check

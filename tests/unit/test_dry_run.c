@@ -101,7 +101,9 @@ static void test_report_and_nothing_stored(void **state)
         "\"Company\":\"Example Corp\"},\"add_ons\":{}},"
         "\"checks\":{\"billable_now\":15,\"seats\":20,\"seats_allowed\":22,\"overage_now\":0,"
         "\"prior_period\":{\"from\":\"2025-01-01\",\"to\":\"2026-01-01\",\"historical_max\":12,"
-        "\"seats\":10},\"trueup_due\":2,\"trueup_quantity\":2}}");
+        "\"seats\":10},\"trueup_due\":2,\"trueup_quantity\":2},"
+        "\"add_ons\":{\"provision\":[],\"cleanup\":{\"removes\":0,\"by_reason\":{},"
+        "\"by_add_on\":{}}}}");
     after = state_of(st);
     assert_string_equal(after, before);
     /* the add that follows gets the first id: the dry run used up nothing */
@@ -229,9 +231,85 @@ static void test_invalid_key_report(void **state)
         "{\"dry_run\":true,\"valid\":false,\"error\":\"" SL_MSG_KEY_INVALID
         " (license: licensee is missing)\",\"format\":\"v2\",\"algorithm\":\"ed25519\","
         "\"signed_by\":\"vendor-ed\",\"would_be_current\":null,\"license\":null,"
-        "\"checks\":null}");
+        "\"checks\":null,\"add_ons\":null}");
     sl_free(report);
     sl_free(text);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Add-on seats: a cloud license with 3 Duo Pro seats, all assigned; the dry
+ * run of a renewal with 2 seats says provisioning would update the purchase
+ * and a clean-up would remove one seat (overage), and changes nothing. */
+static void test_add_on_figures(void **state)
+{
+    char *dir, *report = NULL, *before, *after, *a, *b;
+    sl_store *st = ledger(&dir);
+    sl_addon_purchase p;
+    sl_seat_error code;
+    sl_error err = {0};
+    int64_t id = 0, history;
+    json_t *doc, *prov, *cleanup;
+    static const char *const ids[] = {"u0", "u1", "u2"};
+    (void)state;
+    lt_users(st, 3, 0);
+    /* cloud licenses (add-ons are provisioned from those only) */
+    {
+        char payload[1024];
+        int n = snprintf(payload, sizeof payload,
+            "{\"version\":1,\"licensee\":{\"Name\":\"Ada\"},\"issued_at\":\"%s\","
+            "\"expires_at\":\"2027-01-01\",\"cloud_licensing_enabled\":true,"
+            "\"restrictions\":{\"plan\":\"ultimate\",\"active_user_count\":10,"
+            "\"add_on_products\":{\"duo_pro\":[{\"quantity\":%d,\"started_on\":"
+            "\"2026-01-01\",\"expires_on\":\"2027-01-01\"}]}}}", "2026-01-01", 3);
+        assert_int_equal(sl_license_encode_v2(payload, (size_t)n, ed_priv, strlen(ed_priv), &a,
+                                              NULL), SL_OK);
+        n = snprintf(payload, sizeof payload,
+            "{\"version\":1,\"licensee\":{\"Name\":\"Ada\"},\"issued_at\":\"%s\","
+            "\"expires_at\":\"2027-01-01\",\"cloud_licensing_enabled\":true,"
+            "\"restrictions\":{\"plan\":\"ultimate\",\"active_user_count\":10,"
+            "\"add_on_products\":{\"duo_pro\":[{\"quantity\":%d,\"started_on\":"
+            "\"2026-01-01\",\"expires_on\":\"2027-01-01\"}]}}}", "2026-02-01", 2);
+        assert_int_equal(sl_license_encode_v2(payload, (size_t)n, ed_priv, strlen(ed_priv), &b,
+                                              NULL), SL_OK);
+    }
+    if (sl_store_license_add(st, a, strlen(a), SL_SOURCE_CLI, &id, &err) != SL_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(sl_store_addon_purchase_find(st, SL_ADDON_DUO_PRO, &p, &err), SL_OK);
+    assert_int_equal(p.quantity, 3);
+    assert_int_equal(sl_store_seats_assign(st, p.id, ids, 3, 1, "cli", NULL, &code, &err), SL_OK);
+    history = lt_scalar(st, "SELECT count(*) FROM seat_history");
+    before = state_of(st);
+    assert_int_equal(sl_store_license_check(st, b, strlen(b), &report, &err), SL_OK);
+    doc = json_loads(report, 0, NULL);
+    assert_non_null(doc);
+    prov = json_object_get(json_object_get(doc, "add_ons"), "provision");
+    cleanup = json_object_get(json_object_get(doc, "add_ons"), "cleanup");
+    {
+        char *ps = json_dumps(prov, JSON_COMPACT), *cs = json_dumps(cleanup, JSON_COMPACT);
+        assert_string_equal(ps, "[{\"add_on\":\"duo_pro\",\"action\":\"update\","
+                                "\"quantity\":2,\"started_on\":\"2026-01-01\","
+                                "\"expires_on\":\"2027-01-01\",\"trial\":false}]");
+        assert_string_equal(cs, "{\"removes\":1,\"by_reason\":{\"overage\":1},"
+                                "\"by_add_on\":{\"duo_pro\":1}}");
+        free(ps);
+        free(cs);
+    }
+    after = state_of(st);
+    assert_string_equal(after, before);
+    assert_int_equal(lt_scalar(st, "SELECT count(*) FROM seat_assignments"), 3);
+    assert_int_equal(lt_scalar(st, "SELECT count(*) FROM seat_history"), history);
+    sl_addon_purchase_clear(&p);
+    assert_int_equal(sl_store_addon_purchase_find(st, SL_ADDON_DUO_PRO, &p, &err), SL_OK);
+    assert_int_equal(p.quantity, 3);
+    sl_addon_purchase_clear(&p);
+    json_decref(doc);
+    sl_free(report);
+    sl_free(a);
+    sl_free(b);
+    free(before);
+    free(after);
     sl_store_close(st);
     tu_rmtree(dir);
     free(dir);
@@ -341,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_same_verdict_as_add),
         cmocka_unit_test(test_current_unchanged),
         cmocka_unit_test(test_invalid_key_report),
+        cmocka_unit_test(test_add_on_figures),
         cmocka_unit_test(test_api_dry_run),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
