@@ -234,4 +234,18 @@ expect_eq "checks stored nothing" "$(ledger_sum)" "$sum2"
 run 0 "$SL" license add "$TMP/ten.key"
 expect_eq "then the add" "$(echo "$out" | head -n 1)" "added license 1"
 
+# add-on seats: a cloud key with Duo Pro seats, as a v2 key
+run 0 "$SL" license issue --format v2 --private-key "$TMP/ed.pem" --licensee-name "Ada Lovelace" \
+  --licensee-email ada@example.com --licensee-company "Example Corp" --plan ultimate --users 20 \
+  --starts 2026-02-01 --expires 2027-02-01 --cloud \
+  --add-on-product duo_pro:5:2026-02-01:2027-02-01 --out "$TMP/cloud.key"
+sum3=$(ledger_sum)
+run 0 "$SL" license check "$TMP/cloud.key"
+expect_contains "check: add-on provisioning" "$out" "add-on:   duo_pro: create, 5 seats, 2026-02-01 to 2027-02-01
+clean-up: would remove 0 seats"
+expect_eq "the add-on check stored nothing" "$(ledger_sum)" "$sum3"
+run 0 "$SL" license add "$TMP/cloud.key"
+run 0 "$SL" --json license check "$TMP/cloud.key"
+expect_contains "check after the add: keep" "$out" '"add_ons":{"provision":[{"add_on":"duo_pro","action":"keep","quantity":5,"started_on":"2026-02-01","expires_on":"2027-02-01","trial":false}],"cleanup":{"removes":0,"by_reason":{},"by_add_on":{}}}}'
+
 finish
