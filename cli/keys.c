@@ -203,15 +203,29 @@ static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_keys(cli_ctx *ctx, int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        cli_cmd_fn fn;
+        const char *usage;
+    } subs[] = {
+        {"generate", keys_generate,
+         "keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519] "
+         "[--bits 2048|3072|4096]\nGenerates a vendor key pair (RSA by default; Ed25519 "
+         "signs v2 license keys only)."},
+        {"trust", keys_trust,
+         "keys trust PUB.pem [--name NAME] [--require-v2]\nTrusts a vendor public key; "
+         "--require-v2 makes it accept v2 license keys only (also on a key already trusted)."},
+        {"list", keys_list, "keys list\nThe trusted keys, in trust order."},
+        {"untrust", keys_untrust, "keys untrust NAME\nStops trusting a key."},
+    };
     if (argc < 2)
         return cli_usage("keys needs a subcommand: generate, trust, list, untrust");
-    if (strcmp(argv[1], "generate") == 0)
-        return keys_generate(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "trust") == 0)
-        return keys_trust(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return keys_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "untrust") == 0)
-        return keys_untrust(ctx, argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name) != 0)
+            continue;
+        if (cli_help(argc - 1, argv + 1, subs[i].usage))
+            return EXIT_OK;
+        return subs[i].fn(ctx, argc - 1, argv + 1);
+    }
     return cli_usage("unknown keys subcommand '%s'", argv[1]);
 }

@@ -363,21 +363,34 @@ static int license_delete(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_license(cli_ctx *ctx, int argc, char **argv)
 {
+    /* `license check` answers --help itself */
+    static const struct {
+        const char *name;
+        cli_cmd_fn fn;
+        const char *usage;
+    } subs[] = {
+        {"issue", cli_license_issue,
+         "license issue --private-key PEM (--payload FILE | --licensee-name N --licensee-email E\n"
+         "       --licensee-company C --plan P --users N --starts DATE [--expires DATE] ...)\n"
+         "       [--format gitlab|v2] [--boundary PRODUCT] [--out FILE]\n"
+         "Signs a license key (docs/cli.md lists every option)."},
+        {"verify", cli_license_verify,
+         "license verify FILE|- [--public-key PEM]... [--require-v2] [--json]\n"
+         "Decodes and checks a key of either format without storing it."},
+        {"check", license_check, NULL},
+        {"add", license_add, "license add FILE|-\nImports a key of either format."},
+        {"list", license_list, "license list\nAll stored licenses, newest first."},
+        {"show", license_show, "license show [ID]\nOne license; without ID the current one."},
+        {"delete", license_delete, "license delete ID\nDeletes a stored license."},
+    };
     if (argc < 2)
         return cli_usage("license needs a subcommand: issue, verify, check, add, list, show, delete");
-    if (strcmp(argv[1], "issue") == 0)
-        return cli_license_issue(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify") == 0)
-        return cli_license_verify(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "add") == 0)
-        return license_add(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "check") == 0)
-        return license_check(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return license_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "show") == 0)
-        return license_show(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "delete") == 0)
-        return license_delete(ctx, argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name) != 0)
+            continue;
+        if (subs[i].usage && cli_help(argc - 1, argv + 1, subs[i].usage))
+            return EXIT_OK;
+        return subs[i].fn(ctx, argc - 1, argv + 1);
+    }
     return cli_usage("unknown license subcommand '%s'", argv[1]);
 }
