@@ -487,7 +487,7 @@ static int dry_run_param(const sl_http_request *req)
 {
     char *v = NULL;
     size_t n = 0;
-    int found = req->query ? form_get(req->query, strlen(req->query), "dry_run", &v, &n) : 0;
+    int found = req->query ? sl_http_form_get(req->query, strlen(req->query), "dry_run", &v, &n) : 0;
     int r;
     if (found <= 0)
         return found < 0 ? -2 : 0;
