@@ -1,5 +1,6 @@
 /*
- * fuzz_http_route.c - libFuzzer target for the License API router.  The
+ * fuzz_http_route.c - libFuzzer target for the server's dispatcher: the
+ * License API router and the GraphQL API at /api/graphql.  The
  * input is read like an HTTP request: "METHOD TARGET" on the first line,
  * "Name: value" header lines, an empty line, then the body.  The words
  * @ADMIN@, @USER@, @REVOKED@ and @EXPIRED@ in header values or the query
@@ -7,12 +8,13 @@
  * Every input runs against a fresh copy of one prepared ledger (a trusted
  * key, a license, users, a snapshot), so a saved crash reproduces alone.
  * Beyond memory errors it checks that nothing but an admin token ever gets
- * a 2xx, that no request makes a 5xx, and that JSON bodies are JSON.
+ * a 2xx from the License API nor license data from GraphQL, that no request
+ * makes a 5xx, and that JSON bodies are JSON.
  */
 #include "fuzzutil.h"
-#include "router.h"
+#include "dispatch.h"
 
-#include <fcntl.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HEADERS_MAX 32
-#define TEMPLATE_MAX (16 * 1024 * 1024)
 
 #define NTOKENS 4
 /* the words and the secrets they stand for; index 0 is the admin token */
@@ -41,25 +42,6 @@ static const char *ledger_path;
 static int verbose;             /* FUZZ_VERBOSE=1: print each response */
 static char *template_bytes;
 static size_t template_len;
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    fuzz_assert(fd >= 0, "cannot write the scratch ledger", NULL);
-    fuzz_assert(write(fd, data, len) == (ssize_t)len, "short write of the scratch ledger", NULL);
-    close(fd);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = malloc(TEMPLATE_MAX);
-    fuzz_assert(f && buf, "cannot read the template ledger", NULL);
-    *len = fread(buf, 1, TEMPLATE_MAX, f);
-    fuzz_assert(*len > 0 && *len < TEMPLATE_MAX, "template ledger size", NULL);
-    fclose(f);
-    return buf;
-}
 
 /* The ledger every input starts from, kept as bytes (WAL checkpointed away
  * by closing the only connection). */
@@ -104,7 +86,7 @@ static void make_template(void)
     fclose(f);
     fuzz_assert(sl_store_refresh(st, SL_SOURCE_CLI, &snap, &err) == SL_OK, "refresh", &err);
     sl_store_close(st);
-    template_bytes = slurp(ledger_path, &template_len);
+    template_bytes = fuzz_template_read(ledger_path, &template_len);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -152,14 +134,37 @@ static const char *line_end(const char *p, const char *end)
     return nl ? nl : end;
 }
 
-static void check_response(const sl_http_response *r, int admin)
+/* GraphQL answers anyone; without an admin token no license datum may be
+ * in its "data" (the template license's email, any license's Global ID). */
+static void check_graphql(const sl_http_response *r, int admin)
+{
+    json_t *j, *items;
+    size_t i;
+    if (admin || !r->body_len)
+        return;
+    j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, NULL);
+    items = json_is_array(j) ? json_incref(j) : json_pack("[O]", j);
+    for (i = 0; j && items && i < json_array_size(items); i++) {
+        char *data = json_dumps(json_object_get(json_array_get(items, i), "data"),
+                                JSON_ENCODE_ANY | JSON_COMPACT);
+        fuzz_assert(!data || (!strstr(data, "f@example.com") && !strstr(data, "gid://gitlab/License")),
+                    "license data without an admin token", NULL);
+        free(data);
+    }
+    json_decref(items);
+    json_decref(j);
+}
+
+static void check_response(const sl_http_response *r, int admin, int graphql)
 {
     fuzz_assert(r->status >= 200 && r->status < 600, "status out of range", NULL);
     if (r->status >= 500) {
         fprintf(stderr, "fuzz: status %d, detail: %s\n", r->status, r->detail);
         fuzz_assert(0, "a request made a 5xx on a healthy ledger", NULL);
     }
-    if (r->status >= 200 && r->status < 300)
+    if (graphql)
+        check_graphql(r, admin);
+    else if (r->status >= 200 && r->status < 300)
         fuzz_assert(admin, "2xx without an admin token", NULL);
     if (r->status == 204)
         fuzz_assert(r->body_len == 0, "204 with a body", NULL);
@@ -186,7 +191,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_http_response resp;
     sl_store *st = NULL;
     sl_error err = {0};
-    char path_wal[320];
     int admin = 0;
 
     /* request line */
@@ -229,15 +233,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = p < end ? p : NULL;
     req.body_len = (size_t)(end - p);
 
-    snprintf(path_wal, sizeof path_wal, "%s-wal", ledger_path);
-    unlink(path_wal);
-    write_file(ledger_path, template_bytes, template_len);
+    fuzz_template_restore(ledger_path, template_bytes, template_len);
     fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
-    resp = sl_route(st, &req);
+    resp = sl_dispatch(st, &req);
     if (verbose)
         fprintf(stderr, "fuzz: %s %s -> %d %.*s\n", req.method, req.path, resp.status,
                 (int)(resp.body_len < 300 ? resp.body_len : 300), resp.body ? resp.body : "");
-    check_response(&resp, admin);
+    check_response(&resp, admin, strcmp(req.path, "/api/graphql") == 0);
     sl_http_response_free(&resp);
     fuzz_assert(sl_store_check(st, &err) == SL_OK, "ledger damaged by a request", &err);
     sl_store_close(st);
