@@ -10,7 +10,7 @@
 # even when a target is missed (the table says so); non-zero only when the
 # harness itself fails.  BENCH_KEEP=1 keeps the work directory; BENCH_ONLY=NAME
 # runs one benchmark, BENCH_ONLY="A B" several (decode, decode_v2, refresh,
-# addons, import, export, chart, http).
+# addons, import, export, chart, http, graphql).
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -35,6 +35,8 @@ SCALING_SIZES=(10000 100000 1000000 4000000)
 SCALING_REPS=3
 WRK_THREADS=2 WRK_CONNECTIONS=64
 SMALL_USERS=1000          # directory of the usage-export and HTTP ledgers
+GQL_LICENSES=100          # stored licenses: GraphQL's history page holds 100
+GQL_PARSE_RUNS=2000       # sl_gql_query_new runs of bench_graphql
 LICENSE_SEATS=10000000    # above every benchmark size, so add never refuses
 ADDON_SEATS=100000        # duo_pro seats of the add-on benchmark's key
 ADDON_PRESET=1000         # seats assigned before the add-on refreshes
@@ -48,6 +50,9 @@ T_DECODE=0.6 T_DECODE_V2=0.8 T_REFRESH=1.5 T_IMPORT=2.0 T_IMPORT_RSS_MB=64 T_EXP
 # the chart reads the same snapshots as the usage export and writes far less
 T_CHART=1.0 T_CHART_KB=300
 T_HTTP=0.5 T_P99_MS=10 T_SERVER_RSS_MB=32
+# GraphQL (issue 13): against nginx serving the same answer, against our own
+# REST GET /api/v4/license, latency, and parse + validate of 10,000 characters
+T_GQL_NGINX=0.3 T_GQL_REST=0.5 T_GQL_P99_MS=20 T_GQL_PARSE_MS=1
 # add-on seats (issue 11): refresh keeps T_REFRESH; assign and list have no
 # target of their own in the issue: these record what was measured on
 # introduction, with room, so a regression shows
@@ -92,7 +97,8 @@ build_release() {
   GEN=$ROOT/build-release/tests/bench/gen_users
   DECODE=$ROOT/build-release/tests/bench/bench_decode
   PARTS=$ROOT/build-release/tests/bench/bench_decode_parts
-  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] && [ -x "$PARTS" ] ||
+  GQLPARSE=$ROOT/build-release/tests/bench/bench_graphql
+  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] && [ -x "$PARTS" ] && [ -x "$GQLPARSE" ] ||
     die "the Release build is incomplete"
 }
 
@@ -509,10 +515,11 @@ free_port() {  # a loopback TCP port nobody listens on
   die "no free loopback port found"
 }
 
-# wrk_run URL TOKEN OUT: one wrk run; prints "rps p99_ms errors".
+# wrk_run URL TOKEN OUT [SCRIPT]: one wrk run (SCRIPT: a wrk Lua script,
+# e.g. a POST body); prints "rps p99_ms errors".
 wrk_run() {
   wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency \
-    -H "PRIVATE-TOKEN: $2" "$1" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed"; }
+    -H "PRIVATE-TOKEN: $2" ${4:+-s "$4"} "$1" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed"; }
   awk '
     /^Requests\/sec:/ { rps = $2 }
     /^ +99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
@@ -531,19 +538,12 @@ wait_ready() {  # wait_ready URL: bounded wait until it answers
   return 1
 }
 
-bench_http() {
-  local db=$W/http.db port nport token url nurl i pid npid rps p99 err
-  log "GET /api/v4/license: wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s x $WRK_REPS (anchor: nginx static file)"
-  local small
-  small=$(users_csv "$SMALL_USERS")
-  new_ledger "$db" "$small"
-  tick; sl --db "$db" refresh >/dev/null
-  token=$(sl --db "$db" token create --name bench --admin | awk 'NF { t = $NF } END { print t }')
-  [ -n "$token" ] || die "token create printed no token"
-
+# start_server DB: our server on a free port; sets port and pid.
+start_server() {
+  local i
   port=$(free_port)
   : >"$W/serve.err"
-  "$SL" --db "$db" serve --listen "127.0.0.1:$port" 2>"$W/serve.err" >/dev/null &
+  "$SL" --db "$1" serve --listen "127.0.0.1:$port" 2>"$W/serve.err" >/dev/null &
   pid=$!
   started "$pid"
   for ((i = 0; i < READY_TRIES; i++)); do
@@ -552,14 +552,13 @@ bench_http() {
     sleep 0.1
   done
   grep -q "listening on http://" "$W/serve.err" || die "the server did not start"
-  url="http://127.0.0.1:$port/api/v4/license"
-  curl -s -D "$W/ours.headers" -H "PRIVATE-TOKEN: $token" -o "$W/license.json" "$url"
-  grep -q '^HTTP/1.1 200' "$W/ours.headers" || die "GET /api/v4/license: $(head -n1 "$W/ours.headers")"
+}
 
-  # nginx serving the same bytes as a static file, same content type.
-  local np=$W/nginx
-  mkdir -p "$np/www/api/v4" "$np/tmp" "$np/logs"
-  cp "$W/license.json" "$np/www/api/v4/license"
+# start_nginx DIR: nginx serving DIR/www as static files (application/json;
+# a POST answered like a GET) on a free port; sets nport and npid.
+start_nginx() {
+  local np=$1
+  mkdir -p "$np/tmp" "$np/logs"
   chmod -R a+rX "$np"; chmod a+x "$W"
   nport=$(free_port)
   cat >"$np/nginx.conf" <<EOF
@@ -585,14 +584,38 @@ http {
         listen 127.0.0.1:$nport;
         root $np/www;
         etag off;
+        # the static module refuses POST (405): answer it with the file
+        error_page 405 =200 \$uri;
     }
 }
 EOF
   nginx -p "$np" -e "$np/logs/error.log" -c "$np/nginx.conf" -g 'daemon off;' &
   npid=$!
   started "$npid"
+  wait_ready "http://127.0.0.1:$nport/" || die "nginx did not start: $(cat "$np/logs/error.log")"
+}
+
+bench_http() {
+  local db=$W/http.db port nport token url nurl i pid npid rps p99 err
+  log "GET /api/v4/license: wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s x $WRK_REPS (anchor: nginx static file)"
+  local small
+  small=$(users_csv "$SMALL_USERS")
+  new_ledger "$db" "$small"
+  tick; sl --db "$db" refresh >/dev/null
+  token=$(sl --db "$db" token create --name bench --admin | awk 'NF { t = $NF } END { print t }')
+  [ -n "$token" ] || die "token create printed no token"
+
+  start_server "$db"
+  url="http://127.0.0.1:$port/api/v4/license"
+  curl -s -D "$W/ours.headers" -H "PRIVATE-TOKEN: $token" -o "$W/license.json" "$url"
+  grep -q '^HTTP/1.1 200' "$W/ours.headers" || die "GET /api/v4/license: $(head -n1 "$W/ours.headers")"
+
+  # nginx serving the same bytes as a static file, same content type.
+  local np=$W/nginx
+  mkdir -p "$np/www/api/v4"
+  cp "$W/license.json" "$np/www/api/v4/license"
+  start_nginx "$np"
   nurl="http://127.0.0.1:$nport/api/v4/license"
-  wait_ready "$nurl" || die "nginx did not start: $(cat "$np/logs/error.log")"
   curl -s -D "$W/nginx.headers" -o "$W/nginx.json" "$nurl"
   cmp -s "$W/license.json" "$W/nginx.json" || die "nginx serves different bytes"
   grep -qi '^content-type: application/json' "$W/nginx.headers" || die "nginx content type differs"
@@ -628,6 +651,144 @@ EOF
   mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.9g", k / 1024 }')
   row "server RSS after the wrk runs (MB)" "$(fmt "$mb" 1)" "-" "-" "<= $T_SERVER_RSS_MB MB" \
       "$(verdict "$mb" le "$T_SERVER_RSS_MB")"
+}
+
+# GraphQL (issue 13): the subscription page's currentLicense query and its
+# 100-entry licenseHistoryEntries page (GitLab's own documents, POSTed as
+# the page does), against nginx serving the very same answers as static
+# files and against our own REST GET /api/v4/license, on one ledger of
+# GQL_LICENSES licenses; then parse + validate of a 10,000-character query.
+# gql_body DOC OPERATION: the JSON body of a POST of the document file DOC.
+gql_body() {
+  python3 -c 'import json, sys; print(json.dumps({"query": open(sys.argv[1]).read(), "operationName": sys.argv[2]}), end="")' "$1" "$2"
+}
+
+# wrk_post BODYFILE TOKEN: a wrk Lua script POSTing the body as JSON.
+wrk_post() {
+  local lua=$1.lua
+  cat >"$lua" <<EOF
+local f = io.open("$1", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["PRIVATE-TOKEN"] = "$2"
+EOF
+  echo "$lua"
+}
+
+# wrk_post_varied BODYFILE TOKEN: the same POST made unique per request
+# (an "extensions" member the server ignores), so no answer comes from the
+# response cache: the cost of a cold request.
+wrk_post_varied() {
+  local lua=$1.varied.lua
+  cat >"$lua" <<EOF
+local f = io.open("$1", "rb")
+local body = f:read("*a")
+f:close()
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["PRIVATE-TOKEN"] = "$2"},
+                    body:sub(1, -2) .. ',"extensions":{"n":' .. n .. '}}')
+end
+EOF
+  echo "$lua"
+}
+
+bench_graphql() {
+  local db=$W/graphql.db token i d url rest nurl pid port npid nport small rps p99 err name
+  log "GraphQL: currentLicense and a 100-entry history page, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s x $WRK_REPS (anchors: nginx static, our REST)"
+  small=$(users_csv "$SMALL_USERS")
+  new_ledger "$db" "$small"
+  for ((i = 1; i < GQL_LICENSES; i++)); do
+    d=$(date -u -d "2024-01-01 + $i days" +%Y-%m-%d)
+    sl license issue --private-key "$W/vendor.key" --licensee-name "Bench Admin" \
+      --licensee-email admin@bench.example --licensee-company "Bench Corp $i" --plan ultimate \
+      --users "$LICENSE_SEATS" --starts "$d" --expires 2030-12-31 --out "$W/gql-license" >/dev/null
+    sl --db "$db" license add "$W/gql-license" >/dev/null
+  done
+  tick; sl --db "$db" refresh >/dev/null
+  token=$(sl --db "$db" token create --name bench --admin | awk 'NF { t = $NF } END { print t }')
+  [ -n "$token" ] || die "token create printed no token"
+  start_server "$db"
+  url="http://127.0.0.1:$port/api/graphql"
+  rest="http://127.0.0.1:$port/api/v4/license"
+  gql_body "$ROOT/tests/e2e/graphql/get_current_license.query.graphql" getCurrentLicense >"$W/gql-current"
+  gql_body "$ROOT/tests/e2e/graphql/get_license_history.query.graphql" getLicenseHistory >"$W/gql-history"
+  local np=$W/nginx-gql
+  mkdir -p "$np/www/gql"
+  for name in current history; do
+    curl -s -D "$W/gql-$name.headers" -H "PRIVATE-TOKEN: $token" -H "Content-Type: application/json" \
+      --data-binary @"$W/gql-$name" -o "$np/www/gql/$name" "$url"
+    grep -q '^HTTP/1.1 200' "$W/gql-$name.headers" || die "POST $name: $(head -n1 "$W/gql-$name.headers")"
+    ! grep -q '"errors"' "$np/www/gql/$name" || die "POST $name: $(head -c 300 "$np/www/gql/$name")"
+  done
+  [ "$(grep -o 'gid://gitlab/License/' "$np/www/gql/history" | wc -l)" = "$GQL_LICENSES" ] ||
+    die "the history page does not hold $GQL_LICENSES licenses"
+  start_nginx "$np"
+  for name in current history; do
+    curl -s -H "Content-Type: application/json" --data-binary @"$W/gql-$name" -o "$W/gql-$name.nginx" \
+      "http://127.0.0.1:$nport/gql/$name"
+    cmp -s "$np/www/gql/$name" "$W/gql-$name.nginx" || die "nginx serves different bytes for $name"
+  done
+
+  for f in current history rest; do
+    : >"$W/gql.$f.ours"; : >"$W/gql.$f.anchor"; : >"$W/gql.$f.p99"; : >"$W/gql.$f.cold"; : >"$W/gql.$f.cp99"
+  done
+  : >"$W/gql.err"
+  for ((i = 0; i < WRK_REPS; i++)); do
+    for name in current history; do
+      res=$(wrk_run "$url" "$token" "$W/wrk.gql" "$(wrk_post "$W/gql-$name" "$token")"); read -r rps p99 err <<<"$res"
+      echo "$rps" >>"$W/gql.$name.ours"; echo "$p99" >>"$W/gql.$name.p99"; echo "$err" >>"$W/gql.err"
+      res=$(wrk_run "http://127.0.0.1:$nport/gql/$name" "$token" "$W/wrk.nginx" "$(wrk_post "$W/gql-$name" "$token")")
+      read -r rps p99 err <<<"$res"
+      echo "$rps" >>"$W/gql.$name.anchor"
+      res=$(wrk_run "$url" "$token" "$W/wrk.gql" "$(wrk_post_varied "$W/gql-$name" "$token")")
+      read -r rps p99 err <<<"$res"
+      echo "$rps" >>"$W/gql.$name.cold"; echo "$p99" >>"$W/gql.$name.cp99"; echo "$err" >>"$W/gql.err"
+    done
+    res=$(wrk_run "$rest" "$token" "$W/wrk.rest"); read -r rps p99 err <<<"$res"
+    echo "$rps" >>"$W/gql.rest.anchor"; echo "$err" >>"$W/gql.err"
+  done
+  kill "$pid" "$npid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  wait "$npid" 2>/dev/null || true
+
+  local r m mn mx am amin amax pm pmin pmax label errs
+  for name in current history; do
+    label="GraphQL currentLicense"
+    [ "$name" = history ] && label="GraphQL $GQL_LICENSES-entry history page"
+    read -r m mn mx < <(stats "$W/gql.$name.ours")
+    read -r am amin amax < <(stats "$W/gql.$name.anchor")
+    read -r pm pmin pmax < <(stats "$W/gql.$name.p99")
+    r=$(ratio "$m" "$am")
+    row "$label (req/s)" "$(spread "$m" "$mn" "$mx" 0)" "$(spread "$am" "$amin" "$amax" 0) nginx" \
+        "$(fmt "$r" 2)" ">= $T_GQL_NGINX" "$(verdict "$r" ge "$T_GQL_NGINX")"
+    if [ "$name" = current ]; then
+      read -r am amin amax < <(stats "$W/gql.rest.anchor")
+      r=$(ratio "$m" "$am")
+      row "$label vs REST (req/s)" "$(spread "$m" "$mn" "$mx" 0)" "$(spread "$am" "$amin" "$amax" 0) REST" \
+          "$(fmt "$r" 2)" ">= $T_GQL_REST" "$(verdict "$r" ge "$T_GQL_REST")"
+    fi
+    row "$label p99 latency (ms)" "$(spread "$pm" "$pmin" "$pmax" 2)" "-" "-" "<= $T_GQL_P99_MS ms" \
+        "$(verdict "$pm" le "$T_GQL_P99_MS")"
+    # every request different: none answered from the cache (no target)
+    read -r m mn mx < <(stats "$W/gql.$name.cold")
+    read -r pm pmin pmax < <(stats "$W/gql.$name.cp99")
+    row "$label uncached (req/s)" "$(spread "$m" "$mn" "$mx" 0)" "-" "-" "-" "-"
+    row "$label uncached p99 (ms)" "$(spread "$pm" "$pmin" "$pmax" 2)" "-" "-" "-" "-"
+  done
+  errs=$(awk '{ s += $1 } END { print s + 0 }' "$W/gql.err")
+  row "GraphQL and REST errors (all runs)" "$errs" "-" "-" "= 0" "$([ "$errs" = 0 ] && echo PASS || echo MISS)"
+  # parse + validate + analysis of GitLab's admin-page documents grown to
+  # 10,000 characters, against the API's schema (no anchor: an absolute bound)
+  "$GQLPARSE" "$GQL_PARSE_RUNS" >"$W/gql-parse.out"
+  read -r m pm < <(awk '/^api-realistic +median/ { print $3 / 1000, $6 / 1000 }' "$W/gql-parse.out")
+  [ -n "${m:-}" ] || die "bench_graphql printed no api-realistic figure"
+  row "GraphQL parse+validate 10,000 chars (ms)" "$(fmt "$m" 3) (p99 $(fmt "$pm" 3))" "-" "-" \
+      "<= $T_GQL_PARSE_MS ms" "$(verdict "$m" le "$T_GQL_PARSE_MS")"
+  note "bench_graphql ($GQL_PARSE_RUNS runs, medians): $(awk '/median/ { printf "%s %s us; ", $1, $3 }' "$W/gql-parse.out")"
 }
 
 human() {  # 1000000 -> 1M, 100000 -> 100k
@@ -742,6 +903,7 @@ run_bench import "users import $(human "$USERS") rows"
 run_bench export "usage export $(human "$SNAPSHOTS") snapshots"
 run_bench chart "usage chart $(human "$SNAPSHOTS") snapshots"
 run_bench http "GET /api/v4/license"
+run_bench graphql "GraphQL API"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table
 sed 's/^/note: /' "$W/notes"

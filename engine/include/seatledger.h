@@ -343,6 +343,20 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err);
 void sl_store_close(sl_store *st);
 /* Path the store was opened with (borrowed). */
 const char *sl_store_path(const sl_store *st);
+/* What an answer read from the ledger through `st` depends on: the
+ * connection, every commit (this connection's and other processes') and
+ * the clock's date.  An answer computed under a stamp is still the answer
+ * while a new stamp compares equal: the rule of the engine's own read
+ * cache, for callers that keep answers (the GraphQL API's response cache). */
+typedef struct sl_store_stamp {
+    uint64_t connection;     /* unique in the process, never reused */
+    int64_t data_version;
+    int64_t commits;
+    int32_t date;
+} sl_store_stamp;
+sl_rc sl_store_stamp_get(sl_store *st, sl_store_stamp *out, sl_error *err);
+int sl_store_stamp_equal(const sl_store_stamp *a, const sl_store_stamp *b);
+
 /* Online backup (SQLite backup API) into `dest_path`. */
 sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err);
 /* PRAGMA integrity_check == "ok" -> SL_OK. */

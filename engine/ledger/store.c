@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,6 +135,10 @@ fail:
     return rc;
 }
 
+/* Numbers the connections of the process, so a stamp never matches a
+ * connection opened later at the same address. */
+static atomic_uint_fast64_t store_serials;
+
 sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
 {
     sl_store *st = NULL;
@@ -171,6 +176,7 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
     if (!st)
         return sl__err(err, SL_ENOMEM, "out of memory");
     st->keyring_version = -1;
+    st->serial = atomic_fetch_add(&store_serials, 1) + 1;
     st->path = sl__strdup(path);
     if (!st->path) {
         rc = sl__err(err, SL_ENOMEM, "out of memory");
@@ -264,6 +270,24 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
     st->in_txn = 0;
     st->commits++;
     return SL_OK;
+}
+
+sl_rc sl_store_stamp_get(sl_store *st, sl_store_stamp *out, sl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->connection = st->serial;
+    out->data_version = sl__data_version(st);
+    out->commits = st->commits;
+    out->date = sl_clock_today();
+    if (out->data_version < 0)
+        return sl__db_err(st, err, "cannot read the ledger's version");
+    return SL_OK;
+}
+
+int sl_store_stamp_equal(const sl_store_stamp *a, const sl_store_stamp *b)
+{
+    return a->connection == b->connection && a->data_version == b->data_version &&
+           a->commits == b->commits && a->date == b->date;
 }
 
 void sl__cache_clear(sl_store *st)

@@ -26,6 +26,7 @@ struct sl_store {
     sl_keyring *keyring;        /* cached trusted keys */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */
+    uint64_t serial;            /* this connection among the process's (stamps) */
     /* Cached answers of the read path (API hot path), valid while
      * (data_version, commits, today) are unchanged. */
     struct {

@@ -275,6 +275,13 @@ static int custom_scalar(const gql_type *t, const json_t *in, json_t **out, gql_
     return 0;
 }
 
+/* A value the output can share rather than copy: jansson values are
+ * reference-counted and nothing writes to a response being built. */
+static json_t *share(const json_t *in, int output)
+{
+    return output ? json_incref((json_t *)in) : json_copy((json_t *)in);
+}
+
 int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, int output, json_t **out)
 {
     double d = json_is_number(in) ? json_number_value(in) : NAN;
@@ -282,10 +289,12 @@ int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, i
     if (t->kind == GQL_ENUM) {
         for (size_t i = 0; json_is_string(in) && i < t->nvalues; i++) {
             if (strcmp(t->values[i]->name, json_string_value(in)) == 0)
-                *out = json_string(t->values[i]->name);
+                *out = output ? share(in, 1) : json_string(t->values[i]->name);
         }
     } else if (t == s->t_int) {
-        if (json_is_number(in) && d == floor(d) && d >= INT32_LO && d <= INT32_HI)
+        if (json_is_integer(in) && d >= INT32_LO && d <= INT32_HI)
+            *out = share(in, output);
+        else if (json_is_number(in) && d == floor(d) && d >= INT32_LO && d <= INT32_HI)
             *out = json_integer((json_int_t)d);
     } else if (t == s->t_float) {
         if (json_is_number(in) && isfinite(d))
@@ -295,7 +304,7 @@ int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, i
             *out = json_copy((json_t *)in);
     } else if (t == s->t_string || t == s->t_id) {
         if (json_is_string(in)) {
-            *out = json_copy((json_t *)in);
+            *out = share(in, output);
         } else if (json_is_integer(in) && (t == s->t_id || output)) {
             char num[32];
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(in));
@@ -304,7 +313,7 @@ int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, i
             *out = json_string(json_is_true(in) ? "true" : "false");
         }
     } else if (output) {
-        *out = json_deep_copy(in);
+        *out = share(in, 1);
     }
     return *out ? 0 : -1;
 }

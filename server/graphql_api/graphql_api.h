@@ -74,9 +74,23 @@ typedef struct sl_graphql_options {
     int64_t timeout_ms;        /* 0: SL_GRAPHQL_TIMEOUT_MS */
 } sl_graphql_options;
 
-/* sl_graphql_route (dispatch.h) with options (tests: a clock that jumps). */
+/* sl_graphql_route (dispatch.h) with options (tests: a clock that jumps),
+ * never answering from the response cache. */
 sl_http_response sl_graphql_route_with(sl_store *st, const sl_http_request *req,
                                        const sl_graphql_options *opt);
+
+/* ---- the response cache (cache.c) -------------------------------------------- */
+
+/* The kept answer of the request `key` (n bytes: the caller's role and
+ * the request's bytes) when the ledger's stamp is unchanged: 1 with *out a
+ * 200 response (the caller's to free); 0 otherwise.  *stamp receives the
+ * ledger's stamp now, for sl_graphql_cache_put. */
+int sl_graphql_cache_get(sl_store *st, const char *key, size_t n, sl_store_stamp *stamp,
+                         sl_http_response *out);
+/* Keep `body` as the answer of `key` under `stamp` (taken before the
+ * request ran, so a commit meanwhile leaves it stale, never wrong). */
+void sl_graphql_cache_put(const char *key, size_t n, const sl_store_stamp *stamp, const char *body,
+                          size_t len);
 
 /* ---- Global IDs (ids.c) ------------------------------------------------------ */
 

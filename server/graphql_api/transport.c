@@ -199,7 +199,8 @@ static void limits_for(const sl_graphql_ctx *ctx, int introspection,
  * every doc; *out the answer (an array for a batch).  get_method: the
  * method name when mutations are forbidden (GET, HEAD), else NULL. */
 static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *docs, size_t n,
-                            int batch, const char *get_method, const sl_graphql_options *opt)
+                            int batch, const char *get_method, const sl_graphql_options *opt,
+                            int *cacheable)
 {
     sl_gql_query **qs = calloc(n ? n : 1, sizeof *qs);
     json_t *answers = json_array();
@@ -208,6 +209,7 @@ static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *do
     long total = 0;
     size_t i;
     int introspection = n > 0;
+    *cacheable = 0;
     if (!qs || !answers) {
         resp = internal_error("out of memory");
         goto done;
@@ -250,6 +252,13 @@ static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *do
             goto done;
         }
     }
+    /* what may be kept: queries that all answered without an error */
+    *cacheable = 1;
+    for (i = 0; i < n; i++) {
+        if (!qs[i] || sl_gql_query_op(qs[i]) != SL_GQL_OP_QUERY ||
+            json_object_get(json_array_get(answers, i), "errors"))
+            *cacheable = 0;
+    }
     resp = json_response(200, batch ? json_incref(answers) : json_incref(json_array_get(answers, 0)));
 done:
     for (i = 0; qs && i < n; i++)
@@ -260,15 +269,27 @@ done:
     return resp;
 }
 
+/* Where a request's documents come from. */
+typedef enum source { FROM_URL, FROM_JSON, FROM_FORM } source;
+
+static source source_of(const sl_http_request *req)
+{
+    if (strcmp(req->method, "POST") != 0)
+        return FROM_URL;
+    if (!sl_http_body_blank(req) &&
+        (sl_http_content_type_is(req, CT_JSON) || !sl_http_header_get(req, "Content-Type")))
+        return FROM_JSON;
+    return sl_http_content_type_is(req, CT_FORM) && req->body ? FROM_FORM : FROM_URL;
+}
+
 /* The documents of the request: the URL's or a form's parameters, or the
  * JSON body (an object, or an array: a batch).  *resp set and 0 returned
  * when the body is refused (400) or memory ran out. */
 static int read_docs(const sl_http_request *req, json_t **body, doc **out, size_t *n, int *batch,
                      sl_http_response *resp)
 {
-    int post = strcmp(req->method, "POST") == 0;
-    int json = post && !sl_http_body_blank(req) &&
-               (sl_http_content_type_is(req, CT_JSON) || !sl_http_header_get(req, "Content-Type"));
+    source from = source_of(req);
+    int json = from == FROM_JSON;
     *out = NULL;
     *n = 0;
     *batch = 0;
@@ -311,26 +332,46 @@ static int read_docs(const sl_http_request *req, json_t **body, doc **out, size_
         return 0;
     }
     /* a form's parameters, else the URL's (GitLab reads Rails' params) */
-    if ((post && sl_http_content_type_is(req, CT_FORM) && req->body
-             ? doc_from_form(req->body, req->body_len, *out)
-             : req->query ? doc_from_form(req->query, strlen(req->query), *out) : 0) < 0) {
+    if ((from == FROM_FORM ? doc_from_form(req->body, req->body_len, *out)
+         : req->query ? doc_from_form(req->query, strlen(req->query), *out) : 0) < 0) {
         *resp = internal_error("out of memory");
         return 0;
     }
     return 1;
 }
 
-sl_http_response sl_graphql_route_with(sl_store *st, const sl_http_request *req,
-                                       const sl_graphql_options *opt)
+/* The cache's key of a request: the caller's role and the bytes its
+ * documents come from.  Caller frees; NULL when out of memory. */
+static char *cache_key(const sl_http_request *req, const sl_graphql_ctx *ctx, size_t *n)
+{
+    source from = source_of(req);
+    const char *payload = from == FROM_URL ? req->query : req->body;
+    size_t plen = from == FROM_URL ? (req->query ? strlen(req->query) : 0) : req->body_len;
+    size_t head = strlen(req->method) + 4;
+    char *k = malloc(head + plen + 1);
+    if (!k)
+        return NULL;
+    snprintf(k, head + 1, "%d%d%s\n", ctx->admin ? 2 : ctx->authenticated, (int)from, req->method);
+    head = strlen(k);
+    if (plen)
+        memcpy(k + head, payload, plen);
+    *n = head + plen;
+    return k;
+}
+
+static sl_http_response route(sl_store *st, const sl_http_request *req,
+                              const sl_graphql_options *opt, int use_cache)
 {
     sl_graphql_ctx ctx;
     const sl_gql_schema *s;
     sl_http_response resp;
     sl_error err = {0};
+    sl_store_stamp stamp;
     json_t *body = NULL;
     doc *docs = NULL;
-    size_t n = 0, text = 0;
-    int batch = 0, get;
+    char *key = NULL;
+    size_t n = 0, text = 0, key_len = 0;
+    int batch = 0, get, cacheable = 0;
     if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
         return error_response(413, "413 Request Entity Too Large");
     get = req->method && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0);
@@ -348,6 +389,10 @@ sl_http_response sl_graphql_route_with(sl_store *st, const sl_http_request *req,
     ctx.st = st;
     if (!authenticate(st, req, &ctx, &resp))
         return resp;
+    /* the same request as before on the same ledger: the same answer */
+    if (use_cache && (key = cache_key(req, &ctx, &key_len)) &&
+        sl_graphql_cache_get(st, key, key_len, &stamp, &resp))
+        goto done;
     if (!read_docs(req, &body, &docs, &n, &batch, &resp))
         goto done;
     /* GitLab's max_query_size, over the whole batch */
@@ -357,16 +402,26 @@ sl_http_response sl_graphql_route_with(sl_store *st, const sl_http_request *req,
         resp = error_response(422, SL_GQL_MSG_TOO_LARGE);
         goto done;
     }
-    resp = run(s, &ctx, docs, n, batch, get ? req->method : NULL, opt);
+    resp = run(s, &ctx, docs, n, batch, get ? req->method : NULL, opt, &cacheable);
+    if (key && cacheable && resp.status == 200)
+        sl_graphql_cache_put(key, key_len, &stamp, resp.body, resp.body_len);
 done:
     for (size_t i = 0; docs && i < n; i++)
         doc_free(&docs[i]);
     free(docs);
+    free(key);
     json_decref(body);
     return resp;
 }
 
+sl_http_response sl_graphql_route_with(sl_store *st, const sl_http_request *req,
+                                       const sl_graphql_options *opt)
+{
+    return route(st, req, opt, 0);
+}
+
+/* The server's route: answers of repeated queries come from the cache. */
 sl_http_response sl_graphql_route(sl_store *st, const sl_http_request *req)
 {
-    return sl_graphql_route_with(st, req, NULL);
+    return route(st, req, NULL, 1);
 }

@@ -835,6 +835,67 @@ static void test_hostile_documents(void **state)
     free(doc);
 }
 
+/* Repeated queries are answered from the cache while the ledger's stamp
+ * holds: any commit (ours or another connection's), another date or another
+ * caller's role gives a fresh answer. */
+static void test_response_cache(void **state)
+{
+    fx *f = *state;
+    const char *q = "{ addOnPurchases { assignedQuantity } }";
+    sl_store *other = NULL;
+    sl_error err = {0};
+    const char *const bob[] = {"2"}, *const dave[] = {"4"};
+    expect(query(f, f->admin, q), 200, "{\"data\":{\"addOnPurchases\":[{\"assignedQuantity\":0}]}}");
+    expect(query(f, f->admin, q), 200, "{\"data\":{\"addOnPurchases\":[{\"assignedQuantity\":0}]}}");
+    assert_int_equal(sl_store_seats_assign(f->st, 1, bob, 1, 0, "cli", NULL, NULL, &err), SL_OK);
+    expect(query(f, f->admin, q), 200, "{\"data\":{\"addOnPurchases\":[{\"assignedQuantity\":1}]}}");
+    assert_int_equal(sl_store_open(sl_store_path(f->st), 0, &other, &err), SL_OK);
+    assert_int_equal(sl_store_seats_assign(other, 1, dave, 1, 0, "cli", NULL, NULL, &err), SL_OK);
+    sl_store_close(other);
+    expect(query(f, f->admin, q), 200, "{\"data\":{\"addOnPurchases\":[{\"assignedQuantity\":2}]}}");
+    expect(query(f, f->reader, q), 200,
+           "{\"data\":{\"addOnPurchases\":null},\"errors\":[{\"message\":\"" NOT_AVAILABLE
+           "\",\"locations\":[{\"line\":1,\"column\":3}],\"path\":[\"addOnPurchases\"]}]}");
+    /* the purchase ends with 2026: the next year lists no active purchase */
+    setenv("SEATLEDGER_NOW", "2027-01-02T00:00:00Z", 1);
+    expect(query(f, f->admin, q), 200, "{\"data\":{\"addOnPurchases\":[]}}");
+    setenv("SEATLEDGER_NOW", NOW, 1);
+    expect(query(f, f->admin, q), 200, "{\"data\":{\"addOnPurchases\":[{\"assignedQuantity\":2}]}}");
+}
+
+/* The cache itself: a stamp that differs misses; the least recently used
+ * answer makes room. */
+static void test_cache_entries(void **state)
+{
+    fx *f = *state;
+    sl_store_stamp stamp, old;
+    sl_http_response r;
+    char key[16];
+    assert_int_equal(sl_graphql_cache_get(f->st, "k0", 2, &stamp, &r), 0);
+    sl_graphql_cache_put("k0", 2, &stamp, "{\"a\":0}", 7);
+    assert_int_equal(sl_graphql_cache_get(f->st, "k0", 2, &stamp, &r), 1);
+    assert_string_equal(r.body, "{\"a\":0}");
+    sl_http_response_free(&r);
+    assert_int_equal(sl_graphql_cache_get(f->st, "k", 1, &stamp, &r), 0);
+    old = stamp;
+    old.commits--;
+    sl_graphql_cache_put("k1", 2, &old, "{}", 2);
+    assert_int_equal(sl_graphql_cache_get(f->st, "k1", 2, &stamp, &r), 0);
+    assert_int_equal(sl_graphql_cache_get(f->st, "k0", 2, &stamp, &r), 1);
+    sl_http_response_free(&r);
+    /* k0 used last: fifteen more keys push out all the others but it */
+    for (int i = 2; i < 17; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        sl_graphql_cache_put(key, strlen(key), &stamp, "{}", 2);
+    }
+    assert_int_equal(sl_graphql_cache_get(f->st, "k0", 2, &stamp, &r), 1);
+    sl_http_response_free(&r);
+    sl_graphql_cache_put("k17", 3, &stamp, "{}", 2);
+    assert_int_equal(sl_graphql_cache_get(f->st, "k2", 2, &stamp, &r), 0);
+    assert_int_equal(sl_graphql_cache_get(f->st, "k0", 2, &stamp, &r), 1);
+    sl_http_response_free(&r);
+}
+
 /* An inactive purchase takes no calls: the not-available refusal. */
 static void test_inactive_purchase(void **state)
 {
@@ -869,6 +930,8 @@ int main(void)
         T(test_eligible_users),
         T(test_billable_history),
         T(test_hostile_documents),
+        T(test_response_cache),
+        T(test_cache_entries),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
