@@ -1,5 +1,5 @@
 /*
- * serve.c - `seatledger serve`: run the GitLab-compatible License API
+ * serve.c - `seatledger serve`: run the GitLab-compatible License API and GraphQL API
  * (server/) on the ledger until SIGINT or SIGTERM.
  */
 #include "cli.h"
