@@ -50,7 +50,7 @@ const char *sl_http_header_get(const sl_http_request *req, const char *name)
     return NULL;
 }
 
-static int hexval(char c)
+int sl_http_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -72,9 +72,9 @@ static char *form_decode(const char *s, size_t n, size_t *out_len)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-                   hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < n && sl_http_hex_digit(s[i + 1]) >= 0 &&
+                   sl_http_hex_digit(s[i + 2]) >= 0) {
+            out[o++] = (char)(sl_http_hex_digit(s[i + 1]) * 16 + sl_http_hex_digit(s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];

@@ -69,6 +69,8 @@ const char *sl_http_header_get(const sl_http_request *req, const char *name);
  * space, %XX a byte).  1 found (*out malloc'd, NUL-terminated, *out_len
  * bytes), 0 absent, -1 out of memory. */
 int sl_http_form_get(const char *s, size_t n, const char *name, char **out, size_t *out_len);
+/* The value of a hexadecimal digit, -1 for any other character. */
+int sl_http_hex_digit(char c);
 /* The media type of Content-Type is `type` (case-insensitive, parameters
  * ignored). */
 int sl_http_content_type_is(const sl_http_request *req, const char *type);

@@ -1,5 +1,5 @@
 /*
- * binding.c - the one file that binds schema.graphql to the ledger: a
+ * binding.c - the one file that binds docs/schema.graphql to the ledger: a
  * resolver per root field (the license queries, the add-on seat queries and
  * mutations, billableUsersHistory, queryComplexity), the complexity costs of
  * shared/spec/graphql.md, and who may see what (license and add-on data

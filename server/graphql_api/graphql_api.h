@@ -1,6 +1,6 @@
 /*
  * graphql_api.h - GitLab's GraphQL API (shared/spec/graphql.md) on top of
- * the generic engine in server/graphql/: the schema of schema.graphql bound
+ * the generic engine in server/graphql/: the schema of docs/schema.graphql bound
  * to the ledger (binding.c, with the Global IDs of ids.c and the
  * connections of connection.c) and the HTTP transport (transport.c: POST,
  * GET, batches, tokens, GitLab's limits, 401/422).  Uses only the engine's
@@ -59,7 +59,7 @@ typedef struct sl_graphql_ctx {
 /* Release what a request cached in c (the caller's struct stays). */
 void sl_graphql_ctx_clear(sl_graphql_ctx *c);
 
-/* The schema of schema.graphql with every resolver, scalar and cost
+/* The schema of docs/schema.graphql with every resolver, scalar and cost
  * attached, built on first use and then shared read-only by every thread
  * (borrowed; lives until exit).  SL_EINTERNAL when the embedded SDL or a
  * binding is broken (a build defect, never the client's). */

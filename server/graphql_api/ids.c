@@ -108,17 +108,6 @@ static void inspect(char *out, size_t size, const char *s, size_t n)
     out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) into out (out_size bytes); -1 for a malformed
  * escape, a NUL or an id too long. */
 static int decode_id(const char *s, size_t n, char *out, size_t out_size)
@@ -127,9 +116,9 @@ static int decode_id(const char *s, size_t n, char *out, size_t out_size)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+            if (i + 2 >= n || sl_http_hex_digit(s[i + 1]) < 0 || sl_http_hex_digit(s[i + 2]) < 0)
                 return -1;
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            c = (char)(sl_http_hex_digit(s[i + 1]) * 16 + sl_http_hex_digit(s[i + 2]));
             i += 2;
         }
         if (c == '\0' || o + 1 >= out_size)

@@ -19,7 +19,7 @@
 #define MSG_BAD_JSON "The request body is not valid JSON"
 #define MSG_BAD_BODY "The request body must be a JSON object or an array of them"
 
-/* schema.graphql, embedded by the build (cmake/embed_text.cmake). */
+/* docs/schema.graphql, embedded by the build (cmake/embed_text.cmake). */
 extern const char sl_graphql_api_sdl[];
 extern const size_t sl_graphql_api_sdl_len;
 

@@ -44,16 +44,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static void import(sl_store *st, const char *csv)
-{
-    sl_error err = {0};
-    FILE *f = fmemopen((void *)csv, strlen(csv), "r");
-    assert_non_null(f);
-    if (sl_store_users_import(st, f, SL_USERS_CSV, 1, 0, NULL, NULL, NULL, &err) != SL_OK)
-        fail_msg("import: %s", err.message);
-    fclose(f);
-}
-
 static void add_key(sl_store *st, const tu_license *l)
 {
     char *key = tu_issue(priv_pem, l);
@@ -79,7 +69,7 @@ static int setup(void **state)
     setenv("SEATLEDGER_NOW", NOW, 1);
     f->st = tu_store(&f->dir);
     assert_int_equal(sl_store_key_trust(f->st, pub_pem, strlen(pub_pem), "vendor", &err), SL_OK);
-    import(f->st, "id,username,state,email,highest_role,last_activity_on\n"
+    tu_import_csv(f->st, "id,username,state,email,highest_role,last_activity_on\n"
                   "1,alice,active,alice@example.com,developer,2026-11-01\n"
                   "2,bob,active,bob@example.com,developer,2026-10-01\n"
                   "3,carol,blocked,,developer,\n"
@@ -409,7 +399,7 @@ static void test_page_size(void **state)
     json_t *j, *conn;
     for (int i = 0; i < 150; i++)
         n += (size_t)snprintf(csv + n, sizeof csv - n, "%03d,user%03d,active\n", i, i);
-    import(f->st, csv);
+    tu_import_csv(f->st, csv);
     r = query(f, f->admin, "{ selfManagedAddOnEligibleUsers(addOnType: CODE_SUGGESTIONS, "
                            "addOnPurchaseIds: [], first: 500) { nodes { id } pageInfo { hasNextPage } } }");
     j = json_loads(r.body, 0, NULL);
@@ -651,7 +641,7 @@ static void test_global_ids(void **state)
            "\"extensions\":{\"value\":[\"" PURCHASE "\",\"1\"],\"problems\":[{\"path\":[1],\"explanation\":"
            "\"\\\"1\\\" is not a valid Global ID\"}]}}]}");
     /* ids of the directory with characters a URI escapes come back as written */
-    import(f->st, "id,username,state\nx/y z,odd,active\n");
+    tu_import_csv(f->st, "id,username,state\nx/y z,odd,active\n");
     expect(query(f, f->admin, "{ selfManagedAddOnEligibleUsers(addOnType: DUO_CORE, addOnPurchaseIds: []) "
                               "{ nodes { id } } }"), 200,
            "{\"data\":{\"selfManagedAddOnEligibleUsers\":{\"nodes\":[{\"id\":\"gid://gitlab/User/x%2Fy%20z\"}]}}}");

@@ -122,3 +122,13 @@ char *tu_repeat(const char *head, const char *unit, int count, const char *tail)
     sprintf(p, "%s", tail);
     return q;
 }
+
+void tu_import_csv(sl_store *st, const char *csv)
+{
+    FILE *in = fmemopen((void *)csv, strlen(csv), "r");
+    sl_error err = {0};
+    assert_non_null(in);
+    if (sl_store_users_import(st, in, SL_USERS_CSV, 1, 0, NULL, NULL, NULL, &err) != SL_OK)
+        fail_msg("import: %s", err.message);
+    fclose(in);
+}

@@ -41,6 +41,10 @@ typedef struct tu_license {
     const char *boundary;
 } tu_license;
 
+/* Replace the ledger's user directory with the CSV text (import --prune);
+ * fails the test when refused. */
+void tu_import_csv(sl_store *st, const char *csv);
+
 /* `count` copies of `unit` inside head ... tail, each "%d" in unit
  * standing for the copy's number (documents of a given size).  Caller
  * frees. */
