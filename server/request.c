@@ -6,6 +6,7 @@
  */
 #include "router.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,21 @@ void sl_http_response_body(sl_http_response *r, const char *ctype, const char *d
     r->content_type = ctype;
     r->body = p;
     r->body_len = len;
+}
+
+sl_http_response sl_http_response_json(int status, json_t *j)
+{
+    sl_http_response r = sl_http_response_new(status);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (!text) {
+        r.status = 500;
+        snprintf(r.detail, sizeof r.detail, "out of memory");
+        return r;
+    }
+    sl_http_response_body(&r, "application/json", text, strlen(text));
+    free(text);
+    return r;
 }
 
 const char *sl_http_header_get(const sl_http_request *req, const char *name)

@@ -63,6 +63,10 @@ sl_http_response sl_http_response_new(int status);
 /* Copy len bytes of data as r's body of type ctype (a static string). */
 void sl_http_response_body(sl_http_response *r, const char *ctype, const char *data,
                            size_t len);
+/* The JSON value j (taken; NULL allowed) as an application/json body; a
+ * bodiless 500 when it cannot be written. */
+struct json_t;
+sl_http_response sl_http_response_json(int status, struct json_t *j);
 /* The value of header `name` (any case), or NULL; borrowed from req. */
 const char *sl_http_header_get(const sl_http_request *req, const char *name);
 /* The value of the first `name` parameter of the urlencoded s[0..n) ('+' a

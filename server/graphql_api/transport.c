@@ -51,26 +51,10 @@ sl_rc sl_graphql_schema(const sl_gql_schema **out, sl_error *err)
 
 /* ---- responses -------------------------------------------------------------------- */
 
-/* The JSON j (taken) as the body. */
-static sl_http_response json_response(int status, json_t *j)
-{
-    sl_http_response r = sl_http_response_new(status);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(j);
-    if (!text) {
-        r.status = 500;
-        snprintf(r.detail, sizeof r.detail, "out of memory");
-        return r;
-    }
-    sl_http_response_body(&r, CT_JSON, text, strlen(text));
-    free(text);
-    return r;
-}
-
 /* {"errors":[{"message": ...}]}, GitLab's render_error. */
 static sl_http_response error_response(int status, const char *message)
 {
-    return json_response(status, json_pack("{s:[{s:s}]}", "errors", "message", message));
+    return sl_http_response_json(status, json_pack("{s:[{s:s}]}", "errors", "message", message));
 }
 
 static sl_http_response internal_error(const char *detail)
@@ -259,7 +243,7 @@ static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *do
             json_object_get(json_array_get(answers, i), "errors"))
             *cacheable = 0;
     }
-    resp = json_response(200, batch ? json_incref(answers) : json_incref(json_array_get(answers, 0)));
+    resp = sl_http_response_json(200, batch ? json_incref(answers) : json_incref(json_array_get(answers, 0)));
 done:
     for (i = 0; qs && i < n; i++)
         sl_gql_query_free(qs[i]);

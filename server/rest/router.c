@@ -54,26 +54,17 @@ static void resp_header(sl_http_response *r, const char *name, const char *value
 /* {"<member>":"<text>"} with proper JSON escaping. */
 static sl_http_response resp_json_text(int status, const char *member, const char *text)
 {
-    sl_http_response r = sl_http_response_new(status);
     json_t *o = json_object();
     json_t *v = json_string(text);
-    char *s = NULL;
     if (!v)  /* not UTF-8: say no more than the status */
         v = json_string("400 Bad request");
-    if (o && v && json_object_set_new(o, member, v) == 0) {
-        v = NULL;
-        s = json_dumps(o, JSON_COMPACT);
+    if (!o || !v) {
+        json_decref(v);
+    } else if (json_object_set_new(o, member, v) == 0) {
+        return sl_http_response_json(status, o);
     }
-    json_decref(v);
     json_decref(o);
-    if (!s) {
-        r.status = 500;
-        snprintf(r.detail, sizeof r.detail, "out of memory");
-        return r;
-    }
-    sl_http_response_body(&r, CT_JSON, s, strlen(s));
-    free(s);
-    return r;
+    return sl_http_response_json(status, NULL);
 }
 
 static sl_http_response resp_message(int status, const char *text)
