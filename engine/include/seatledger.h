@@ -16,6 +16,10 @@
  *  - Every *_free() accepts NULL.
  *  - Dates are days since 1970-01-01 (UTC) in an int32_t; SL_DATE_NONE means
  *    "absent".  Instants are milliseconds since the Unix epoch in an int64_t.
+ *  - Everything this header declares, and nothing else, is exported from the
+ *    shared library: the engine is compiled with hidden visibility and the
+ *    declarations below are wrapped in default visibility (checked by the
+ *    ctest `exported_symbols`).
  */
 #ifndef SEATLEDGER_H
 #define SEATLEDGER_H
@@ -26,6 +30,10 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
 #endif
 
 /* ------------------------------------------------------------------------
@@ -475,6 +483,10 @@ void sl_token_infos_free(sl_token_info *t, size_t count);
  * presented secret is hashed and the hashes compared in constant time. */
 sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
                            sl_error *err);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
