@@ -31,6 +31,7 @@ static const char usage_text[] =
     "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
     "  users list [--billable] [--explain] | users count\n"
+    "  notify [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS] [--json]\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -50,6 +51,7 @@ static const struct {
     {"token", cmd_token},
     {"serve", cmd_serve},
     {"users", cmd_users},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)
