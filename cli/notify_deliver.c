@@ -340,7 +340,17 @@ void cli_notify_deliver(const char *target, const sl_notify_event *ev, int timeo
             snprintf(why, why_size, "%s", err.message);
             return;
         }
-        run_program(argv, ev->document, strlen(ev->document), timeout_s, why, why_size);
+        /* one JSON line: line-oriented readers get a complete line */
+        size_t n = strlen(ev->document);
+        char *line = malloc(n + 1);
+        if (!line) {
+            snprintf(why, why_size, "out of memory");
+        } else {
+            memcpy(line, ev->document, n);
+            line[n] = '\n';
+            run_program(argv, line, n + 1, timeout_s, why, why_size);
+            free(line);
+        }
         cli_command_free(argv);
     } else {
         snprintf(why, why_size, "unknown kind of target '%s'", target);
