@@ -7,7 +7,6 @@ set(CPACK_PACKAGE_NAME seatledger)
 set(CPACK_PACKAGE_VENDOR "seatledger")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "seatledger maintainers <maintainers@users.noreply.h-seed-5daa6354.example>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "license-key and billable-user accounting engine")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_COMPONENTS_ALL bin lib dev)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -26,13 +25,13 @@ set(CPACK_DEBIAN_BIN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_BIN_PACKAGE_SUGGESTS "default-mta | mail-transport-agent, prometheus")
 set(CPACK_COMPONENT_BIN_DESCRIPTION
 "license-key and billable-user accounting engine
- seatledger reads and writes license keys in the GitLab license format,
- checks them against trusted vendor keys, keeps an append-only ledger of
- billable-user snapshots in SQLite and answers GitLab's License API.
- .
- This package holds the seatledger command, the API server with its
- Prometheus /metrics endpoint and notifications, the systemd units (a daily
- refresh timer and the server) and a cron file.")
+seatledger reads and writes license keys in the GitLab license format,
+checks them against trusted vendor keys, keeps an append-only ledger of
+billable-user snapshots in SQLite and answers GitLab's License API.
+
+This package holds the seatledger command, the API server with its
+Prometheus /metrics endpoint and notifications, the systemd units (a daily
+refresh timer and the server) and a cron file.")
 # files in /etc are conffiles; the maintainer scripts create the user
 configure_file(${CMAKE_SOURCE_DIR}/packaging/debian/conffiles.in ${SL_DEB_DIR}/bin/conffiles @ONLY)
 foreach(script postinst prerm postrm)
@@ -48,15 +47,28 @@ set(CPACK_DEBIAN_BIN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # libseatledger0: the shared library
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libseatledger${SL_SOVERSION})
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)
-set(CPACK_DEBIAN_LIB_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_LIB_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
+# the shlibs file (Debian policy 8.6: later versions keep the ABI of SL_SOVERSION),
+# the ldconfig trigger (8.1.1), and maintainer scripts that leave ldconfig to
+# the trigger (CPack would otherwise write ones that call it)
+file(WRITE ${SL_DEB_DIR}/lib/shlibs
+     "libseatledger ${SL_SOVERSION} libseatledger${SL_SOVERSION} (>= ${PROJECT_VERSION})\n")
+file(WRITE ${SL_DEB_DIR}/lib/triggers "activate-noawait ldconfig\n")
+foreach(script postinst postrm)
+  file(WRITE ${SL_DEB_DIR}/lib/${script}
+       "#!/bin/sh\n# ${script} of libseatledger${SL_SOVERSION}: the ldconfig trigger does the work.\nset -e\nexit 0\n")
+  file(CHMOD ${SL_DEB_DIR}/lib/${script} FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE
+       GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+endforeach()
+set(CPACK_DEBIAN_LIB_PACKAGE_CONTROL_EXTRA ${SL_DEB_DIR}/lib/shlibs ${SL_DEB_DIR}/lib/triggers
+    ${SL_DEB_DIR}/lib/postinst ${SL_DEB_DIR}/lib/postrm)
+set(CPACK_DEBIAN_LIB_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_COMPONENT_LIB_DESCRIPTION
 "license-key and billable-user accounting engine (shared library)
- libseatledger is the engine behind the seatledger command: GitLab license
- keys, trusted vendor keys, the billable-user ledger in SQLite, usage CSV
- and API tokens, behind one C header.
- .
- This package holds the shared library.")
+libseatledger is the engine behind the seatledger command: GitLab license
+keys, trusted vendor keys, the billable-user ledger in SQLite, usage CSV
+and API tokens, behind one C header.
+
+This package holds the shared library.")
 
 # libseatledger-dev: what an embedder compiles and links with
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libseatledger-dev)
@@ -66,11 +78,11 @@ set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libseatledger${SL_SOVERSION} (= ${SL_DEB_PACKAGE_VERSION}), libsqlite3-dev, libssl-dev (>= 3.0), libjansson-dev, libcsv-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
 "license-key and billable-user accounting engine (development files)
- libseatledger is the engine behind the seatledger command: GitLab license
- keys, trusted vendor keys, the billable-user ledger in SQLite, usage CSV
- and API tokens, behind one C header.
- .
- This package holds the header seatledger.h, the static archive, the
- pkg-config file and an embedding example.")
+libseatledger is the engine behind the seatledger command: GitLab license
+keys, trusted vendor keys, the billable-user ledger in SQLite, usage CSV
+and API tokens, behind one C header.
+
+This package holds the header seatledger.h, the static archive, the
+pkg-config file and an embedding example.")
 
 include(CPack)
