@@ -227,6 +227,12 @@ static void run_program(char *const *argv, const char *input, size_t len, int ti
     pid_t pid;
 
     why[0] = '\0';
+    /* a named file that cannot run is said so the same way everywhere (a
+     * failed exec inside posix_spawn may otherwise surface as status 127) */
+    if (strchr(argv[0], '/') && access(argv[0], X_OK) != 0) {
+        snprintf(why, why_size, "cannot run '%s': %s", argv[0], strerror(errno));
+        return;
+    }
     /* close-on-exec, so no other child holds the write end open */
     if (pipe(pipefd) != 0 || fcntl(pipefd[0], F_SETFD, FD_CLOEXEC) != 0 ||
         fcntl(pipefd[1], F_SETFD, FD_CLOEXEC) != 0) {
