@@ -64,7 +64,7 @@ install(FILES ${SL_MAN_GZ} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT bi
 
 # --- docs -------------------------------------------------------------------
 set(SL_DOCS ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/prometheus-rules.yml)
-file(GLOB SL_DOC_PAGES ${CMAKE_SOURCE_DIR}/docs/*.md)
+file(GLOB SL_DOC_PAGES ${CMAKE_SOURCE_DIR}/docs/*.md ${CMAKE_SOURCE_DIR}/docs/*.png)
 install(FILES ${SL_DOCS} ${SL_DOC_PAGES} DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/seatledger
         COMPONENT bin)
 if(SL_DEBIAN_LAYOUT)

@@ -15,29 +15,14 @@ P=$TMP/prefix
 
 run 0 cmake --install "$BIN" --prefix "$P"
 files=$(cd "$P" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)
-expect_eq "installed files" "$files" "bin/seatledger
-etc/cron.d/seatledger
-etc/default/seatledger
-include/seatledger.h
-lib/libseatledger.a
-lib/libseatledger.so
-lib/libseatledger.so.0
-lib/libseatledger.so.0.1.0
-lib/pkgconfig/seatledger.pc
-lib/systemd/system/seatledger-refresh.service
-lib/systemd/system/seatledger-refresh.timer
-lib/systemd/system/seatledger.service
-share/doc/seatledger/README.md
-share/doc/seatledger/api.md
-share/doc/seatledger/architecture.md
-share/doc/seatledger/cli.md
-share/doc/seatledger/examples/embed.c
-share/doc/seatledger/license-format.md
-share/doc/seatledger/operations.md
-share/doc/seatledger/performance.md
-share/doc/seatledger/prometheus-rules.yml
-share/doc/seatledger/security.md
-share/man/man1/seatledger.1.gz"
+# the docs: README.md, every docs/*.md and *.png, the Prometheus rules, the example
+docs=$( { echo README.md; echo prometheus-rules.yml; echo examples/embed.c
+          (cd "$SRC/docs" && ls ./*.md ./*.png | sed 's|^\./||'); } | sed 's|^|share/doc/seatledger/|')
+expect_eq "installed files" "$files" "$( { printf '%s\n' bin/seatledger etc/cron.d/seatledger \
+  etc/default/seatledger include/seatledger.h lib/libseatledger.a lib/libseatledger.so \
+  lib/libseatledger.so.0 lib/libseatledger.so.0.1.0 lib/pkgconfig/seatledger.pc \
+  lib/systemd/system/seatledger-refresh.service lib/systemd/system/seatledger-refresh.timer \
+  lib/systemd/system/seatledger.service share/man/man1/seatledger.1.gz; echo "$docs"; } | sort)"
 expect_eq "links" "$(readlink "$P/lib/libseatledger.so") $(readlink "$P/lib/libseatledger.so.0")" \
   "libseatledger.so.0 libseatledger.so.0.1.0"
 expect_eq "SONAME" "$(readelf -d "$P/lib/libseatledger.so.0.1.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
