@@ -67,6 +67,12 @@ void cli_protect_ledger(const char *path);
  * "--json". */
 bool cli_json_flag(cli_ctx *ctx, const char *arg);
 
+/* --from/--to of `cmd`: a date (the whole day counts: its first or, with
+ * end_of_day, its last millisecond) or an instant.  EXIT_OK or a usage
+ * error already printed. */
+int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
+                    int64_t *out);
+
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 
@@ -82,6 +88,9 @@ int cmd_backup(cli_ctx *ctx, int argc, char **argv);
 int cmd_token(cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_users(cli_ctx *ctx, int argc, char **argv);
+/* `addons list` and `seats assign|unassign|list|history` (cli/seats.c). */
+int cmd_addons(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats(cli_ctx *ctx, int argc, char **argv);
 int cmd_notify(cli_ctx *ctx, int argc, char **argv);
 /* `license issue` and `license verify` (cli/license_codec.c). */
 int cli_license_issue(cli_ctx *ctx, int argc, char **argv);

@@ -19,6 +19,8 @@ static const char usage_text[] =
     "  keys generate --private OUT.pem --public OUT.pub.pem [--bits N]\n"
     "  keys trust PUB.pem [--name NAME] | keys list | keys untrust NAME\n"
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
+    "                [--cloud] [--offline-cloud]\n"
+    "                [--add-on-product NAME:QTY:STARTED_ON:EXPIRES_ON[:trial][:XID]]...\n"
     "  license verify FILE|- [--public-key PEM]...\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
     "  refresh [--source cron|cli] [--json]\n"
@@ -33,6 +35,10 @@ static const char usage_text[] =
     "        [--exec CMD]... [--mail ADDRESS...] [--notify-interval SECONDS]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
     "  users list [--billable] [--explain] | users count\n"
+    "  addons list [--json]\n"
+    "  seats assign|unassign ADDON USER... [--file FILE] [--json]\n"
+    "  seats list [ADDON] [--eligible] [--assigned|--unassigned] [--search S] [--json]\n"
+    "  seats history [ADDON] [--from DATE] [--to DATE] [--json]\n"
     "  notify [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS] [--json]\n"
     "  help\n"
     "\n"
@@ -53,6 +59,8 @@ static const struct {
     {"token", cmd_token},
     {"serve", cmd_serve},
     {"users", cmd_users},
+    {"addons", cmd_addons},
+    {"seats", cmd_seats},
     {"notify", cmd_notify},
 };
 

@@ -73,6 +73,14 @@ sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
 sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expired,
                               sl_license_figures *out, sl_error *err);
 
+/* The ledger's step of a refresh, inside the caller's write transaction
+ * (the refresh itself, with the add-on steps after this one, is
+ * sl_store_refresh in ops/refresh.c): the clock check, the billable count
+ * under the current license's plan, the snapshot and its audit line.
+ * SL_ECLOCK when now is before the newest snapshot.  Fills *out. */
+sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out,
+                                sl_error *err);
+
 /* Largest count with from <= recorded_at <= to; 0 when none. */
 sl_rc sl__ledger_historical_max(sl_store *st, int64_t from_ms, int64_t to_ms,
                                 int64_t *out, sl_error *err);
@@ -89,6 +97,24 @@ sl_rc sl__add_checks(sl_store *st, const sl_license *lic,
 /* sl__add_checks over decoded attributes; current may be NULL. */
 sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
                           const sl_license_info *current, sl_error *err);
+
+/* ---- adding and deleting licenses (ledger/license_store.c) ------------ */
+
+/* The first step of adding a key, outside any transaction: the size limit,
+ * decoding with the trusted keys and validity.  SL_EINVAL with the
+ * user-facing message of sl_store_license_add.  Caller frees *out. */
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err);
+/* The ledger's step of adding the decoded `lic`, inside the caller's write
+ * transaction: forged-key check, the add checks, expiry, the row and its
+ * audit line.  (sl_store_license_add in ops/license_ops.c runs it and then
+ * the add-on provisioning in one transaction.) */
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_error *err);
+/* The ledger's step of deleting license `id` inside the caller's write
+ * transaction; SL_ENOTFOUND "no license with id N". */
+sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err);
 
 /* ---- the usage CSV (ledger/usage_csv.c) ------------------------------ */
 
@@ -109,9 +135,17 @@ sl_rc sl__usage_csv_write(sl_store *st, FILE *out, const sl_usage_head *head,
 
 /* ---- the morning summary (ledger/status.c) ---------------------------- */
 
+/* The ledger's part of `seatledger status` (everything but the add-ons and
+ * the notices); *now_ms is the clock-safe now it was computed for.  On
+ * failure *out is freed.  (sl_store_status in ops/status.c adds the
+ * add-ons and the notices.) */
+sl_rc sl__status_fill(sl_store *st, sl_status *out, int64_t *now_ms, sl_error *err);
 /* The notices of `seatledger status` from a filled status (everything but
  * the notices) and the clock-safe now; appended to s->notices. */
 sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err);
+/* Append one notice (printf-style) to s->notices. */
+sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The conditions behind the notices, over a filled status, so the
  * notification events (notify/) fire on exactly what `status` reports.

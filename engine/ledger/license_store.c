@@ -87,16 +87,14 @@ static sl_rc check_wrapped_key(sl_store *st, const sl_license *lic, sl_error *er
     return rc;
 }
 
-sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
-                           sl_source source, int64_t *out_id, sl_error *err)
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err)
 {
     const sl_keyring *kr;
-    sl_license *lic = NULL, *current = NULL;
+    sl_license *lic = NULL;
     sl_error detail = {0};
-    int32_t today;
-    int64_t id = 0;
     sl_rc rc;
-    *out_id = 0;
+    *out = NULL;
     if (len > SL_LICENSE_TEXT_MAX)
         return sl__err(err, SL_ETOOBIG, "%s (license key of %zu bytes is over the limit of %d)",
                        SL_MSG_KEY_INVALID, len, SL_LICENSE_TEXT_MAX);
@@ -112,60 +110,66 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     if (rc == SL_OK)
         rc = sl_license_validate(lic, &detail);
     if (rc != SL_OK) {
-        rc = rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
-        goto done;
+        sl_license_free(lic);
+        return rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
     }
-    /* checks and insert under one write lock: a concurrent add or refresh
-     * cannot slip between what we checked and what we store */
-    rc = sl__begin(st, err);
+    *out = lic;
+    return SL_OK;
+}
+
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_error *err)
+{
+    sl_license *current = NULL;
+    int32_t today;
+    int64_t id = 0;
+    sl_rc rc = check_wrapped_key(st, lic, err);
+    *out_id = 0;
     if (rc != SL_OK)
-        goto done;
-    rc = check_wrapped_key(st, lic, err);
-    if (rc != SL_OK)
-        goto fail;
+        return rc;
     rc = sl__ledger_today(st, &today, err);
     if (rc != SL_OK)
-        goto fail;
+        return rc;
     rc = sl__license_current(st, today, &current, NULL, err);
     if (rc != SL_OK)
-        goto fail;
+        return rc;
     /* 2. user count / true-up */
     rc = sl__add_checks(st, lic, current, err);
     if (rc != SL_OK)
-        goto fail;
+        goto done;
     /* 3. expired */
     if (sl_license_is_expired(lic, today)) {
         rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
-        goto fail;
+        goto done;
     }
     rc = insert_license(st, text, len, lic, source, &id, err);
     if (rc != SL_OK)
-        goto fail;
+        goto done;
     rc = sl__audit(st, "license.add", id, "ok", sl_source_name(source), err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__commit(st, err);
     if (rc == SL_OK)
         *out_id = id;
-    goto done;
-fail:
-    sl__rollback(st);
 done:
     sl_license_free(current);
-    sl_license_free(lic);
     return rc;
 }
 
-sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_error *err)
+sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err)
 {
-    char notfound[64];
     sqlite3_stmt *s;
     sl_rc rc = sl__stmt(st, "DELETE FROM licenses WHERE id = ?", &s, err);
     if (rc != SL_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    snprintf(notfound, sizeof notfound, "no license with id %lld", (long long)id);
-    return sl__change_one(st, s, "license.delete", id, sl_source_name(source), notfound, err);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "license.delete");
+        sqlite3_reset(s);
+        return rc;
+    }
+    sqlite3_reset(s);
+    if (sqlite3_changes(st->db) == 0)
+        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    return sl__audit(st, "license.delete", id, "ok", sl_source_name(source), err);
 }
 
 /* Step `sql` (a literal with one parameter, the id) to the license's row;

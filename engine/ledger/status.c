@@ -18,10 +18,7 @@
 #define STALE_MS (2 * MS_PER_DAY)
 #define NOTICE_MAX 256
 
-static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
 {
     char text[NOTICE_MAX];
     char **grown, *copy;
@@ -136,19 +133,19 @@ sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err)
     sl_rc rc = SL_OK;
     int seats;
     if (!s->has_license) {
-        rc = add_notice(s, err, "no current license: add one with seatledger license add");
+        rc = sl__status_notice(s, err, "no current license: add one with seatledger license add");
     } else {
         int64_t warn = s->trial ? WARN_DAYS_TRIAL : WARN_DAYS;
         if (sl__status_expiry_level(s) != SL_EXPIRY_OK) {
             sl__status_expiry_sentence(s, text, sizeof text);
-            rc = add_notice(s, err, "%s", text);
+            rc = sl__status_notice(s, err, "%s", text);
         }
         if (rc == SL_OK && s->block_changes_on != SL_DATE_NONE) {
             if (s->today >= s->block_changes_on)
-                rc = add_notice(s, err, "license has blocked changes since %s",
+                rc = sl__status_notice(s, err, "license has blocked changes since %s",
                                 sl_date_format(s->block_changes_on, d, sizeof d));
             else if (s->today >= (int64_t)s->block_changes_on - warn)
-                rc = add_notice(s, err, "license blocks changes in %s on %s",
+                rc = sl__status_notice(s, err, "license blocks changes in %s on %s",
                                 days_phrase((int64_t)s->block_changes_on - s->today, n3, sizeof n3),
                                 sl_date_format(s->block_changes_on, d, sizeof d));
         }
@@ -157,15 +154,15 @@ sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err)
         if (rc == SL_OK && seats != SL_SEATS_OK) {
             sl__status_seat_sentence(s, seats == SL_SEATS_EXCEEDED ? seats : SL_SEATS_THRESHOLD,
                                      text, sizeof text);
-            rc = add_notice(s, err, "%s", text);
+            rc = sl__status_notice(s, err, "%s", text);
         }
     }
     if (rc == SL_OK && s->has_future_license)
-        rc = add_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
+        rc = sl__status_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
                         sl_date_format(s->future_starts_on, d, sizeof d));
     if (rc == SL_OK && sl__status_snapshot_stale(s, now_ms)) {
         sl__status_snapshot_sentence(s, now_ms, text, sizeof text);
-        rc = add_notice(s, err, "%s", text);
+        rc = sl__status_notice(s, err, "%s", text);
     }
     return rc;
 }
@@ -259,7 +256,7 @@ static sl_rc future_status(sl_store *st, sl_status *out, sl_error *err)
     return SL_OK;
 }
 
-sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
+sl_rc sl__status_fill(sl_store *st, sl_status *out, int64_t *now_ms, sl_error *err)
 {
     sl_license *lic = NULL;
     int64_t now, id = 0;
@@ -272,6 +269,7 @@ sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
     rc = sl__ledger_now(st, &now, err);
     if (rc != SL_OK)
         goto done;
+    *now_ms = now;
     out->today = sl_ms_to_date(now);
     rc = snapshot_stats(st, out, err);
     if (rc != SL_OK)
@@ -288,9 +286,6 @@ sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
     if (rc != SL_OK)
         goto done;
     rc = future_status(st, out, err);
-    if (rc != SL_OK)
-        goto done;
-    rc = sl__status_notices(out, now, err);
 done:
     sl_license_free(lic);
     if (rc != SL_OK)
@@ -309,6 +304,9 @@ void sl_status_free(sl_status *s)
     for (size_t i = 0; i < s->notice_count; i++)
         free(s->notices[i]);
     free(s->notices);
+    free(s->addons);
+    s->addons = NULL;
+    s->addon_count = 0;
     s->plan = s->licensee_name = s->licensee_email = s->licensee_company = NULL;
     s->notices = NULL;
     s->notice_count = 0;
