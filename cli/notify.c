@@ -23,8 +23,9 @@ static const char notify_usage[] =
     "\n"
     "Records an event for every condition of `status` that got worse since the\n"
     "last check (seats.threshold, seats.reached, seats.exceeded, license.expiring,\n"
-    "license.expired, snapshot.missing), then delivers to each target what it is\n"
-    "owed: --exec runs CMD (no shell) with the event as JSON on its standard input;\n"
+    "license.expired, snapshot.missing, addon.seats_full, addon.expiring), then\n"
+    "delivers to each target what it is owed: --exec runs CMD (no shell) with the\n"
+    "event as JSON on its standard input;\n"
     "--mail pipes a plain-text mail to sendmail -t -oi ($SEATLEDGER_SENDMAIL, else\n"
     "/usr/sbin/sendmail).  A failed delivery is retried by the next run.  Each run\n"
     "has --timeout seconds (default 30).  Exit status 4 when a delivery failed.\n";

@@ -876,8 +876,7 @@ sl_rc sl_store_chart(sl_store *st, const sl_chart_options *opt, char **out_svg,
 
 /* The conditions `status` reports become events when they get worse:
  * seats.threshold, seats.reached, seats.exceeded, license.expiring,
- * license.expired, snapshot.missing (and the add-on ones, addon.seats_full
- * and addon.expiring).  Each fires once per change, whoever looks (cron or
+ * license.expired, snapshot.missing, addon.seats_full and addon.expiring.  Each fires once per change, whoever looks (cron or
  * the server); the ledger records every event and, per target, whether it
  * was delivered.  A target names where events go, "exec:CMD" or
  * "mail:ADDRESS"; delivering is the caller's business (the CLI runs the

@@ -77,6 +77,17 @@ static sl_rc document(const sl_status *s, const sl_notify_observation *o, sl_not
     json_object_set_new(d, "subject", json_string(ev->mail_subject));
     json_object_set_new(d, "license", license_json(s));
     json_object_set_new(d, "figures", figures_json(s));
+    if (o->addon) {
+        char day[16];
+        json_t *a = json_object();
+        json_object_set_new(a, "name", json_string(sl_addon_name(o->addon->add_on)));
+        json_object_set_new(a, "quantity", json_integer(o->addon->quantity));
+        json_object_set_new(a, "assigned", json_integer(o->addon->assigned));
+        json_object_set_new(a, "expires_on",
+                            json_string(sl_date_format(o->addon->expires_on, day, sizeof day)));
+        json_object_set_new(a, "days_left", json_integer(o->addon->days_left));
+        json_object_set_new(d, "add_on", a);
+    }
     ev->document = sl__json_dump(d);
     json_decref(d);
     return ev->document ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
@@ -101,7 +112,7 @@ static sl_rc licensee_line(sl_buf *b, const sl_status *s)
 static sl_rc mail_text(const sl_status *s, const sl_notify_observation *o, sl_notify_event *ev,
                        sl_error *err)
 {
-    char n[32], d1[16], d2[16], when[32];
+    char n[32], n2[32], d1[16], d2[16], when[32];
     sl_buf b;
     sl_rc rc;
     sl__buf_init(&b, MAIL_TEXT_MAX);
@@ -128,6 +139,12 @@ static sl_rc mail_text(const sl_status *s, const sl_notify_observation *o, sl_no
                             sl_format_count(s->maximum_user_count, n, sizeof n));
     if (rc == SL_OK)
         rc = sl__buf_printf(&b, "Users over license: %s\n", sl_format_count(s->overage, n, sizeof n));
+    if (rc == SL_OK && o->addon)
+        rc = sl__buf_printf(&b, "Add-on:             %s, %s of %s seats assigned, until %s\n",
+                            sl_addon_name(o->addon->add_on),
+                            sl_format_count(o->addon->assigned, n, sizeof n),
+                            sl_format_count(o->addon->quantity, n2, sizeof n2),
+                            sl_date_format(o->addon->expires_on, d2, sizeof d2));
     if (rc == SL_OK)
         rc = sl__buf_printf(&b, "Last snapshot:      %s\n",
                             s->snapshots ? sl_time_format_utc(s->last_snapshot_ms, when, sizeof when)

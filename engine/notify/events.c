@@ -16,8 +16,13 @@ static const char *const EXPIRY_EVENTS[SL_NOTIFY_LEVELS] = {
     NULL, "license.expiring", "license.expired", NULL};
 static const char *const SNAPSHOT_EVENTS[SL_NOTIFY_LEVELS] = {
     NULL, "snapshot.missing", NULL, NULL};
+static const char *const ADDON_SEAT_EVENTS[SL_NOTIFY_LEVELS] = {
+    NULL, "addon.seats_full", NULL, NULL};
+static const char *const ADDON_EXPIRY_EVENTS[SL_NOTIFY_LEVELS] = {
+    NULL, "addon.expiring", NULL, NULL};
 
-#define OBSERVATIONS_MAX 3
+/* seats, license expiry, snapshot; then two per active add-on purchase */
+#define LEDGER_OBSERVATIONS 3
 
 void sl_notify_events_free(sl_notify_event *events, size_t count)
 {
@@ -65,6 +70,28 @@ static void observe_snapshot(const sl_status *s, int64_t now, sl_notify_observat
     o->level = sl__status_snapshot_stale(s, now) ? 1 : 0;
     if (o->level)
         sl__status_snapshot_sentence(s, now, o->message, sizeof o->message);
+}
+
+/* An add-on purchase's seats (seats != 0) or its end.  A renewal (a new end
+ * date), and for the seats more seats bought, start from nothing to tell. */
+static void observe_addon(const sl_status_addon *a, int seats, sl_notify_observation *o)
+{
+    char d[16];
+    const char *name = sl_addon_name(a->add_on);
+    sl_date_format(a->expires_on, d, sizeof d);
+    o->addon = a;
+    memcpy(o->events, seats ? ADDON_SEAT_EVENTS : ADDON_EXPIRY_EVENTS, sizeof o->events);
+    snprintf(o->subject, sizeof o->subject, "addon.%s:%s", seats ? "seats" : "expiry", name);
+    if (seats)
+        snprintf(o->scope, sizeof o->scope, "%s seats %lld until %s", name,
+                 (long long)a->quantity, d);
+    else
+        snprintf(o->scope, sizeof o->scope, "%s until %s", name, d);
+    o->level = (seats ? sl__status_addon_full(a) : sl__status_addon_expiring(a)) ? 1 : 0;
+    if (o->level && seats)
+        sl__status_addon_full_sentence(a, o->message, sizeof o->message);
+    else if (o->level)
+        sl__status_addon_expiry_sentence(a, o->message, sizeof o->message);
 }
 
 /* The level the ledger last saw for o's subject within o's scope (0 when
@@ -213,7 +240,7 @@ static sl_rc register_target(sl_store *st, const char *target, int64_t now, sl_e
 sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t ntargets,
                             sl_notify_event **out, size_t *count, sl_error *err)
 {
-    sl_notify_observation obs[OBSERVATIONS_MAX];
+    sl_notify_observation *obs = NULL;
     sl_notify_event *fired = NULL;
     sl_status status;
     size_t nobs = 0, nfired = 0;
@@ -223,7 +250,6 @@ sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t nta
     *out = NULL;
     *count = 0;
     memset(&status, 0, sizeof status);
-    memset(obs, 0, sizeof obs);
     rc = check_targets(targets, ntargets, err);
     if (rc != SL_OK)
         return rc;
@@ -238,13 +264,18 @@ sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t nta
         rc = sl_store_status(st, &status, err);
     if (rc != SL_OK)
         goto done;
+    obs = calloc(LEDGER_OBSERVATIONS + 2 * status.addon_count, sizeof *obs);
+    fired = calloc(LEDGER_OBSERVATIONS + 2 * status.addon_count, sizeof *fired);
+    if (!obs || !fired) {
+        rc = sl__err(err, SL_ENOMEM, "out of memory");
+        goto done;
+    }
     observe_seats(&status, &obs[nobs++]);
     observe_expiry(&status, &obs[nobs++]);
     observe_snapshot(&status, now, &obs[nobs++]);
-    fired = calloc(nobs, sizeof *fired);
-    if (!fired) {
-        rc = sl__err(err, SL_ENOMEM, "out of memory");
-        goto done;
+    for (size_t i = 0; i < status.addon_count; i++) {
+        observe_addon(&status.addons[i], 1, &obs[nobs++]);
+        observe_addon(&status.addons[i], 0, &obs[nobs++]);
     }
     for (size_t i = 0; i < nobs; i++) {
         int prev = 0;
@@ -260,6 +291,7 @@ sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t nta
     }
     rc = sl__commit(st, err);
 done:
+    free(obs);
     sl_status_free(&status);
     if (rc != SL_OK) {
         sl__rollback(st);

@@ -7,7 +7,7 @@
 #ifndef SL_NOTIFY_INTERNAL_H
 #define SL_NOTIFY_INTERNAL_H
 
-#include "ledger/ledger_internal.h"
+#include "ops/ops_internal.h"
 
 /* One watched condition as seen now.  `subject` names the condition
  * ("seats", "license.expiry", "snapshot", "addon.seats:duo_pro", ...);
@@ -25,6 +25,7 @@ typedef struct sl_notify_observation {
     int level;
     const char *events[SL_NOTIFY_LEVELS];   /* by level; [0] unused */
     char message[SL_NOTIFY_MESSAGE_MAX];    /* the sentence `status` shows */
+    const sl_status_addon *addon;           /* the add-on events': the purchase */
 } sl_notify_observation;
 
 /* Word a fired event: its JSON document (with `id`), mail subject and mail

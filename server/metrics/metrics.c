@@ -242,6 +242,17 @@ static sl_rc ledger_figures(const out *o, sl_store *st, sl_error *err)
            "When the newest snapshot was recorded (0: none yet).");
     fprintf(o->f, "seatledger_last_snapshot_timestamp_seconds %lld.%03lld\n",
             (long long)(s.last_snapshot_ms / 1000), (long long)(s.last_snapshot_ms % 1000));
+    /* the active add-on purchases, as `status` lists them */
+    family(o, "seatledger_addon_seats_purchased", "gauge",
+           "Seats of each active add-on purchase (status: add-ons).");
+    for (size_t i = 0; i < s.addon_count; i++)
+        fprintf(o->f, "seatledger_addon_seats_purchased{add_on=\"%s\"} %lld\n",
+                sl_addon_name(s.addons[i].add_on), (long long)s.addons[i].quantity);
+    family(o, "seatledger_addon_seats_assigned", "gauge",
+           "Seats of each active add-on purchase assigned to users.");
+    for (size_t i = 0; i < s.addon_count; i++)
+        fprintf(o->f, "seatledger_addon_seats_assigned{add_on=\"%s\"} %lld\n",
+                sl_addon_name(s.addons[i].add_on), (long long)s.addons[i].assigned);
 done:
     sl_license_free(lic);
     sl_status_free(&s);

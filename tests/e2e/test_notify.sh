@@ -233,4 +233,29 @@ if "$SL" serve --help >/dev/null 2>&1; then
     "notify: delivered event 10 (snapshot.missing) to exec:$TMP/rec.sh"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
 fi
+
+# --- add-on seats: all assigned, then the purchase nearly over --------------
+export SEATLEDGER_DB=$TMP/addons.db SEATLEDGER_NOW=2026-11-22T12:00:00Z
+: >"$TMP/exec.log"
+run 0 "$SL" keys trust "$TMP/v.pub.pem"
+run 0 "$SL" license issue --private-key "$TMP/v.pem" --licensee-name "Ada Lovelace" \
+  --licensee-email ada@example.com --licensee-company "Example Corp" --plan premium \
+  --users 10 --starts 2026-01-01 --expires 2027-06-01 --cloud \
+  --add-on-product duo_pro:2:2026-01-01:2026-12-20 --out "$TMP/k2"
+run 0 "$SL" license add "$TMP/k2"
+users 3
+run 0 "$SL" notify --exec "$TMP/rec.sh"
+expect_contains "a new ledger without a snapshot" "$out" "event 1 snapshot.missing"
+run 0 "$SL" seats assign duo_pro 1 2
+run 0 "$SL" notify --exec "$TMP/rec.sh"
+expect_eq "all seats assigned" "$out" "event 2 addon.seats_full: duo_pro seats are all assigned
+delivered event 2 (addon.seats_full) to exec:$TMP/rec.sh"
+expect_contains "the add-on in the document" "$(cat "$TMP/exec.log")" \
+  '"add_on":{"name":"duo_pro","quantity":2,"assigned":2,"expires_on":"2026-12-20","days_left":28}}'
+run 0 "$SL" refresh
+SEATLEDGER_NOW=2026-12-05T12:00:00Z run 0 "$SL" refresh
+SEATLEDGER_NOW=2026-12-05T12:00:00Z run 0 "$SL" notify --exec "$TMP/rec.sh"
+expect_contains "add-on ending" "$out" "addon.expiring: duo_pro expires in 15 days"
+SEATLEDGER_NOW=2026-12-06T12:00:00Z run 0 "$SL" notify --exec "$TMP/rec.sh"
+expect_eq "add-on ending: once" "$out" "no new events"
 finish

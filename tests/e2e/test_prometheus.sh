@@ -24,12 +24,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# a ledger with figures worth comparing: 5 seats, 6 billable users, a snapshot
+# a ledger with figures worth comparing: 5 seats, 6 billable users, a
+# snapshot, a cloud license with 10 Duo Pro seats of which 2 are assigned
 run 0 "$SL" keys generate --private "$TMP/v.pem" --public "$TMP/v.pub.pem"
 run 0 "$SL" keys trust "$TMP/v.pub.pem"
 run 0 "$SL" license issue --private-key "$TMP/v.pem" --licensee-name "Ada Lovelace" \
   --licensee-email ada@example.com --licensee-company "Example Corp" --plan premium --users 5 --starts 2026-01-01 \
-  --expires 2026-12-01 --out "$TMP/k"
+  --expires 2026-12-01 --cloud --add-on-product duo_pro:10:2026-01-01:2026-12-01 --out "$TMP/k"
 run 0 "$SL" license add "$TMP/k"
 {
   echo "id,username,state"
@@ -37,6 +38,7 @@ run 0 "$SL" license add "$TMP/k"
 } >"$TMP/users.csv"
 run 0 "$SL" users import "$TMP/users.csv"
 run 0 "$SL" refresh
+run 0 "$SL" seats assign duo_pro 1 2
 TOKEN=$("$SL" token create --name prometheus --admin 2>/dev/null)
 
 "$SL" serve --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 2>"$TMP/serve.log" &
@@ -89,9 +91,16 @@ print(json.dumps({
         ts(s["expires_on"] + "T00:00:00Z"),
     "seatledger_last_snapshot_timestamp_seconds": ts(s["last_snapshot_at"]),
     "seatledger_license_info": 1,
+    **{"seatledger_addon_seats_purchased{add_on=\"%s\"}" % a["add_on"]: a["quantity"]
+       for a in s["add_ons"]},
+    **{"seatledger_addon_seats_assigned{add_on=\"%s\"}" % a["add_on"]: a["assigned"]
+       for a in s["add_ons"]},
 }, sort_keys=True))
 EOF
 )
+
+expect_contains "status has the add-on seats" "$want" \
+  '"seatledger_addon_seats_assigned{add_on=\"duo_pro\"}": 2, "seatledger_addon_seats_purchased{add_on=\"duo_pro\"}": 10'
 
 # Prometheus's view, per job: {metric: value}, plus the info labels
 scraped() { # JOB
@@ -100,7 +109,8 @@ import json, sys, urllib.parse, urllib.request
 port, job = sys.argv[1], sys.argv[2]
 names = ["seatledger_license_seats", "seatledger_billable_users", "seatledger_maximum_users",
          "seatledger_users_over_license", "seatledger_license_expiry_timestamp_seconds",
-         "seatledger_last_snapshot_timestamp_seconds", "seatledger_license_info"]
+         "seatledger_last_snapshot_timestamp_seconds", "seatledger_license_info",
+         "seatledger_addon_seats_purchased", "seatledger_addon_seats_assigned"]
 got, labels = {}, None
 for n in names:
     q = urllib.parse.urlencode({"query": '%s{job="%s"}' % (n, job)})
@@ -109,9 +119,13 @@ for n in names:
             res = json.load(r)["data"]["result"]
     except Exception:
         res = []
+    for r in res:
+        v = float(r["value"][1])
+        key = n
+        if "add_on" in r["metric"]:
+            key = '%s{add_on="%s"}' % (n, r["metric"]["add_on"])
+        got[key] = int(v) if v.is_integer() else v
     if res:
-        v = float(res[0]["value"][1])
-        got[n] = int(v) if v.is_integer() else v
         if n == "seatledger_license_info":
             m = res[0]["metric"]
             labels = {k: m[k] for k in ("plan", "type", "license_id")}
@@ -133,7 +147,7 @@ for job in open token; do
   done
   expect_eq "job $job: Prometheus's figures equal status --json" "$(head -n 1 <<<"$view")" "$want"
   expect_eq "job $job: license info labels" "$(tail -n 1 <<<"$view")" \
-    '{"license_id": "1", "plan": "premium", "type": "legacy_license"}'
+    '{"license_id": "1", "plan": "premium", "type": "online_cloud"}'
 done
 
 # the scrapes themselves show in the request counters, by route and class

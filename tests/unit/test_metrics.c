@@ -125,7 +125,11 @@ static void expect(sl_http_response r, int status, const char *ctype, const char
     "seatledger_license_info{plan=\"premium\",type=\"legacy_license\",license_id=\"1\"} 1\n" \
     "# HELP seatledger_last_snapshot_timestamp_seconds When the newest snapshot was recorded (0: none yet).\n" \
     "# TYPE seatledger_last_snapshot_timestamp_seconds gauge\n" \
-    "seatledger_last_snapshot_timestamp_seconds 1795348800.000\n"
+    "seatledger_last_snapshot_timestamp_seconds 1795348800.000\n" \
+    "# HELP seatledger_addon_seats_purchased Seats of each active add-on purchase (status: add-ons).\n" \
+    "# TYPE seatledger_addon_seats_purchased gauge\n" \
+    "# HELP seatledger_addon_seats_assigned Seats of each active add-on purchase assigned to users.\n" \
+    "# TYPE seatledger_addon_seats_assigned gauge\n"
 
 static void test_openmetrics_for_prometheus(void **state)
 {
@@ -241,7 +245,11 @@ static void test_no_license(void **state)
         "seatledger_users_over_license 0\n"
         "# HELP seatledger_last_snapshot_timestamp_seconds When the newest snapshot was recorded (0: none yet).\n"
         "# TYPE seatledger_last_snapshot_timestamp_seconds gauge\n"
-        "seatledger_last_snapshot_timestamp_seconds 0.000\n");
+        "seatledger_last_snapshot_timestamp_seconds 0.000\n"
+        "# HELP seatledger_addon_seats_purchased Seats of each active add-on purchase (status: add-ons).\n"
+        "# TYPE seatledger_addon_seats_purchased gauge\n"
+        "# HELP seatledger_addon_seats_assigned Seats of each active add-on purchase assigned to users.\n"
+        "# TYPE seatledger_addon_seats_assigned gauge\n");
     sl_http_response_free(&r);
     r = sl_dispatch(&ctx, NULL, &req);
     assert_int_equal(r.status, 500);

@@ -295,6 +295,48 @@ static void test_refused_targets(void **state)
     free(big);
 }
 
+static void test_addon_events(void **state)
+{
+    fixture *f = *state;
+    sl_error err = {0};
+    sl_notify_event *ev = NULL;
+    sl_addon_purchase p;
+    sl_seat_error se = SL_SEAT_OK;
+    size_t n = 0;
+    int64_t id = 0;
+    const char *const ids[] = {"1", "2"};
+    /* a cloud license with 2 Duo Pro seats ending in 30 days */
+    tu_license l = {.plan = "premium", .seats = 10, .starts = "2026-01-01", .expires = "2027-06-01",
+                    .extra = ",\"cloud_licensing_enabled\":true",
+                    .extra_restrictions = ",\"add_on_products\":{\"duo_pro\":[{\"quantity\":2,"
+                                          "\"started_on\":\"2026-01-01\",\"expires_on\":\"2026-12-22\"}]}"};
+    char *key = tu_issue(priv_pem, &l);
+    if (sl_store_license_add(f->st, key, strlen(key), SL_SOURCE_CLI, &id, &err) != SL_OK)
+        fail_msg("license add: %s", err.message);
+    sl_free(key);
+    users(f->st, 3);
+    EXPECT_CHECK(f->st, NULL, 0, "");
+    assert_int_equal(sl_store_addon_purchase_find(f->st, SL_ADDON_DUO_PRO, &p, &err), SL_OK);
+    assert_int_equal(sl_store_seats_assign(f->st, p.id, ids, 2, 1, "cli", NULL, &se, &err), SL_OK);
+    sl_addon_purchase_clear(&p);
+    assert_int_equal(sl_store_notify_check(f->st, NULL, 0, &ev, &n, &err), SL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ev[0].event, "addon.seats_full");
+    assert_string_equal(ev[0].mail_subject, "seatledger: duo_pro seats are all assigned");
+    assert_non_null(strstr(ev[0].document,
+        ",\"add_on\":{\"name\":\"duo_pro\",\"quantity\":2,\"assigned\":2,"
+        "\"expires_on\":\"2026-12-22\",\"days_left\":30}}"));
+    assert_non_null(strstr(ev[0].mail_text,
+        "Add-on:             duo_pro, 2 of 2 seats assigned, until 2026-12-22\n"));
+    sl_notify_events_free(ev, n);
+    EXPECT_CHECK(f->st, NULL, 0, "");
+    /* 15 days before the end (and no refresh for two weeks) */
+    setenv("SEATLEDGER_NOW", "2026-12-07T12:00:00Z", 1);
+    EXPECT_CHECK(f->st, NULL, 0, "2 snapshot.missing;3 addon.expiring;");
+    setenv("SEATLEDGER_NOW", "2026-12-08T12:00:00Z", 1);
+    EXPECT_CHECK(f->st, NULL, 0, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_targets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_addon_events, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
