@@ -54,11 +54,12 @@ done
 
 # --- build the packages -------------------------------------------------------
 echo "building the packages in $BUILD"
+mkdir -p "$BUILD"
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
   -DCMAKE_INSTALL_SYSCONFDIR=/etc -DSL_DEBIAN_LAYOUT=ON -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
-  >"$BUILD.configure.log" 2>&1 || { cat "$BUILD.configure.log"; fail "configure"; finish; }
+  >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log"; fail "configure"; finish; }
 cmake --build "$BUILD" -j"$(nproc)" --target seatledger_cli seatledger_shared seatledger \
-  manpages debian_changelog >"$BUILD.build.log" 2>&1 || { tail -n 40 "$BUILD.build.log"; fail "build"; finish; }
+  manpages debian_changelog >"$BUILD/build.log" 2>&1 || { tail -n 40 "$BUILD/build.log"; fail "build"; finish; }
 rm -f "$BUILD"/*.deb
 (cd "$BUILD" && cpack -G DEB >cpack.log 2>&1) || { cat "$BUILD/cpack.log"; fail "cpack"; finish; }
 VERSION=$(sed -n 's/^project(seatledger VERSION \([0-9.]*\) .*/\1/p' "$SRC/CMakeLists.txt")-1
