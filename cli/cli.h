@@ -73,6 +73,11 @@ bool cli_json_flag(cli_ctx *ctx, const char *arg);
 int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
                     int64_t *out);
 
+/* Does a subcommand's argument list (argv[0] its name) ask for --help?
+ * Then print `usage` (one or more lines, no final newline needed) to stdout
+ * and return true. */
+bool cli_help(int argc, char **argv, const char *usage);
+
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 

@@ -127,21 +127,38 @@ int32_t sl_date_add_years(int32_t days, int years);
 
 typedef struct sl_keyring sl_keyring;
 
+/* A trusted key that accepts license keys in the v2 format only: a key in
+ * the GitLab format that verifies with it is refused ("signature: trusted
+ * key 'NAME' accepts only v2 license keys ..."). */
+#define SL_KEY_REQUIRE_V2 0x1
+
 sl_rc sl_keyring_new(sl_keyring **out, sl_error *err);
 void sl_keyring_free(sl_keyring *kr);
-/* Parse an SPKI PEM public key ("BEGIN PUBLIC KEY", RSA) and append it; keys
- * are tried in the order added.  `name` may be NULL. */
+/* Parse an SPKI PEM public key ("BEGIN PUBLIC KEY", RSA or Ed25519) and
+ * append it; GitLab-format keys try the keys in the order added, v2 keys
+ * name theirs by fingerprint.  `name` (may be NULL; copied) is what
+ * messages call the key. */
 sl_rc sl_keyring_add_pem(sl_keyring *kr, const char *pem, size_t len,
                          const char *name, sl_error *err);
+/* The same with flags (SL_KEY_REQUIRE_V2 or 0). */
+sl_rc sl_keyring_add_pem_flags(sl_keyring *kr, const char *pem, size_t len,
+                               const char *name, unsigned flags, sl_error *err);
 size_t sl_keyring_count(const sl_keyring *kr);
 
 /* Generate an RSA key pair (bits: 2048, 3072 or 4096).  Returns PKCS#8 PEM
  * private key and SPKI PEM public key; caller frees both with sl_free(). */
 sl_rc sl_keys_generate(int bits, char **private_pem, char **public_pem,
                        sl_error *err);
-/* SHA-256 fingerprint of a public key PEM: 64 lowercase hex chars. */
+/* Generate an Ed25519 key pair (signs v2 license keys only), PEM as above. */
+sl_rc sl_keys_generate_ed25519(char **private_pem, char **public_pem,
+                               sl_error *err);
+/* SHA-256 fingerprint of a public key PEM (of its DER SubjectPublicKeyInfo):
+ * 64 lowercase hex chars.  It is also the key id a v2 license key names. */
 sl_rc sl_key_fingerprint(const char *pem, size_t len, char **out_hex,
                          sl_error *err);
+/* The type of a public key PEM into type: "rsa-<bits>" or "ed25519". */
+sl_rc sl_key_describe(const char *pem, size_t len, char *type, size_t size,
+                      sl_error *err);
 
 /* ------------------------------------------------------------------------
  * License keys: decode, inspect, encode
@@ -183,10 +200,13 @@ typedef struct sl_license_info {
     const char *subscription_name;     /* NULL when absent */
 } sl_license_info;
 
-/* Decode a key's text (boundary, base64, envelope, RSA verify-recover with
- * each trusted key in order, AES-128-CBC, payload JSON, attributes).  On
- * failure err->message names the layer ("signature: ...").  A decoded key
- * may still be invalid: see sl_license_validate(). */
+/* Decode a key's text in either format: the v2 format when the text holds
+ * a "BEGIN SEATLEDGER LICENSE" line (armor, container, one signature over
+ * the payload by the trusted key the container names), else the GitLab
+ * format (boundary, base64, envelope, RSA verify-recover with each trusted
+ * key in order, AES-128-CBC), then the payload JSON and its attributes.  On
+ * failure err->message names the layer ("armor: ...", "signature: ...").  A
+ * decoded key may still be invalid: see sl_license_validate(). */
 sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
                         sl_license **out, sl_error *err);
 /* Build a license from an already decrypted payload JSON (used for stored
@@ -196,6 +216,22 @@ sl_rc sl_license_from_payload(const char *json, size_t len, sl_license **out,
 void sl_license_free(sl_license *lic);
 
 const sl_license_info *sl_license_get_info(const sl_license *lic);
+
+typedef enum sl_key_format {
+    SL_KEY_FORMAT_NONE = 0,   /* built from a stored payload */
+    SL_KEY_FORMAT_GITLAB,     /* the gitlab-license gem's format */
+    SL_KEY_FORMAT_V2          /* seatledger's signed format (docs/license-format.md) */
+} sl_key_format;
+
+/* How a decoded key was made.  Strings are borrowed from the license. */
+typedef struct sl_license_origin {
+    sl_key_format format;
+    const char *format_name;  /* "gitlab", "v2"; NULL for SL_KEY_FORMAT_NONE */
+    const char *algorithm;    /* "rsa" (GitLab), "ed25519", "rsa-pss-sha256"; or NULL */
+    const char *signer;       /* the trusted key's name, else "key-" and the first 12
+                               * hex digits of its fingerprint; NULL when none */
+} sl_license_origin;
+const sl_license_origin *sl_license_get_origin(const sl_license *lic);
 /* The decrypted payload JSON exactly as decrypted (borrowed). */
 const char *sl_license_payload(const sl_license *lic, size_t *len);
 
@@ -211,6 +247,15 @@ int sl_license_is_block_changes(const sl_license *lic, int32_t today);
  * (or NULL).  Caller frees *out_json. */
 sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure,
                              int32_t today, char **out_json, sl_error *err);
+
+/* Encode a payload JSON object (the same attributes as the GitLab format)
+ * into a v2 key: the container of docs/license-format.md signed as a whole
+ * with `private_pem` (Ed25519, or RSA-PSS-SHA256 with an RSA key) and
+ * wrapped in "-----BEGIN SEATLEDGER LICENSE-----" armor, 64 columns, final
+ * newline.  Ed25519 output is deterministic.  Caller frees *out_text. */
+sl_rc sl_license_encode_v2(const char *payload_json, size_t payload_len,
+                           const char *private_pem, size_t private_pem_len,
+                           char **out_text, sl_error *err);
 
 /* Encode a plaintext payload JSON object into a key: random AES-128 key and
  * IV, RSA PKCS#1 v1.5 private operation on the AES key, base64 wrapped at 60
@@ -303,12 +348,22 @@ typedef struct sl_trusted_key {
     char *name;
     char *fingerprint;   /* sha256 hex */
     int64_t created_at_ms;
+    char type[16];       /* "rsa-2048", "ed25519" (sl_key_describe) */
+    int require_v2;      /* accepts v2 license keys only */
 } sl_trusted_key;
 
 /* Trust a public key.  name NULL -> "key-<first 12 hex of fingerprint>".
  * SL_EEXIST when the name or the key is already trusted. */
 sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
                          const char *name, sl_error *err);
+/* sl_store_key_trust() with flags: SL_KEY_REQUIRE_V2 marks the key to
+ * accept v2 license keys only.  Given for a key already trusted (under any
+ * name; `name` is then ignored), it marks that key instead of failing, and
+ * *out_marked (may be NULL) is set; already marked is SL_OK and changes
+ * nothing.  The mark is only lifted by untrusting the key. */
+sl_rc sl_store_key_trust_flags(sl_store *st, const char *pem, size_t len,
+                               const char *name, unsigned flags, int *out_marked,
+                               sl_error *err);
 sl_rc sl_store_key_untrust(sl_store *st, const char *name, sl_error *err);
 /* Keys in trust order; free with sl_trusted_keys_free(). */
 sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count,
@@ -338,6 +393,20 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
  * afterwards (add-ons.md), in the same transaction. */
 sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source,
                               sl_error *err);
+/* The dry run of sl_store_license_add(): the same add, every step of it,
+ * in a transaction that is rolled back, so nothing at all is written.  The
+ * report (caller frees *out_json) says what the add would do:
+ *   {"dry_run":true,"valid":bool,"error":<the add's message>|null,
+ *    "format":"gitlab"|"v2"|null,"algorithm":...|null,"signed_by":...|null,
+ *    "would_be_current":bool|null,"license":<entity without id>|null,
+ *    "checks":{"billable_now","seats","seats_allowed","overage_now",
+ *              "prior_period":{"from","to","historical_max","seats"}|null,
+ *              "trueup_due","trueup_quantity"}|null}
+ * plus "add_ons" (what provisioning and a clean-up would do, see
+ * docs/cli.md, `license check`).  A refused key is SL_OK with "valid":
+ * false; an error is the dry run's own failure (storage, memory). */
+sl_rc sl_store_license_check(sl_store *st, const char *text, size_t len,
+                             char **out_json, sl_error *err);
 /* The refusal message of ledger-rules.md for an invalid key; the layer
  * detail of the format spec follows it in parentheses. */
 #define SL_MSG_KEY_INVALID \
