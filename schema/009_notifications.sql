@@ -1,4 +1,4 @@
--- 008_notifications.sql: the notification state machine (engine/notify/).
+-- 009_notifications.sql: the notification state machine (engine/notify/).
 -- notify_state holds each watched condition as last seen; an event is
 -- recorded when one gets worse; a delivery row per event and target says
 -- what was sent, what failed and how often it was tried.
