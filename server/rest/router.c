@@ -145,7 +145,7 @@ static sl_http_response resp_not_found_path(void)
 
 /* ---- request helpers ---------------------------------------------------- */
 
-static const char *header_get(const sl_http_request *req, const char *name)
+const char *sl_http_header_get(const sl_http_request *req, const char *name)
 {
     for (size_t i = 0; i < req->header_count; i++) {
         if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
@@ -261,7 +261,7 @@ static void license_restore_plus(char *s, size_t n)
  * ignored). */
 static int content_type_is(const sl_http_request *req, const char *type)
 {
-    const char *ct = header_get(req, "Content-Type");
+    const char *ct = sl_http_header_get(req, "Content-Type");
     size_t n = strlen(type);
     if (!ct)
         return 0;
@@ -380,7 +380,7 @@ static int part_is_license(const char *h, size_t n)
 static int multipart_license(const sl_http_request *req, const char **out,
                              size_t *out_len)
 {
-    const char *ct = header_get(req, "Content-Type");
+    const char *ct = sl_http_header_get(req, "Content-Type");
     char boundary[MULTIPART_BOUNDARY_MAX + 1];
     char delim[MULTIPART_BOUNDARY_MAX + 5];
     const char *b = req->body, *end, *p;
@@ -457,7 +457,7 @@ static char *dup_trimmed(const char *s, size_t n)
 static int find_token(const sl_http_request *req, char **out, size_t *len)
 {
     static const char *const params[] = {"private_token", "access_token"};
-    const char *v = header_get(req, "PRIVATE-TOKEN");
+    const char *v = sl_http_header_get(req, "PRIVATE-TOKEN");
     size_t n = 0;
     *out = NULL;
     *len = 0;
@@ -471,7 +471,7 @@ static int find_token(const sl_http_request *req, char **out, size_t *len)
         free(*out);
         *out = NULL;
     }
-    v = header_get(req, "Authorization");
+    v = sl_http_header_get(req, "Authorization");
     if (v && strncasecmp(v, "Bearer", 6) == 0 && (v[6] == ' ' || v[6] == '\t')) {
         *out = dup_trimmed(v + 7, strlen(v + 7));
         if (!*out)
@@ -592,6 +592,19 @@ static int match_route(const char *path, route *rt)
     rt->id = id;
     rt->id_ok = ok && id > 0;
     return 1;
+}
+
+const char *sl_route_label(const char *path)
+{
+    static const char *const labels[] = {
+        [ROUTE_LICENSE] = "/api/v4/license",
+        [ROUTE_LICENSES] = "/api/v4/licenses",
+        [ROUTE_LICENSE_ID] = "/api/v4/license/:id",
+        [ROUTE_REFRESH] = "/api/v4/license/:id/refresh_billable_users",
+        [ROUTE_USAGE_EXPORT] = "/api/v4/license/usage_export",
+    };
+    route rt;
+    return match_route(path, &rt) ? labels[rt.kind] : NULL;
 }
 
 /* ---- handlers ----------------------------------------------------------- */
@@ -811,9 +824,7 @@ oom:
 
 /* ---- the entry point ---------------------------------------------------- */
 
-/* 401/403 unless the request carries a valid admin token; *ok set when it
- * does. */
-static sl_http_response authenticate(sl_store *st, const sl_http_request *req, int *ok)
+sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req, int *ok)
 {
     sl_error err = {0};
     char *token = NULL;
@@ -856,7 +867,7 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         snprintf(r.detail, sizeof r.detail, "the ledger is not open");
         return r;
     }
-    r = authenticate(st, req, &ok);
+    r = sl_route_authenticate(st, req, &ok);
     if (!ok)
         return r;
     /* bodies are looked at only once the caller is known to be an admin */
