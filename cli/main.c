@@ -32,13 +32,15 @@ static const char usage_text[] =
     "  backup DEST\n"
     "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
     "  token revoke NAME\n"
-    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
+    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--metrics-listen HOST:PORT]\n"
+    "        [--exec CMD]... [--mail ADDRESS...] [--notify-interval SECONDS]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
     "  users list [--billable] [--explain] | users count\n"
     "  addons list [--json]\n"
     "  seats assign|unassign ADDON USER... [--file FILE] [--json]\n"
     "  seats list [ADDON] [--eligible] [--assigned|--unassigned] [--search S] [--json]\n"
     "  seats history [ADDON] [--from DATE] [--to DATE] [--json]\n"
+    "  notify [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS] [--json]\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -60,6 +62,7 @@ static const struct {
     {"users", cmd_users},
     {"addons", cmd_addons},
     {"seats", cmd_seats},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)
@@ -84,7 +87,7 @@ int main(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
-            puts("seatledger 0.1.0");
+            puts("seatledger " SL_VERSION);
             return EXIT_OK;
         } else {
             return cli_usage("unknown option '%s'", argv[i]);

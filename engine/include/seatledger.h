@@ -16,6 +16,10 @@
  *  - Every *_free() accepts NULL.
  *  - Dates are days since 1970-01-01 (UTC) in an int32_t; SL_DATE_NONE means
  *    "absent".  Instants are milliseconds since the Unix epoch in an int64_t.
+ *  - Everything this header declares, and nothing else, is exported from the
+ *    shared library: the engine is compiled with hidden visibility and the
+ *    declarations below are wrapped in default visibility (checked by the
+ *    ctest `exported_symbols`).
  */
 #ifndef SEATLEDGER_H
 #define SEATLEDGER_H
@@ -26,6 +30,10 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
 #endif
 
 /* ------------------------------------------------------------------------
@@ -1025,6 +1033,71 @@ sl_rc sl_chart_render(const sl_chart_series *s, const sl_chart_options *opt,
  * *out_series (may be NULL) receives the series drawn, owned by the caller. */
 sl_rc sl_store_chart(sl_store *st, const sl_chart_options *opt, char **out_svg,
                      size_t *out_len, sl_chart_series **out_series, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Notifications (engine/notify/)
+ * ---------------------------------------------------------------------- */
+
+/* The conditions `status` reports become events when they get worse:
+ * seats.threshold, seats.reached, seats.exceeded, license.expiring,
+ * license.expired, snapshot.missing, addon.seats_full and addon.expiring.  Each fires once per change, whoever looks (cron or
+ * the server); the ledger records every event and, per target, whether it
+ * was delivered.  A target names where events go, "exec:CMD" or
+ * "mail:ADDRESS"; delivering is the caller's business (the CLI runs the
+ * command or sendmail), the engine only keeps the books. */
+
+#define SL_NOTIFY_TARGET_MAX 4096   /* bytes of one target */
+#define SL_NOTIFY_TARGETS_MAX 64    /* targets of one check */
+#define SL_NOTIFY_BATCH_MAX 100     /* events handed out by one claim */
+
+typedef struct sl_notify_event {
+    int64_t id;
+    char *event;           /* "seats.threshold", ... */
+    int64_t fired_at_ms;
+    char *document;        /* the event as one JSON object (docs/operations.md) */
+    char *mail_subject;    /* one line: GitLab's subject where it has one */
+    char *mail_text;       /* plain-text body: what happened, the licensee, the figures */
+    int attempt;           /* claims only: this delivery attempt, 1 for the first */
+    char *last_error;      /* claims only: why the previous attempt failed, or NULL */
+} sl_notify_event;
+
+/* Frees the strings of each event and the array; accepts NULL. */
+void sl_notify_events_free(sl_notify_event *events, size_t count);
+
+/* In one write transaction: register `targets` (a target named for the
+ * first time is owed the events fired from this check on), look at the
+ * ledger as `status` does and record an event for every condition that got
+ * worse since the last check.  Concurrent checks record each event once.
+ * *out receives the events this check recorded, oldest first (NULL and 0
+ * when none; free with sl_notify_events_free()).  SL_EINVAL for an empty
+ * target, one with a control character, or more than SL_NOTIFY_TARGETS_MAX;
+ * SL_ETOOBIG for one over SL_NOTIFY_TARGET_MAX.  On failure nothing is
+ * written. */
+sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t ntargets,
+                            sl_notify_event **out, size_t *count, sl_error *err);
+
+/* Take up to SL_NOTIFY_BATCH_MAX events owed to `target` (registered by a
+ * check, not yet delivered to it, not held by another run), oldest first,
+ * and hold them for hold_ms so a concurrent run leaves them alone.  Report
+ * each with sl_store_notify_done(); one that is not reported is owed again
+ * once the hold ends.  SL_ENOTFOUND when no check registered the target. */
+sl_rc sl_store_notify_claim(sl_store *st, const char *target, int64_t hold_ms,
+                            sl_notify_event **out, size_t *count, sl_error *err);
+
+/* The outcome of delivering a claimed event to `target`: error NULL when it
+ * was delivered, else why not (kept, shown by the next claim).  A failed
+ * delivery stays owed and is claimed again by the next run. */
+sl_rc sl_store_notify_done(sl_store *st, int64_t event_id, const char *target,
+                           const char *error, sl_error *err);
+
+/* How many events are owed to `target` and not yet delivered (0 for a
+ * target no check registered). */
+sl_rc sl_store_notify_owed(sl_store *st, const char *target, int64_t *out,
+                           sl_error *err);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -172,4 +172,20 @@ sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err);
 sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The conditions behind the notices, over a filled status, so the
+ * notification events (notify/) fire on exactly what `status` reports.
+ * Seats: the threshold of ledger-rules.md, used == seats, an overage. */
+enum { SL_SEATS_OK, SL_SEATS_THRESHOLD, SL_SEATS_REACHED, SL_SEATS_EXCEEDED };
+int sl__status_seat_level(const sl_status *s);
+/* Expiry: within the warning window (15 days, 7 for a trial), expired. */
+enum { SL_EXPIRY_OK, SL_EXPIRY_SOON, SL_EXPIRY_EXPIRED };
+int sl__status_expiry_level(const sl_status *s);
+/* No snapshot, or the newest older than two days (the schedule stopped). */
+int sl__status_snapshot_stale(const sl_status *s, int64_t now_ms);
+/* The sentences of those notices, as `status` prints them (NOTICE_MAX,
+ * 256 bytes, holds any). */
+void sl__status_seat_sentence(const sl_status *s, int level, char *buf, size_t size);
+void sl__status_expiry_sentence(const sl_status *s, char *buf, size_t size);
+void sl__status_snapshot_sentence(const sl_status *s, int64_t now_ms, char *buf, size_t size);
+
 #endif /* SL_LEDGER_INTERNAL_H */

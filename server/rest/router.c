@@ -360,6 +360,19 @@ static int match_route(const char *path, route *rt)
     return 1;
 }
 
+const char *sl_route_label(const char *path)
+{
+    static const char *const labels[] = {
+        [ROUTE_LICENSE] = "/api/v4/license",
+        [ROUTE_LICENSES] = "/api/v4/licenses",
+        [ROUTE_LICENSE_ID] = "/api/v4/license/:id",
+        [ROUTE_REFRESH] = "/api/v4/license/:id/refresh_billable_users",
+        [ROUTE_USAGE_EXPORT] = "/api/v4/license/usage_export",
+    };
+    route rt;
+    return match_route(path, &rt) ? labels[rt.kind] : NULL;
+}
+
 /* ---- handlers ----------------------------------------------------------- */
 
 static sl_http_response h_license_current(sl_store *st)
@@ -577,9 +590,7 @@ oom:
 
 /* ---- the entry point ---------------------------------------------------- */
 
-/* 401/403 unless the request carries a valid admin token; *ok set when it
- * does. */
-static sl_http_response authenticate(sl_store *st, const sl_http_request *req, int *ok)
+sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req, int *ok)
 {
     sl_error err = {0};
     char *token = NULL;
@@ -622,7 +633,7 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         snprintf(r.detail, sizeof r.detail, "the ledger is not open");
         return r;
     }
-    r = authenticate(st, req, &ok);
+    r = sl_route_authenticate(st, req, &ok);
     if (!ok)
         return r;
     /* bodies are looked at only once the caller is known to be an admin */

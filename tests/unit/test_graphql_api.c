@@ -22,6 +22,7 @@
 #define ALIASES_MAX 160
 
 static char *priv_pem, *pub_pem;
+static const sl_dispatch_ctx api_listener;   /* the API's listener, no metrics */
 
 typedef struct fx {
     char *dir;
@@ -117,7 +118,7 @@ static sl_http_response request(sl_store *st, const char *method, const char *qu
     req.header_count = n;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
-    return sl_dispatch(st, &req);
+    return sl_dispatch(&api_listener, st, &req);
 }
 
 static sl_http_response post(fx *f, const char *token, const char *body)
@@ -167,7 +168,7 @@ static void test_transport_refusals(void **state)
     req.method = "POST";
     req.path = "/api/graphql";
     req.body_too_large = 1;
-    expect(sl_dispatch(NULL, &req), 413, "{\"errors\":[{\"message\":\"413 Request Entity Too Large\"}]}");
+    expect(sl_dispatch(&api_listener, NULL, &req), 413, "{\"errors\":[{\"message\":\"413 Request Entity Too Large\"}]}");
     r = request(NULL, "POST", NULL, NULL, "application/json", "{}");
     assert_int_equal(r.status, 500);
     assert_string_equal(r.detail, "the ledger is not open");
@@ -191,7 +192,7 @@ static void test_transport_refusals(void **state)
     memset(&req, 0, sizeof req);
     req.method = "GET";
     req.path = "/api/graphql/x";
-    r = sl_dispatch(f->st, &req);
+    r = sl_dispatch(&api_listener, f->st, &req);
     expect(r, 404, "{\"message\":\"404 Not Found\"}");
 }
 
@@ -490,7 +491,7 @@ static void test_license_queries(void **state)
     req.path = "/api/v4/license";
     req.headers = &h;
     req.header_count = 1;
-    rest = sl_dispatch(f->st, &req);
+    rest = sl_dispatch(&api_listener, f->st, &req);
     gql = query(f, f->admin, "{ currentLicense { billableUsersCount maximumUserCount usersOverLicenseCount "
                              "usersInLicenseCount } }");
     a = json_loads(rest.body, 0, NULL);
