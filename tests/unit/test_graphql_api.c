@@ -188,6 +188,21 @@ static void test_transport_refusals(void **state)
     expect(post(f, NULL, "{}"), 200, "{\"errors\":[{\"message\":\"No query string was present\"}]}");
     expect(post(f, NULL, "{\"query\":5}"), 200,
            "{\"errors\":[{\"message\":\"No query string was present\"}]}");
+    /* the metrics' route label; the metrics listener serves nothing else */
+    {
+        sl_dispatch_ctx metrics_only = {NULL, 1};
+        assert_string_equal(sl_dispatch_label(&api_listener, "/api/graphql"), "/api/graphql");
+        assert_string_equal(sl_dispatch_label(&metrics_only, "/api/graphql"), "other");
+        r = request(f->st, "GET", NULL, NULL, NULL, NULL);
+        sl_http_response_free(&r);
+        memset(&req, 0, sizeof req);
+        req.method = "GET";
+        req.path = "/api/graphql";
+        r = sl_dispatch(&metrics_only, f->st, &req);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(r.body, "not found\n");
+        sl_http_response_free(&r);
+    }
     /* a path of ours only when exact: the rest is the REST API's */
     memset(&req, 0, sizeof req);
     req.method = "GET";
