@@ -3,8 +3,8 @@
 # machine in the same run (openssl speed, the sqlite3 CLI, nginx) and prints
 # one table: our figure, the anchor's, the ratio, the target, pass or miss.
 #
-# usage: scripts/bench.sh            full run (about 3 minutes once built)
-#        scripts/bench.sh --quick    reduced sizes and repetitions (< 2 min once built)
+# usage: scripts/bench.sh            full run (about 8 minutes once built)
+#        scripts/bench.sh --quick    reduced sizes and repetitions (about 3 min once built)
 #        scripts/bench.sh --scaling  refresh and users count at 10k..4M users
 # Figures are medians of several runs with their spread (min-max).  Exit 0
 # even when a target is missed (the table says so); non-zero only when the

@@ -835,6 +835,29 @@ static void test_hostile_documents(void **state)
                 "\"locations\":[{\"line\":1,\"column\":47}],\"path\":[\"query\"]},{\"message\":\"Variable $n is "
                 "declared by anonymous query but not used\",\"locations\":[{\"line\":1,\"column\":7}],"
                 "\"path\":[\"query\"]}]}");
+    /* 250 aliases, a string of 5,000 bytes, a number of 100 digits */
+    doc = tu_repeat("{", " a%d: __typename", 250, " }");
+    {
+        sl_http_response r = query(f, NULL, doc);
+        assert_non_null(strstr(r.body, "\"message\":\"Too many aliases (more than 200) at [1, "));
+        assert_null(strstr(r.body, "\"data\""));
+        sl_http_response_free(&r);
+    }
+    free(doc);
+    doc = tu_repeat("{ billableUsersHistory(from: \"", "x", 5000, "\") { nodes { count } } }");
+    {
+        sl_http_response r = query(f, f->admin, doc);
+        assert_non_null(strstr(r.body, "\"message\":\"String too long at [1, 30]\""));
+        sl_http_response_free(&r);
+    }
+    free(doc);
+    doc = tu_repeat("{ licenseHistoryEntries(first: ", "9", 100, ") { nodes { id } } }");
+    {
+        sl_http_response r = query(f, f->admin, doc);
+        assert_non_null(strstr(r.body, "\"message\":\"Number too long at [1, 32]\""));
+        sl_http_response_free(&r);
+    }
+    free(doc);
     /* deeply nested variables are refused before they are read */
     doc = tu_repeat("{\"query\":\"{ queryComplexity { score } }\",\"variables\":", "[", 40, "");
     expect(post(f, NULL, doc), 400, "{\"errors\":[{\"message\":\"The request body is not valid JSON\"}]}");
