@@ -83,7 +83,7 @@ int main(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
-            puts("seatledger 0.1.0");
+            printf("seatledger %s\n", sl_version());
             return EXIT_OK;
         } else {
             return cli_usage("unknown option '%s'", argv[i]);

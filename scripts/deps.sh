@@ -3,7 +3,8 @@
 # is missing.  Safe to run repeatedly; needs root (or sudo) only to install.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libcsv-dev
-      libcmocka-dev libjansson-dev libmicrohttpd-dev sqlite3 curl python3
+      libcmocka-dev libjansson-dev libmicrohttpd-dev libjwt-dev libcurl4-openssl-dev
+      sqlite3 curl python3 python3-jwt
       python3-gitlab ruby "$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,6 +6,7 @@
 #include "ledger/store_internal.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,11 @@ static sl_rc migrate(sl_store *st, int readonly, sl_error *err)
         if (rc != SL_OK)
             goto fail;
     }
+    /* the identity is part of the ledger: a new ledger and an upgraded one
+     * have it from this transaction on */
+    rc = sl__instance_create(st->db, err);
+    if (rc != SL_OK)
+        goto fail;
     return sl__commit(st, err);
 fail:
     sl__rollback(st);
@@ -212,6 +218,10 @@ void sl_store_close(sl_store *st)
         sqlite3_finalize(st->stmts[i].stmt);
     sl_keyring_free(st->keyring);
     free(st->cache.entity_json);
+    if (st->instance.jwt_private_pem) {
+        OPENSSL_cleanse(st->instance.jwt_private_pem, strlen(st->instance.jwt_private_pem));
+        free(st->instance.jwt_private_pem);
+    }
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);

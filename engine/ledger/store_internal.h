@@ -39,7 +39,21 @@ struct sl_store {
         int entity_active;      /* with active_users */
         char *entity_json;
     } cache;
+    /* The instance identity (instance.c), read once: it never changes but
+     * for the JWT key, which is made once and then kept too. */
+    struct {
+        int loaded;
+        char uuid[SL_INSTANCE_UUID_LEN + 1];
+        char salt[65];
+        char *jwt_private_pem;  /* NULL until made; cleansed when freed */
+        char kid[17];           /* first 16 hex of the JWT key's SPKI SHA-256 */
+    } instance;
 };
+
+/* Create the instance identity (UUID, salt, Ed25519 pair) when the ledger
+ * has none; run by the migrations inside their transaction, on the raw
+ * connection (ledger/instance_keys.c). */
+sl_rc sl__instance_create(sqlite3 *db, sl_error *err);
 
 /* Is the read cache still valid for this clock date (no commit anywhere
  * since it was filled)?  If not it is emptied and keyed anew, and the caller

@@ -6,6 +6,8 @@
 #include "license/keyring_internal.h"
 
 #include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -91,17 +93,11 @@ static char *bio_take(BIO *bio)
     return n >= 0 ? sl__strndup(data, (size_t)n) : NULL;
 }
 
-sl_rc sl_keys_generate(int bits, char **private_pem, char **public_pem, sl_error *err)
+/* The PKCS#8 PEM private key and SPKI PEM public key of pk (taken). */
+static sl_rc write_pair(EVP_PKEY *pk, char **private_pem, char **public_pem, sl_error *err)
 {
-    EVP_PKEY *pk = NULL;
     BIO *priv = NULL, *pub = NULL;
     sl_rc rc = SL_OK;
-    *private_pem = *public_pem = NULL;
-    if (bits != 2048 && bits != 3072 && bits != 4096)
-        return sl__err(err, SL_EUSAGE, "key size must be 2048, 3072 or 4096 bits, not %d", bits);
-    pk = EVP_RSA_gen((unsigned)bits);
-    if (!pk)
-        return sl__err(err, SL_EINTERNAL, "cannot generate an RSA key");
     priv = BIO_new(BIO_s_mem());
     pub = BIO_new(BIO_s_mem());
     if (!priv || !pub || !PEM_write_bio_PrivateKey(priv, pk, NULL, NULL, 0, NULL, NULL) ||
@@ -118,10 +114,39 @@ sl_rc sl_keys_generate(int bits, char **private_pem, char **public_pem, sl_error
         rc = sl__err(err, SL_ENOMEM, "out of memory");
     }
 done:
+    /* the memory BIO held the private key: wipe it before it is freed */
+    if (priv) {
+        BUF_MEM *bm = NULL;
+        BIO_get_mem_ptr(priv, &bm);
+        if (bm && bm->data)
+            OPENSSL_cleanse(bm->data, bm->max);
+    }
     BIO_free(priv);
     BIO_free(pub);
     EVP_PKEY_free(pk);
     return rc;
+}
+
+sl_rc sl_keys_generate(int bits, char **private_pem, char **public_pem, sl_error *err)
+{
+    EVP_PKEY *pk;
+    *private_pem = *public_pem = NULL;
+    if (bits != 2048 && bits != 3072 && bits != 4096)
+        return sl__err(err, SL_EUSAGE, "key size must be 2048, 3072 or 4096 bits, not %d", bits);
+    pk = EVP_RSA_gen((unsigned)bits);
+    if (!pk)
+        return sl__err(err, SL_EINTERNAL, "cannot generate an RSA key");
+    return write_pair(pk, private_pem, public_pem, err);
+}
+
+sl_rc sl__keys_generate_ed25519(char **private_pem, char **public_pem, sl_error *err)
+{
+    EVP_PKEY *pk;
+    *private_pem = *public_pem = NULL;
+    pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    if (!pk)
+        return sl__err(err, SL_EINTERNAL, "cannot generate an Ed25519 key");
+    return write_pair(pk, private_pem, public_pem, err);
 }
 
 sl_rc sl_key_fingerprint(const char *pem, size_t len, char **out_hex, sl_error *err)
