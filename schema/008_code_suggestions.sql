@@ -33,9 +33,10 @@ CREATE TABLE settings (
 
 -- The host's projects and groups, replaced or merged by `projects import`
 -- like the user directory.  The Duo setting cascades from the instance
--- through each group prefix of a path to the project.
+-- through each group prefix of a path to the project.  Paths are ASCII and
+-- compared without case, as GitLab finds projects by full path.
 CREATE TABLE projects (
-    path                 TEXT PRIMARY KEY,
+    path                 TEXT PRIMARY KEY COLLATE NOCASE,
     kind                 INTEGER NOT NULL CHECK (kind IN (0, 1)),  -- 0 project, 1 group
     duo_features_enabled INTEGER CHECK (duo_features_enabled IN (0, 1)),  -- NULL: inherit
     locked               INTEGER NOT NULL CHECK (locked IN (0, 1)),

@@ -81,6 +81,12 @@ const char *sl__table_quote(const char *p, size_t n, char out[SL__QUOTE_MAX + 4]
 /* true/false/yes/no/1/0 (any case): 1 or 0; empty or absent 0; else -1. */
 int sl__table_bool(const sl__field *f);
 
+/* ---- instance settings (ledger/settings.c) ---------------------------- */
+
+/* One setting's value (its default, on, when never set) and lock. */
+sl_rc sl__setting_get(sl_store *st, sl_setting which, int *value, int *locked,
+                      sl_error *err);
+
 /* ---- users (ledger/users.c; the rules are in ledger/billable.c) -------- */
 
 /* Billable count under `plan` ("ultimate" or anything else). */
