@@ -167,10 +167,67 @@ static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
+static const char instance_public_help[] =
+    "usage: seatledger keys instance-public [--reports]\n"
+    "  prints the instance's public key (SPKI PEM): by default the RSA-2048 key\n"
+    "  that verifies the direct-access JWTs (RS256) of the Code Suggestions API,\n"
+    "  made the first time it is asked for; --reports prints the Ed25519 key that\n"
+    "  verifies signed usage reports.  Private keys are never printed.\n";
+
+static int keys_instance_public(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_instance_key which = SL_INSTANCE_KEY_JWT;
+    char *pem = NULL;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(instance_public_help, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--reports") == 0)
+            which = SL_INSTANCE_KEY_REPORTS;
+        else if (strcmp(argv[i], "--jwt") == 0)
+            which = SL_INSTANCE_KEY_JWT;
+        else
+            return cli_usage("keys instance-public: unexpected argument '%s'", argv[i]);
+    }
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_instance_public_key(st, which, &pem, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json) {
+        char id[SL_INSTANCE_UUID_LEN + 1];
+        json_t *o;
+        char *s;
+        if (sl_store_instance_id(st, id, &err) != SL_OK) {
+            sl_free(pem);
+            return cli_fail(&err);
+        }
+        o = json_pack("{s:s,s:s,s:s,s:s}", "instance_id", id, "key",
+                      which == SL_INSTANCE_KEY_JWT ? "jwt" : "reports", "algorithm",
+                      which == SL_INSTANCE_KEY_JWT ? "RS256" : "Ed25519", "public_key", pem);
+        s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            puts(s);
+        else
+            rc = EXIT_SYSTEM;
+        free(s);
+        json_decref(o);
+    } else {
+        fputs(pem, stdout);
+    }
+    sl_free(pem);
+    return rc;
+}
+
 int cmd_keys(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("keys needs a subcommand: generate, trust, list, untrust");
+        return cli_usage("keys needs a subcommand: generate, trust, list, untrust, "
+                         "instance-public");
     if (strcmp(argv[1], "generate") == 0)
         return keys_generate(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "trust") == 0)
@@ -179,5 +236,7 @@ int cmd_keys(cli_ctx *ctx, int argc, char **argv)
         return keys_list(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "untrust") == 0)
         return keys_untrust(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "instance-public") == 0)
+        return keys_instance_public(ctx, argc - 1, argv + 1);
     return cli_usage("unknown keys subcommand '%s'", argv[1]);
 }
