@@ -61,10 +61,12 @@ static int token_create(cli_ctx *ctx, int argc, char **argv)
     if (expires_on != SL_DATE_NONE)
         sl_date_format(expires_on, date, sizeof date);
     if (ctx->json) {
-        json_t *o = json_pack("{s:s,s:s,s:b,s:o,s:s?}", "name", name, "token", secret, "admin",
+        json_t *o = json_pack("{s:s,s:s,s:b,s:o}", "name", name, "token", secret, "admin",
                               admin, "expires_at",
-                              expires_on == SL_DATE_NONE ? json_null() : json_string(date),
-                              "user_id", user_id);
+                              expires_on == SL_DATE_NONE ? json_null() : json_string(date));
+        /* only a bound token has a user: the output of others is unchanged */
+        if (o && user_id)
+            json_object_set_new(o, "user_id", json_string(user_id));
         char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (s)
             puts(s);
@@ -120,17 +122,19 @@ static int token_list(cli_ctx *ctx, int argc, char **argv)
         char *s;
         for (size_t i = 0; i < n; i++) {
             char created[32], revoked[32], date[16];
-            json_array_append_new(arr, json_pack("{s:s,s:b,s:o,s:s,s:o,s:s,s:o}",
+            json_t *o = json_pack("{s:s,s:b,s:o,s:s,s:o,s:s}",
                 "name", t[i].name, "admin", t[i].admin,
                 "expires_at", t[i].expires_on == SL_DATE_NONE ? json_null()
                     : json_string(sl_date_format(t[i].expires_on, date, sizeof date)),
                 "created_at", sl_time_format_rfc3339(t[i].created_at_ms, created, sizeof created),
                 "revoked_at", t[i].revoked_at_ms == 0 ? json_null()
                     : json_string(sl_time_format_rfc3339(t[i].revoked_at_ms, revoked, sizeof revoked)),
-                "status", token_status(&t[i], today),
-                "user", !t[i].user_id ? json_null()
-                    : json_pack("{s:s,s:o}", "id", t[i].user_id, "username",
-                                t[i].username ? json_string(t[i].username) : json_null())));
+                "status", token_status(&t[i], today));
+            /* only a bound token has a user: the objects of others are unchanged */
+            if (o && t[i].user_id)
+                json_object_set_new(o, "user", json_pack("{s:s,s:o}", "id", t[i].user_id,
+                    "username", t[i].username ? json_string(t[i].username) : json_null()));
+            json_array_append_new(arr, o);
         }
         s = json_dumps(arr, JSON_COMPACT);
         if (s)

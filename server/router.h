@@ -87,6 +87,19 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req);
  * Accepts NULL. */
 void sl_http_response_free(sl_http_response *r);
 
+/* ---- the surfaces (server/dispatch.c) ------------------------------------ */
+
+struct sl_cs;
+
+/* The state of the surfaces that keep some across requests. */
+typedef struct sl_surfaces {
+    struct sl_cs *cs;           /* the Code Suggestions API */
+} sl_surfaces;
+
+/* Hand the request to the surface whose path prefix it has (the License
+ * REST API, sl_route(), for every other path). */
+sl_http_response sl_dispatch(const sl_surfaces *sf, sl_store *st, const sl_http_request *req);
+
 /* ---- the network server (server/http.c) -------------------------------- */
 
 #define SL_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"
@@ -97,6 +110,7 @@ typedef struct sl_server_config {
     int refresh_minute;       /* daily refresh at this minute of the UTC day
                                  (0..1439), or -1 for none */
     unsigned threads;         /* worker threads; 0 = number of CPUs */
+    const struct sl_cs_config *code_suggestions; /* NULL: the defaults, no gateway */
 } sl_server_config;
 
 /* Parse "HH:MM" (00:00..23:59) into minutes of the day; -1 when malformed. */
