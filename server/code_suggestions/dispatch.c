@@ -297,17 +297,18 @@ static int read_body(call *c, sl_http_response *r)
     return 1;
 }
 
-/* Valid UTF-8 with the bad bytes replaced by '?', for echoing a value. */
-static void printable(const char *s, size_t n, char *out, size_t size)
+/* s[0..n) as valid UTF-8, bad bytes replaced by '?', cut after `max` bytes
+ * with "...", into out (NUL bytes kept: the length is returned). */
+static size_t printable(const char *s, size_t n, size_t max, char *out)
 {
     size_t o = 0, i = 0;
-    while (i < n && o + 5 < size) {
+    while (i < n && i < max) {
         unsigned char b = (unsigned char)s[i];
         size_t k = 1;
         if (b >= 0x80) {
             k = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
             for (size_t j = 1; k && j < k; j++) {
-                if (i + j >= n || ((unsigned char)s[i + j] & 0xc0) != 0x80)
+                if (i + j >= n || i + j >= max || ((unsigned char)s[i + j] & 0xc0) != 0x80)
                     k = 0;
             }
             if (k == 0) {
@@ -320,9 +321,25 @@ static void printable(const char *s, size_t n, char *out, size_t size)
         o += k;
         i += k;
     }
-    if (i < n)
-        o += (size_t)snprintf(out + o, size - o, "...");
-    out[o] = '\0';
+    if (i < n) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    return o;
+}
+
+/* GitLab's 404 for a sudo value that names nobody, the value echoed (as
+ * JSON: NUL bytes and quotes escaped). */
+static sl_http_response sudo_not_found(const char *sudo, size_t len)
+{
+    static const char head[] = "404 User with ID or username '", tail[] = "' Not Found";
+    char msg[sizeof head + SUDO_SHOWN_MAX + 8 + sizeof tail];
+    size_t n = sizeof head - 1;
+    memcpy(msg, head, n);
+    n += printable(sudo, len, SUDO_SHOWN_MAX, msg + n);
+    memcpy(msg + n, tail, sizeof tail - 1);
+    n += sizeof tail - 1;
+    return json_response(404, json_pack("{s:o}", "message", json_stringn(msg, n)));
 }
 
 /* Who the request acts for: GitLab's sudo (the `sudo` parameter, else the
@@ -330,7 +347,7 @@ static void printable(const char *s, size_t n, char *out, size_t size)
  * nobody.  0 with *r set when it refuses. */
 static int acting_user(call *c, const sl_token_auth *auth, sl_http_response *r)
 {
-    char *sudo = NULL, *id = NULL, msg[SUDO_SHOWN_MAX * 3 + 64], shown[SUDO_SHOWN_MAX * 3 + 8];
+    char *sudo = NULL, *id = NULL;
     size_t len = 0;
     sl_error err = {0};
     const char *h;
@@ -367,10 +384,8 @@ static int acting_user(call *c, const sl_token_auth *auth, sl_http_response *r)
         }
     }
     if (!id) {
-        printable(sudo, len, shown, sizeof shown);
-        snprintf(msg, sizeof msg, "404 User with ID or username '%s' Not Found", shown);
+        *r = sudo_not_found(sudo, len);
         free(sudo);
-        *r = sl_http_resp_message(404, msg);
         return 0;
     }
     snprintf(c->user_id, sizeof c->user_id, "%s", id);
