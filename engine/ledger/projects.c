@@ -269,21 +269,54 @@ done:
     return SL_OK;
 }
 
-sl_rc sl_store_project_duo_enabled(sl_store *st, const char *path, int *out_enabled,
-                                   sl_error *err)
+/* The answer from the ledger. */
+static sl_rc duo_enabled(sl_store *st, const char *path, size_t n, int *out_enabled,
+                         sl_error *err)
 {
-    int depth, found, kind, duo, locked;
-    size_t n = path ? strlen(path) : 0;
-    sl_rc rc;
-    *out_enabled = 0;
-    if (!path_ok(path, n, &depth) || depth > SL_PROJECT_DEPTH_MAX)
-        return sl__err(err, SL_ENOTFOUND, "no project at that path");
-    rc = lookup(st, path, n, &found, &kind, &duo, &locked, err);
+    int found, kind, duo, locked;
+    sl_rc rc = lookup(st, path, n, &found, &kind, &duo, &locked, err);
     if (rc != SL_OK)
         return rc;
     if (!found || kind != KIND_PROJECT)
         return sl__err(err, SL_ENOTFOUND, "no project '%s'", path);
     return cascade(st, path, n, duo, out_enabled, err);
+}
+
+/* IDEs ask about the same few projects all day: answers are kept in the
+ * connection's read cache (emptied by any commit).  Paths are looked up
+ * without case, so the cache keys them in lowercase. */
+sl_rc sl_store_project_duo_enabled(sl_store *st, const char *path, int *out_enabled,
+                                   sl_error *err)
+{
+    char key[SL_CACHE_KEY_MAX + 1];
+    int depth, slot = -1;
+    int32_t today;
+    size_t n = path ? strlen(path) : 0;
+    sl_rc rc;
+    *out_enabled = 0;
+    if (!path_ok(path, n, &depth) || depth > SL_PROJECT_DEPTH_MAX)
+        return sl__err(err, SL_ENOTFOUND, "no project at that path");
+    rc = sl__ledger_today(st, &today, err);   /* validates the cache */
+    if (rc != SL_OK)
+        return rc;
+    if (n <= SL_CACHE_KEY_MAX) {
+        for (size_t i = 0; i <= n; i++)
+            key[i] = (char)(path[i] >= 'A' && path[i] <= 'Z' ? path[i] + 32 : path[i]);
+        slot = sl__cache_slot(key);
+    }
+    if (slot >= 0 && strcmp(st->cache.proj[slot].path, key) == 0) {
+        *out_enabled = st->cache.proj[slot].enabled;
+        if (st->cache.proj[slot].rc == SL_OK)
+            return SL_OK;
+        return sl__err(err, SL_ENOTFOUND, "no project '%s'", path);
+    }
+    rc = duo_enabled(st, path, n, out_enabled, err);
+    if ((rc == SL_OK || rc == SL_ENOTFOUND) && slot >= 0 && st->cache.valid) {
+        st->cache.proj[slot].rc = rc;
+        st->cache.proj[slot].enabled = *out_enabled;
+        memcpy(st->cache.proj[slot].path, key, n + 1);
+    }
+    return rc;
 }
 
 sl_rc sl_store_projects_each(sl_store *st, int (*fn)(void *ud, const sl_project *p),

@@ -276,6 +276,19 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
     return SL_OK;
 }
 
+int sl__cache_slot(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t n = 0;
+    for (const char *p = key; *p; p++, n++) {
+        if (n >= SL_CACHE_KEY_MAX)
+            return -1;
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    return (int)(h % SL_CACHE_SLOTS);
+}
+
 int sl__cache_fresh(sl_store *st, int32_t clock_date)
 {
     int64_t dv = sl__data_version(st);

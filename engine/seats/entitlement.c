@@ -142,8 +142,8 @@ static void verdict(sl_entitlement *out, int allowed, sl_entitlement_reason why,
     va_end(ap);
 }
 
-sl_rc sl_store_code_suggestions_entitlement(sl_store *st, const char *user_id,
-                                            sl_entitlement *out, sl_error *err)
+/* The verdict itself, read from the ledger. */
+static sl_rc decide(sl_store *st, const char *user_id, sl_entitlement *out, sl_error *err)
 {
     sl_seat_subject who;
     sl_addon seat;
@@ -215,4 +215,27 @@ sl_rc sl_store_code_suggestions_entitlement(sl_store *st, const char *user_id,
             "no seat of an active duo_pro or duo_enterprise purchase, and no active "
             "duo_amazon_q or duo_core purchase");
     return SL_OK;
+}
+
+/* Every completion of every developer asks: the verdict is kept in the
+ * connection's read cache, which any commit (ours or another process's) or a
+ * new day empties, so it is never older than the ledger. */
+sl_rc sl_store_code_suggestions_entitlement(sl_store *st, const char *user_id,
+                                            sl_entitlement *out, sl_error *err)
+{
+    int32_t today;
+    int slot = user_id ? sl__cache_slot(user_id) : -1;
+    sl_rc rc = sl__ledger_today(st, &today, err);   /* validates the cache */
+    if (rc != SL_OK)
+        return rc;
+    if (slot >= 0 && strcmp(st->cache.ent[slot].user_id, user_id) == 0) {
+        *out = st->cache.ent[slot].e;
+        return SL_OK;
+    }
+    rc = decide(st, user_id, out, err);
+    if (rc == SL_OK && slot >= 0 && st->cache.valid) {
+        st->cache.ent[slot].e = *out;
+        snprintf(st->cache.ent[slot].user_id, sizeof st->cache.ent[slot].user_id, "%s", user_id);
+    }
+    return rc;
 }

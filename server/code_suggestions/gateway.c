@@ -25,6 +25,27 @@
 
 static atomic_int in_flight;
 
+/* Connections to the gateway are kept and reused across transfers (each
+ * transfer has its own thread and easy handle): a new TCP connection per
+ * completion costs the gateway more than the completion's gate does. */
+static CURLSH *share;
+static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *ud)
+{
+    (void)c;
+    (void)access;
+    (void)ud;
+    pthread_mutex_lock(&share_mu[data]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *ud)
+{
+    (void)c;
+    (void)ud;
+    pthread_mutex_unlock(&share_mu[data]);
+}
+
 typedef struct fwd {
     sl_http_stream base;        /* first: the stream is the forward */
     pthread_mutex_t mu;
@@ -213,6 +234,8 @@ static void *transfer(void *arg)
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)f->timeout_s);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, f->errbuf);
+        if (share)
+            curl_easy_setopt(c, CURLOPT_SHARE, share);
         cc = curl_easy_perform(c);
         curl_easy_cleanup(c);
     }
@@ -308,6 +331,19 @@ sl_rc sl_cs_gateway_global_init(sl_error *err)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return sl_error_set(err, SL_EINTERNAL, "cannot start %s", "libcurl");
+    if (share)
+        return SL_OK;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&share_mu[i], NULL);
+    share = curl_share_init();
+    /* without a share every transfer opens its own connection: slower, not wrong */
+    if (share && (curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+                  curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+                  curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+                  curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)) {
+        curl_share_cleanup(share);
+        share = NULL;
+    }
     return SL_OK;
 }
 
