@@ -259,3 +259,14 @@ int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_
         return cli_usage("%s: %s: %s", cmd, opt, err.message);
     return EXIT_OK;
 }
+
+bool cli_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: seatledger %s\n", usage);
+            return true;
+        }
+    }
+    return false;
+}

@@ -16,13 +16,14 @@ static const char usage_text[] =
     "Clock:  SEATLEDGER_NOW=YYYY-MM-DDTHH:MM:SSZ fixes the time for tests.\n"
     "\n"
     "Commands:\n"
-    "  keys generate --private OUT.pem --public OUT.pub.pem [--bits N]\n"
-    "  keys trust PUB.pem [--name NAME] | keys list | keys untrust NAME\n"
+    "  keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519] [--bits N]\n"
+    "  keys trust PUB.pem [--name NAME] [--require-v2] | keys list | keys untrust NAME\n"
     "  keys instance-public [--reports]\n"
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
-    "                [--cloud] [--offline-cloud]\n"
+    "                [--cloud] [--offline-cloud] [--format gitlab|v2]\n"
     "                [--add-on-product NAME:QTY:STARTED_ON:EXPIRES_ON[:trial][:XID]]...\n"
-    "  license verify FILE|- [--public-key PEM]...\n"
+    "  license verify FILE|- [--public-key PEM]... [--require-v2]\n"
+    "  license check FILE|- [--json]   (the dry run of license add)\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
     "  refresh [--source cron|cli] [--json]\n"
     "  history [--from DATE] [--to DATE] [--json]\n"
@@ -36,6 +37,8 @@ static const char usage_text[] =
     "  serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--ai-gateway URL]\n"
     "        [--external-host HOST] [--ai-gateway-timeout SECONDS]\n"
     "        [--rate-limit ENDPOINT=COUNT/SECONDS]...\n"
+    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--metrics-listen HOST:PORT]\n"
+    "        [--exec CMD]... [--mail ADDRESS...] [--notify-interval SECONDS]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
     "  users list [--billable] [--explain] | users count\n"
     "  addons list [--json]\n"
@@ -45,6 +48,7 @@ static const char usage_text[] =
     "  seats check USER [--json]\n"
     "  settings list [--json] | settings set NAME VALUE [--lock]\n"
     "  projects import FILE|- [--format csv|jsonl] [--prune] | projects list [--json]\n"
+    "  notify [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS] [--json]\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -68,6 +72,7 @@ static const struct {
     {"seats", cmd_seats},
     {"settings", cmd_settings},
     {"projects", cmd_projects},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)
@@ -92,7 +97,7 @@ int main(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("seatledger %s\n", sl_version());
+            puts("seatledger " SL_VERSION);
             return EXIT_OK;
         } else {
             return cli_usage("unknown option '%s'", argv[i]);

@@ -4,8 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libcsv-dev
       libcmocka-dev libjansson-dev libmicrohttpd-dev libjwt-dev libcurl4-openssl-dev
-      sqlite3 curl python3 python3-jwt
-      python3-gitlab ruby "$@")
+      sqlite3 curl python3 python3-gitlab python3-cryptography python3-jwt ruby "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

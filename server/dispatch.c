@@ -1,38 +1,55 @@
 /*
- * dispatch.c - which API surface answers a request: one line per surface,
- * matched by path prefix in order, the License REST API last.  Each surface
- * is a pure dispatcher in its own folder; http.c calls only this.
+ * dispatch.c - the surfaces of the HTTP server by path: /metrics goes to
+ * metrics/ (behind an admin token, or open on the --metrics-listen
+ * listener, which serves nothing else), /api/v4/code_suggestions/ to
+ * code_suggestions/, everything else to the License REST API in rest/.
  */
-#include "code_suggestions/code_suggestions.h"
-#include "router.h"
+#include "dispatch.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-static sl_http_response code_suggestions(const sl_surfaces *sf, sl_store *st,
-                                         const sl_http_request *req)
+static sl_http_response not_found(void)
 {
-    return sl_cs_route(sf->cs, st, req);
+    static const char body[] = "not found\n";
+    sl_http_response r;
+    memset(&r, 0, sizeof r);
+    r.status = 404;
+    r.body = malloc(sizeof body);
+    if (r.body) {
+        memcpy(r.body, body, sizeof body);
+        r.body_len = sizeof body - 1;
+        r.content_type = "text/plain; charset=utf-8";
+    }
+    return r;
 }
 
-static sl_http_response rest(const sl_surfaces *sf, sl_store *st, const sl_http_request *req)
+static int code_suggestions_path(const char *path)
 {
-    (void)sf;
+    return path && strncmp(path, SL_CS_PREFIX, sizeof SL_CS_PREFIX - 1) == 0;
+}
+
+sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_http_request *req)
+{
+    if (req->path && strcmp(req->path, SL_METRICS_PATH) == 0) {
+        if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
+            return sl_route(NULL, req);   /* the router's 413 */
+        return sl_metrics_route(ctx->metrics, st, req, ctx->metrics_only);
+    }
+    if (ctx->metrics_only)
+        return not_found();
+    if (ctx->cs && code_suggestions_path(req->path))
+        return sl_cs_route(ctx->cs, st, req);
     return sl_route(st, req);
 }
 
-static const struct {
-    const char *prefix;
-    sl_http_response (*route)(const sl_surfaces *sf, sl_store *st, const sl_http_request *req);
-} surfaces[] = {
-    {SL_CS_PREFIX, code_suggestions},   /* code-suggestions.md */
-    {"", rest},                         /* rest-api.md: everything else */
-};
-
-sl_http_response sl_dispatch(const sl_surfaces *sf, sl_store *st, const sl_http_request *req)
+const char *sl_dispatch_label(const sl_dispatch_ctx *ctx, const char *path)
 {
-    size_t i = 0;
-    while (i + 1 < sizeof surfaces / sizeof surfaces[0] &&
-           (!req->path || strncmp(req->path, surfaces[i].prefix, strlen(surfaces[i].prefix)) != 0))
-        i++;
-    return surfaces[i].route(sf, st, req);
+    const char *label;
+    if (path && strcmp(path, SL_METRICS_PATH) == 0)
+        return SL_METRICS_PATH;
+    if (ctx->metrics_only)
+        return "other";
+    label = ctx->cs && code_suggestions_path(path) ? sl_cs_label(path) : sl_route_label(path);
+    return label ? label : "other";
 }

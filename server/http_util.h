@@ -24,8 +24,7 @@ sl_http_response sl_http_resp_message(int status, const char *text);
 
 /* ---- requests ----------------------------------------------------------- */
 
-/* The first header named `name` (any case), or NULL. */
-const char *sl_http_header_get(const sl_http_request *req, const char *name);
+/* (sl_http_header_get() is declared in router.h.) */
 /* First occurrence of needle in hay[0..n), or NULL. */
 const char *sl_http_find_bytes(const char *hay, size_t n, const char *needle, size_t m);
 /* Value of the first `name` parameter in the urlencoded s[0..n).

@@ -1,5 +1,5 @@
 /*
- * instance_keys.c - creates the instance identity (schema/008): a random
+ * instance_keys.c - creates the instance identity (schema/010): a random
  * version-4 UUID, the salt of the anonymous user ids and the Ed25519 key
  * pair, once, inside the transaction that applies the migrations (store.c
  * calls it), so a new ledger and an upgraded one both have it from their
@@ -7,7 +7,6 @@
  * it.  Reading the identity and the lazily made JWT key are instance.c's.
  */
 #include "ledger/store_internal.h"
-#include "license/keyring_internal.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -68,7 +67,7 @@ sl_rc sl__instance_create(sqlite3 *db, sl_error *err)
         return sl__err(err, SL_EINTERNAL, "cannot create the instance identity: no random bytes");
     hex(salt_raw, sizeof salt_raw, salt);
     OPENSSL_cleanse(salt_raw, sizeof salt_raw);
-    rc = sl__keys_generate_ed25519(&priv, &pub, err);
+    rc = sl_keys_generate_ed25519(&priv, &pub, err);
     if (rc != SL_OK)
         goto done;
     if (sqlite3_prepare_v2(db,

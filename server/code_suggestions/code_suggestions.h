@@ -56,6 +56,9 @@ void sl_cs_free(sl_cs *cs);
  * from several threads at once, each with its own store.  A completion may
  * come back with a stream (the gateway's answer). */
 sl_http_response sl_cs_route(sl_cs *cs, sl_store *st, const sl_http_request *req);
+/* The endpoint's path as a label for the request metrics (a literal), or
+ * NULL for no endpoint of this API. */
+const char *sl_cs_label(const char *path);
 
 /* ---- the forwarding to the AI gateway (gateway.c) -------------------------- */
 

@@ -697,6 +697,18 @@ static int match(const char *path, endpoint *out)
     return 0;
 }
 
+const char *sl_cs_label(const char *path)
+{
+    static const char *const labels[] = {
+        [EP_ENABLED] = SL_CS_PREFIX "enabled",
+        [EP_CONNECTION_DETAILS] = SL_CS_PREFIX "connection_details",
+        [EP_DIRECT_ACCESS] = SL_CS_PREFIX "direct_access",
+        [EP_COMPLETIONS] = SL_CS_PREFIX "completions",
+    };
+    endpoint ep;
+    return match(path, &ep) ? labels[ep] : NULL;
+}
+
 sl_http_response sl_cs_route(sl_cs *cs, sl_store *st, const sl_http_request *req)
 {
     call c;

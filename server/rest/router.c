@@ -317,6 +317,19 @@ static int match_route(const char *path, route *rt)
     return 1;
 }
 
+const char *sl_route_label(const char *path)
+{
+    static const char *const labels[] = {
+        [ROUTE_LICENSE] = "/api/v4/license",
+        [ROUTE_LICENSES] = "/api/v4/licenses",
+        [ROUTE_LICENSE_ID] = "/api/v4/license/:id",
+        [ROUTE_REFRESH] = "/api/v4/license/:id/refresh_billable_users",
+        [ROUTE_USAGE_EXPORT] = "/api/v4/license/usage_export",
+    };
+    route rt;
+    return match_route(path, &rt) ? labels[rt.kind] : NULL;
+}
+
 /* ---- handlers ----------------------------------------------------------- */
 
 static sl_http_response h_license_current(sl_store *st)
@@ -429,15 +442,37 @@ static sl_http_response h_usage_export(sl_store *st)
     return r;
 }
 
+/* The dry_run query parameter of POST /license: 1 "true" or "1", 0 absent,
+ * "false" or "0", -1 anything else, -2 out of memory. */
+static int dry_run_param(const sl_http_request *req)
+{
+    char *v = NULL;
+    size_t n = 0;
+    int found = req->query ? sl_http_form_get(req->query, strlen(req->query), "dry_run", &v, &n) : 0;
+    int r;
+    if (found <= 0)
+        return found < 0 ? -2 : 0;
+    /* n, not strlen: a decoded %00 must not cut the value short */
+    if ((n == 4 && memcmp(v, "true", 4) == 0) || (n == 1 && v[0] == '1'))
+        r = 1;
+    else if ((n == 5 && memcmp(v, "false", 5) == 0) || (n == 1 && v[0] == '0'))
+        r = 0;
+    else
+        r = -1;
+    free(v);
+    return r;
+}
+
 /* POST /license: the key from the body (JSON, urlencoded or multipart
- * form) or else the `license` query parameter. */
+ * form) or else the `license` query parameter; with ?dry_run=true the
+ * report of sl_store_license_check() instead, 200 whatever its verdict. */
 static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
                                       const json_t *doc)
 {
     sl_error err = {0};
     char *key = NULL, *json = NULL;
     size_t klen = 0;
-    int found = 0;
+    int found = 0, dry;
     int64_t id = 0;
     sl_http_response r;
     sl_rc rc;
@@ -481,6 +516,21 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
     }
     if (!found)
         return sl_http_resp_json_text(400, "error", "license is missing");
+    dry = dry_run_param(req);
+    if (dry < 0) {
+        free(key);
+        if (dry == -2)
+            goto oom;
+        return sl_http_resp_json_text(400, "error", "dry_run is invalid");
+    }
+    if (dry) {
+        /* the report of what the add would do, refused or not; nothing stored */
+        rc = sl_store_license_check(st, key, klen, &json, &err);
+        free(key);
+        if (rc != SL_OK)
+            return resp_error(rc, &err);
+        return resp_engine_json(200, json);
+    }
     rc = sl_store_license_add(st, key, klen, SL_SOURCE_API, &id, &err);
     free(key);
     if (rc == SL_OK)
@@ -497,9 +547,7 @@ oom:
 
 /* ---- the entry point ---------------------------------------------------- */
 
-/* 401/403 unless the request carries a valid admin token; *ok set when it
- * does. */
-static sl_http_response authenticate(sl_store *st, const sl_http_request *req, int *ok)
+sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req, int *ok)
 {
     sl_error err = {0};
     char *token = NULL;
@@ -542,7 +590,7 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         snprintf(r.detail, sizeof r.detail, "the ledger is not open");
         return r;
     }
-    r = authenticate(st, req, &ok);
+    r = sl_route_authenticate(st, req, &ok);
     if (!ok)
         return r;
     /* bodies are looked at only once the caller is known to be an admin */

@@ -1,21 +1,22 @@
 /*
- * fuzz_http_route.c - libFuzzer target for the server's dispatch: the
- * License API router and the Code Suggestions API.  The input is read like
- * an HTTP request: "METHOD TARGET" on the first line, "Name: value" header
- * lines, an empty line, then the body.  The words @ADMIN@, @USER@,
- * @REVOKED@, @EXPIRED@ and @DUO@ (a token bound to a user with a Duo seat)
- * in header values or the query become the secrets of such tokens, so the
- * fuzzer gets past authentication.  Every input runs against a fresh copy
- * of one prepared ledger (a trusted key, a cloud license with duo_pro, users,
- * a seat, projects, a snapshot) and fresh rate-limit windows, so a saved
- * crash reproduces alone.  Beyond memory errors it checks that only an
- * admin token gets a 2xx from the License API (and only an admin or the Duo
- * user's token from Code Suggestions), that no request makes a 5xx but the
- * completion that has no gateway to go to, and that JSON bodies are JSON.
+ * fuzz_http_route.c - libFuzzer target for the HTTP surfaces as the server
+ * dispatches them (server/dispatch.c: the License API router, GET /metrics
+ * with its Accept negotiation and request figures, and the Code Suggestions
+ * API).  The input is read like an HTTP request: "METHOD TARGET" on the
+ * first line, "Name: value" header lines, an empty line, then the body.
+ * The words @ADMIN@, @USER@, @REVOKED@, @EXPIRED@ and @DUO@ (a token bound
+ * to a user with a Duo seat) in header values or the query become the
+ * secrets of such tokens, so the fuzzer gets past authentication.  Every
+ * input runs against a fresh copy of one prepared ledger (a trusted key, a
+ * cloud license with duo_pro, users, a seat, projects, a snapshot) and fresh
+ * rate-limit windows, so a saved crash reproduces alone.  Beyond memory
+ * errors it checks that only an admin token gets a 2xx from the License API
+ * (and only an admin or the Duo user's token from Code Suggestions), that no
+ * request makes a 5xx but the completion that has no gateway to go to, and
+ * that JSON bodies are JSON.
  */
-#include "code_suggestions/code_suggestions.h"
+#include "dispatch.h"
 #include "fuzzutil.h"
-#include "router.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -47,6 +48,7 @@ static const char stored_payload[] =
     "\"started_on\":\"2025-01-01\",\"expires_on\":\"2027-01-01\"}]}}}";
 
 static const char *ledger_path;
+static sl_dispatch_ctx dispatch;   /* the API listener: /metrics needs a token */
 static int verbose;             /* FUZZ_VERBOSE=1: print each response */
 static char *template_bytes;
 static size_t template_len;
@@ -142,6 +144,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_init_clock();
     verbose = getenv("FUZZ_VERBOSE") != NULL;
     make_template();
+    dispatch.metrics = sl_metrics_new();
+    fuzz_assert(dispatch.metrics != NULL, "out of memory", NULL);
     return 0;
 }
 
@@ -201,6 +205,9 @@ static void check_response(const sl_http_request *req, const sl_http_response *r
         fuzz_assert(r->body_len == 0, "204 with a body", NULL);
     if (r->body_len > 0)
         fuzz_assert(r->content_type != NULL, "body without a content type", NULL);
+    if (r->content_type && strncmp(r->content_type, "application/openmetrics-text", 28) == 0)
+        fuzz_assert(r->body_len >= 6 && memcmp(r->body + r->body_len - 6, "# EOF\n", 6) == 0,
+                    "OpenMetrics without # EOF", NULL);
     if (r->content_type && strcmp(r->content_type, "application/json") == 0) {
         char *copy = malloc(r->body_len + 1);
         fuzz_assert(copy != NULL, "out of memory", NULL);
@@ -234,7 +241,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_error err = {0};
     char path_wal[320];
     int admin = 0;
-    sl_surfaces surfaces = {0};
     sl_cs_config cscfg = {0};
 
     /* request line */
@@ -282,14 +288,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     write_file(ledger_path, template_bytes, template_len);
     fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
     cscfg.external_host = "fuzz.example";
-    fuzz_assert(sl_cs_new(&cscfg, &surfaces.cs, &err) == SL_OK, "code suggestions", &err);
-    resp = sl_dispatch(&surfaces, st, &req);
+    fuzz_assert(sl_cs_new(&cscfg, &dispatch.cs, &err) == SL_OK, "code suggestions", &err);
+    resp = sl_dispatch(&dispatch, st, &req);
+    sl_metrics_observe(dispatch.metrics, sl_dispatch_label(&dispatch, req.path), resp.status, 0.001);
     if (verbose)
         fprintf(stderr, "fuzz: %s %s -> %d %.*s\n", req.method, req.path, resp.status,
                 (int)(resp.body_len < 300 ? resp.body_len : 300), resp.body ? resp.body : "");
     check_response(&req, &resp, admin, uses_token(owned, nowned, DUO_TOKEN));
     sl_http_response_free(&resp);
-    sl_cs_free(surfaces.cs);
+    sl_cs_free(dispatch.cs);
+    dispatch.cs = NULL;
     fuzz_assert(sl_store_check(st, &err) == SL_OK, "ledger damaged by a request", &err);
     sl_store_close(st);
     for (size_t i = 0; i < nowned; i++)

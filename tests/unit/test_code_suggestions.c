@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 #include "code_suggestions/code_suggestions.h"
+#include "dispatch.h"
 #include "router.h"
 
 #include <jansson.h>
@@ -705,13 +706,15 @@ static void test_routes(void **state)
     expect(sl_cs_route(f->cs, f->st, &req), 413, "{\"message\":\"413 Request Entity Too Large\"}");
     /* the dispatch table sends the prefix here and the rest to the License API */
     {
-        sl_surfaces sf = {f->cs};
+        sl_dispatch_ctx sf = {.cs = f->cs};
         sl_http_request lic = {.method = "GET", .path = "/api/v4/license"};
         req.body_too_large = 0;
         expect(sl_dispatch(&sf, NULL, &req), 503, "{\"message\":\"503 Service Unavailable\"}");
         r = sl_dispatch(&sf, NULL, &lic);
         assert_int_equal(r.status, 500);   /* the License API's answer to no ledger */
         sl_http_response_free(&r);
+        assert_string_equal(sl_dispatch_label(&sf, CS "completions"), CS "completions");
+        assert_string_equal(sl_dispatch_label(&sf, CS "nope"), "other");
     }
 }
 

@@ -1,4 +1,4 @@
--- 008_code_suggestions.sql: what the Code Suggestions API (spec
+-- 010_code_suggestions.sql: what the Code Suggestions API (spec
 -- code-suggestions.md) keeps in the ledger: the instance's identity, the
 -- instance settings, the project directory, and tokens bound to a
 -- directory user.
@@ -7,8 +7,9 @@
 -- ids and the Ed25519 key pair (usage reports) are created with the ledger
 -- by engine/ledger/instance_keys.c, inside the transaction that applies this
 -- migration; the RSA-2048 pair that signs the direct-access JWTs (libjwt
--- 1.10 has no EdDSA) is created the first time it is needed (`serve`, `keys
--- instance-public`), because generating it takes a third of a second and
+-- 1.10 has no EdDSA) is created the first time it is needed (`keys
+-- instance-public`, the first direct-access token), because generating it
+-- takes a tenth to a third of a second and
 -- every new ledger would pay it.  Private keys are PKCS#8 PEM: the ledger
 -- file is 0600 and they are never printed.
 CREATE TABLE instance (
