@@ -73,6 +73,12 @@ bool cli_json_flag(cli_ctx *ctx, const char *arg);
 int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
                     int64_t *out);
 
+/* Open a directory file for `users import` / `projects import` ("-" is
+ * stdin): the format from --format (NULL: by the name, .jsonl/.ndjson are
+ * JSON Lines, else CSV), its size for progress (0 when unknown).  EXIT_OK,
+ * or the exit code after printing why. */
+int cli_import_open(const char *path, const char *format, sl_user_format *fmt, FILE **in,
+                    uint64_t *total);
 /* Does a subcommand's argument list (argv[0] its name) ask for --help?
  * Then print `usage` (one or more lines, no final newline needed) to stdout
  * and return true. */
@@ -96,6 +102,11 @@ int cmd_users(cli_ctx *ctx, int argc, char **argv);
 /* `addons list` and `seats assign|unassign|list|history` (cli/seats.c). */
 int cmd_addons(cli_ctx *ctx, int argc, char **argv);
 int cmd_seats(cli_ctx *ctx, int argc, char **argv);
+/* `settings list|set` and `projects import|list` (cli/code_suggestions.c). */
+int cmd_settings(cli_ctx *ctx, int argc, char **argv);
+int cmd_projects(cli_ctx *ctx, int argc, char **argv);
+/* `seats check USER` (cli/code_suggestions.c); argv[0] is "check". */
+int cli_seats_check(cli_ctx *ctx, int argc, char **argv);
 int cmd_notify(cli_ctx *ctx, int argc, char **argv);
 /* `license issue` and `license verify` (cli/license_codec.c). */
 int cli_license_issue(cli_ctx *ctx, int argc, char **argv);

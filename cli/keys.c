@@ -201,6 +201,51 @@ static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int keys_instance_public(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_instance_key which = SL_INSTANCE_KEY_JWT;
+    char *pem = NULL;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--reports") == 0)
+            which = SL_INSTANCE_KEY_REPORTS;
+        else if (strcmp(argv[i], "--jwt") == 0)
+            which = SL_INSTANCE_KEY_JWT;
+        else
+            return cli_usage("keys instance-public: unexpected argument '%s'", argv[i]);
+    }
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_instance_public_key(st, which, &pem, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json) {
+        char id[SL_INSTANCE_UUID_LEN + 1];
+        json_t *o;
+        char *s;
+        if (sl_store_instance_id(st, id, &err) != SL_OK) {
+            sl_free(pem);
+            return cli_fail(&err);
+        }
+        o = json_pack("{s:s,s:s,s:s,s:s}", "instance_id", id, "key",
+                      which == SL_INSTANCE_KEY_JWT ? "jwt" : "reports", "algorithm",
+                      which == SL_INSTANCE_KEY_JWT ? "RS256" : "Ed25519", "public_key", pem);
+        s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            puts(s);
+        else
+            rc = EXIT_SYSTEM;
+        free(s);
+        json_decref(o);
+    } else {
+        fputs(pem, stdout);
+    }
+    sl_free(pem);
+    return rc;
+}
+
 int cmd_keys(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct {
@@ -217,9 +262,15 @@ int cmd_keys(cli_ctx *ctx, int argc, char **argv)
          "--require-v2 makes it accept v2 license keys only (also on a key already trusted)."},
         {"list", keys_list, "keys list\nThe trusted keys, in trust order."},
         {"untrust", keys_untrust, "keys untrust NAME\nStops trusting a key."},
+        {"instance-public", keys_instance_public,
+         "keys instance-public [--reports]\nPrints the instance's public key (SPKI PEM): by "
+         "default the RSA-2048 key that verifies the direct-access JWTs (RS256) of the Code "
+         "Suggestions API, made the first time it is asked for; --reports prints the Ed25519 "
+         "key that verifies signed usage reports.  Private keys are never printed."},
     };
     if (argc < 2)
-        return cli_usage("keys needs a subcommand: generate, trust, list, untrust");
+        return cli_usage("keys needs a subcommand: generate, trust, list, untrust, "
+                         "instance-public");
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         if (strcmp(argv[1], subs[i].name) != 0)
             continue;

@@ -18,6 +18,7 @@ static const char usage_text[] =
     "Commands:\n"
     "  keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519] [--bits N]\n"
     "  keys trust PUB.pem [--name NAME] [--require-v2] | keys list | keys untrust NAME\n"
+    "  keys instance-public [--reports]\n"
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
     "                [--cloud] [--offline-cloud] [--format gitlab|v2]\n"
     "                [--add-on-product NAME:QTY:STARTED_ON:EXPIRES_ON[:trial][:XID]]...\n"
@@ -30,8 +31,12 @@ static const char usage_text[] =
     "  usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg\n"
     "  status [--json]\n"
     "  backup DEST\n"
-    "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
+    "  token create --name NAME [--admin | --user USER] [--expires YYYY-MM-DD]\n"
+    "  token list\n"
     "  token revoke NAME\n"
+    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--ai-gateway URL]\n"
+    "        [--external-host HOST] [--ai-gateway-timeout SECONDS]\n"
+    "        [--rate-limit ENDPOINT=COUNT/SECONDS]...\n"
     "  serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--metrics-listen HOST:PORT]\n"
     "        [--exec CMD]... [--mail ADDRESS...] [--notify-interval SECONDS]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
@@ -40,6 +45,9 @@ static const char usage_text[] =
     "  seats assign|unassign ADDON USER... [--file FILE] [--json]\n"
     "  seats list [ADDON] [--eligible] [--assigned|--unassigned] [--search S] [--json]\n"
     "  seats history [ADDON] [--from DATE] [--to DATE] [--json]\n"
+    "  seats check USER [--json]\n"
+    "  settings list [--json] | settings set NAME VALUE [--lock]\n"
+    "  projects import FILE|- [--format csv|jsonl] [--prune] | projects list [--json]\n"
     "  notify [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS] [--json]\n"
     "  help\n"
     "\n"
@@ -62,6 +70,8 @@ static const struct {
     {"users", cmd_users},
     {"addons", cmd_addons},
     {"seats", cmd_seats},
+    {"settings", cmd_settings},
+    {"projects", cmd_projects},
     {"notify", cmd_notify},
 };
 

@@ -27,6 +27,7 @@ static const char seats_help[] =
     "       seatledger seats list [ADDON] [--eligible] [--assigned|--unassigned]\n"
     "                             [--search S] [--json]\n"
     "       seatledger seats history [ADDON] [--from DATE] [--to DATE] [--json]\n"
+    "       seatledger seats check USER [--json]\n"
     "  USER is a directory id or a username; FILE has one per line.  More than\n"
     "  one user (or --file) is a bulk call: at most 100 users, all or nothing.\n";
 
@@ -496,6 +497,9 @@ static int seats_history(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_seats(cli_ctx *ctx, int argc, char **argv)
 {
+    /* `seats check` has its own help (cli/code_suggestions.c) */
+    if (argc >= 2 && strcmp(argv[1], "check") == 0)
+        return cli_seats_check(ctx, argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             fputs(seats_help, stdout);
@@ -503,7 +507,7 @@ int cmd_seats(cli_ctx *ctx, int argc, char **argv)
         }
     }
     if (argc < 2)
-        return cli_usage("seats needs a subcommand: assign, unassign, list, history");
+        return cli_usage("seats needs a subcommand: assign, unassign, list, history, check");
     if (strcmp(argv[1], "assign") == 0)
         return seats_change(ctx, argc - 1, argv + 1, 1);
     if (strcmp(argv[1], "unassign") == 0)

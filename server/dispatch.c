@@ -1,14 +1,15 @@
 /*
  * dispatch.c - the surfaces of the HTTP server by path, one line of the
- * table each: /metrics goes to metrics/ (behind an admin token, or open on
- * the --metrics-listen listener, which serves nothing else), /api/graphql
- * to graphql_api/, /api/v4/ and everything else to the License REST API in
- * rest/, which answers unknown paths with its 404.  A new surface adds one
- * line (an exact path, or a prefix ending in '/').
+ * table each, the first match winning: /metrics goes to metrics/ (behind an
+ * admin token, or open on the --metrics-listen listener, which serves
+ * nothing else), /api/graphql to graphql_api/, /api/v4/code_suggestions/
+ * to code_suggestions/ (when served), /api/v4/ and everything else to the
+ * License REST API in rest/, which answers unknown paths with its 404.  A
+ * new surface adds one line (an exact path, or a prefix ending in '/').
  */
 #include "dispatch.h"
+#include "http_util.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static sl_http_response metrics_surface(const sl_dispatch_ctx *ctx, sl_store *st,
@@ -26,6 +27,12 @@ static sl_http_response graphql_surface(const sl_dispatch_ctx *ctx, sl_store *st
     return sl_graphql_route(st, req);
 }
 
+static sl_http_response cs_surface(const sl_dispatch_ctx *ctx, sl_store *st,
+                                   const sl_http_request *req)
+{
+    return sl_cs_route(ctx->cs, st, req);
+}
+
 static sl_http_response rest_surface(const sl_dispatch_ctx *ctx, sl_store *st,
                                      const sl_http_request *req)
 {
@@ -33,24 +40,40 @@ static sl_http_response rest_surface(const sl_dispatch_ctx *ctx, sl_store *st,
     return sl_route(st, req);
 }
 
+static const char *metrics_label(const char *path)
+{
+    (void)path;
+    return SL_METRICS_PATH;
+}
+
+static const char *graphql_label(const char *path)
+{
+    (void)path;
+    return "/api/graphql";
+}
+
 static const struct surface {
-    const char *path;           /* exact, or a prefix when it ends in '/' */
+    const char *path;                       /* exact, or a prefix when it ends in '/' */
     sl_surface_fn handle;
-    int metrics_listener;       /* served on the --metrics-listen listener too */
-    const char *label;          /* the metrics' route label; NULL: the REST router's */
+    const char *(*label)(const char *path); /* the metrics' route label; NULL: none */
+    int metrics_listener;                   /* served on the --metrics-listen listener too */
+    int needs_cs;                           /* only when ctx->cs is set */
 } surfaces[] = {
-    {SL_METRICS_PATH, metrics_surface, 1, SL_METRICS_PATH},   /* metrics/ */
-    {"/api/graphql", graphql_surface, 0, "/api/graphql"},     /* graphql_api/ */
-    {"/api/v4/", rest_surface, 0, NULL},                      /* rest/ */
+    {SL_METRICS_PATH, metrics_surface, metrics_label, 1, 0},     /* metrics/ */
+    {"/api/graphql", graphql_surface, graphql_label, 0, 0},      /* graphql_api/ */
+    {SL_CS_PREFIX, cs_surface, sl_cs_label, 0, 1},               /* code_suggestions/ */
+    {"/api/v4/", rest_surface, sl_route_label, 0, 0},            /* rest/ */
 };
 
 static const struct surface *surface_of(const sl_dispatch_ctx *ctx, const char *path)
 {
     for (size_t i = 0; path && i < sizeof surfaces / sizeof surfaces[0]; i++) {
-        const char *p = surfaces[i].path;
-        size_t n = strlen(p);
-        if (p[n - 1] == '/' ? strncmp(path, p, n) == 0 : strcmp(path, p) == 0)
-            return ctx->metrics_only && !surfaces[i].metrics_listener ? NULL : &surfaces[i];
+        const struct surface *s = &surfaces[i];
+        size_t n = strlen(s->path);
+        if ((ctx->metrics_only && !s->metrics_listener) || (s->needs_cs && !ctx->cs))
+            continue;
+        if (s->path[n - 1] == '/' ? strncmp(path, s->path, n) == 0 : strcmp(path, s->path) == 0)
+            return s;
     }
     return NULL;
 }
@@ -58,8 +81,8 @@ static const struct surface *surface_of(const sl_dispatch_ctx *ctx, const char *
 static sl_http_response not_found(void)
 {
     static const char body[] = "not found\n";
-    sl_http_response r = sl_http_response_new(404);
-    sl_http_response_body(&r, "text/plain; charset=utf-8", body, sizeof body - 1);
+    sl_http_response r = sl_http_resp_new(404);
+    sl_http_resp_body(&r, "text/plain; charset=utf-8", body, sizeof body - 1);
     return r;
 }
 
@@ -76,8 +99,6 @@ sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_
 const char *sl_dispatch_label(const sl_dispatch_ctx *ctx, const char *path)
 {
     const struct surface *s = surface_of(ctx, path);
-    const char *label = NULL;
-    if (s)
-        label = s->label ? s->label : sl_route_label(path);
+    const char *label = s && s->label ? s->label(path) : NULL;
     return label ? label : "other";
 }

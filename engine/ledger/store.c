@@ -6,6 +6,7 @@
 #include "ledger/store_internal.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -129,6 +130,11 @@ static sl_rc migrate(sl_store *st, int readonly, sl_error *err)
         if (rc != SL_OK)
             goto fail;
     }
+    /* the identity is part of the ledger: a new ledger and an upgraded one
+     * have it from this transaction on */
+    rc = sl__instance_create(st->db, err);
+    if (rc != SL_OK)
+        goto fail;
     return sl__commit(st, err);
 fail:
     sl__rollback(st);
@@ -218,6 +224,10 @@ void sl_store_close(sl_store *st)
         sqlite3_finalize(st->stmts[i].stmt);
     sl_keyring_free(st->keyring);
     sl__cache_clear(st);
+    if (st->instance.jwt_private_pem) {
+        OPENSSL_cleanse(st->instance.jwt_private_pem, strlen(st->instance.jwt_private_pem));
+        free(st->instance.jwt_private_pem);
+    }
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);
@@ -296,6 +306,19 @@ void sl__cache_clear(sl_store *st)
     if (st->cache.history_free)
         st->cache.history_free(st->cache.history);
     memset(&st->cache, 0, sizeof st->cache);
+}
+
+int sl__cache_slot(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t n = 0;
+    for (const char *p = key; *p; p++, n++) {
+        if (n >= SL_CACHE_KEY_MAX)
+            return -1;
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    return (int)(h % SL_CACHE_SLOTS);
 }
 
 int sl__cache_fresh(sl_store *st, int32_t clock_date)

@@ -75,8 +75,8 @@ int sl_graphql_cache_get(sl_store *st, const char *k, size_t n, sl_store_stamp *
         if (e->key && e->key_len == n && memcmp(e->key, k, n) == 0 &&
             sl_store_stamp_equal(&e->stamp, stamp)) {
             e->used = ++c->clock;
-            *out = sl_http_response_new(200);
-            sl_http_response_body(out, "application/json", e->body, e->body_len);
+            *out = sl_http_resp_new(200);
+            sl_http_resp_body(out, "application/json", e->body, e->body_len);
             return out->status == 200;
         }
     }

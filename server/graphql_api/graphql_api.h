@@ -10,7 +10,7 @@
 #define SL_GRAPHQL_API_H
 
 #include "graphql.h"
-#include "router.h"
+#include "http_util.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -54,7 +54,7 @@ sl_rc sl_graphql_schema(const sl_gql_schema **out, sl_error *err)
 /* {"errors":[{"message": ...}]}, GitLab's render_error. */
 static sl_http_response error_response(int status, const char *message)
 {
-    return sl_http_response_json(status, json_pack("{s:[{s:s}]}", "errors", "message", message));
+    return sl_http_resp_json(status, json_pack("{s:[{s:s}]}", "errors", "message", message));
 }
 
 static sl_http_response internal_error(const char *detail)
@@ -139,14 +139,14 @@ static int authenticate(sl_store *st, const sl_http_request *req, sl_graphql_ctx
     sl_token_auth who;
     sl_error err = {0};
     sl_rc rc;
-    int found = sl_http_token(req, &token, &len);
+    int found = sl_http_find_token(req, &token, &len);
     if (found < 0) {
         *resp = internal_error("out of memory");
         return 0;
     }
     if (!found)
         return 1;   /* anonymous */
-    rc = sl_store_token_auth(st, token, len, &who, &err);
+    rc = sl_store_token_authenticate(st, token, len, &who, &err);
     free(token);
     if (rc == SL_EAUTH) {
         *resp = error_response(401, SL_GRAPHQL_MSG_INVALID_TOKEN);
@@ -243,7 +243,7 @@ static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *do
             json_object_get(json_array_get(answers, i), "errors"))
             *cacheable = 0;
     }
-    resp = sl_http_response_json(200, batch ? json_incref(answers) : json_incref(json_array_get(answers, 0)));
+    resp = sl_http_resp_json(200, batch ? json_incref(answers) : json_incref(json_array_get(answers, 0)));
 done:
     for (i = 0; qs && i < n; i++)
         sl_gql_query_free(qs[i]);

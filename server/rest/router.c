@@ -4,6 +4,7 @@
  * engine and turn its answer (or its error, through one table) into a
  * status, a content type and a body.
  */
+#include "http_util.h"
 #include "router.h"
 
 #include <jansson.h>
@@ -42,41 +43,10 @@ static const struct {
 
 /* ---- responses ---------------------------------------------------------- */
 
-static void resp_header(sl_http_response *r, const char *name, const char *value)
-{
-    if (r->header_count < SL_HTTP_RESPONSE_HEADERS_MAX) {
-        r->headers[r->header_count].name = name;
-        r->headers[r->header_count].value = value;
-        r->header_count++;
-    }
-}
-
-/* {"<member>":"<text>"} with proper JSON escaping. */
-static sl_http_response resp_json_text(int status, const char *member, const char *text)
-{
-    json_t *o = json_object();
-    json_t *v = json_string(text);
-    if (!v)  /* not UTF-8: say no more than the status */
-        v = json_string("400 Bad request");
-    if (!o || !v) {
-        json_decref(v);
-    } else if (json_object_set_new(o, member, v) == 0) {
-        return sl_http_response_json(status, o);
-    }
-    json_decref(o);
-    return sl_http_response_json(status, NULL);
-}
-
-static sl_http_response resp_message(int status, const char *text)
-{
-    return resp_json_text(status, "message", text);
-}
-
-/* Engine JSON text taken over as a body (the engine's copy is freed). */
 static sl_http_response resp_engine_json(int status, char *json)
 {
-    sl_http_response r = sl_http_response_new(status);
-    sl_http_response_body(&r, CT_JSON, json, strlen(json));
+    sl_http_response r = sl_http_resp_new(status);
+    sl_http_resp_body(&r, CT_JSON, json, strlen(json));
     sl_free(json);
     return r;
 }
@@ -92,7 +62,7 @@ static sl_http_response resp_error(sl_rc rc, const sl_error *err)
         msg = rc_http[rc].message ? rc_http[rc].message
               : err->message[0] ? err->message : sl_rc_name(rc);
     }
-    r = resp_message(status, msg);
+    r = sl_http_resp_message(status, msg);
     if (status >= 500 && r.status >= 500)
         snprintf(r.detail, sizeof r.detail, "%s",
                  err->message[0] ? err->message : sl_rc_name(rc));
@@ -101,23 +71,10 @@ static sl_http_response resp_error(sl_rc rc, const sl_error *err)
 
 static sl_http_response resp_not_found_path(void)
 {
-    return resp_message(404, "404 Not Found");
+    return sl_http_resp_message(404, "404 Not Found");
 }
 
 /* ---- request helpers ---------------------------------------------------- */
-
-/* First occurrence of needle in hay[0..n), or NULL (memmem is a GNU
- * extension the build does not enable). */
-static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t m)
-{
-    if (m == 0)
-        return hay;
-    for (size_t i = 0; m <= n && i <= n - m; i++) {
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
-            return hay + i;
-    }
-    return NULL;
-}
 
 /* Keys pasted into a query string lose their '+' to form decoding.  Base64
  * has no spaces, so every space in the key blob was a '+'; BEGIN/END
@@ -130,8 +87,8 @@ static void license_restore_plus(char *s, size_t n)
         int boundary;
         while (end < n && s[end] != '\n')
             end++;
-        boundary = find_bytes(s + i, end - i, "LICENSE", 7) &&
-                   (find_bytes(s + i, end - i, "BEGIN", 5) || find_bytes(s + i, end - i, "END", 3));
+        boundary = sl_http_find_bytes(s + i, end - i, "LICENSE", 7) &&
+                   (sl_http_find_bytes(s + i, end - i, "BEGIN", 5) || sl_http_find_bytes(s + i, end - i, "END", 3));
         for (size_t k = i; !boundary && k < end; k++) {
             if (s[k] == ' ')
                 s[k] = '+';
@@ -192,7 +149,7 @@ static int part_is_license(const char *h, size_t n)
     static const char cd[] = "Content-Disposition:";
     size_t i = 0;
     while (i < n) {
-        const char *eol = find_bytes(h + i, n - i, "\r\n", 2);
+        const char *eol = sl_http_find_bytes(h + i, n - i, "\r\n", 2);
         size_t end = eol ? (size_t)(eol - h) : n;
         char val[16];
         if (end - i > sizeof cd - 1 && strncasecmp(h + i, cd, sizeof cd - 1) == 0 &&
@@ -223,7 +180,7 @@ static int multipart_license(const sl_http_request *req, const char **out,
     if (req->body_len >= dlen - 2 && memcmp(b, delim + 2, dlen - 2) == 0) {
         p = b + dlen - 2;
     } else {
-        p = find_bytes(b, req->body_len, delim, dlen);
+        p = sl_http_find_bytes(b, req->body_len, delim, dlen);
         if (!p)
             return -1;
         p += dlen;
@@ -242,7 +199,7 @@ static int multipart_license(const sl_http_request *req, const char **out,
             hlen = 0;  /* a part without headers */
             content = p + 2;
         } else {
-            const char *hend = find_bytes(p, (size_t)(end - p), "\r\n\r\n", 4);
+            const char *hend = sl_http_find_bytes(p, (size_t)(end - p), "\r\n\r\n", 4);
             if (!hend)
                 return -1;
             hlen = (size_t)(hend - p);
@@ -250,7 +207,7 @@ static int multipart_license(const sl_http_request *req, const char **out,
         }
         if (hlen > PART_HEADERS_MAX)
             return -1;
-        next = find_bytes(content, (size_t)(end - content), delim, dlen);
+        next = sl_http_find_bytes(content, (size_t)(end - content), delim, dlen);
         if (!next)
             return -1;
         if (part_is_license(p, hlen)) {
@@ -382,8 +339,8 @@ static sl_http_response h_license_current(sl_store *st)
     char *json = NULL;
     sl_rc rc = sl_store_license_current(st, &id, &err);
     if (rc == SL_ENOTFOUND) {
-        sl_http_response r = sl_http_response_new(200);
-        sl_http_response_body(&r, CT_JSON, "null", 4);
+        sl_http_response r = sl_http_resp_new(200);
+        sl_http_resp_body(&r, CT_JSON, "null", 4);
         return r;
     }
     if (rc == SL_OK)
@@ -431,7 +388,7 @@ static sl_http_response h_license_delete(sl_store *st, const route *rt)
     rc = sl_store_license_delete(st, rt->id, SL_SOURCE_API, &err);
     if (rc != SL_OK)
         return resp_error(rc, &err);
-    return sl_http_response_new(204);
+    return sl_http_resp_new(204);
 }
 
 static sl_http_response h_refresh(sl_store *st, const route *rt)
@@ -450,8 +407,8 @@ static sl_http_response h_refresh(sl_store *st, const route *rt)
         rc = sl_store_refresh(st, SL_SOURCE_API, &snap, &err);
     if (rc != SL_OK)
         return resp_error(rc, &err);
-    r = sl_http_response_new(202);
-    sl_http_response_body(&r, CT_JSON, "{\"success\":true}", 16);
+    r = sl_http_resp_new(202);
+    sl_http_resp_body(&r, CT_JSON, "{\"success\":true}", 16);
     return r;
 }
 
@@ -477,11 +434,11 @@ static sl_http_response h_usage_export(sl_store *st)
         free(buf);
         return resp_error(rc, &err);
     }
-    r = sl_http_response_new(200);
-    sl_http_response_body(&r, CT_CSV, buf, len);
+    r = sl_http_resp_new(200);
+    sl_http_resp_body(&r, CT_CSV, buf, len);
     free(buf);
     if (r.status == 200)
-        resp_header(&r, "Content-Disposition", "attachment; filename=\"license_usage.csv\"");
+        sl_http_resp_header(&r, "Content-Disposition", "attachment; filename=\"license_usage.csv\"");
     return r;
 }
 
@@ -523,7 +480,7 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
         const json_t *v = json_is_object(doc) ? json_object_get(doc, "license") : NULL;
         if (v && !json_is_null(v)) {
             if (!json_is_string(v))
-                return resp_json_text(400, "error", "license is invalid");
+                return sl_http_resp_json_text(400, "error", "license is invalid");
             klen = json_string_length(v);
             key = malloc(klen + 1);
             if (!key)
@@ -541,7 +498,7 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
         const char *part = NULL;
         found = multipart_license(req, &part, &klen);
         if (found < 0)
-            return resp_message(400, "400 Bad request - malformed multipart body");
+            return sl_http_resp_message(400, "400 Bad request - malformed multipart body");
         if (found) {
             key = malloc(klen + 1);
             if (!key)
@@ -558,13 +515,13 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
             license_restore_plus(key, klen);
     }
     if (!found)
-        return resp_json_text(400, "error", "license is missing");
+        return sl_http_resp_json_text(400, "error", "license is missing");
     dry = dry_run_param(req);
     if (dry < 0) {
         free(key);
         if (dry == -2)
             goto oom;
-        return resp_json_text(400, "error", "dry_run is invalid");
+        return sl_http_resp_json_text(400, "error", "dry_run is invalid");
     }
     if (dry) {
         /* the report of what the add would do, refused or not; nothing stored */
@@ -583,7 +540,7 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
     return resp_engine_json(201, json);
 oom:
     free(key);
-    r = resp_message(500, "500 Internal Server Error");
+    r = sl_http_resp_message(500, "500 Internal Server Error");
     snprintf(r.detail, sizeof r.detail, "out of memory");
     return r;
 }
@@ -596,21 +553,21 @@ sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req,
     char *token = NULL;
     size_t token_len = 0;
     sl_rc rc;
-    int found = sl_http_token(req, &token, &token_len);
+    int found = sl_http_find_token(req, &token, &token_len);
     *ok = 0;
     if (found < 0) {
-        sl_http_response r = resp_message(500, "500 Internal Server Error");
+        sl_http_response r = sl_http_resp_message(500, "500 Internal Server Error");
         snprintf(r.detail, sizeof r.detail, "out of memory");
         return r;
     }
     if (!found)
-        return resp_message(401, "401 Unauthorized");
+        return sl_http_resp_message(401, "401 Unauthorized");
     rc = sl_store_token_check(st, token, token_len, &err);
     free(token);
     if (rc != SL_OK)
         return resp_error(rc, &err);
     *ok = 1;
-    return sl_http_response_new(200);
+    return sl_http_resp_new(200);
 }
 
 sl_http_response sl_route(sl_store *st, const sl_http_request *req)
@@ -620,16 +577,16 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     route rt;
     int ok = 0;
     if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
-        return resp_message(413, "413 Request Entity Too Large");
+        return sl_http_resp_message(413, "413 Request Entity Too Large");
     if (!match_route(req->path, &rt))
         return resp_not_found_path();
     if (!(method_bit(req->method) & routes[rt.kind].methods)) {
-        r = resp_message(405, "405 Method Not Allowed");
-        resp_header(&r, "Allow", routes[rt.kind].allow);
+        r = sl_http_resp_message(405, "405 Method Not Allowed");
+        sl_http_resp_header(&r, "Allow", routes[rt.kind].allow);
         return r;
     }
     if (!st) {
-        r = resp_message(500, "500 Internal Server Error");
+        r = sl_http_resp_message(500, "500 Internal Server Error");
         snprintf(r.detail, sizeof r.detail, "the ledger is not open");
         return r;
     }
@@ -640,11 +597,11 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     if (sl_http_content_type_is(req, CT_JSON) && req->body && !sl_http_body_blank(req)) {
         json_error_t jerr;
         if (!sl_http_json_depth_ok(req->body, req->body_len))
-            return resp_message(400, "400 Bad request - JSON body nested too deeply");
+            return sl_http_resp_message(400, "400 Bad request - JSON body nested too deeply");
         doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
                          &jerr);
         if (!doc)
-            return resp_message(400, "400 Bad request - malformed JSON body");
+            return sl_http_resp_message(400, "400 Bad request - malformed JSON body");
     }
     switch (rt.kind) {
     case ROUTE_LICENSE:
@@ -670,13 +627,4 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     }
     json_decref(doc);
     return r;
-}
-
-void sl_http_response_free(sl_http_response *r)
-{
-    if (!r)
-        return;
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
 }

@@ -190,7 +190,7 @@ static void test_transport_refusals(void **state)
            "{\"errors\":[{\"message\":\"No query string was present\"}]}");
     /* the metrics' route label; the metrics listener serves nothing else */
     {
-        sl_dispatch_ctx metrics_only = {NULL, 1};
+        sl_dispatch_ctx metrics_only = {.metrics_only = 1};
         assert_string_equal(sl_dispatch_label(&api_listener, "/api/graphql"), "/api/graphql");
         assert_string_equal(sl_dispatch_label(&metrics_only, "/api/graphql"), "other");
         r = request(f->st, "GET", NULL, NULL, NULL, NULL);

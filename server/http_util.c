@@ -1,10 +1,10 @@
 /*
- * request.c - what every API surface reads from a request the same way:
- * headers, urlencoded parameters, the presented token, the content type,
- * the JSON nesting check, and building a response body.  Pure functions of
- * the request (router.h declares them); no surface logic.
+ * http_util.c - what every API surface's dispatcher shares: reading a
+ * request (headers, urlencoded forms, the presented token, JSON nesting)
+ * and building JSON responses.  No sockets: http.c alone knows
+ * libmicrohttpd.
  */
-#include "router.h"
+#include "http_util.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -12,7 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-sl_http_response sl_http_response_new(int status)
+#define CT_JSON "application/json"
+
+sl_http_response sl_http_resp_new(int status)
 {
     sl_http_response r;
     memset(&r, 0, sizeof r);
@@ -20,10 +22,10 @@ sl_http_response sl_http_response_new(int status)
     return r;
 }
 
-/* On allocation failure the response becomes a bodiless 500, which is the
- * most that can be said then. */
-void sl_http_response_body(sl_http_response *r, const char *ctype, const char *data,
-                           size_t len)
+/* Copy len bytes as the body.  On allocation failure the response becomes a
+ * bodiless 500, which is the most that can be said then. */
+void sl_http_resp_body(sl_http_response *r, const char *ctype, const char *data,
+                      size_t len)
 {
     char *p = malloc(len + 1);
     if (!p) {
@@ -42,9 +44,19 @@ void sl_http_response_body(sl_http_response *r, const char *ctype, const char *d
     r->body_len = len;
 }
 
-sl_http_response sl_http_response_json(int status, json_t *j)
+void sl_http_resp_header(sl_http_response *r, const char *name, const char *value)
 {
-    sl_http_response r = sl_http_response_new(status);
+    if (r->header_count < SL_HTTP_RESPONSE_HEADERS_MAX) {
+        r->headers[r->header_count].name = name;
+        r->headers[r->header_count].value = value;
+        r->header_count++;
+    }
+}
+
+/* {"<member>":"<text>"} with proper JSON escaping. */
+sl_http_response sl_http_resp_json(int status, json_t *j)
+{
+    sl_http_response r = sl_http_resp_new(status);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(j);
     if (!text) {
@@ -52,10 +64,32 @@ sl_http_response sl_http_response_json(int status, json_t *j)
         snprintf(r.detail, sizeof r.detail, "out of memory");
         return r;
     }
-    sl_http_response_body(&r, "application/json", text, strlen(text));
+    sl_http_resp_body(&r, CT_JSON, text, strlen(text));
     free(text);
     return r;
 }
+
+sl_http_response sl_http_resp_json_text(int status, const char *member, const char *text)
+{
+    json_t *o = json_object();
+    json_t *v = json_string(text);
+    if (!v)  /* not UTF-8: say no more than the status */
+        v = json_string("400 Bad request");
+    if (!o || !v) {
+        json_decref(v);
+    } else if (json_object_set_new(o, member, v) == 0) {
+        return sl_http_resp_json(status, o);
+    }
+    json_decref(o);
+    return sl_http_resp_json(status, NULL);
+}
+
+sl_http_response sl_http_resp_message(int status, const char *text)
+{
+    return sl_http_resp_json_text(status, "message", text);
+}
+
+/* Engine JSON text taken over as a body (the engine's copy is freed). */
 
 const char *sl_http_header_get(const sl_http_request *req, const char *name)
 {
@@ -75,6 +109,19 @@ int sl_http_hex_digit(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* First occurrence of needle in hay[0..n), or NULL (memmem is a GNU
+ * extension the build does not enable). */
+const char *sl_http_find_bytes(const char *hay, size_t n, const char *needle, size_t m)
+{
+    if (m == 0)
+        return hay;
+    for (size_t i = 0; m <= n && i <= n - m; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+            return hay + i;
+    }
+    return NULL;
 }
 
 /* application/x-www-form-urlencoded decoding of s[0..n): '+' is a space,
@@ -104,7 +151,7 @@ static char *form_decode(const char *s, size_t n, size_t *out_len)
 /* Value of the first `name` parameter in the urlencoded s[0..n).
  * 1 found (*out malloc'd and decoded), 0 absent, -1 out of memory. */
 int sl_http_form_get(const char *s, size_t n, const char *name, char **out,
-                     size_t *out_len)
+                    size_t *out_len)
 {
     size_t i = 0, nlen = strlen(name);
     *out = NULL;
@@ -134,6 +181,7 @@ int sl_http_form_get(const char *s, size_t n, const char *name, char **out,
     }
     return 0;
 }
+
 
 /* The media type of Content-Type is `type` (case-insensitive, parameters
  * ignored). */
@@ -188,6 +236,7 @@ int sl_http_json_depth_ok(const char *s, size_t n)
     return 1;
 }
 
+
 static char *dup_trimmed(const char *s, size_t n)
 {
     char *out;
@@ -205,9 +254,12 @@ static char *dup_trimmed(const char *s, size_t n)
     return out;
 }
 
-/* A query parameter is URL-decoded and may hold a NUL byte, which must
- * count as part of the token, not end it: hence the length. */
-int sl_http_token(const sl_http_request *req, char **out, size_t *len)
+/* The presented token: PRIVATE-TOKEN header, Authorization: Bearer, then
+ * the private_token / access_token query parameters.  1 found (*out
+ * malloc'd), 0 none, -1 out of memory. */
+/* The presented token and its length: a query parameter is URL-decoded and
+ * may hold a NUL byte, which must count as part of the token, not end it. */
+int sl_http_find_token(const sl_http_request *req, char **out, size_t *len)
 {
     static const char *const params[] = {"private_token", "access_token"};
     const char *v = sl_http_header_get(req, "PRIVATE-TOKEN");
@@ -249,3 +301,16 @@ int sl_http_token(const sl_http_request *req, char **out, size_t *len)
     return 0;
 }
 
+
+void sl_http_response_free(sl_http_response *r)
+{
+    if (!r)
+        return;
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    if (r->stream) {
+        r->stream->free(r->stream);
+        r->stream = NULL;
+    }
+}
