@@ -97,8 +97,12 @@ sl_rc sl_date_parse_lenient(const char *s, size_t len, int32_t *out_days);
 char *sl_date_format(int32_t days, char *buf, size_t size);
 /* Format an instant as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf >= 25 bytes). */
 char *sl_time_format_rfc3339(int64_t ms, char *buf, size_t size);
-/* Format an instant as "YYYY-MM-DD HH:MM:SS UTC" (buf >= 24 bytes). */
+/* Format an instant as "YYYY-MM-DD HH:MM:SS UTC" (buf >= 24 bytes), for
+ * people. */
 char *sl_time_format_utc(int64_t ms, char *buf, size_t size);
+/* The same in UTC without the zone suffix, "YYYY-MM-DD HH:MM:SS" (buf >= 20
+ * bytes): GitLab's `%Y-%m-%d %H:%M:%S`, the usage CSV's times. */
+char *sl_time_format_plain(int64_t ms, char *buf, size_t size);
 /* Parse "YYYY-MM-DDTHH:MM:SSZ" (also with a space for T, optional .mmm). */
 sl_rc sl_time_parse(const char *s, int64_t *out_ms, sl_error *err);
 /* days*86400000 */

@@ -104,7 +104,7 @@ expect_contains "expired overage" "$out" '"historical_max":12,"maximum_user_coun
 
 # ---- usage CSV ------------------------------------------------------------------
 key=$(cat "$TMP/k.gitlab-license")
-printf 'License Key,"%s\n"\nEmail,ada@example.com\nLicense Start Date,2026-01-01\nLicense End Date,2026-12-31\nCompany,"'"'"'=Evil ""Corp"", Inc."\nGenerated At,2026-11-22 12:00:00 UTC\n"",""\nDate,Billable User Count\n2026-01-01 12:00:00 UTC,0\n2026-03-01 12:00:00 UTC,8\n2026-06-01 12:00:00 UTC,12\n2026-06-02 12:00:00 UTC,1\n2026-11-22 12:00:00 UTC,9\n' "$key" >"$TMP/expected.csv"
+printf 'License Key,"%s\n"\nEmail,ada@example.com\nLicense Start Date,2026-01-01\nLicense End Date,2026-12-31\nCompany,"'"'"'=Evil ""Corp"", Inc."\nGenerated At,2026-11-22 12:00:00\n"",""\nDate,Billable User Count\n2026-01-01 12:00:00,0\n2026-03-01 12:00:00,8\n2026-06-01 12:00:00,12\n2026-06-02 12:00:00,1\n2026-11-22 12:00:00,9\n' "$key" >"$TMP/expected.csv"
 "$SL" usage export >"$TMP/stdout.csv"
 checks=$((checks + 1))
 cmp -s "$TMP/stdout.csv" "$TMP/expected.csv" || fail "usage CSV on stdout differs: $(diff "$TMP/expected.csv" "$TMP/stdout.csv")"

@@ -184,11 +184,11 @@ static void test_usage_export_of_the_stored_key(void **state)
              "License Start Date,2026-01-01\n"
              "License End Date,2026-12-31\n"
              "Company,\"'=Evil \"\"Corp\"\", Inc.\"\n"
-             "Generated At,2026-11-22 12:00:00 UTC\n"
+             "Generated At,2026-11-22 12:00:00\n"
              "\"\",\"\"\n"
              "Date,Billable User Count\n"
-             "2026-01-01 00:00:00 UTC,3\n"
-             "2026-07-01 12:30:00 UTC,4\n", key);
+             "2026-01-01 00:00:00,3\n"
+             "2026-07-01 12:30:00,4\n", key);
     assert_string_equal(csv, expected);
     free(csv);
     sl_free(key);
