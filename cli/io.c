@@ -137,9 +137,10 @@ sl_rc cli_write_stream(const char *path, int private_mode,
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
         return sl_error_set(err, SL_EINVAL, "cannot write '%s': path too long", path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_mode ? 0600 : 0644);
+    /* a missing directory is a file-system problem (exit 4), not a missing
+     * license, key, token or user (exit 3) */
     if (fd < 0)
-        return sl_error_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
-                            "cannot write '%s': %s", path, strerror(errno));
+        return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(errno));
     f = fdopen(fd, "w");
     if (!f) {
         e = errno;

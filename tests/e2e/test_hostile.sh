@@ -290,8 +290,14 @@ refuse "cli: a private key is not a trusted public key" 1 "public key" \
 SEATLEDGER_NOW=2026-01-01T00:00:00Z refuse "cli: refresh with the clock behind the newest snapshot" 1 \
     "" --db "$DB" refresh
 refuse "out: usage export into a directory" 1 "is a directory" --db "$DB" usage export --out "$TMP"
-refuse "out: usage export into a missing directory" 3 "cannot write '$TMP/nope/u.csv'" \
+refuse "out: usage export into a missing directory" 4 "cannot write '$TMP/nope/u.csv'" \
     --db "$DB" usage export --out "$TMP/nope/u.csv"
+refuse "out: license issue into a missing directory" 4 "cannot write '$TMP/nope/k.key'" \
+    license issue --private-key "$K/vendor.pem" --licensee-name a --licensee-email a@b.c \
+    --licensee-company c --plan premium --users 5 --starts 2026-01-01 --expires 2027-01-01 \
+    --out "$TMP/nope/k.key"
+refuse "out: keys generate into a missing directory" 4 "cannot write '$TMP/nope/v.pem'" \
+    keys generate --private "$TMP/nope/v.pem" --public "$TMP/nope/v.pub.pem"
 refuse "out: usage export onto the ledger itself" 1 "cannot write '$DB': it is the ledger" \
     --db "$DB" usage export --out "$DB"
 refuse "out: usage export onto the ledger's WAL" 1 "it is the ledger" \
