@@ -87,7 +87,8 @@ done:
     return SL_OK;
 }
 
-/* The ledger of this run: no output file may replace it or its WAL files. */
+/* The ledger of this run: no output file may replace it or a file SQLite
+ * keeps beside it. */
 static char *ledger_path;
 
 void cli_protect_ledger(const char *path)
@@ -96,33 +97,12 @@ void cli_protect_ledger(const char *path)
     ledger_path = path ? strdup(path) : NULL;
 }
 
-static bool same_file(const struct stat *a, const char *path)
-{
-    struct stat b;
-    return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
-}
-
-/* Is `path` (followed through links) the ledger, its -wal or its -shm? */
-static bool is_ledger(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    struct stat target;
-    char name[4096];
-    if (!ledger_path || stat(path, &target) != 0)
-        return false;
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", ledger_path, suffixes[i]);
-        if (same_file(&target, name))
-            return true;
-    }
-    return false;
-}
-
 sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
                        sl_error *err)
 {
     char tmp[4096];
+    const char *role;
     FILE *f;
     int fd, e;
     sl_rc rc;
@@ -132,8 +112,9 @@ sl_rc cli_write_stream(const char *path, int private_mode,
             rc = sl_error_set(err, SL_ESTORAGE, "cannot write 'stdout': %s", strerror(errno));
         return rc;
     }
-    if (is_ledger(path))
-        return sl_error_set(err, SL_EINVAL, "cannot write '%s': it is the ledger", path);
+    role = sl_path_ledger_role(ledger_path, path);
+    if (role)
+        return sl_error_set(err, SL_EINVAL, "cannot write '%s': it is %s", path, role);
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
         return sl_error_set(err, SL_EINVAL, "cannot write '%s': path too long", path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_mode ? 0600 : 0644);

@@ -32,6 +32,9 @@ static int keys_generate(cli_ctx *ctx, int argc, char **argv)
     }
     if (!priv || !pub)
         return cli_usage("keys generate needs --private OUT.pem and --public OUT.pub.pem");
+    /* the public key would replace the private one */
+    if (sl_path_same(priv, pub))
+        return cli_usage("keys generate: --private and --public name the same file '%s'", priv);
     /* never overwrite a private key: losing one means re-issuing every license */
     if (stat(priv, &sb) == 0 || stat(pub, &sb) == 0) {
         fprintf(stderr, "seatledger: cannot write '%s': file exists\n",

@@ -255,6 +255,10 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
         return rc;
     if (!o.private_key)
         return cli_usage("license issue: --private-key PEM is required");
+    /* losing the vendor's private key means re-issuing every license */
+    if (o.out && sl_path_same(o.out, o.private_key))
+        return cli_usage("license issue: --out '%s' is the private key (--private-key): "
+                         "it would be replaced", o.out);
     if (o.payload && (o.name || o.email || o.company || o.plan || o.users || o.starts ||
                       o.expires || o.previous || o.tu_quantity || o.tu_from || o.tu_to ||
                       o.naddons || o.trial))

@@ -112,6 +112,21 @@ int32_t sl_ms_to_date(int64_t ms);
 int32_t sl_date_add_years(int32_t days, int years);
 
 /* ------------------------------------------------------------------------
+ * File names
+ * ---------------------------------------------------------------------- */
+
+/* 1 when `a` and `b` name the same file: the same inode when both exist,
+ * else the same path once their directories are resolved (a file about to
+ * be created is compared by the name it will get). */
+int sl_path_same(const char *a, const char *b);
+/* What `path` is to the ledger at `ledger_path` - "the ledger", "the
+ * ledger's rollback journal" (-journal), "the ledger's write-ahead log"
+ * (-wal) or "the ledger's shared-memory index" (-shm): SQLite owns all four
+ * names, and deletes a journal it finds beside the ledger - or NULL when it
+ * is none of them.  The answer is a static string. */
+const char *sl_path_ledger_role(const char *ledger_path, const char *path);
+
+/* ------------------------------------------------------------------------
  * Trusted public keys (in memory) and vendor key pairs
  * ---------------------------------------------------------------------- */
 

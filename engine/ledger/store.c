@@ -374,7 +374,11 @@ sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err)
     sqlite3 *dst = NULL;
     sqlite3_backup *b;
     sl_rc rc = SL_OK;
-    int fd = open(dest_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const char *role = sl_path_ledger_role(st->path, dest_path);
+    int fd;
+    if (role)
+        return sl__err(err, SL_EINVAL, "cannot back up to '%s': it is %s", dest_path, role);
+    fd = open(dest_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return sl__err(err, errno == EEXIST ? SL_EEXIST : SL_ESTORAGE,
                        "cannot create '%s': %s", dest_path, strerror(errno));

@@ -305,6 +305,55 @@ refuse "out: usage export onto the ledger's WAL" 1 "it is the ledger" \
 ln -s "$DB" "$TMP/ledger-link.csv"
 refuse "out: usage export through a symlink to the ledger" 1 "it is the ledger" \
     --db "$DB" usage export --out "$TMP/ledger-link.csv"
+# every name SQLite owns beside the ledger: it would use (and, for a journal
+# it thinks hot, delete) whatever file we put there
+for side in -journal -wal -shm; do
+    rm -f "$TMP/side.db$side"
+    refuse "out: backup onto the ledger's $side file" 1 "cannot back up to '$DB$side': it is the ledger's" \
+        --db "$DB" backup "$DB$side"
+    refuse "out: usage export onto the ledger's $side file" 1 "cannot write '$DB$side': it is the ledger" \
+        --db "$DB" usage export --out "$DB$side"
+done
+begin "out: no file was left where SQLite looks for the ledger's journal"
+[ -e "$DB-journal" ] && flunk "'$DB-journal' exists"
+end
+refuse "out: backup onto the ledger's journal by another name" 1 "it is the ledger's rollback journal" \
+    --db "$DB" backup "$TMP/./../$(basename "$TMP")/$(basename "$DB")-journal"
+refuse "out: license issue onto the ledger's journal" 1 "it is the ledger's rollback journal" \
+    --db "$DB" license issue --private-key "$K/vendor.pem" --licensee-name a --licensee-email a@b.c \
+    --licensee-company c --plan premium --users 5 --starts 2026-01-01 --expires 2027-01-01 \
+    --out "$DB-journal"
+refuse "out: keys generate onto the ledger's journal" 1 "it is the ledger's rollback journal" \
+    --db "$DB" keys generate --private "$DB-journal" --public "$TMP/side.pub.pem"
+
+# the vendor's private key is never replaced by the tool
+cp "$K/vendor.pem" "$TMP/keep.pem"
+ln "$TMP/keep.pem" "$TMP/keep-hardlink.pem"
+begin "keys: generate with --private and --public the same file"
+sl keys generate --private "$TMP/same.pem" --public "$TMP/same.pem"
+expect_rc 2
+expect_err "--private and --public name the same file '$TMP/same.pem'"
+expect_clean_error
+[ -e "$TMP/same.pem" ] && flunk "'$TMP/same.pem' was written"
+end
+begin "keys: generate with --private and --public the same file by two names"
+sl keys generate --private "$TMP/same.pem" --public "$TMP/../$(basename "$TMP")/same.pem"
+expect_rc 2
+expect_err "--private and --public name the same file"
+[ -e "$TMP/same.pem" ] && flunk "'$TMP/same.pem' was written"
+end
+for out in keep.pem keep-hardlink.pem; do
+    begin "keys: license issue --out onto its own --private-key ($out)"
+    sl license issue --private-key "$TMP/keep.pem" --licensee-name a --licensee-email a@b.c \
+        --licensee-company c --plan premium --users 5 --starts 2026-01-01 --expires 2027-01-01 \
+        --out "$TMP/$out"
+    expect_rc 2
+    expect_err "--out '$TMP/$out' is the private key"
+    expect_clean_error
+    cmp -s "$TMP/keep.pem" "$K/vendor.pem" || flunk "the private key was replaced"
+    end
+done
+
 sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 cp "$DB" "$TMP/victim.db"
 begin "out: usage export through a symlink replaces the link, not its target"

@@ -96,10 +96,39 @@ static void test_second_connection_keeps_wal_locks(void **state)
     assert_int_equal(child_rows, 1);
 }
 
+/* Issue 10, item 17: a backup named LEDGER-journal "succeeded", and SQLite
+ * deleted it as a hot journal at the next open.  Every name SQLite owns
+ * beside the ledger is refused, by any spelling, and nothing is created. */
+static void test_backup_refuses_sqlite_side_files(void **state)
+{
+    (void)state;
+    static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
+    char *dir = NULL, name[4096], other[4096];
+    sl_store *st = tu_store(&dir);
+    sl_error err = {0};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(name, sizeof name, "%s/ledger.db%s", dir, suffixes[i]);
+        snprintf(other, sizeof other, "%s/./../%s/ledger.db%s", dir, strrchr(dir, '/') + 1,
+                 suffixes[i]);
+        assert_int_equal(sl_store_backup(st, other, &err), SL_EINVAL);
+        assert_non_null(strstr(err.message, "it is the ledger"));
+        assert_non_null(sl_path_ledger_role(sl_store_path(st), name));
+    }
+    snprintf(name, sizeof name, "%s/ledger.db-journal", dir);
+    assert_int_equal(access(name, F_OK), -1);
+    snprintf(name, sizeof name, "%s/ledger.db-journal.bak", dir);
+    assert_null(sl_path_ledger_role(sl_store_path(st), name));
+    assert_int_equal(sl_store_backup(st, name, &err), SL_OK);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_connection_keeps_wal_locks),
+        cmocka_unit_test(test_backup_refuses_sqlite_side_files),
     };
     if (argc == 4 && strcmp(argv[1], "--sql") == 0)
         return run_sql(argv[2], argv[3]);
