@@ -78,6 +78,47 @@ sl_rc sl__db_err(sl_store *st, sl_error *err, const char *what)
     return sl__err(err, rc, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
+/* Like ssh with a private key: a ledger (or a -wal or -shm beside it) that
+ * someone else can write is refused, since whoever can write it can insert
+ * an admin token or rewrite history.  The owner must be the user running
+ * seatledger or root.  Links are followed: their target is what SQLite
+ * opens.  A file that does not exist yet passes (SQLite creates the side
+ * files with the ledger's mode). */
+static sl_rc check_owner_and_mode(const char *path, const char *file, sl_error *err)
+{
+    struct stat sb;
+    uid_t me = geteuid();
+    if (stat(file, &sb) != 0)
+        return errno == ENOENT ? SL_OK
+                               : sl__err(err, SL_ESTORAGE, "cannot open '%s': %s", file,
+                                         strerror(errno));
+    if (sb.st_mode & (S_IWGRP | S_IWOTH))
+        return sl__err(err, SL_ESTORAGE,
+                       "cannot open '%s': it is writable by group or others (mode %04o), so "
+                       "they can change the ledger; run chmod 600 '%s'",
+                       file, (unsigned)(sb.st_mode & 07777), file);
+    if (sb.st_uid != me && sb.st_uid != 0)
+        return sl__err(err, SL_ESTORAGE,
+                       "cannot open '%s': it is owned by uid %u, not by uid %u who runs "
+                       "seatledger, so that user can change the ledger; run chown or use "
+                       "a copy ('%s' is the ledger)",
+                       file, (unsigned)sb.st_uid, (unsigned)me, path);
+    return SL_OK;
+}
+
+static sl_rc check_files(const char *path, sl_error *err)
+{
+    static const char *const side[] = {"-wal", "-shm"};
+    char name[4096];
+    sl_rc rc = check_owner_and_mode(path, path, err);
+    for (size_t i = 0; rc == SL_OK && i < sizeof side / sizeof side[0]; i++) {
+        if ((size_t)snprintf(name, sizeof name, "%s%s", path, side[i]) >= sizeof name)
+            return sl__err(err, SL_ETOOBIG, "ledger path is too long");
+        rc = check_owner_and_mode(path, name, err);
+    }
+    return rc;
+}
+
 static sl_rc exec(sl_store *st, const char *sql, const char *what, sl_error *err)
 {
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -167,6 +208,9 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
         return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot open '%s': %s", path, strerror(errno));
     }
+    rc = check_files(path, err);
+    if (rc != SL_OK)
+        return rc;
     st = calloc(1, sizeof *st);
     if (!st)
         return sl__err(err, SL_ENOMEM, "out of memory");

@@ -397,6 +397,54 @@ expect_clean_error
 [ "$(sha256sum <"$TMP/notadb")" = "$CASE_STATE" ] || flunk "the foreign file was modified"
 end
 
+# a ledger anyone else can write is refused, the way ssh refuses a loose
+# private key: whoever can write it can insert an admin token
+sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+for mode in 666 664 646 606; do
+    cp -p "$DB" "$TMP/loose.db"
+    chmod "$mode" "$TMP/loose.db"
+    begin "db: a ledger with mode $mode is refused" "$TMP/loose.db"
+    sl --db "$TMP/loose.db" license list
+    expect_rc 4
+    expect_err "cannot open '$TMP/loose.db': it is writable by group or others (mode 0$mode)"
+    expect_err "chmod 600 '$TMP/loose.db'"
+    expect_clean_error
+    expect_unchanged
+    [ -e "$TMP/loose.db-wal" ] && flunk "a -wal was created beside the loose ledger"
+    end
+done
+cp -p "$DB" "$TMP/loose.db"
+chmod 600 "$TMP/loose.db"
+: >"$TMP/loose.db-wal"
+chmod 666 "$TMP/loose.db-wal"
+begin "db: a ledger whose -wal has mode 666 is refused"
+sl --db "$TMP/loose.db" refresh
+expect_rc 4
+expect_err "cannot open '$TMP/loose.db-wal': it is writable by group or others (mode 0666)"
+expect_clean_error
+end
+: >"$TMP/empty-target"
+chmod 666 "$TMP/empty-target"
+ln -s "$TMP/empty-target" "$TMP/link.db"
+begin "db: a symlink to an empty world-writable file is refused"
+sl --db "$TMP/link.db" token create --name intruder --admin
+expect_rc 4
+expect_err "it is writable by group or others"
+expect_clean_error
+[ -s "$TMP/empty-target" ] && flunk "the link's target was written"
+end
+if [ "$(id -u)" -eq 0 ]; then
+    cp -p "$DB" "$TMP/foreign.db"
+    chown nobody "$TMP/foreign.db"
+    begin "db: a ledger owned by another user is refused" "$TMP/foreign.db"
+    sl --db "$TMP/foreign.db" license list
+    expect_rc 4
+    expect_err "it is owned by uid $(id -u nobody), not by uid 0 who runs seatledger"
+    expect_clean_error
+    expect_unchanged
+    end
+fi
+
 # read-only ledger: root ignores file modes, so run the command as nobody
 RO=$TMP/ro
 mkdir -p "$RO"

@@ -117,7 +117,7 @@ cmp -s "$TMP/exports/license_usage.csv" "$TMP/expected.csv" || fail "usage CSV -
 expect_eq "no temp file left" "$(ls "$TMP/exports")" "license_usage.csv"
 run 1 "$SL" usage export --out "$TMP/exports"
 expect_eq "--out a directory" "$err" "seatledger: cannot write '$TMP/exports': is a directory"
-run 3 "$SL" usage export --out "$TMP/missing/usage.csv"
+run 4 "$SL" usage export --out "$TMP/missing/usage.csv"
 expect_eq "--out in a missing directory" "$err" "seatledger: cannot write '$TMP/missing/usage.csv': No such file or directory"
 
 # ---- backup and restore -----------------------------------------------------------
