@@ -63,6 +63,13 @@ void cli_protect_ledger(const char *path);
  * "--json". */
 bool cli_json_flag(cli_ctx *ctx, const char *arg);
 
+/* Untrusted text (a licensee, a username) as readable output shows it:
+ * control characters and the like escaped (sl_text_escape), so a name
+ * cannot drive the terminal.  NULL stays NULL.  The result lives until
+ * CLI_SHOWN_SLOTS more calls, enough for the fields of one printf. */
+#define CLI_SHOWN_SLOTS 16
+const char *cli_shown(const char *s);
+
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 

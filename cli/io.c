@@ -178,6 +178,22 @@ bool cli_json_flag(cli_ctx *ctx, const char *arg)
     return true;
 }
 
+const char *cli_shown(const char *s)
+{
+    static char *slots[CLI_SHOWN_SLOTS];
+    static size_t next;
+    char *e;
+    if (!s)
+        return NULL;
+    e = sl_text_escape(s);
+    if (!e)
+        return "(out of memory)";
+    sl_free(slots[next]);
+    slots[next] = e;
+    next = (next + 1) % CLI_SHOWN_SLOTS;
+    return e;
+}
+
 bool cli_parse_i64(const char *s, int64_t *out)
 {
     char *end;

@@ -244,13 +244,13 @@ static void print_status_text(const sl_status *s)
 {
     char a[32], b[32], n[32];
     if (s->has_license) {
-        printf("License %lld: %s%s\n", (long long)s->license_id, s->plan,
+        printf("License %lld: %s%s\n", (long long)s->license_id, cli_shown(s->plan),
                s->trial ? " (trial)" : "");
-        printf("  licensee:        %s", s->licensee_name ? s->licensee_name : "-");
+        printf("  licensee:        %s", s->licensee_name ? cli_shown(s->licensee_name) : "-");
         if (s->licensee_email)
-            printf(" <%s>", s->licensee_email);
+            printf(" <%s>", cli_shown(s->licensee_email));
         if (s->licensee_company)
-            printf(", %s", s->licensee_company);
+            printf(", %s", cli_shown(s->licensee_company));
         putchar('\n');
         if (s->expires_on == SL_DATE_NONE)
             printf("  term:            %s, no expiry\n", sl_date_format(s->starts_on, a, sizeof a));
@@ -287,7 +287,7 @@ static void print_status_text(const sl_status *s)
     if (s->notice_count) {
         printf("Notices:\n");
         for (size_t i = 0; i < s->notice_count; i++)
-            printf("  - %s\n", s->notices[i]);
+            printf("  - %s\n", cli_shown(s->notices[i]));
     }
 }
 

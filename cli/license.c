@@ -23,9 +23,9 @@ static void print_entity(const char *json)
     }
     lic = json_object_get(o, "licensee");
     printf("License %lld\n", (long long)json_integer_value(json_object_get(o, "id")));
-    printf("  plan:               %s\n", json_string_value(json_object_get(o, "plan")));
+    printf("  plan:               %s\n", cli_shown(json_string_value(json_object_get(o, "plan"))));
     json_object_foreach(lic, k, v)
-        printf("  licensee %-9s %s\n", k, json_string_value(v));
+        printf("  licensee %-9s %s\n", cli_shown(k), cli_shown(json_string_value(v)));
     printf("  starts:             %s\n", json_string_value(json_object_get(o, "starts_at")));
     printf("  expires:            %s%s\n",
            json_is_string(json_object_get(o, "expires_at"))
@@ -49,7 +49,7 @@ static void print_entity(const char *json)
     if (json_object_size(addons)) {
         printf("  add-ons:           ");
         json_object_foreach(addons, k, v)
-            printf(" %s=%lld", k, (long long)json_integer_value(v));
+            printf(" %s=%lld", cli_shown(k), (long long)json_integer_value(v));
         putchar('\n');
     }
     printf("  added:              %s\n", json_string_value(json_object_get(o, "created_at")));
@@ -147,9 +147,9 @@ static int license_list(cli_ctx *ctx, int argc, char **argv)
             else
                 snprintf(seatbuf, sizeof seatbuf, "-");
             printf("%-3s %-6lld %-9s %-10s %-10s %-8s %s\n", id == current ? "*" : "",
-                   (long long)id, json_string_value(json_object_get(o, "plan")),
+                   (long long)id, cli_shown(json_string_value(json_object_get(o, "plan"))),
                    json_string_value(json_object_get(o, "starts_at")), exp ? exp : "never",
-                   seatbuf, who ? who : json_string_value(json_object_get(lic, "Name")));
+                   seatbuf, cli_shown(who ? who : json_string_value(json_object_get(lic, "Name"))));
         }
         puts("(* = current license)");
     }

@@ -322,10 +322,12 @@ done:
 
 /* ---- license verify ---------------------------------------------------------- */
 
+/* A string member as readable output shows it (the key's text is
+ * untrusted: escaped), or the fallback. */
 static const char *str_or(const json_t *o, const char *key, const char *fallback)
 {
     const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : fallback;
+    return s ? cli_shown(s) : fallback;
 }
 
 /* The readable verdict, from the same document --json prints. */
@@ -366,7 +368,7 @@ static void print_verdict(const json_t *doc)
         printf("add-ons: ");
         json_object_foreach((json_t *)addons, k, v) {
             char *txt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            printf(" %s=%s", k, txt ? txt : "?");
+            printf(" %s=%s", cli_shown(k), txt ? cli_shown(txt) : "?");
             free(txt);
         }
         putchar('\n');

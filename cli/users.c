@@ -152,8 +152,9 @@ static int text_width(const char *s)
 
 static void user_cells(const sl_user *u, const char *cells[LIST_COLS])
 {
-    cells[0] = u->id;
-    cells[1] = u->username;
+    /* the host's ids and usernames are untrusted text */
+    cells[0] = cli_shown(u->id);
+    cells[1] = cli_shown(u->username);
     cells[2] = u->state;
     cells[3] = u->user_type;
     cells[4] = u->highest_role;

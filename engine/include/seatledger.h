@@ -127,6 +127,17 @@ int sl_path_same(const char *a, const char *b);
 const char *sl_path_ledger_role(const char *ledger_path, const char *path);
 
 /* ------------------------------------------------------------------------
+ * Text from untrusted sources, for people
+ * ---------------------------------------------------------------------- */
+
+/* A copy of `s` fit for a terminal or a log line: control characters as
+ * \t, \n, \r or \xHH (ESC is \x1b, DEL \x7f), bytes that are not UTF-8 as
+ * \xHH, C1 controls and bidirectional overrides as \uHHHH; every other
+ * character, backslash included, as it is.  Caller frees with sl_free(); NULL
+ * when `s` is NULL or memory runs out.  JSON output needs none of this. */
+char *sl_text_escape(const char *s);
+
+/* ------------------------------------------------------------------------
  * Trusted public keys (in memory) and vendor key pairs
  * ---------------------------------------------------------------------- */
 

@@ -201,6 +201,52 @@ end
 sl --db "$DB" license delete "${SQL_ID:-0}"
 [ "$RC" -eq 0 ] || die "cannot delete license ${SQL_ID:-?}"
 
+# terminal escapes in a licensee: readable output shows them escaped (JSON
+# output escapes them as JSON does)
+python3 - "$TMP/p.json" <<'EOF'
+import json, sys
+json.dump({"version": 1, "licensee": {"Name": "bob\x1b[8m", "Email": "e\x07@example.com",
+           "Company": "\x1b]0;owned\x07Evil\u009b2J\u202eCorp\r"},
+           "issued_at": "2026-01-01", "expires_at": "2099-01-01",
+           "restrictions": {"plan": "premium\x1b[31m", "active_user_count": 100,
+                            "add_ons": {"x\x1b[8m": 1}}}, open(sys.argv[1], "w"))
+EOF
+key_for "$TMP/p.json" "$TMP/esc.key"
+must --db "$DB" --json license add "$TMP/esc.key"
+ESC_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+# no_raw_controls: stdout holds no control character but newlines (C0, DEL,
+# C1 as UTF-8, bidi overrides)
+no_raw_controls() {
+    python3 - "$TMP/out" <<'EOF' || flunk "raw control characters on stdout: $(head -c 300 "$TMP/out" | od -c | head -5)"
+import re, sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+sys.exit(1 if re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text) else 0)
+EOF
+}
+for cmd in "license show $ESC_ID" "license list" "status" "license verify $TMP/esc.key"; do
+    begin "escapes: $cmd shows the licensee's control characters escaped"
+    # shellcheck disable=SC2086
+    sl --db "$DB" $cmd
+    expect_rc 0
+    no_raw_controls
+    expect_out '\x1b]0;owned\x07Evil'
+    end
+done
+begin "escapes: license show shows every escaped field"
+sl --db "$DB" license show "$ESC_ID"
+expect_out 'e\x07@example.com'
+expect_out '\x1b]0;owned\x07Evil\u009b2J\u202eCorp\r'
+expect_out 'premium\x1b[31m'
+expect_out 'x\x1b[8m=1'
+end
+begin "escapes: --json keeps the values exact"
+sl --db "$DB" --json license show "$ESC_ID"
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["licensee"]["Name"] != "bob\x1b[8m")' \
+    "$TMP/out" || flunk "licensee name not exact in JSON: $(head -c 300 "$TMP/out")"
+end
+sl --db "$DB" license delete "$ESC_ID"
+[ "$RC" -eq 0 ] || die "cannot delete license $ESC_ID"
+
 # ---- B. user directories -------------------------------------------------------
 if [ "$HAVE_USERS" = 1 ]; then
 
@@ -259,6 +305,19 @@ by_id = {u["id"]: u for u in users}
 ok = by_id.get("q1", {}).get("username") == 'multi\nline "quoted"' and by_id.get("=1+1", {}).get("username") == "@SUM(A1)"
 sys.exit(0 if ok else 1)
 EOF
+end
+begin "escapes: users list shows control characters in usernames and ids escaped"
+printf 'id,username,state\nz\033[8m,bob\033[8m,active\nz2,"\302\233 \r\tcarol\177",active\n' >"$TMP/u.csv"
+sl --db "$DB" users import "$TMP/u.csv"
+expect_rc 0
+sl --db "$DB" users list --explain
+expect_rc 0
+no_raw_controls
+expect_out 'z\x1b[8m  bob\x1b[8m'
+expect_out '\u009b \r\tcarol\x7f'
+sl --db "$DB" --json users list
+python3 -c 'import json,sys; sys.exit("bob\x1b[8m" not in [u["username"] for u in json.load(open(sys.argv[1]))])' \
+    "$TMP/out" || flunk "username not exact in JSON: $(head -c 300 "$TMP/out")"
 end
 must --db "$DB" users import "$TMP/users.csv" --prune
 fi

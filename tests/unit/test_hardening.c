@@ -124,11 +124,37 @@ static void test_backup_refuses_sqlite_side_files(void **state)
     free(dir);
 }
 
+/* Issue 10, item 14: `users list`, `license show`, `status` printed a
+ * username or licensee raw, so "bob\e[8m" hid every later row. */
+static void test_text_escape_for_terminals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"bob\x1b[8m", "bob\\x1b[8m"},
+        {"a\tb\nc\rd\x7f", "a\\tb\\nc\\rd\\x7f"},
+        {"\xc2\x9b" "2J", "\\u009b2J"},              /* C1 CSI as UTF-8 */
+        {"\x9b" "2J \xff", "\\x9b2J \\xff"},          /* stray bytes */
+        {"evil\xe2\x80\xae" "Corp", "evil\\u202eCorp"}, /* right-to-left override */
+        {"Zo\xc3\xab \xe6\x9d\xb1 \\ ok", "Zo\xc3\xab \xe6\x9d\xb1 \\ ok"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *e = sl_text_escape(cases[i].in);
+        assert_non_null(e);
+        assert_string_equal(e, cases[i].out);
+        sl_free(e);
+    }
+    assert_null(sl_text_escape(NULL));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_connection_keeps_wal_locks),
         cmocka_unit_test(test_backup_refuses_sqlite_side_files),
+        cmocka_unit_test(test_text_escape_for_terminals),
     };
     if (argc == 4 && strcmp(argv[1], "--sql") == 0)
         return run_sql(argv[2], argv[3]);
