@@ -73,20 +73,29 @@ const char *cli_shown(const char *s);
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 
-/* Command groups (one file each). */
-int cmd_keys(cli_ctx *ctx, int argc, char **argv);
-int cmd_license(cli_ctx *ctx, int argc, char **argv);
-/* The ledger commands (cli/ledger.c). */
-int cmd_refresh(cli_ctx *ctx, int argc, char **argv);
+/* The commands, each reached through the table in cli/main.c (which also
+ * holds their usage); argv[0] is the command's last word. */
+int cmd_keys_generate(cli_ctx *ctx, int argc, char **argv);   /* cli/keys.c */
+int cmd_keys_trust(cli_ctx *ctx, int argc, char **argv);
+int cmd_keys_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_keys_untrust(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_add(cli_ctx *ctx, int argc, char **argv);     /* cli/license.c */
+int cmd_license_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_show(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_delete(cli_ctx *ctx, int argc, char **argv);
+int cli_license_issue(cli_ctx *ctx, int argc, char **argv);   /* cli/license_codec.c */
+int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
+int cmd_users_import(cli_ctx *ctx, int argc, char **argv);    /* cli/users.c */
+int cmd_users_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_users_count(cli_ctx *ctx, int argc, char **argv);
+int cmd_refresh(cli_ctx *ctx, int argc, char **argv);         /* cli/ledger.c */
 int cmd_history(cli_ctx *ctx, int argc, char **argv);
-int cmd_usage(cli_ctx *ctx, int argc, char **argv);
+int cmd_usage_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cmd_backup(cli_ctx *ctx, int argc, char **argv);
-int cmd_token(cli_ctx *ctx, int argc, char **argv);
-int cmd_serve(cli_ctx *ctx, int argc, char **argv);
-int cmd_users(cli_ctx *ctx, int argc, char **argv);
-/* `license issue` and `license verify` (cli/license_codec.c). */
-int cli_license_issue(cli_ctx *ctx, int argc, char **argv);
-int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
+int cmd_token_create(cli_ctx *ctx, int argc, char **argv);    /* cli/token.c */
+int cmd_token_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_token_revoke(cli_ctx *ctx, int argc, char **argv);
+int cmd_serve(cli_ctx *ctx, int argc, char **argv);           /* cli/serve.c */
 
 #endif

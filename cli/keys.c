@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int keys_generate(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_generate(cli_ctx *ctx, int argc, char **argv)
 {
     const char *priv = NULL, *pub = NULL;
     int64_t bits = 2048;
@@ -64,7 +64,7 @@ done:
     return rc;
 }
 
-static int keys_trust(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_trust(cli_ctx *ctx, int argc, char **argv)
 {
     const char *file = NULL, *name = NULL;
     char *pem = NULL, *fp = NULL;
@@ -112,7 +112,7 @@ done:
     return rc;
 }
 
-static int keys_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_list(cli_ctx *ctx, int argc, char **argv)
 {
     sl_trusted_key *keys = NULL;
     size_t n = 0;
@@ -151,7 +151,7 @@ static int keys_list(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_untrust(cli_ctx *ctx, int argc, char **argv)
 {
     sl_error err = {0};
     sl_store *st;
@@ -168,19 +168,4 @@ static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
     else
         printf("{\"untrusted\":\"%s\"}\n", argv[1]);
     return EXIT_OK;
-}
-
-int cmd_keys(cli_ctx *ctx, int argc, char **argv)
-{
-    if (argc < 2)
-        return cli_usage("keys needs a subcommand: generate, trust, list, untrust");
-    if (strcmp(argv[1], "generate") == 0)
-        return keys_generate(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "trust") == 0)
-        return keys_trust(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return keys_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "untrust") == 0)
-        return keys_untrust(ctx, argc - 1, argv + 1);
-    return cli_usage("unknown keys subcommand '%s'", argv[1]);
 }

@@ -141,16 +141,14 @@ static sl_rc write_usage(FILE *f, void *ud, sl_error *err)
     return sl_store_usage_export(ud, f, err);
 }
 
-int cmd_usage(cli_ctx *ctx, int argc, char **argv)
+int cmd_usage_export(cli_ctx *ctx, int argc, char **argv)
 {
     const char *out = NULL;
     struct stat sb;
     sl_error err = {0};
     sl_store *st;
     int rc = EXIT_OK;
-    if (argc < 2 || strcmp(argv[1], "export") != 0)
-        return cli_usage("usage: the only subcommand is 'usage export [--out FILE]'");
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc && !out)
             out = argv[++i];
         else

@@ -75,7 +75,7 @@ static int show_entity(cli_ctx *ctx, sl_store *st, int64_t id)
     return EXIT_OK;
 }
 
-static int license_add(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_add(cli_ctx *ctx, int argc, char **argv)
 {
     char *text = NULL;
     size_t len = 0;
@@ -102,7 +102,7 @@ done:
     return rc;
 }
 
-static int license_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_list(cli_ctx *ctx, int argc, char **argv)
 {
     char *json = NULL;
     json_t *arr;
@@ -157,7 +157,7 @@ static int license_list(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int license_show(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_show(cli_ctx *ctx, int argc, char **argv)
 {
     sl_error err = {0};
     sl_store *st;
@@ -180,7 +180,7 @@ static int license_show(cli_ctx *ctx, int argc, char **argv)
     return show_entity(ctx, st, id);
 }
 
-static int license_delete(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_delete(cli_ctx *ctx, int argc, char **argv)
 {
     sl_error err = {0};
     sl_store *st;
@@ -200,23 +200,4 @@ static int license_delete(cli_ctx *ctx, int argc, char **argv)
     else
         printf("deleted license %lld\n", (long long)id);
     return EXIT_OK;
-}
-
-int cmd_license(cli_ctx *ctx, int argc, char **argv)
-{
-    if (argc < 2)
-        return cli_usage("license needs a subcommand: issue, verify, add, list, show, delete");
-    if (strcmp(argv[1], "issue") == 0)
-        return cli_license_issue(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify") == 0)
-        return cli_license_verify(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "add") == 0)
-        return license_add(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return license_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "show") == 0)
-        return license_show(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "delete") == 0)
-        return license_delete(ctx, argc - 1, argv + 1);
-    return cli_usage("unknown license subcommand '%s'", argv[1]);
 }
