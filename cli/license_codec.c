@@ -394,6 +394,7 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
     const sl_keyring *kr = NULL;
     sl_license *lic = NULL;
     sl_error err = {0}, failure = {0};
+    int32_t today = sl_clock_today();
     sl_rc drc;
     json_t *parsed;
     int rc = EXIT_OK;
@@ -445,7 +446,8 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
         sl_store *st = cli_store(ctx, &rc);
         if (!st)
             goto done;
-        if (sl_store_keyring(st, &kr, &err) != SL_OK) {
+        /* with the ledger's keys, its today too (the clock-safe one) */
+        if (sl_store_keyring(st, &kr, &err) != SL_OK || sl_store_today(st, &today, &err) != SL_OK) {
             rc = cli_fail(&err);
             goto done;
         }
@@ -455,7 +457,7 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(&failure);
         goto done;
     }
-    if (sl_license_verify_json(lic, drc == SL_OK ? NULL : &failure, sl_clock_today(), &doc,
+    if (sl_license_verify_json(lic, drc == SL_OK ? NULL : &failure, today, &doc,
                                &err) != SL_OK) {
         rc = cli_fail(&err);
         goto done;

@@ -22,6 +22,9 @@ typedef struct cli_command {
     const char *help;
 } cli_command;
 
+#define DAYS_(n) #n
+#define DAYS(n) DAYS_(n)
+
 static const cli_command commands[] = {
     {"keys", "generate", cmd_keys_generate,
      "keys generate --private OUT.pem --public OUT.pub.pem [--bits 2048|3072|4096]",
@@ -68,7 +71,7 @@ static const cli_command commands[] = {
     {"refresh", NULL, cmd_refresh, "refresh [--source cron|cli]",
      "Count billable users and append one snapshot to the ledger."},
     {"history", NULL, cmd_history, "history [--from DATE] [--to DATE]",
-     "The snapshots, oldest first, and the clock events among them (DATE is\n"
+     "The snapshots, oldest first, and the clock recoveries among them (DATE is\n"
      "YYYY-MM-DD, or an instant YYYY-MM-DDTHH:MM:SSZ)."},
     {"usage", "export", cmd_usage_export, "usage export [--out FILE]",
      "The usage CSV auditors use, byte for byte in GitLab's layout, for the\n"
@@ -79,6 +82,16 @@ static const cli_command commands[] = {
     {"backup", NULL, cmd_backup, "backup DEST",
      "A consistent copy of the live ledger (SQLite online backup).  DEST must\n"
      "not exist and must not be a name SQLite owns beside the ledger."},
+    {"clock", "confirm", cmd_clock_confirm, "clock confirm",
+     "The clock is more than " DAYS(SL_CLOCK_AHEAD_MAX_DAYS) " days ahead of the ledger's latest event, and\n"
+     "it is right: record that (an audited clock event), so events may be\n"
+     "recorded again.  Does nothing when the clock is not that far ahead."},
+    {"clock", "recover", cmd_clock_recover, "clock recover",
+     "The ledger's latest event lies in the future (the clock was set forward,\n"
+     "then corrected): record an audited recovery at now that sets aside every\n"
+     "time recorded before it.  Those rows are kept, and the recovery shows in\n"
+     "status, the history and the audit log forever.  Does nothing when the\n"
+     "latest event is not after now."},
     {"token", "create", cmd_token_create, "token create --name NAME [--admin] [--expires YYYY-MM-DD]",
      "Create an API token and print its secret once; only its hash is kept."},
     {"token", "list", cmd_token_list, "token list",

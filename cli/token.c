@@ -77,14 +77,16 @@ int cmd_token_list(cli_ctx *ctx, int argc, char **argv)
     size_t n = 0;
     sl_error err = {0};
     sl_store *st;
-    int32_t today = sl_clock_today();
+    int32_t today;
     int rc = EXIT_OK;
     if (argc > 1)
         return cli_usage("token list: unexpected argument '%s'", argv[1]);
     st = cli_store(ctx, &rc);
     if (!st)
         return rc;
-    if (sl_store_token_list(st, &t, &n, &err) != SL_OK)
+    /* expired as the server judges it: on the ledger's today */
+    if (sl_store_today(st, &today, &err) != SL_OK ||
+        sl_store_token_list(st, &t, &n, &err) != SL_OK)
         return cli_fail(&err);
     if (ctx->json) {
         json_t *arr = json_array();

@@ -41,7 +41,8 @@ typedef enum sl_rc {
     SL_ETOOBIG,    /* input over one of the named limits */
     SL_ENOTFOUND,  /* no such license, key, token, user or file */
     SL_EEXIST,     /* a name that must be unique is taken */
-    SL_ECLOCK,     /* the clock is behind the newest snapshot (clock safety) */
+    SL_ECLOCK,     /* clock safety: the clock is behind the ledger's latest
+                    * event, or too far ahead of it (SL_CLOCK_AHEAD_MAX_DAYS) */
     SL_EAUTH,      /* missing, unknown, expired or revoked token */
     SL_EFORBIDDEN, /* valid token without the needed rights */
     SL_EUSAGE,     /* API misuse: bad argument combination */
@@ -403,6 +404,58 @@ typedef struct sl_user_counts {
  * non-ultimate rules without a current license); reads one index. */
 sl_rc sl_store_users_count(sl_store *st, sl_user_counts *out, sl_error *err);
 
+/* --- clock safety ------------------------------------------------------ */
+
+/* Every change of the ledger is an event at one time, and no event is
+ * recorded before the ledger's latest time (the newest time it has recorded
+ * anywhere), nor more than SL_CLOCK_AHEAD_MAX_DAYS after it unless the
+ * admin confirmed the clock (sl_store_clock_confirm): SL_ECLOCK otherwise,
+ * with nothing written.  Expiry (of licenses and tokens) is judged on the
+ * ledger's today, never before its latest time.  One set-forward clock can
+ * move the latest at most this far; a ledger whose latest lies in the
+ * future anyway is recovered with sl_store_clock_recover(), an audited
+ * event kept forever. */
+#define SL_CLOCK_AHEAD_MAX_DAYS 31
+
+/* The ledger's today: the date of max(clock now, its latest time). */
+sl_rc sl_store_today(sl_store *st, int32_t *out, sl_error *err);
+
+typedef struct sl_clock_state {
+    int64_t now_ms;          /* the clock */
+    int has_latest;          /* the ledger has recorded something */
+    int64_t latest_ms;       /* its latest time */
+    int64_t recoveries;      /* clock recoveries ever recorded */
+    int64_t confirmations;   /* clock confirmations ever recorded */
+    int64_t last_recovery_ms;                 /* 0 when none */
+    int64_t last_recovery_latest_before_ms;   /* the latest it set aside */
+} sl_clock_state;
+sl_rc sl_store_clock_state(sl_store *st, sl_clock_state *out, sl_error *err);
+
+/* The admin says the clock, more than SL_CLOCK_AHEAD_MAX_DAYS after the
+ * ledger's latest event, is right: record that (a clock event and an audit
+ * line, "clock.confirm"), which makes now the latest.  *recorded is 0, and
+ * nothing written, when the clock is not that far ahead; SL_ECLOCK when it
+ * is behind the ledger. */
+sl_rc sl_store_clock_confirm(sl_store *st, sl_source source, int *recorded, sl_error *err);
+/* Recover a ledger whose latest event lies after now (a clock that was set
+ * forward and then corrected): record a recovery at now (a clock event and
+ * an audit line, "clock.recover") that sets aside every time recorded
+ * before it; they stay in the ledger, visible, and now is the latest again.
+ * *recorded is 0, and nothing written, when the latest is not after now. */
+sl_rc sl_store_clock_recover(sl_store *st, sl_source source, int *recorded, sl_error *err);
+
+typedef struct sl_clock_event {
+    int64_t at_ms;
+    int recovery;             /* 1: recovery, 0: confirmation */
+    sl_source source;
+    int64_t latest_before_ms; /* the ledger's latest just before it */
+} sl_clock_event;
+/* Clock events with from <= at <= to, oldest first; fn as for
+ * sl_store_history(). */
+sl_rc sl_store_clock_events(sl_store *st, int64_t from_ms, int64_t to_ms,
+                            int (*fn)(void *ud, const sl_clock_event *e), void *ud,
+                            sl_error *err);
+
 /* --- snapshots (the append-only ledger) -------------------------------- */
 
 typedef struct sl_snapshot {
@@ -414,8 +467,9 @@ typedef struct sl_snapshot {
 
 /* Count billable users under the current license's plan and append one
  * snapshot, all under the write lock (overlapping refreshes queue up and
- * both succeed).  SL_ECLOCK when now is before the newest snapshot ("clock
- * is behind the ledger: ..."); nothing is written then.  `out` may be NULL. */
+ * both succeed).  SL_ECLOCK under the clock-safety rules above ("clock is
+ * behind the ledger: ..." or "clock is N days ahead of ..."); nothing is
+ * written then.  `out` may be NULL. */
 sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
                        sl_error *err);
 /* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
@@ -448,7 +502,7 @@ typedef struct sl_status {
     int32_t starts_on;
     int32_t expires_on;           /* SL_DATE_NONE when none */
     int32_t block_changes_on;
-    int32_t today;                /* max(clock date, newest snapshot date) */
+    int32_t today;                /* the ledger's today (sl_store_today) */
     int64_t days_left;            /* -1 when no expiry, 0 once expired */
     int expired;
     int trial;
@@ -463,6 +517,7 @@ typedef struct sl_status {
     int has_future_license;
     int64_t future_license_id;
     int32_t future_starts_on;
+    sl_clock_state clock;         /* the clock against the ledger's latest */
     char **notices;               /* human sentences */
     size_t notice_count;
 } sl_status;

@@ -14,7 +14,7 @@
 /* "1 user", "0 users", "1,234 users" into buf (at least 40 bytes). */
 char *sl__count_users(int64_t n, char *buf, size_t size);
 
-/* ---- the ledger's today (ledger/today.c) ------------------------------- */
+/* ---- the ledger's latest, now and today (ledger/today.c) --------------- */
 
 /* The newest snapshot: *found is 0 (and *ms, *count 0) when there is none. */
 sl_rc sl__ledger_newest_snapshot(sl_store *st, int *found, int64_t *ms, int64_t *count,
@@ -22,10 +22,87 @@ sl_rc sl__ledger_newest_snapshot(sl_store *st, int *found, int64_t *ms, int64_t 
 /* recorded_at of the newest snapshot, 0 when none. */
 sl_rc sl__ledger_newest(sl_store *st, int64_t *out_ms, int64_t *out_count,
                         sl_error *err);
-/* max(clock now, newest snapshot): "now" that never runs behind the ledger. */
+
+/* The latest clock recovery (clock_events), all zero when there is none. */
+typedef struct sl__recovery {
+    int found;
+    int64_t id, at_ms, latest_before_ms;
+    /* watermarks: rows up to these ids were recorded before the recovery */
+    int64_t audit_id, snapshot_id, license_id, token_id, key_id;
+} sl__recovery;
+sl_rc sl__clock_recovery_last(sl_store *st, sl__recovery *out, sl_error *err);
+
+/* The ledger's latest: the newest time recorded in any table (the audit
+ * log, snapshots, licenses, tokens created and revoked, trusted keys, clock
+ * events), counting after the latest recovery only the rows recorded after
+ * it, and the recovery's own time.  *found is 0 on a ledger that has
+ * recorded nothing.  `cached`: through the read cache (read paths); write
+ * paths read afresh under their write lock. */
+sl_rc sl__ledger_latest(sl_store *st, int cached, int *found, int64_t *out_ms,
+                        sl_error *err);
+/* max(clock now, the ledger's latest): "now" that never runs behind it. */
 sl_rc sl__ledger_now(sl_store *st, int64_t *out_ms, sl_error *err);
-/* Clock-safe today: the date of sl__ledger_now(). */
+/* Clock-safe today: the date of sl__ledger_now(), cached with the read
+ * cache. */
 sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err);
+
+/* ---- events: the one way into the record (ledger/events.c) ------------- */
+
+/* One value of an appended row, bound in order. */
+typedef enum sl__vtype { SL__V_NULL, SL__V_INT, SL__V_TEXT, SL__V_AT } sl__vtype;
+typedef struct sl__value {
+    sl__vtype type;
+    int64_t i;
+    const char *s;   /* SL__V_TEXT: borrowed, copied when bound */
+    int len;         /* bytes of s, -1 up to its NUL */
+} sl__value;
+static inline sl__value sl__v_text(const char *s)
+{
+    return (sl__value){s ? SL__V_TEXT : SL__V_NULL, 0, s, -1};
+}
+#define SL__INT(x) ((sl__value){SL__V_INT, (x), NULL, 0})
+#define SL__NULL ((sl__value){SL__V_NULL, 0, NULL, 0})
+/* text up to its NUL; NULL binds SQL NULL */
+#define SL__TEXT(x) sl__v_text(x)
+#define SL__TEXTN(x, n) ((sl__value){SL__V_TEXT, 0, (x), (int)(n)})
+/* the event's own time */
+#define SL__AT ((sl__value){SL__V_AT, 0, NULL, 0})
+
+/* One change of the ledger: every row it appends carries at_ms. */
+typedef struct sl_event {
+    int64_t at_ms;       /* the clock, read once under the write lock */
+    int has_latest;      /* the ledger had recorded something before */
+    int64_t latest_ms;   /* its latest time then */
+} sl_event;
+
+#define SL__EVENT_CONFIRMED 0x1  /* the admin confirmed the clock: no bound ahead */
+#define SL__EVENT_RECOVER   0x2  /* a clock recovery: may lie before the latest */
+
+/* Start an event inside the caller's write transaction (sl__begin): read
+ * the clock and refuse, with SL_ECLOCK and nothing written, a time before
+ * the ledger's latest or more than SL_CLOCK_AHEAD_MAX_DAYS after it (unless
+ * `flags` allow it). */
+sl_rc sl__event_begin(sl_store *st, int flags, sl_event *ev, sl_error *err);
+/* Append one row of an append-only table for `ev`: `sql` is an INSERT
+ * string literal whose parameters take `vals` in order (SL__AT binds the
+ * event's time).  Every append goes through here.  `what` prefixes a
+ * storage error; *out_rowid (may be NULL) receives the new row's id. */
+sl_rc sl__event_append(sl_store *st, const sl_event *ev, const char *sql,
+                       const sl__value *vals, int nvals, const char *what,
+                       int64_t *out_rowid, sl_error *err);
+/* The event's audit line (one per event).  license_id <= 0 means none. */
+sl_rc sl__event_audit(sl_store *st, const sl_event *ev, const char *action,
+                      int64_t license_id, const char *outcome, const char *detail,
+                      sl_error *err);
+/* An event that is only an audit line, in its own transaction (call
+ * outside one). */
+sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
+                const char *outcome, const char *detail, sl_error *err);
+/* An event that runs the prepared, bound single-row change `s` (a DELETE
+ * or UPDATE) with its audit line, in its own transaction; SL_ENOTFOUND with
+ * the message `notfound` when it changed no row (then nothing is written). */
+sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
+                     const char *detail, const char *notfound, sl_error *err);
 
 /* ---- which license is current (ledger/current_license.c) --------------- */
 

@@ -17,7 +17,7 @@ static sl_rc key_invalid(sl_error *err, const sl_error *detail)
     return sl__err(err, SL_EINVAL, "%s (%s)", SL_MSG_KEY_INVALID, detail->message);
 }
 
-static sl_rc insert_license(sl_store *st, const char *text, size_t len,
+static sl_rc insert_license(sl_store *st, const sl_event *ev, const char *text, size_t len,
                             const sl_license *lic, sl_source source, int64_t *out_id,
                             sl_error *err)
 {
@@ -25,36 +25,27 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
     size_t plen;
     const char *payload = sl_license_payload(lic, &plen);
     char starts[16], expires[16], wrapped[65];
-    sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st,
+    const sl__value v[] = {
+        SL__TEXTN(text, len),
+        SL__TEXTN(payload, plen),
+        SL__AT,
+        SL__TEXT(inf->plan),
+        SL__TEXT(inf->starts_on == SL_DATE_NONE ? NULL
+                 : sl_date_format(inf->starts_on, starts, sizeof starts)),
+        SL__TEXT(inf->expires_on == SL_DATE_NONE ? NULL
+                 : sl_date_format(inf->expires_on, expires, sizeof expires)),
+        inf->seats != SL_COUNT_NONE ? SL__INT(inf->seats) : SL__NULL,
+        SL__TEXT(inf->licensee_name),
+        SL__TEXT(inf->licensee_email),
+        SL__TEXT(inf->licensee_company),
+        SL__TEXT(sl_source_name(source)),
+        SL__TEXT(sl__license_wrapped_key_hex(lic, wrapped) ? wrapped : NULL),
+    };
+    return sl__event_append(st, ev,
         "INSERT INTO licenses(data, payload, created_at, plan, starts_on, expires_on, "
         "user_limit, licensee_name, licensee_email, licensee_company, source, "
-        "wrapped_key_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_text(s, 1, text, (int)len, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, sl_clock_now_ms());
-    sl__bind_text(s, 4, inf->plan);
-    sl__bind_text(s, 5, inf->starts_on == SL_DATE_NONE ? NULL
-                        : sl_date_format(inf->starts_on, starts, sizeof starts));
-    sl__bind_text(s, 6, inf->expires_on == SL_DATE_NONE ? NULL
-                        : sl_date_format(inf->expires_on, expires, sizeof expires));
-    if (inf->seats != SL_COUNT_NONE)
-        sqlite3_bind_int64(s, 7, inf->seats);
-    sl__bind_text(s, 8, inf->licensee_name);
-    sl__bind_text(s, 9, inf->licensee_email);
-    sl__bind_text(s, 10, inf->licensee_company);
-    sl__bind_text(s, 11, sl_source_name(source));
-    sl__bind_text(s, 12, sl__license_wrapped_key_hex(lic, wrapped) ? wrapped : NULL);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot store the license");
-        sqlite3_reset(s);
-        return rc;
-    }
-    sqlite3_reset(s);
-    *out_id = sqlite3_last_insert_rowid(st->db);
-    return SL_OK;
+        "wrapped_key_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        v, (int)(sizeof v / sizeof v[0]), "cannot store the license", out_id, err);
 }
 
 /* A stored license with the same wrapped AES key but another payload means
@@ -93,6 +84,7 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     const sl_keyring *kr;
     sl_license *lic = NULL, *current = NULL;
     sl_error detail = {0};
+    sl_event ev;
     int32_t today;
     int64_t id = 0;
     sl_rc rc;
@@ -120,12 +112,14 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = sl__event_begin(st, 0, &ev, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = check_wrapped_key(st, lic, err);
     if (rc != SL_OK)
         goto fail;
-    rc = sl__ledger_today(st, &today, err);
-    if (rc != SL_OK)
-        goto fail;
+    /* the event is never before the ledger's latest: its date is today */
+    today = sl_ms_to_date(ev.at_ms);
     rc = sl__license_current(st, today, &current, NULL, err);
     if (rc != SL_OK)
         goto fail;
@@ -138,10 +132,10 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
         rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
         goto fail;
     }
-    rc = insert_license(st, text, len, lic, source, &id, err);
+    rc = insert_license(st, &ev, text, len, lic, source, &id, err);
     if (rc != SL_OK)
         goto fail;
-    rc = sl__audit(st, "license.add", id, "ok", sl_source_name(source), err);
+    rc = sl__event_audit(st, &ev, "license.add", id, "ok", sl_source_name(source), err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);

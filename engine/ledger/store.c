@@ -1,7 +1,8 @@
 /*
  * store.c - the SQLite ledger file: opening with safe defaults, numbered
  * migrations from schema/ (embedded at build time), the statement cache,
- * transactions, integrity check, online backup and the audit log.
+ * transactions, integrity check and online backup.  Rows are appended
+ * (the audit log included) through ledger/events.c.
  */
 #include "ledger/store_internal.h"
 
@@ -350,54 +351,6 @@ int sl__bind_text(sqlite3_stmt *s, int i, const char *v)
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
 }
 
-sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
-                const char *outcome, const char *detail, sl_error *err)
-{
-    sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st,
-        "INSERT INTO audit_log(at, action, license_id, outcome, detail) VALUES (?,?,?,?,?)",
-        &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_int64(s, 1, sl_clock_now_ms());
-    sl__bind_text(s, 2, action);
-    if (license_id > 0)
-        sqlite3_bind_int64(s, 3, license_id);
-    sl__bind_text(s, 4, outcome);
-    sl__bind_text(s, 5, detail);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = sl__db_err(st, err, "cannot write the audit log");
-    sqlite3_reset(s);
-    return rc;
-}
-
-sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
-                     const char *detail, const char *notfound, sl_error *err)
-{
-    sl_rc rc = sl__begin(st, err);
-    if (rc != SL_OK) {
-        sqlite3_reset(s);
-        return rc;
-    }
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, action);
-        goto fail;
-    }
-    if (sqlite3_changes(st->db) == 0) {
-        rc = sl__err(err, SL_ENOTFOUND, "%s", notfound);
-        goto fail;
-    }
-    sqlite3_reset(s);
-    rc = sl__audit(st, action, license_id, "ok", detail, err);
-    if (rc != SL_OK)
-        goto fail;
-    return sl__commit(st, err);
-fail:
-    sqlite3_reset(s);
-    sl__rollback(st);
-    return rc;
-}
-
 sl_rc sl_store_check(sl_store *st, sl_error *err)
 {
     sqlite3_stmt *s = NULL;
@@ -460,4 +413,15 @@ const char *sl_source_name(sl_source s)
     case SL_SOURCE_SCHEDULER: return "scheduler";
     }
     return "cli";
+}
+
+sl_source sl__source_from_name(const char *name)
+{
+    static const sl_source all[] = {SL_SOURCE_CLI, SL_SOURCE_API, SL_SOURCE_CRON,
+                                    SL_SOURCE_SCHEDULER};
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, sl_source_name(all[i])) == 0)
+            return all[i];
+    }
+    return SL_SOURCE_CLI;   /* unreachable: the schema's CHECKs admit only these */
 }

@@ -1,9 +1,10 @@
 /*
  * tokens.c - API tokens of the HTTP server: creation (the secret is shown
  * once, only its SHA-256 is stored), revocation, listing and the
- * constant-time check every API request goes through.
+ * constant-time check every API request goes through, with expiry judged on
+ * the ledger's clock-safe today.
  */
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -96,6 +97,7 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
                             sl_error *err)
 {
     sqlite3_stmt *s;
+    sl_event ev;
     char *secret = NULL;
     char hash[TOKEN_HASH_HEX + 1];
     char date[16], detail[160];
@@ -104,9 +106,6 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
     rc = check_name(name, err);
     if (rc != SL_OK)
         return rc;
-    if (expires_on != SL_DATE_NONE && expires_on <= sl_clock_today())
-        return sl__err(err, SL_EINVAL, "token expiry '%s' is not after today",
-                       sl_date_format(expires_on, date, sizeof date));
     rc = new_secret(&secret, err);
     if (rc != SL_OK)
         return rc;
@@ -116,6 +115,15 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = sl__event_begin(st, 0, &ev, err);
+    if (rc != SL_OK)
+        goto fail;
+    /* the ledger's today: the event is never before its latest time */
+    if (expires_on != SL_DATE_NONE && expires_on <= sl_ms_to_date(ev.at_ms)) {
+        rc = sl__err(err, SL_EINVAL, "token expiry '%s' is not after today",
+                     sl_date_format(expires_on, date, sizeof date));
+        goto fail;
+    }
     rc = sl__stmt(st, "SELECT 1 FROM api_tokens WHERE name = ?", &s, err);
     if (rc != SL_OK)
         goto fail;
@@ -133,28 +141,24 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
         sqlite3_reset(s);
         goto fail;
     }
-    rc = sl__stmt(st,
-        "INSERT INTO api_tokens(name, secret_sha256, admin, expires_on, created_at)"
-        " VALUES (?,?,?,?,?)", &s, err);
+    {
+        const sl__value v[] = {
+            SL__TEXT(name), SL__TEXT(hash), SL__INT(admin ? 1 : 0),
+            SL__TEXT(expires_on == SL_DATE_NONE ? NULL
+                     : sl_date_format(expires_on, date, sizeof date)),
+            SL__AT,
+        };
+        rc = sl__event_append(st, &ev,
+            "INSERT INTO api_tokens(name, secret_sha256, admin, expires_on, created_at)"
+            " VALUES (?,?,?,?,?)", v, 5, "cannot store the token", NULL, err);
+    }
     if (rc != SL_OK)
         goto fail;
-    sl__bind_text(s, 1, name);
-    sl__bind_text(s, 2, hash);
-    sqlite3_bind_int(s, 3, admin ? 1 : 0);
-    sl__bind_text(s, 4, expires_on == SL_DATE_NONE ? NULL
-                        : sl_date_format(expires_on, date, sizeof date));
-    sqlite3_bind_int64(s, 5, sl_clock_now_ms());
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot store the token");
-        sqlite3_reset(s);
-        goto fail;
-    }
-    sqlite3_reset(s);
     /* the audit line names the token, never its secret */
     snprintf(detail, sizeof detail, "name '%s', %s, expires %s", name,
              admin ? "admin" : "not admin",
              expires_on == SL_DATE_NONE ? "never" : sl_date_format(expires_on, date, sizeof date));
-    rc = sl__audit(st, "token.create", 0, "ok", detail, err);
+    rc = sl__event_audit(st, &ev, "token.create", 0, "ok", detail, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);
@@ -176,6 +180,7 @@ done:
 sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
 {
     sqlite3_stmt *s;
+    sl_event ev;
     char detail[128];
     int found = 0, revoked = 0;
     sl_rc rc = check_name(name, err);
@@ -184,6 +189,9 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
+    rc = sl__event_begin(st, 0, &ev, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "SELECT revoked_at IS NOT NULL FROM api_tokens WHERE name = ?",
                   &s, err);
     if (rc != SL_OK)
@@ -214,7 +222,7 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__stmt(st, "UPDATE api_tokens SET revoked_at = ? WHERE name = ?", &s, err);
     if (rc != SL_OK)
         goto fail;
-    sqlite3_bind_int64(s, 1, sl_clock_now_ms());
+    sqlite3_bind_int64(s, 1, ev.at_ms);
     sl__bind_text(s, 2, name);
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = sl__db_err(st, err, "cannot revoke the token");
@@ -223,7 +231,7 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     }
     sqlite3_reset(s);
     snprintf(detail, sizeof detail, "name '%s'", name);
-    rc = sl__audit(st, "token.revoke", 0, "ok", detail, err);
+    rc = sl__event_audit(st, &ev, "token.revoke", 0, "ok", detail, err);
     if (rc != SL_OK)
         goto fail;
     return sl__commit(st, err);
@@ -352,8 +360,16 @@ sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
     sqlite3_reset(s);
     if (revoked)
         return sl__err(err, SL_EAUTH, "token is revoked");
-    if (expires_on != SL_DATE_NONE && sl_clock_today() >= expires_on)
-        return sl__err(err, SL_EAUTH, "token has expired");
+    if (expires_on != SL_DATE_NONE) {
+        /* the ledger's today (cached per request): a clock set back does
+         * not bring an expired token back */
+        int32_t today;
+        rc = sl__ledger_today(st, &today, err);
+        if (rc != SL_OK)
+            return rc;
+        if (today >= expires_on)
+            return sl__err(err, SL_EAUTH, "token has expired");
+    }
     if (!admin)
         return sl__err(err, SL_EFORBIDDEN, "token is not an admin token");
     return SL_OK;

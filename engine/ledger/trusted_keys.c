@@ -3,7 +3,8 @@
  * (with the key's fingerprint and a name), removing, listing, and the cached
  * keyring every decode uses.
  */
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
+#include "license/keyring_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,14 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
 {
     char *fp = NULL, defname[32];
     sqlite3_stmt *s;
-    sl_rc rc = sl_key_fingerprint(pem, len, &fp, err);
+    sl_event ev;
+    EVP_PKEY *pk = NULL;
+    sl_rc rc = sl__pem_public_key(pem, len, &pk, err);
+    if (rc == SL_OK)
+        rc = sl__rsa_key_strong(pk, err);
+    EVP_PKEY_free(pk);
+    if (rc == SL_OK)
+        rc = sl_key_fingerprint(pem, len, &fp, err);
     if (rc != SL_OK)
         return rc;
     if (!name) {
@@ -44,6 +52,9 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = sl__event_begin(st, 0, &ev, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "SELECT name, fingerprint = ?2 FROM trusted_keys "
                       "WHERE name = ?1 OR fingerprint = ?2", &s, err);
     if (rc != SL_OK)
@@ -60,19 +71,15 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
         goto fail;
     }
     sqlite3_reset(s);
-    rc = sl__stmt(st, "INSERT INTO trusted_keys(name, fingerprint, pem, created_at) "
-                      "VALUES (?,?,?,?)", &s, err);
+    {
+        const sl__value v[] = {SL__TEXT(name), SL__TEXT(fp), SL__TEXTN(pem, len), SL__AT};
+        rc = sl__event_append(st, &ev, "INSERT INTO trusted_keys(name, fingerprint, pem, "
+                                       "created_at) VALUES (?,?,?,?)",
+                              v, 4, "cannot store the key", NULL, err);
+    }
     if (rc != SL_OK)
         goto fail;
-    sl__bind_text(s, 1, name);
-    sl__bind_text(s, 2, fp);
-    sqlite3_bind_text(s, 3, pem, (int)len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 4, sl_clock_now_ms());
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot store the key");
-        goto fail;
-    }
-    rc = sl__audit(st, "key.trust", 0, "ok", name, err);
+    rc = sl__event_audit(st, &ev, "key.trust", 0, "ok", name, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);

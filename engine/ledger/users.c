@@ -596,6 +596,7 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
 {
     importer *im = NULL;
     sqlite3_stmt *s;
+    sl_event ev;
     int64_t before = 0, after = 0, cache = 0;
     bool bumped = false;
     char detail[160];
@@ -640,6 +641,9 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto out;
+    rc = sl__event_begin(st, 0, &ev, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "SELECT count(*), coalesce(max(import_gen), 0) + 1 FROM users", &s, err);
     if (rc != SL_OK)
         goto fail;
@@ -702,7 +706,7 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
     snprintf(detail, sizeof detail, "rows=%lld inserted=%lld updated=%lld removed=%lld",
              (long long)stats->rows, (long long)stats->inserted,
              (long long)stats->updated, (long long)stats->removed);
-    rc = sl__audit(st, "users.import", 0, "ok", detail, err);
+    rc = sl__event_audit(st, &ev, "users.import", 0, "ok", detail, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);

@@ -10,6 +10,7 @@ COMMANDS=(
   "license issue" "license verify" "license add" "license list" "license show" "license delete"
   "users import" "users list" "users count"
   "refresh" "history" "usage export" "status" "backup"
+  "clock confirm" "clock recover"
   "token create" "token list" "token revoke"
   "serve" "help"
 )

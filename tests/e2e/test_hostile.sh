@@ -668,4 +668,168 @@ begin "http: refused requests left the ledger unchanged"
 [ "$(ledger_state "$DB")" = "$HTTP_STATE" ] || flunk "ledger changed"
 end
 
+# ---- F. the clock ------------------------------------------------------------------
+# Every time the ledger records is an event, never before its latest one and
+# never more than 31 days after it without the admin's audited confirmation;
+# a ledger whose latest event lies in the future gets an audited recovery.
+
+# at TIME CMD...: run CMD with the clock at TIME
+at() { local t=$1; shift; SEATLEDGER_NOW=$t "$@"; }
+# expect_audited DB ACTION: the audit log of DB has one line of ACTION
+expect_audited() {
+    [ "$(sqlite3 "$1" "SELECT count(*) FROM audit_log WHERE action = '$2'")" = 1 ] ||
+        flunk "no $2 line in the audit log"
+}
+# key_between START EXPIRES OUT: a key of the trusted vendor for that term
+key_between() {
+    payload "$TMP/p.json" "{\"version\":1,\"licensee\":{\"Name\":\"Clock\",\"Email\":\"c@example.com\",\"Company\":\"Clock Inc\"},\"issued_at\":\"$1\",\"expires_at\":\"$2\",\"restrictions\":{\"plan\":\"premium\",\"active_user_count\":50}}"
+    key_for "$TMP/p.json" "$3"
+}
+key_between 2026-01-01 2027-06-01 "$TMP/old.key"
+key_between 2027-01-01 2028-01-01 "$TMP/new.key"
+key_between 2026-01-01 2027-01-01 "$TMP/ends-2027.key"
+
+# issue 10, item 4: set back, an expired key came back and refresh wrote
+# history before an event already in the ledger
+C4=$TMP/clock4.db
+at 2026-06-01T12:00:00Z must --db "$C4" keys trust "$K/vendor.pub.pem" --name vendor
+at 2026-06-01T12:00:00Z must --db "$C4" license add "$TMP/old.key"
+at 2027-02-01T12:00:00Z must --db "$C4" clock confirm
+at 2027-02-01T12:00:00Z must --db "$C4" license add "$TMP/new.key"
+CLOCK4=(env SEATLEDGER_NOW=2026-12-15T12:00:00Z)
+begin "clock: set back before a license add, a key that expired by the ledger's today is refused" "$C4"
+"${CLOCK4[@]}" "$SL" --db "$C4" license add "$TMP/ends-2027.key" >"$TMP/out" 2>"$TMP/err" </dev/null
+RC=$?
+expect_rc 1
+expect_err "clock is behind the ledger: now is 2026-12-15T12:00:00.000Z, the ledger's latest event was recorded at 2027-02-01T12:00:00.000Z"
+expect_clean_error
+expect_unchanged
+end
+refuse_clock4() { # NAME ARGS...: refused with the clock at 2026-12-15, nothing written
+    local name=$1
+    shift
+    begin "clock: set back, $name is refused" "$C4"
+    "${CLOCK4[@]}" "$SL" --db "$C4" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    RC=$?
+    expect_rc 1
+    expect_err "clock is behind the ledger"
+    expect_clean_error
+    expect_unchanged
+    end
+}
+refuse_clock4 "a refresh (a snapshot before the latest event)" refresh
+refuse_clock4 "a token" token create --name late
+refuse_clock4 "a users import" users import "$TMP/users.csv"
+refuse_clock4 "trusting a key" keys trust "$K/rogue.pub.pem"
+refuse_clock4 "deleting a license" license delete 1
+begin "clock: set back, today stays the ledger's latest date and the new license stays current"
+"${CLOCK4[@]}" "$SL" --db "$C4" --json status >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 0
+expect_out '"license_id":2,'
+expect_out '"today":"2027-02-01"'
+expect_out '"latest_event_at":"2027-02-01T12:00:00.000Z"'
+expect_out "clock is behind the ledger's latest event (2027-02-01 12:00:00 UTC)"
+end
+
+# issue 10, item 5: set back, an expired token worked again
+C5=$TMP/clock5.db
+at 2026-06-01T12:00:00Z must --db "$C5" --json token create --name shortlived --admin --expires 2026-07-01
+T5=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$TMP/out")
+at 2026-08-01T12:00:00Z must --db "$C5" clock confirm
+at 2026-08-01T12:00:00Z must --db "$C5" refresh
+SEATLEDGER_NOW=2026-06-15T12:00:00Z serve_start "$C5"
+begin "clock: set back, a token that expired by the ledger's today stays refused (401)"
+http GET /api/v4/license -H "PRIVATE-TOKEN: $T5"
+expect_status 401
+end
+serve_stop
+begin "clock: set back, token list shows the token expired"
+at 2026-06-15T12:00:00Z sl --db "$C5" token list
+expect_rc 0
+expect_out "expired"
+end
+
+# issue 10, item 6: one refresh set forward bricked the ledger
+C6=$TMP/clock6.db
+must --db "$C6" keys trust "$FIX/public.pem" --name gitlab
+must --db "$C6" license add "$(fixture 01_premium_basic)"
+must --db "$C6" refresh
+for far in 2036-01-01T00:00:00Z 9999-12-31T23:59:59Z 2026-12-23T12:00:01Z; do
+    begin "clock: set forward to $far, a refresh is refused without confirmation" "$C6"
+    at "$far" sl --db "$C6" refresh
+    expect_rc 1
+    expect_err "days ahead of the ledger's latest event"
+    expect_err "more than the 31 days allowed: if the clock is right, confirm it with 'seatledger clock confirm'"
+    expect_clean_error
+    expect_unchanged
+    end
+done
+cp "$C6" "$TMP/clock6-bound.db"
+begin "clock: exactly 31 days after the latest event is allowed"
+at 2026-12-23T12:00:00Z sl --db "$TMP/clock6-bound.db" refresh
+expect_rc 0
+end
+ADMIN6=$(at 2026-11-22T12:00:00Z "$SL" --db "$C6" token create --name admin6 --admin 2>/dev/null)
+begin "clock: set forward to 2036, the refresh API is refused (409)" "$C6"
+SEATLEDGER_NOW=2036-01-01T00:00:00Z serve_start "$C6"
+http PUT /api/v4/license/1/refresh_billable_users -H "PRIVATE-TOKEN: $ADMIN6"
+expect_status 409
+expect_body_has "days ahead of the ledger's latest event"
+serve_stop
+expect_unchanged
+end
+begin "clock: nothing to confirm within 31 days, and nothing is written" "$C6"
+at 2026-11-23T12:00:00Z sl --db "$C6" clock confirm
+expect_rc 0
+expect_out "nothing to confirm"
+expect_unchanged
+end
+begin "clock: nothing to recover when the latest event is not in the future" "$C6"
+at 2026-11-23T12:00:00Z sl --db "$C6" clock recover
+expect_rc 0
+expect_out "nothing to recover"
+expect_unchanged
+end
+begin "clock: the admin confirms a clock far ahead, audited, and the refresh works"
+at 2036-01-01T00:00:00Z sl --db "$C6" clock confirm
+expect_rc 0
+expect_out "confirmed the clock"
+at 2036-01-01T00:00:00Z sl --db "$C6" refresh
+expect_rc 0
+expect_audited "$C6" clock.confirm
+end
+begin "clock: with the clock right again the ledger refuses to record (behind its 2036 event)" "$C6"
+at 2026-11-24T12:00:00Z sl --db "$C6" refresh
+expect_rc 1
+expect_err "the ledger's latest event was recorded at 2036-01-01T00:00:00.000Z"
+expect_unchanged
+end
+begin "clock: an audited recovery makes the ledger usable again"
+at 2026-11-24T12:00:00Z sl --db "$C6" clock recover
+expect_rc 0
+expect_out "recovered the ledger's clock at 2026-11-24 12:00:00 UTC"
+at 2026-11-24T12:00:01Z sl --db "$C6" refresh
+expect_rc 0
+at 2026-11-24T12:00:01Z sl --db "$C6" --json license show
+expect_out '"expired":false'
+expect_audited "$C6" clock.recover
+end
+begin "clock: the recovery stays visible in status and the history, and the 2036 rows are kept"
+at 2026-12-01T12:00:00Z sl --db "$C6" status
+expect_rc 0
+expect_out "the ledger's clock was recovered once, last at 2026-11-24 12:00:00 UTC: its latest event had been recorded at 2036-01-01 00:00:00 UTC"
+at 2026-12-01T12:00:00Z sl --db "$C6" history
+expect_out "2026-11-24 12:00:00 UTC               -  cli  clock recovered: the latest event had been recorded at 2036-01-01 00:00:00 UTC"
+expect_out "2036-01-01 00:00:00 UTC"
+at 2026-12-01T12:00:00Z sl --db "$C6" --json history
+expect_out '{"recorded_at":"2026-11-24T12:00:00.000Z","clock_recovery":{"latest_before":"2036-01-01T00:00:00.000Z"},"source":"cli"}'
+at 2026-12-01T12:00:00Z sl --db "$C6" --json status
+expect_out '"clock_recoveries":1,"last_clock_recovery_at":"2026-11-24T12:00:00.000Z"'
+end
+begin "clock: recovery and confirmation rows are append-only"
+sqlite3 "$C6" "DELETE FROM clock_events" 2>"$TMP/err" && flunk "a clock event was deleted"
+expect_err "clock events are append-only"
+end
+
 if [ "$HAVE_USERS" = 1 ]; then finish 70; else finish 40; fi

@@ -46,16 +46,21 @@ run 0 "$SL" license issue --private-key "$TMP/v.pem" --licensee-name "Ada" \
   --users 10 --starts 2026-01-01 --expires 2026-12-31 --out "$TMP/k.gitlab-license"
 run 0 "$SL" license add "$TMP/k.gitlab-license"
 
+# months pass between these refreshes (a real ledger records daily): the
+# admin confirms each jump of more than 31 days (docs/security.md)
 users 8
+SEATLEDGER_NOW=2026-03-01T12:00:00Z run 0 "$SL" clock confirm
 SEATLEDGER_NOW=2026-03-01T12:00:00Z run 0 "$SL" refresh --source cron
 expect_eq "refresh readable" "$out" "recorded 8 billable users at 2026-03-01 12:00:00 UTC"
-users 12
+SEATLEDGER_NOW=2026-06-01T12:00:00Z run 0 "$SL" clock confirm
+SEATLEDGER_NOW=2026-06-01T12:00:00Z users 12
 SEATLEDGER_NOW=2026-06-01T12:00:00Z run 0 "$SL" refresh
-users 1
+SEATLEDGER_NOW=2026-06-02T12:00:00Z users 1
 SEATLEDGER_NOW=2026-06-02T12:00:00Z run 0 "$SL" refresh
 expect_eq "refresh one user" "$out" "recorded 1 billable user at 2026-06-02 12:00:00 UTC"
-users 9
 export SEATLEDGER_NOW=2026-11-22T12:00:00Z
+run 0 "$SL" clock confirm
+users 9
 run 0 "$SL" --json refresh --source cron
 expect_eq "refresh json, cron" "$out" '{"recorded_at":"2026-11-22T12:00:00.000Z","billable_user_count":9}'
 
@@ -63,7 +68,7 @@ expect_eq "refresh json, cron" "$out" '{"recorded_at":"2026-11-22T12:00:00.000Z"
 # (ledger_sum's pipeline fails when SQLite removed an empty -wal; its output is still right)
 before=$(ledger_sum) || true
 SEATLEDGER_NOW=2026-11-21T00:00:00Z run 1 "$SL" refresh
-expect_eq "clock behind" "$err" "seatledger: clock is behind the ledger: now is 2026-11-21T00:00:00.000Z, the newest snapshot was recorded at 2026-11-22T12:00:00.000Z"
+expect_eq "clock behind" "$err" "seatledger: clock is behind the ledger: now is 2026-11-21T00:00:00.000Z, the ledger's latest event was recorded at 2026-11-22T12:00:00.000Z"
 expect_eq "clock behind: unchanged" "$(ledger_sum)" "$before"
 
 # ---- history -------------------------------------------------------------------

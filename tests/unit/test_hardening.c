@@ -4,7 +4,7 @@
  * Each test names the input or interleaving that once went wrong.
  */
 #include "testutil.h"
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
