@@ -48,34 +48,59 @@ static sl_rc insert_license(sl_store *st, const sl_event *ev, const char *text, 
         v, (int)(sizeof v / sizeof v[0]), "cannot store the license", out_id, err);
 }
 
-/* A stored license with the same wrapped AES key but another payload means
- * the new key was forged from it (see schema/005_wrapped_key.sql). */
-static sl_rc check_wrapped_key(sl_store *st, const sl_license *lic, sl_error *err)
+/* A license, stored or deleted, that came with the same AES key (or, for
+ * one stored before its AES key was fingerprinted, the same wrapped key)
+ * but another payload means the new key was forged from it
+ * (schema/008_key_fingerprints.sql). */
+static sl_rc check_key_fingerprints(sl_store *st, const sl_license *lic, sl_error *err)
 {
-    char hex[65];
+    char aes[65], wrapped[65];
     size_t plen;
     const char *payload = sl_license_payload(lic, &plen);
     sqlite3_stmt *s;
     int step;
     sl_rc rc;
-    if (!sl__license_wrapped_key_hex(lic, hex))
+    if (!sl__license_aes_key_hex(lic, aes) || !sl__license_wrapped_key_hex(lic, wrapped))
         return SL_OK;
-    rc = sl__stmt(st, "SELECT id FROM licenses WHERE wrapped_key_sha256 = ?1 "
-                      "AND payload <> ?2 LIMIT 1", &s, err);
+    rc = sl__stmt(st, "SELECT f.license_id, l.id IS NULL FROM key_fingerprints f "
+                      "LEFT JOIN licenses l ON l.id = f.license_id "
+                      "WHERE (f.aes_key_sha256 = ?1 OR f.wrapped_key_sha256 = ?2) "
+                      "AND f.payload <> ?3 LIMIT 1", &s, err);
     if (rc != SL_OK)
         return rc;
-    sl__bind_text(s, 1, hex);
-    sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_STATIC);
+    sl__bind_text(s, 1, aes);
+    sl__bind_text(s, 2, wrapped);
+    sqlite3_bind_text(s, 3, payload, (int)plen, SQLITE_STATIC);
     step = sqlite3_step(s);
     if (step == SQLITE_ROW)
         rc = sl__err(err, SL_EINVAL,
-                     "%s (signature: the signed AES key of stored license %lld is reused "
+                     "%s (signature: the signed AES key of %s license %lld is reused "
                      "with a different payload: the key is forged)",
-                     SL_MSG_KEY_INVALID, (long long)sqlite3_column_int64(s, 0));
+                     SL_MSG_KEY_INVALID, sqlite3_column_int(s, 1) ? "deleted" : "stored",
+                     (long long)sqlite3_column_int64(s, 0));
     else if (step != SQLITE_DONE)
         rc = sl__db_err(st, err, "cannot read licenses");
     sqlite3_reset(s);
     return rc;
+}
+
+/* Keep the AES key of the license `id` just stored, for good. */
+static sl_rc record_key_fingerprints(sl_store *st, const sl_event *ev, const sl_license *lic,
+                                     int64_t id, sl_error *err)
+{
+    char aes[65], wrapped[65];
+    size_t plen;
+    const char *payload = sl_license_payload(lic, &plen);
+    if (!sl__license_aes_key_hex(lic, aes) || !sl__license_wrapped_key_hex(lic, wrapped))
+        return SL_OK;
+    {
+        const sl__value v[] = {SL__AT, SL__INT(id), SL__TEXT(aes), SL__TEXT(wrapped),
+                               SL__TEXTN(payload, plen)};
+        return sl__event_append(st, ev, "INSERT INTO key_fingerprints(recorded_at, license_id, "
+                                        "aes_key_sha256, wrapped_key_sha256, payload) "
+                                        "VALUES (?,?,?,?,?)",
+                                v, 5, "cannot store the license's key fingerprint", NULL, err);
+    }
 }
 
 sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
@@ -115,7 +140,7 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     rc = sl__event_begin(st, 0, &ev, err);
     if (rc != SL_OK)
         goto fail;
-    rc = check_wrapped_key(st, lic, err);
+    rc = check_key_fingerprints(st, lic, err);
     if (rc != SL_OK)
         goto fail;
     /* the event is never before the ledger's latest: its date is today */
@@ -133,6 +158,8 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
         goto fail;
     }
     rc = insert_license(st, &ev, text, len, lic, source, &id, err);
+    if (rc == SL_OK)
+        rc = record_key_fingerprints(st, &ev, lic, id, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__event_audit(st, &ev, "license.add", id, "ok", sl_source_name(source), err);

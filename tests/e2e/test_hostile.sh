@@ -126,6 +126,63 @@ refuse "key: forged payload reusing the wrapped AES key of a stored license is r
     "signature: the signed AES key of stored license 1 is reused with a different payload" \
     --db "$DB" license add "$TMP/reenc.key"
 
+# issue 10, item 7: about one genuine key in 256 has a wrapped AES key that
+# starts with 0x00; OpenSSL also accepts it with that byte dropped, a second
+# encoding the raw-bytes check did not know
+python3 - "$TMP/p.json" "$TMP/p-forged.json" <<'EOF'
+import json, sys
+lic = {"version": 1, "licensee": {"Name": "Zero", "Email": "z@example.com", "Company": "Zero Inc"},
+       "issued_at": "2026-01-01", "expires_at": "2099-01-01",
+       "restrictions": {"plan": "premium", "active_user_count": 10}}
+json.dump(lic, open(sys.argv[1], "w"))
+lic["restrictions"]["active_user_count"] = 100000
+json.dump(lic, open(sys.argv[2], "w"))
+EOF
+python3 "$KEYTOOL" forge-zero "$TMP/p.json" "$K/vendor.pem" >"$TMP/zero.key" || die "keytool forge-zero failed"
+must --db "$DB" --json license add "$TMP/zero.key"
+ZERO_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+python3 "$KEYTOOL" reencrypt "$TMP/zero.key" "$K/vendor.pub.pem" "$TMP/p-forged.json" >"$TMP/zero-forged.key"
+python3 "$KEYTOOL" shorten "$TMP/zero-forged.key" >"$TMP/zero-short.key" || die "keytool shorten failed"
+refuse "key: forged payload under a genuine key's wrapped AES key minus its leading zero byte" 1 \
+    "$INVALID (signature: the signed AES key is 255 bytes, not the size of a trusted key's modulus)" \
+    --db "$DB" license add "$TMP/zero-short.key"
+begin "key: a wrapped AES key minus its leading zero byte does not verify"
+sl license verify "$TMP/zero-short.key" --public-key "$K/vendor.pub.pem"
+expect_rc 1
+expect_out "the signed AES key is 255 bytes"
+end
+# the fingerprint is of the AES key, not of one encoding of it: the same AES
+# key wrapped by a second trusted vendor key is still the same key
+must keys generate --private "$K/vendor2.pem" --public "$K/vendor2.pub.pem"
+must --db "$DB" keys trust "$K/vendor2.pub.pem" --name vendor2
+python3 "$KEYTOOL" rewrap "$TMP/zero.key" "$K/vendor.pub.pem" "$K/vendor2.pem" "$TMP/p-forged.json" \
+    >"$TMP/zero-rewrapped.key" || die "keytool rewrap failed"
+refuse "key: forged payload under a genuine key's AES key wrapped by another trusted key" 1 \
+    "signature: the signed AES key of stored license $ZERO_ID is reused with a different payload" \
+    --db "$DB" license add "$TMP/zero-rewrapped.key"
+
+# issue 10, item 8: deleting the genuine license removed its fingerprint,
+# and the forged key was then accepted
+sl --db "$DB" license delete "$ZERO_ID"
+[ "$RC" -eq 0 ] || die "cannot delete license $ZERO_ID"
+refuse "key: forged payload under the AES key of a deleted license" 1 \
+    "signature: the signed AES key of deleted license $ZERO_ID is reused with a different payload" \
+    --db "$DB" license add "$TMP/zero-forged.key"
+refuse "key: the same, wrapped by another trusted key" 1 \
+    "signature: the signed AES key of deleted license $ZERO_ID is reused with a different payload" \
+    --db "$DB" license add "$TMP/zero-rewrapped.key"
+must --db "$DB" keys untrust vendor2
+
+# issue 10, item 9: weak vendor keys are not trusted
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null |
+    openssl pkey -pubout -out "$K/weak1024.pub.pem" || die "cannot make a 1024-bit key"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_pubexp:3 2>/dev/null |
+    openssl pkey -pubout -out "$K/e3.pub.pem" || die "cannot make an e=3 key"
+refuse "keys: trust a 1024-bit RSA key" 1 "public key: RSA key of 1024 bits is too weak: at least 2048 bits" \
+    --db "$DB" keys trust "$K/weak1024.pub.pem"
+refuse "keys: trust an RSA key with public exponent 3" 1 \
+    "public key: RSA public exponent 3 is too small: at least 65537" --db "$DB" keys trust "$K/e3.pub.pem"
+
 head -c $((100 * 1024 * 1024)) /dev/zero | tr '\0' 'A' >"$TMP/huge.key"
 refuse "key: 100 MB file" 1 "is larger than the limit of 1048576 bytes" \
     --db "$DB" license add "$TMP/huge.key"
