@@ -55,6 +55,9 @@ sl_rc cli_write_file(const char *path, const char *data, size_t len,
 sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
                        sl_error *err);
+/* EXIT_OK when `path` (NULL: stdout) may be an output file; else prints
+ * "cannot write 'PATH': is a directory" and returns EXIT_REJECTED. */
+int cli_check_out(const char *path);
 /* Make cli_write_file() and cli_write_stream() refuse to replace this ledger (or its WAL files). */
 void cli_protect_ledger(const char *path);
 
@@ -69,6 +72,12 @@ bool cli_json_flag(cli_ctx *ctx, const char *arg);
  * CLI_SHOWN_SLOTS more calls, enough for the fields of one printf. */
 #define CLI_SHOWN_SLOTS 16
 const char *cli_shown(const char *s);
+
+/* --from/--to of `cmd`: a date (the whole day counts: its first or, with
+ * end_of_day, its last millisecond) or an instant.  EXIT_OK or a usage
+ * error already printed. */
+int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
+                    int64_t *out);
 
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
@@ -99,5 +108,11 @@ int cmd_token_create(cli_ctx *ctx, int argc, char **argv);    /* cli/token.c */
 int cmd_token_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_token_revoke(cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);           /* cli/serve.c */
+int cmd_addons_list(cli_ctx *ctx, int argc, char **argv);     /* cli/seats.c */
+int cmd_seats_assign(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats_unassign(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats_history(cli_ctx *ctx, int argc, char **argv);
+int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);     /* cli/chart.c */
 
 #endif

@@ -97,6 +97,16 @@ void cli_protect_ledger(const char *path)
     ledger_path = path ? strdup(path) : NULL;
 }
 
+int cli_check_out(const char *path)
+{
+    struct stat sb;
+    if (path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "seatledger: cannot write '%s': is a directory\n", path);
+        return EXIT_REJECTED;
+    }
+    return EXIT_OK;
+}
+
 sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
                        sl_error *err)
@@ -230,4 +240,20 @@ sl_store *cli_store(cli_ctx *ctx, int *exit_code)
         return NULL;
     }
     return ctx->store;
+}
+
+int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
+                    int64_t *out)
+{
+    sl_error err = {0};
+    int32_t day;
+    if (strlen(s) == 10) {
+        if (sl_date_parse(s, &day, &err) != SL_OK)
+            return cli_usage("%s: %s: %s", cmd, opt, err.message);
+        *out = sl_date_to_ms(day) + (end_of_day ? 86400000LL - 1 : 0);
+        return EXIT_OK;
+    }
+    if (sl_time_parse(s, out, &err) != SL_OK)
+        return cli_usage("%s: %s: %s", cmd, opt, err.message);
+    return EXIT_OK;
 }

@@ -52,6 +52,19 @@ static void print_entity(const char *json)
             printf(" %s=%lld", cli_shown(k), (long long)json_integer_value(v));
         putchar('\n');
     }
+    json_object_foreach(json_object_get(o, "add_on_products"), k, v) {
+        size_t i;
+        json_t *e;
+        sl_addon a;
+        if (sl_addon_parse(k, &a, NULL) != SL_OK)
+            continue;   /* kept in the key, ignored (add-ons.md) */
+        json_array_foreach(v, i, e)
+            printf("  add-on product:     %s %lld seats, %s to %s%s\n", k,
+                   (long long)json_integer_value(json_object_get(e, "quantity")),
+                   json_string_value(json_object_get(e, "started_on")),
+                   json_string_value(json_object_get(e, "expires_on")),
+                   json_is_true(json_object_get(e, "trial")) ? " (trial)" : "");
+    }
     printf("  added:              %s\n", json_string_value(json_object_get(o, "created_at")));
     json_decref(o);
 }
@@ -61,18 +74,41 @@ static int parse_id(const char *s, int64_t *id)
     return cli_parse_i64(s, id) && *id > 0;
 }
 
+/* The License API entity plus the key's add_on_products (add-ons.md), which
+ * the API entity of GitLab does not carry. */
 static int show_entity(cli_ctx *ctx, sl_store *st, int64_t id)
 {
-    char *json = NULL;
+    char *json = NULL, *products = NULL, *merged = NULL;
+    sl_license *lic = NULL;
+    json_t *o = NULL;
     sl_error err = {0};
-    if (sl_store_license_entity_json(st, id, 1, &json, &err) != SL_OK)
-        return cli_fail(&err);
+    int rc = EXIT_OK;
+    if (sl_store_license_entity_json(st, id, 1, &json, &err) != SL_OK ||
+        sl_store_license_get(st, id, &lic, NULL, &err) != SL_OK ||
+        sl_license_add_on_products_json(lic, &products, &err) != SL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    o = json_loads(json, 0, NULL);
+    if (o)
+        json_object_set_new(o, "add_on_products", json_loads(products, 0, NULL));
+    merged = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (!merged) {
+        fputs("seatledger: out of memory\n", stderr);
+        rc = EXIT_SYSTEM;
+        goto done;
+    }
     if (ctx->json)
-        puts(json);
+        puts(merged);
     else
-        print_entity(json);
+        print_entity(merged);
+done:
+    free(merged);
+    json_decref(o);
+    sl_free(products);
+    sl_license_free(lic);
     sl_free(json);
-    return EXIT_OK;
+    return rc;
 }
 
 int cmd_license_add(cli_ctx *ctx, int argc, char **argv)

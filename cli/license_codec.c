@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ADDON_MAX 64        /* --add-on options in one command */
+#define ADDON_MAX 64        /* --add-on and --add-on-product options in one command */
 #define VERIFY_KEYS_MAX 16  /* --public-key options in one command */
 
 /* ---- license issue ----------------------------------------------------------- */
@@ -22,7 +22,9 @@ typedef struct issue_opts {
     const char *previous, *tu_quantity, *tu_from, *tu_to;
     const char *addon[ADDON_MAX];
     size_t naddons;
-    int trial;
+    const char *product[ADDON_MAX];
+    size_t nproducts;
+    int trial, cloud, offline_cloud;
 } issue_opts;
 
 /* Store a single-valued option; giving it twice is a usage error. */
@@ -61,6 +63,22 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o)
         int rc;
         if (strcmp(argv[i], "--trial") == 0) {
             o->trial = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--cloud") == 0 || strcmp(argv[i], "--offline-cloud") == 0) {
+            /* an offline cloud license is a cloud license too */
+            o->cloud = 1;
+            o->offline_cloud = o->offline_cloud || argv[i][2] == 'o';
+            continue;
+        }
+        if (strcmp(argv[i], "--add-on-product") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage("license issue: --add-on-product needs "
+                                 "NAME:QUANTITY:STARTED_ON:EXPIRES_ON[:trial][:XID]");
+            if (o->nproducts == ADDON_MAX)
+                return cli_usage("license issue: more than %d --add-on-product options",
+                                 ADDON_MAX);
+            o->product[o->nproducts++] = argv[++i];
             continue;
         }
         if (strcmp(argv[i], "--add-on") == 0) {
@@ -109,6 +127,69 @@ static int set_text(json_t *obj, const char *key, const char *opt, const char *v
     if (!s)
         return cli_usage("license issue: %s is not valid UTF-8", opt);
     json_object_set_new(obj, key, s);
+    return EXIT_OK;
+}
+
+/* One --add-on-product NAME:QUANTITY:STARTED_ON:EXPIRES_ON[:trial][:XID]
+ * appended to restrictions.add_on_products (add-ons.md's entry). */
+static int add_product(json_t *products, const char *spec)
+{
+    char buf[512], *part[4], *rest, *p;
+    sl_addon a;
+    sl_error err = {0};
+    int64_t quantity;
+    int32_t d;
+    json_t *entry, *list;
+    if (strlen(spec) >= sizeof buf)
+        return cli_usage("license issue: --add-on-product '%.40s...' is too long", spec);
+    strcpy(buf, spec);
+    p = buf;
+    for (int k = 0; k < 4; k++) {
+        part[k] = p;
+        p = strchr(p, ':');
+        if (!p && k < 3)
+            return cli_usage("license issue: --add-on-product must be "
+                             "NAME:QUANTITY:STARTED_ON:EXPIRES_ON[:trial][:XID], not '%s'", spec);
+        if (p)
+            *p++ = '\0';
+    }
+    rest = p;
+    if (sl_addon_parse(part[0], &a, &err) != SL_OK)
+        return cli_usage("license issue: --add-on-product: %s", err.message);
+    if (!cli_parse_i64(part[1], &quantity) || quantity < 1)
+        return cli_usage("license issue: --add-on-product %s: quantity must be an integer of "
+                         "at least 1, not '%s'", part[0], part[1]);
+    if (sl_date_parse(part[2], &d, NULL) != SL_OK || sl_date_parse(part[3], &d, NULL) != SL_OK)
+        return cli_usage("license issue: --add-on-product %s: dates must be YYYY-MM-DD, not "
+                         "'%s' and '%s'", part[0], part[2], part[3]);
+    entry = json_pack("{s:I,s:s,s:s}", "quantity", (json_int_t)quantity, "started_on", part[2],
+                      "expires_on", part[3]);
+    if (!entry)
+        return cli_usage("license issue: --add-on-product '%s' is not valid UTF-8", spec);
+    {
+        int trial = 0;
+        if (rest && (strcmp(rest, "trial") == 0 || strncmp(rest, "trial:", 6) == 0)) {
+            trial = 1;
+            rest = rest[5] ? rest + 6 : NULL;
+        }
+        if (rest && *rest) {
+            json_t *x = json_string(rest);
+            if (!x || strlen(rest) > SL_ADDON_XID_MAX) {
+                json_decref(x);
+                json_decref(entry);
+                return cli_usage("license issue: --add-on-product %s: the purchase id must be "
+                                 "UTF-8 of at most %d bytes", part[0], SL_ADDON_XID_MAX);
+            }
+            json_object_set_new(entry, "purchase_xid", x);
+        }
+        json_object_set_new(entry, "trial", json_boolean(trial));
+    }
+    list = json_object_get(products, part[0]);
+    if (!list) {
+        list = json_array();
+        json_object_set_new(products, part[0], list);
+    }
+    json_array_append_new(list, entry);
     return EXIT_OK;
 }
 
@@ -190,6 +271,8 @@ static int build_payload(const issue_opts *o, char **out)
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         json_object_set_new(p, flags[i],
                             json_boolean(strcmp(flags[i], "contract_overages_allowed") == 0));
+    json_object_set_new(p, "cloud_licensing_enabled", json_boolean(o->cloud));
+    json_object_set_new(p, "offline_cloud_licensing_enabled", json_boolean(o->offline_cloud));
     r = json_object();
     json_object_set_new(p, "restrictions", r);
     if (o->naddons)
@@ -228,6 +311,15 @@ static int build_payload(const issue_opts *o, char **out)
         json_object_set_new(r, "add_ons", addons);
         addons = NULL;
     }
+    if (o->nproducts) {
+        json_t *products = json_object();
+        json_object_set_new(r, "add_on_products", products);
+        for (size_t i = 0; i < o->nproducts; i++) {
+            rc = add_product(products, o->product[i]);
+            if (rc != EXIT_OK)
+                goto fail;
+        }
+    }
     if (o->trial)
         json_object_set_new(r, "trial", json_true());
     *out = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -261,7 +353,7 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
                          "it would be replaced", o.out);
     if (o.payload && (o.name || o.email || o.company || o.plan || o.users || o.starts ||
                       o.expires || o.previous || o.tu_quantity || o.tu_from || o.tu_to ||
-                      o.naddons || o.trial))
+                      o.naddons || o.trial || o.nproducts || o.cloud))
         return cli_usage("license issue: --payload cannot be combined with the licensee, "
                          "plan and restriction options");
     if (o.payload) {

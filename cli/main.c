@@ -43,7 +43,9 @@ static const cli_command commands[] = {
      "                  --licensee-email E --licensee-company C --plan starter|premium|ultimate\n"
      "                  --users N --starts YYYY-MM-DD [--expires YYYY-MM-DD] [--previous-users N]\n"
      "                  [--add-on CODE=N]... [--trueup-quantity Q --trueup-from DATE\n"
-     "                  --trueup-to DATE] [--trial]) [--boundary PRODUCT] [--out FILE]",
+     "                  --trueup-to DATE] [--trial] [--cloud] [--offline-cloud]\n"
+     "                  [--add-on-product NAME:QTY:STARTED_ON:EXPIRES_ON[:trial][:XID]]...)\n"
+     "                  [--boundary PRODUCT] [--out FILE]",
      "Vendor side: encrypt and sign a license key in the GitLab format, to\n"
      "--out FILE (never the --private-key file) or stdout.  No ledger is used."},
     {"license", "verify", cli_license_verify, "license verify FILE|- [--public-key PEM]...",
@@ -76,6 +78,10 @@ static const cli_command commands[] = {
     {"usage", "export", cmd_usage_export, "usage export [--out FILE]",
      "The usage CSV auditors use, byte for byte in GitLab's layout, for the\n"
      "current license's term; to FILE (atomically) or stdout."},
+    {"usage", "chart", cli_usage_chart,
+     "usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg",
+     "The chart of billable users as SVG: the current license's term, or from\n"
+     "--from 00:00:00 through --to 23:59:59 UTC.  FILE '-' is stdout."},
     {"status", NULL, cmd_status, "status",
      "The morning summary: license, term, seats, billable users, maximum,\n"
      "overage and the notices to act on."},
@@ -101,6 +107,20 @@ static const cli_command commands[] = {
     {"serve", NULL, cmd_serve, "serve [--listen HOST:PORT] [--refresh-daily HH:MM]",
      "Serve GitLab's License API (default 127.0.0.1:8080); --refresh-daily runs\n"
      "the daily refresh inside the server at HH:MM UTC."},
+    {"addons", "list", cmd_addons_list, "addons list",
+     "The add-on purchases provisioned from the current cloud license: id,\n"
+     "add-on, quantity, assigned, started_on, expires_on, trial, active."},
+    {"seats", "assign", cmd_seats_assign, "seats assign ADDON USER... [--file FILE]",
+     "Give users a seat of an add-on.  USER is a directory id or a username;\n"
+     "FILE has one per line.  More than one user (or --file) is a bulk call: at\n"
+     "most 100 users, all or nothing."},
+    {"seats", "unassign", cmd_seats_unassign, "seats unassign ADDON USER... [--file FILE]",
+     "Take users' seats of an add-on (USER and FILE as for seats assign)."},
+    {"seats", "list", cmd_seats_list,
+     "seats list [ADDON] [--eligible] [--assigned|--unassigned] [--search S]",
+     "The users who hold a seat of an add-on, or could (--eligible)."},
+    {"seats", "history", cmd_seats_history, "seats history [ADDON] [--from DATE] [--to DATE]",
+     "Every seat assigned, unassigned or removed, oldest first."},
     {"help", NULL, NULL, "help [COMMAND [SUBCOMMAND]]",
      "The usage of every command, of one command group or of one command;\n"
      "`seatledger COMMAND ... --help` prints the same."},

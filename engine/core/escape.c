@@ -13,7 +13,7 @@
 
 /* C1 controls (U+009B is a CSI on many terminals) and the bidirectional
  * embeddings, overrides and isolates that reorder what follows them. */
-static int dangerous(unsigned cp)
+static int dangerous(uint32_t cp)
 {
     return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
            (cp >= 0x2066 && cp <= 0x2069);
@@ -33,7 +33,8 @@ char *sl_text_escape(const char *s)
     if (!out)
         return NULL;
     for (size_t i = 0; i < n;) {
-        unsigned c = p[i], cp = 0;
+        unsigned c = p[i];
+        uint32_t cp = 0;
         size_t k;
         if (c < 0x80) {
             if (c == '\t')
@@ -49,13 +50,13 @@ char *sl_text_escape(const char *s)
             i++;
             continue;
         }
-        k = sl__utf8_char(p + i, n - i, &cp);
+        k = sl__utf8_decode(p + i, n - i, &cp);
         if (k == 0) {
             /* a stray byte: 0x9b alone is a CSI in an 8-bit terminal */
             o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\x%02x", c);
             i++;
         } else if (dangerous(cp)) {
-            o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\u%04x", cp);
+            o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\u%04x", (unsigned)cp);
             i += k;
         } else {
             memcpy(out + o, p + i, k);

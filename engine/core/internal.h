@@ -20,41 +20,20 @@ sl_rc sl__err(sl_error *err, sl_rc code, const char *fmt, ...)
 /* Prefix an existing message: "prefix: old message". */
 void sl__err_prefix(sl_error *err, const char *prefix);
 
-/* ---- UTF-8 ------------------------------------------------------------- */
+/* ---- calendar (core/clock.c) ----------------------------------------- */
 
-/* Length (1-4) of the valid UTF-8 character at s, n > 0 bytes left, and its
- * code point in *cp; 0 for a byte that does not start one (overlong forms,
- * UTF-16 surrogates and code points beyond U+10FFFF included).  Inline: the
- * users import runs it over every byte of a directory. */
-static inline size_t sl__utf8_char(const unsigned char *s, size_t n, unsigned *cp)
-{
-    unsigned c = s[0], v;
-    size_t len;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, v = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, v = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, v = c & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-        (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
+/* The civil date (proleptic Gregorian, UTC) of a day number, and back;
+ * month 1-12, day 1-31 (day must exist in that month). */
+void sl__date_civil(int32_t days, int *year, int *month, int *day);
+int32_t sl__date_from_civil(int year, int month, int day);
+
+/* ---- text -------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 character at s (n > 0 bytes available):
+ * 1-4, or 0 when s does not start one (a stray or missing continuation
+ * byte, an overlong form, a UTF-16 surrogate, beyond U+10FFFF).  Its code
+ * point goes to *cp when cp is not NULL and the length is not 0. */
+size_t sl__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* ---- memory ------------------------------------------------------------ */
 

@@ -244,6 +244,58 @@ sl_rc sl_license_encode(const char *payload_json, size_t payload_len,
                         const char *boundary, char **out_text, sl_error *err);
 
 /* ------------------------------------------------------------------------
+ * Add-ons in a key (add-ons.md): restrictions.add_on_products
+ * ---------------------------------------------------------------------- */
+
+/* The add-ons seatledger knows, index-stable.  Other names in a key are kept
+ * in its payload and ignored. */
+typedef enum sl_addon {
+    SL_ADDON_DUO_PRO = 0,
+    SL_ADDON_DUO_ENTERPRISE,
+    SL_ADDON_DUO_AMAZON_Q,
+    SL_ADDON_DUO_CORE,
+    SL_ADDON_COUNT
+} sl_addon;
+
+#define SL_ADDON_ENTRIES_MAX 64   /* entries of one add-on in a key */
+#define SL_ADDON_XID_MAX     255  /* bytes of a purchase_xid */
+
+/* "duo_pro", "duo_enterprise", "duo_amazon_q", "duo_core" (the key's and the
+ * CLI's name); NULL when out of range. */
+const char *sl_addon_name(sl_addon a);
+/* GitLab's GraphQL enum value: CODE_SUGGESTIONS, DUO_ENTERPRISE,
+ * DUO_AMAZON_Q, DUO_CORE; NULL when out of range. */
+const char *sl_addon_type_name(sl_addon a);
+/* The add-on named `name` (sl_addon_name's spelling); SL_EINVAL "unknown
+ * add-on '<name>': use duo_pro, duo_enterprise, duo_amazon_q or duo_core". */
+sl_rc sl_addon_parse(const char *name, sl_addon *out, sl_error *err);
+/* The GraphQL enum value back to the add-on; SL_EINVAL like sl_addon_parse. */
+sl_rc sl_addon_parse_type(const char *type_name, sl_addon *out, sl_error *err);
+/* 1 for duo_pro and duo_enterprise, which take seat assignments. */
+int sl_addon_seat_assignable(sl_addon a);
+
+/* What a license grants of one add-on on a given day: its active entries
+ * (both dates valid, started_on <= day < expires_on) summed up. */
+typedef struct sl_addon_grant {
+    int64_t quantity;          /* sum of the active entries; 0: not in the license */
+    int32_t started_on;        /* earliest active start; SL_DATE_NONE when quantity is 0 */
+    int32_t expires_on;        /* latest active expiry (exclusive) */
+    const char *purchase_xid;  /* first active entry's that has one (borrowed); NULL */
+    int trial;                 /* every active entry is a trial */
+} sl_addon_grant;
+
+/* The grant of add-on `a` by `lic` on `day`.  Entries that are malformed
+ * (only possible in a key that fails sl_license_validate) count as inactive.
+ * Whether the grant is provisioned (cloud licenses only) is the ledger's
+ * decision, not this function's. */
+void sl_license_addon_grant(const sl_license *lic, sl_addon a, int32_t day,
+                            sl_addon_grant *out);
+/* restrictions.add_on_products exactly as signed, as compact JSON ("{}" when
+ * absent).  Caller frees *out_json. */
+sl_rc sl_license_add_on_products_json(const sl_license *lic, char **out_json,
+                                      sl_error *err);
+
+/* ------------------------------------------------------------------------
  * The ledger store (SQLite)
  * ---------------------------------------------------------------------- */
 
@@ -305,6 +357,8 @@ const char *sl_source_name(sl_source s);
  * SL_EINVAL for an invalid key, failed checks or an expired key. */
 sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
                            sl_source source, int64_t *out_id, sl_error *err);
+/* Both also provision the add-on purchases from the license that is current
+ * afterwards (add-ons.md), in the same transaction. */
 sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source,
                               sl_error *err);
 /* The refusal message of ledger-rules.md for an invalid key; the layer
@@ -355,7 +409,9 @@ typedef void (*sl_progress_fn)(void *ud, uint64_t done, uint64_t total);
  * Columns (CSV header names, or JSON Lines keys; any order): id, username,
  * state (required); email, user_type (default human), highest_role (default
  * none), guest_seat (true/false/yes/no/1/0, default false), last_activity_on
- * (YYYY-MM-DD).  An empty value (JSON null) takes the default; an unknown
+ * (YYYY-MM-DD), last_duo_activity_on (YYYY-MM-DD: the later of it and the
+ * ledger's own record is kept, so an import never moves it back).  An empty
+ * value (JSON null) takes the default; an unknown
  * column or key is refused, so is an empty input.  JSON ids may be integers
  * and guest_seat a boolean.  Rows upsert by id, replacing every column; an
  * id twice in one file is refused; `prune` removes users the file lacks.
@@ -465,11 +521,14 @@ typedef struct sl_snapshot {
     sl_source source;
 } sl_snapshot;
 
-/* Count billable users under the current license's plan and append one
- * snapshot, all under the write lock (overlapping refreshes queue up and
- * both succeed).  SL_ECLOCK under the clock-safety rules above ("clock is
- * behind the ledger: ..." or "clock is N days ahead of ..."); nothing is
- * written then.  `out` may be NULL. */
+/* The daily job, in one write transaction (overlapping refreshes queue up
+ * and both succeed): count billable users under the current license's plan
+ * and append one snapshot, then provision the add-on purchases from the
+ * current license, run the seat clean-up (add-ons.md: ineligible, overage,
+ * expired) and record one add-on snapshot per active purchase
+ * (sl_store_addon_metrics).  SL_ECLOCK under the clock-safety rules above
+ * ("clock is behind the ledger: ..." or "clock is N days ahead of ...");
+ * nothing at all is written on any failure.  `out` may be NULL. */
 sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
                        sl_error *err);
 /* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
@@ -489,6 +548,15 @@ sl_rc sl_store_usage_export(sl_store *st, FILE *out, sl_error *err);
 /* Format n with thousands separators ("1,234,567", "-5") into buf; 28 bytes
  * hold any int64_t.  Returns buf. */
 char *sl_format_count(int64_t n, char *buf, size_t size);
+
+/* One active add-on purchase in `seatledger status`. */
+typedef struct sl_status_addon {
+    sl_addon add_on;
+    int64_t quantity;
+    int64_t assigned;
+    int32_t expires_on;           /* exclusive */
+    int64_t days_left;            /* expires_on - today */
+} sl_status_addon;
 
 /* Everything `seatledger status` shows. Strings are owned by the struct and
  * freed with sl_status_free(). */
@@ -518,12 +586,209 @@ typedef struct sl_status {
     int64_t future_license_id;
     int32_t future_starts_on;
     sl_clock_state clock;         /* the clock against the ledger's latest */
+    struct sl_status_addon *addons; /* active purchases, by id */
+    size_t addon_count;
     char **notices;               /* human sentences */
     size_t notice_count;
 } sl_status;
 
 sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err);
 void sl_status_free(sl_status *s);
+
+/* --- add-on purchases and seats (add-ons.md) --------------------------- */
+
+/* An add-on purchase record, provisioned from the current cloud license.
+ * One record serves the Duo tier (duo_pro, duo_enterprise, duo_amazon_q;
+ * updated in place, add-on included) and one duo_core; records are never
+ * deleted, an add-on that leaves the license is expired. */
+typedef struct sl_addon_purchase {
+    int64_t id;              /* GraphQL: gid://gitlab/GitlabSubscriptions::AddOnPurchase/<id> */
+    sl_addon add_on;
+    int64_t quantity;        /* purchased seats */
+    int64_t assigned;        /* seats assigned now */
+    int32_t started_on;
+    int32_t expires_on;      /* exclusive: on that date the add-on is off */
+    char *purchase_xid;      /* NULL when none */
+    int trial;
+    int active;              /* started_on <= today < expires_on (ledger's today) */
+} sl_addon_purchase;
+
+/* Every purchase record, by id.  *out is NULL when there are none.  Free
+ * with sl_addon_purchases_free(). */
+sl_rc sl_store_addon_purchases(sl_store *st, sl_addon_purchase **out, size_t *count,
+                               sl_error *err);
+void sl_addon_purchases_free(sl_addon_purchase *p, size_t count);
+/* One record by id, or the record that holds add-on `a` now (by name: after
+ * an upgrade duo_pro no longer names the Duo record).  SL_ENOTFOUND "no
+ * purchase of <add-on>" / "no add-on purchase with id N".  Free the fields
+ * with sl_addon_purchase_clear(). */
+sl_rc sl_store_addon_purchase_get(sl_store *st, int64_t id, sl_addon_purchase *out,
+                                  sl_error *err);
+sl_rc sl_store_addon_purchase_find(sl_store *st, sl_addon a, sl_addon_purchase *out,
+                                   sl_error *err);
+void sl_addon_purchase_clear(sl_addon_purchase *p);
+
+/* What one refresh recorded per active purchase (Seat Link add_on_metrics). */
+typedef struct sl_addon_metric {
+    sl_addon add_on;
+    int64_t purchase_id;
+    int64_t purchased_seats;
+    int64_t assigned_seats;
+} sl_addon_metric;
+/* The add-on snapshots of the refresh that recorded snapshot `snapshot_id`
+ * (sl_snapshot.id), by purchase id; *out NULL when none.  Caller frees *out
+ * with sl_free(). */
+sl_rc sl_store_addon_metrics(sl_store *st, int64_t snapshot_id, sl_addon_metric **out,
+                             size_t *count, sl_error *err);
+
+/* The refusals of add-ons.md, returned verbatim (the CLI prints them, GraphQL
+ * returns them in `errors`). */
+typedef enum sl_seat_error {
+    SL_SEAT_OK = 0,
+    SL_SEAT_NO_SEATS_AVAILABLE,
+    SL_SEAT_ASSIGNMENT_NOT_SUPPORTED,
+    SL_SEAT_INVALID_USER_MEMBERSHIP,
+    SL_SEAT_INCOMPATIBLE_ADD_ON,
+    SL_SEAT_INVALID_USER_ID_PRESENT,
+    SL_SEAT_NOT_ENOUGH_SEATS,
+    SL_SEAT_NO_ASSIGNMENTS_FOUND,
+    SL_SEAT_ERROR_COUNT
+} sl_seat_error;
+/* "NO_SEATS_AVAILABLE", ...; "" for SL_SEAT_OK; NULL when out of range. */
+const char *sl_seat_error_name(sl_seat_error e);
+
+#define SL_SEATS_BULK_MAX 100   /* user ids in one bulk call (100 allowed) */
+#define SL_SEAT_ACTOR_MAX 64    /* bytes of an actor name */
+#define SL_MSG_SEAT_NOT_FOUND \
+    "The resource that you are attempting to access does not exist or you don't " \
+    "have permission to perform this action"
+#define SL_MSG_BULK_ASSIGN_MAX \
+    "The number of users to be assigned in a single API call should be less than 100."
+#define SL_MSG_BULK_UNASSIGN_MAX \
+    "The number of users to be unassigned in a single API call should be less than 100."
+
+/* What happened to each user of an assignment call. */
+typedef enum sl_seat_outcome {
+    SL_SEAT_REFUSED = 0,   /* the call was refused: nothing changed */
+    SL_SEAT_CHANGED,       /* assigned / unassigned now */
+    SL_SEAT_UNCHANGED,     /* already assigned / held no seat */
+    SL_SEAT_SKIPPED        /* bulk assign: not eligible */
+} sl_seat_outcome;
+
+/* Assign the directory users `user_ids` (n of them) a seat of purchase
+ * `purchase_id`, by the rules of add-ons.md, in one write transaction (the
+ * seat count is read inside it: concurrent assigners never exceed the
+ * quantity).  `bulk` 0 applies the single-user rules (n must be 1), 1 the
+ * bulk rules (all or nothing).  `actor` (1 to SL_SEAT_ACTOR_MAX bytes: a token
+ * name, "cli", ...) goes into the seat history.  `outcomes` (n entries, may
+ * be NULL) receives each user's outcome.
+ *   SL_OK: done (*out_error SL_SEAT_OK);
+ *   SL_EINVAL with *out_error set and err->message "<CODE>: <why>" when a
+ *     rule refuses (nothing written);
+ *   SL_ENOTFOUND, message SL_MSG_SEAT_NOT_FOUND: unknown or inactive
+ *     purchase, or a user id that is not in the directory;
+ *   SL_EINVAL (*out_error SL_SEAT_OK): more than SL_SEATS_BULK_MAX ids
+ *     (SL_MSG_BULK_ASSIGN_MAX), no ids, an id given twice, a bad actor. */
+sl_rc sl_store_seats_assign(sl_store *st, int64_t purchase_id, const char *const *user_ids,
+                            size_t n, int bulk, const char *actor, sl_seat_outcome *outcomes,
+                            sl_seat_error *out_error, sl_error *err);
+/* The same for removing seats: single, a user without a seat is a no-op;
+ * bulk (SL_MSG_BULK_UNASSIGN_MAX), NO_ASSIGNMENTS_FOUND when none of the ids
+ * holds a seat, else those that do lose it.  A user no longer in the
+ * directory who still holds a seat can be unassigned. */
+sl_rc sl_store_seats_unassign(sl_store *st, int64_t purchase_id,
+                              const char *const *user_ids, size_t n, int bulk,
+                              const char *actor, sl_seat_outcome *outcomes,
+                              sl_seat_error *out_error, sl_error *err);
+
+/* Resolve user references (a directory id, else a username) to directory
+ * ids: one indexed lookup per id and one pass over the directory for all
+ * usernames.  out_ids[i] is a copy owned by the caller (sl_free each), NULL
+ * for a reference that matches nobody.  SL_EINVAL when a username matches
+ * several users ("username 'x' is ambiguous: use the id"). */
+sl_rc sl_store_users_resolve(sl_store *st, const char *const *refs, size_t n,
+                             char **out_ids, sl_error *err);
+
+/* Sort orders of the eligible-user list (GraphQL GitlabSubscriptionsUserSort;
+ * "name" is the username, the directory having no display name). */
+typedef enum sl_seat_sort {
+    SL_SEAT_SORT_ID_ASC = 0,
+    SL_SEAT_SORT_ID_DESC,
+    SL_SEAT_SORT_NAME_ASC,
+    SL_SEAT_SORT_NAME_DESC,
+    SL_SEAT_SORT_LAST_ACTIVITY_ON_ASC,
+    SL_SEAT_SORT_LAST_ACTIVITY_ON_DESC,
+    SL_SEAT_SORT_COUNT
+} sl_seat_sort;
+
+#define SL_SEAT_SEARCH_MAX 256  /* bytes of a search string */
+
+/* Which users to list.  Zero-initialised: every directory user by id, no
+ * purchase (nobody assigned). */
+typedef struct sl_seat_query {
+    int64_t purchase_id;     /* whose assignments `assigned` reports; 0: none */
+    int eligible_only;       /* only users eligible for a seat */
+    int assigned;            /* 0 any, 1 only assigned, -1 only unassigned */
+    const char *search;      /* case-insensitive substring of username or email; NULL */
+    sl_seat_sort sort;
+    /* keyset paging: continue after this row (both NULL: from the start);
+     * `after_key` is the sl_seat_user.cursor of the last row seen */
+    const char *after_key;
+    size_t limit;            /* rows at most; 0: all */
+} sl_seat_query;
+
+typedef struct sl_seat_user {
+    const char *id;
+    const char *username;
+    const char *email;                 /* NULL when none */
+    const char *state;
+    const char *user_type;
+    int eligible;
+    int assigned;                      /* holds a seat of q->purchase_id */
+    const char *last_activity_on;      /* YYYY-MM-DD or NULL */
+    const char *last_duo_activity_on;  /* YYYY-MM-DD or NULL */
+    const char *cursor;                /* opaque: pass as after_key to continue */
+} sl_seat_user;
+
+/* Calls fn for each directory user that q selects, in q->sort order (ties
+ * by id).  The strings live until fn returns; fn returns non-zero to stop
+ * and must not call into `st`.  SL_EINVAL for a bad query (search too long,
+ * bad cursor), SL_ENOTFOUND for an unknown purchase id. */
+sl_rc sl_store_seat_users_each(sl_store *st, const sl_seat_query *q,
+                               int (*fn)(void *ud, const sl_seat_user *u), void *ud,
+                               sl_error *err);
+/* The number of users q selects (paging ignored). */
+sl_rc sl_store_seat_users_count(sl_store *st, const sl_seat_query *q, int64_t *out,
+                                sl_error *err);
+
+/* One row of the append-only seat history. */
+typedef struct sl_seat_event {
+    int64_t at_ms;
+    const char *add_on;       /* the purchase's add-on at the time */
+    int64_t purchase_id;
+    const char *user_id;
+    const char *username;
+    const char *event;        /* assigned | unassigned | removed */
+    const char *reason;       /* removed: expired | ineligible | overage; else NULL */
+    const char *actor;        /* token name, "cli" or "system" */
+} sl_seat_event;
+/* Seat history rows with from <= at <= to, oldest first; add_on NULL for
+ * every add-on.  fn as for sl_store_history. */
+sl_rc sl_store_seat_history(sl_store *st, const char *add_on, int64_t from_ms, int64_t to_ms,
+                            int (*fn)(void *ud, const sl_seat_event *e), void *ud,
+                            sl_error *err);
+
+/* Code Suggestions entitlement (code-suggestions.md step 3): the
+ * seat-assignable add-on of an active purchase that `user_id` holds a seat
+ * of; SL_ENOTFOUND when none.  Eligibility is the caller's first check
+ * (sl_seat_user.eligible). */
+sl_rc sl_store_seat_entitlement(sl_store *st, const char *user_id, sl_addon *out,
+                                sl_error *err);
+/* Record today (the ledger's) as the user's last Duo activity: at most one
+ * write a day (*out_written 0 when it was already today; may be NULL).
+ * SL_ENOTFOUND when the user is not in the directory. */
+sl_rc sl_store_user_duo_activity(sl_store *st, const char *user_id, int *out_written,
+                                 sl_error *err);
 
 /* --- API tokens -------------------------------------------------------- */
 
@@ -560,6 +825,126 @@ void sl_token_infos_free(sl_token_info *t, size_t count);
  * presented secret is hashed and the hashes compared in constant time. */
 sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
                            sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * The usage chart (engine/report/)
+ *
+ * One renderer for the CLI (`usage chart`) and the admin console: billable
+ * users over a window of the ledger as an SVG line chart, with the current
+ * license's seat limit over its term, the historical maximum and the area
+ * above the seat limit.  The series the chart draws is available on its own,
+ * so a data table beside the chart shows the same numbers.  Same ledger and
+ * clock in, same bytes out: no render time, no locale, fixed number format.
+ * ---------------------------------------------------------------------- */
+
+/* Window ends meaning "the current license's term" (sl__ledger_window:
+ * start date 00:00:00.000, else now minus one year; expiry date
+ * 23:59:59.999, else now).  Without a current license: the last year. */
+#define SL_CHART_TERM_START INT64_MIN
+#define SL_CHART_TERM_END   INT64_MAX
+
+#define SL_CHART_WIDTH_DEFAULT  960
+#define SL_CHART_HEIGHT_DEFAULT 420
+#define SL_CHART_WIDTH_MIN      320
+#define SL_CHART_HEIGHT_MIN     260
+#define SL_CHART_SIZE_MAX       4096  /* width and height */
+#define SL_CHART_TITLE_MAX      200   /* bytes of a caller's title */
+#define SL_CHART_ID_PREFIX_MAX  32    /* [A-Za-z][A-Za-z0-9_-]* */
+/* Points drawn: one per SL_CHART_POINT_PX of width, between these bounds;
+ * more snapshots than that are aggregated (see sl_chart_unit). */
+#define SL_CHART_POINT_PX       2
+#define SL_CHART_POINTS_MIN     120
+#define SL_CHART_POINTS_MAX     600
+
+typedef struct sl_chart_options {
+    int64_t from_ms;        /* first instant drawn, or SL_CHART_TERM_START */
+    int64_t to_ms;          /* last instant drawn (inclusive), or SL_CHART_TERM_END */
+    int width, height;      /* pixels; 0 takes the default */
+    const char *title;      /* NULL: "Billable users"; escaped when written */
+    const char *id_prefix;  /* NULL: "sl-chart"; the ids of title, desc and
+                               the overage pattern (one page, several charts) */
+    int focusable;          /* the console: each point is a tab stop
+                               (tabindex="0", role="img", aria-label) and the
+                               root is role="group"; 0 for files: role="img" */
+} sl_chart_options;
+
+/* Defaults: the current license's term, default size, no title, no focus. */
+void sl_chart_options_init(sl_chart_options *opt);
+
+/* How the snapshots of a window became points: each snapshot, or the
+ * highest count of each day, ISO week (Monday), month, year, decade or
+ * century, the finest that fits the points allowed (no peak is ever hidden:
+ * a bucket's point is its maximum, drawn at the snapshot that held it). */
+typedef enum sl_chart_unit {
+    SL_CHART_SNAPSHOT = 0,
+    SL_CHART_DAY,
+    SL_CHART_WEEK,
+    SL_CHART_MONTH,
+    SL_CHART_YEAR,
+    SL_CHART_DECADE,
+    SL_CHART_CENTURY
+} sl_chart_unit;
+/* "snapshot", "day", "week", "month", "year", "decade", "century". */
+const char *sl_chart_unit_name(sl_chart_unit u);
+
+#define SL_CHART_LABEL_MAX 32
+
+typedef struct sl_chart_point {
+    int64_t at_ms;            /* the (first) snapshot holding the maximum */
+    int32_t first_day;        /* the bucket's first day (its own day for a snapshot) */
+    int64_t billable;         /* the bucket's highest billable count */
+    int64_t snapshots;        /* snapshots in the bucket */
+    int64_t over;             /* billable above the seat limit at at_ms; 0 when
+                                 not above or no limit applies there */
+    char label[SL_CHART_LABEL_MAX]; /* "2026-03-01 12:00:00 UTC", "2026-03-01",
+                                 "week of 2026-03-02", "2026-03", "2026",
+                                 "2020-2029", "2000-2099" */
+} sl_chart_point;
+
+/* Everything the chart draws.  Owned by the caller: sl_chart_series_free(). */
+typedef struct sl_chart_series {
+    int64_t from_ms, to_ms;   /* the window, inclusive */
+    sl_chart_unit unit;
+    sl_chart_point *points;   /* oldest first; NULL when count is 0 */
+    size_t count;
+    int64_t snapshots;        /* snapshots in the window */
+    size_t max_index;         /* the first point with the highest count (count > 0) */
+    /* the current license (has_license 0: none; strings NULL when absent) */
+    int has_license;
+    int64_t license_id;
+    char *plan;
+    char *licensee_name;
+    char *licensee_company;
+    int32_t starts_on, expires_on;  /* SL_DATE_NONE when absent */
+    int64_t seats;            /* SL_COUNT_NONE: unlimited */
+    /* the seat limit line: limited seats and a term that meets the window */
+    int has_seat_line;
+    int64_t seat_from_ms, seat_to_ms;
+    size_t over_count;        /* points above the seat limit */
+    int64_t over_max;         /* the largest excess, 0 when none */
+} sl_chart_series;
+
+/* The series of the chart for opt's window (opt NULL: defaults) from the
+ * snapshots, streamed: memory stays bounded by SL_CHART_POINTS_MAX however
+ * many snapshots the window holds.  The window is clamped to the years
+ * 0001-9999.  SL_EUSAGE when it starts after it ends ("the chart's window
+ * starts after it ends: ..."), SL_EUSAGE/SL_ETOOBIG for bad options. */
+sl_rc sl_store_chart_series(sl_store *st, const sl_chart_options *opt,
+                            sl_chart_series **out, sl_error *err);
+void sl_chart_series_free(sl_chart_series *s);
+
+/* The SVG document of a series (a pure function: no ledger, no clock), as
+ * a NUL-terminated string the caller frees with sl_free(); *out_len may be
+ * NULL.  Valid XML whatever the texts hold (escaped; bytes that are not
+ * UTF-8 and characters XML forbids become U+FFFD), presentation attributes
+ * only (no <style>, no script: it works under a strict CSP). */
+sl_rc sl_chart_render(const sl_chart_series *s, const sl_chart_options *opt,
+                      char **out_svg, size_t *out_len, sl_error *err);
+
+/* sl_store_chart_series() then sl_chart_render() with the same options;
+ * *out_series (may be NULL) receives the series drawn, owned by the caller. */
+sl_rc sl_store_chart(sl_store *st, const sl_chart_options *opt, char **out_svg,
+                     size_t *out_len, sl_chart_series **out_series, sl_error *err);
 
 #ifdef __cplusplus
 }

@@ -20,48 +20,51 @@
 /* "latest event at 2026-11-22T12:00:00.000Z, clock at ..., 4,000 days ahead, source=scheduler" */
 #define CLOCK_DETAIL_MAX 192
 
-sl_rc sl__event_begin(sl_store *st, int flags, sl_event *ev, sl_error *err)
+sl_rc sl__event_begin(sl_store *st, int flags, sl_error *err)
 {
+    sl_event *ev = &st->event;
     char a[32], b[32], n[32];
     int found;
-    int64_t latest;
+    int64_t latest, now;
     sl_rc rc;
-    assert(st->in_txn);
-    memset(ev, 0, sizeof *ev);
+    assert(st->in_txn && !ev->active);
     /* read the clock only under the write lock, so an event that waited for
      * another one is not "earlier" than the event it waited for */
-    ev->at_ms = sl_clock_now_ms();
+    now = sl_clock_now_ms();
     rc = sl__ledger_latest(st, 0, &found, &latest, err);
     if (rc != SL_OK)
         return rc;
-    ev->has_latest = found;
-    ev->latest_ms = latest;
-    if (!found)
-        return SL_OK;
-    if (ev->at_ms < latest && !(flags & SL__EVENT_RECOVER))
+    if (found && now < latest && !(flags & SL__EVENT_RECOVER))
         return sl__err(err, SL_ECLOCK,
                        "clock is behind the ledger: now is %s, the ledger's latest event was "
                        "recorded at %s",
-                       sl_time_format_rfc3339(ev->at_ms, a, sizeof a),
+                       sl_time_format_rfc3339(now, a, sizeof a),
                        sl_time_format_rfc3339(latest, b, sizeof b));
-    if (ev->at_ms - latest > CLOCK_AHEAD_MAX_MS && !(flags & SL__EVENT_CONFIRMED))
+    if (found && now - latest > CLOCK_AHEAD_MAX_MS && !(flags & SL__EVENT_CONFIRMED))
         return sl__err(err, SL_ECLOCK,
                        "clock is %s days ahead of the ledger's latest event (now is %s, the "
                        "latest event was recorded at %s), more than the %d days allowed: if "
                        "the clock is right, confirm it with 'seatledger clock confirm'",
-                       sl_format_count((ev->at_ms - latest) / MS_PER_DAY, n, sizeof n),
-                       sl_time_format_rfc3339(ev->at_ms, a, sizeof a),
+                       sl_format_count((now - latest) / MS_PER_DAY, n, sizeof n),
+                       sl_time_format_rfc3339(now, a, sizeof a),
                        sl_time_format_rfc3339(latest, b, sizeof b), SL_CLOCK_AHEAD_MAX_DAYS);
+    *ev = (sl_event){1, now, found, found ? latest : 0};
     return SL_OK;
 }
 
-sl_rc sl__event_append(sl_store *st, const sl_event *ev, const char *sql,
-                       const sl__value *vals, int nvals, const char *what,
-                       int64_t *out_rowid, sl_error *err)
+int64_t sl__event_at(const sl_store *st)
+{
+    return st->event.active ? st->event.at_ms : 0;
+}
+
+sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int nvals,
+                       const char *what, int64_t *out_rowid, sl_error *err)
 {
     sqlite3_stmt *s;
     sl_rc rc;
-    assert(st->in_txn);
+    /* an append outside an event would escape the clock check */
+    if (!st->in_txn || !st->event.active)
+        return sl__err(err, SL_EINTERNAL, "%s: no event is being recorded", what);
     rc = sl__stmt(st, sql, &s, err);
     if (rc != SL_OK)
         return rc;
@@ -69,7 +72,7 @@ sl_rc sl__event_append(sl_store *st, const sl_event *ev, const char *sql,
         const sl__value *v = &vals[i];
         switch (v->type) {
         case SL__V_AT:
-            sqlite3_bind_int64(s, i + 1, ev->at_ms);
+            sqlite3_bind_int64(s, i + 1, st->event.at_ms);
             break;
         case SL__V_INT:
             sqlite3_bind_int64(s, i + 1, v->i);
@@ -90,14 +93,14 @@ sl_rc sl__event_append(sl_store *st, const sl_event *ev, const char *sql,
     return rc;
 }
 
-sl_rc sl__event_audit(sl_store *st, const sl_event *ev, const char *action, int64_t license_id,
-                      const char *outcome, const char *detail, sl_error *err)
+static sl_rc audit_line(sl_store *st, const char *action, int64_t license_id,
+                        const char *outcome, const char *detail, sl_error *err)
 {
     const sl__value v[] = {
         SL__AT, SL__TEXT(action), license_id > 0 ? SL__INT(license_id) : SL__NULL,
         SL__TEXT(outcome), SL__TEXT(detail),
     };
-    return sl__event_append(st, ev,
+    return sl__event_append(st,
         "INSERT INTO audit_log(at, action, license_id, outcome, detail) VALUES (?,?,?,?,?)",
         v, (int)(sizeof v / sizeof v[0]), "cannot write the audit log", NULL, err);
 }
@@ -105,13 +108,15 @@ sl_rc sl__event_audit(sl_store *st, const sl_event *ev, const char *action, int6
 sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
                 const char *outcome, const char *detail, sl_error *err)
 {
-    sl_event ev;
-    sl_rc rc = sl__begin(st, err);
+    sl_rc rc;
+    if (st->in_txn)
+        return audit_line(st, action, license_id, outcome, detail, err);
+    rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__event_begin(st, 0, &ev, err);
+    rc = sl__event_begin(st, 0, err);
     if (rc == SL_OK)
-        rc = sl__event_audit(st, &ev, action, license_id, outcome, detail, err);
+        rc = audit_line(st, action, license_id, outcome, detail, err);
     if (rc != SL_OK) {
         sl__rollback(st);
         return rc;
@@ -122,13 +127,12 @@ sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
 sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
                      const char *detail, const char *notfound, sl_error *err)
 {
-    sl_event ev;
     sl_rc rc = sl__begin(st, err);
     if (rc != SL_OK) {
         sqlite3_reset(s);
         return rc;
     }
-    rc = sl__event_begin(st, 0, &ev, err);
+    rc = sl__event_begin(st, 0, err);
     if (rc != SL_OK)
         goto fail;
     if (sqlite3_step(s) != SQLITE_DONE) {
@@ -140,7 +144,7 @@ sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t 
         goto fail;
     }
     sqlite3_reset(s);
-    rc = sl__event_audit(st, &ev, action, license_id, "ok", detail, err);
+    rc = audit_line(st, action, license_id, "ok", detail, err);
     if (rc != SL_OK)
         goto fail;
     return sl__commit(st, err);
@@ -167,9 +171,8 @@ static sl_rc max_id(sl_store *st, const char *sql, int64_t *out, sl_error *err)
     return rc;
 }
 
-/* Append the clock event `kind` of `ev` and its audit line. */
-static sl_rc record_clock_event(sl_store *st, const sl_event *ev, const char *kind,
-                                sl_source source, sl_error *err)
+/* Append the clock event `kind` of the current event and its audit line. */
+static sl_rc record_clock_event(sl_store *st, const char *kind, sl_source source, sl_error *err)
 {
     int64_t ids[5] = {0};
     static const char *const tables[5] = {
@@ -179,6 +182,7 @@ static sl_rc record_clock_event(sl_store *st, const sl_event *ev, const char *ki
         "SELECT coalesce(max(id), 0) FROM api_tokens",
         "SELECT coalesce(max(id), 0) FROM trusted_keys",
     };
+    const sl_event *ev = &st->event;
     char action[32], detail[CLOCK_DETAIL_MAX], a[32], b[32], n[32];
     int64_t gap = ev->at_ms - ev->latest_ms;
     sl_rc rc = SL_OK;
@@ -189,7 +193,7 @@ static sl_rc record_clock_event(sl_store *st, const sl_event *ev, const char *ki
             SL__AT, SL__TEXT(kind), SL__TEXT(sl_source_name(source)), SL__INT(ev->latest_ms),
             SL__INT(ids[0]), SL__INT(ids[1]), SL__INT(ids[2]), SL__INT(ids[3]), SL__INT(ids[4]),
         };
-        rc = sl__event_append(st, ev,
+        rc = sl__event_append(st,
             "INSERT INTO clock_events(at, kind, source, latest_before, audit_id, snapshot_id, "
             "license_id, token_id, key_id) VALUES (?,?,?,?,?,?,?,?,?)",
             v, (int)(sizeof v / sizeof v[0]), "cannot record the clock event", NULL, err);
@@ -202,7 +206,7 @@ static sl_rc record_clock_event(sl_store *st, const sl_event *ev, const char *ki
              sl_time_format_rfc3339(ev->at_ms, b, sizeof b),
              sl_format_count((gap < 0 ? -gap : gap) / MS_PER_DAY, n, sizeof n),
              gap < 0 ? "behind" : "ahead", sl_source_name(source));
-    return sl__event_audit(st, ev, action, 0, "ok", detail, err);
+    return audit_line(st, action, 0, "ok", detail, err);
 }
 
 /* Begin an event with `flags`; record the clock event `kind` when `needed`
@@ -210,18 +214,17 @@ static sl_rc record_clock_event(sl_store *st, const sl_event *ev, const char *ki
 static sl_rc clock_event(sl_store *st, int flags, const char *kind, sl_source source,
                          int (*needed)(const sl_event *ev), int *recorded, sl_error *err)
 {
-    sl_event ev;
     sl_rc rc;
     *recorded = 0;
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__event_begin(st, flags, &ev, err);
-    if (rc != SL_OK || !needed(&ev)) {
+    rc = sl__event_begin(st, flags, err);
+    if (rc != SL_OK || !needed(&st->event)) {
         sl__rollback(st);
         return rc;
     }
-    rc = record_clock_event(st, &ev, kind, source, err);
+    rc = record_clock_event(st, kind, source, err);
     if (rc != SL_OK) {
         sl__rollback(st);
         return rc;

@@ -68,34 +68,26 @@ static inline sl__value sl__v_text(const char *s)
 /* the event's own time */
 #define SL__AT ((sl__value){SL__V_AT, 0, NULL, 0})
 
-/* One change of the ledger: every row it appends carries at_ms. */
-typedef struct sl_event {
-    int64_t at_ms;       /* the clock, read once under the write lock */
-    int has_latest;      /* the ledger had recorded something before */
-    int64_t latest_ms;   /* its latest time then */
-} sl_event;
-
 #define SL__EVENT_CONFIRMED 0x1  /* the admin confirmed the clock: no bound ahead */
 #define SL__EVENT_RECOVER   0x2  /* a clock recovery: may lie before the latest */
 
-/* Start an event inside the caller's write transaction (sl__begin): read
- * the clock and refuse, with SL_ECLOCK and nothing written, a time before
- * the ledger's latest or more than SL_CLOCK_AHEAD_MAX_DAYS after it (unless
- * `flags` allow it). */
-sl_rc sl__event_begin(sl_store *st, int flags, sl_event *ev, sl_error *err);
-/* Append one row of an append-only table for `ev`: `sql` is an INSERT
- * string literal whose parameters take `vals` in order (SL__AT binds the
- * event's time).  Every append goes through here.  `what` prefixes a
- * storage error; *out_rowid (may be NULL) receives the new row's id. */
-sl_rc sl__event_append(sl_store *st, const sl_event *ev, const char *sql,
-                       const sl__value *vals, int nvals, const char *what,
-                       int64_t *out_rowid, sl_error *err);
-/* The event's audit line (one per event).  license_id <= 0 means none. */
-sl_rc sl__event_audit(sl_store *st, const sl_event *ev, const char *action,
-                      int64_t license_id, const char *outcome, const char *detail,
-                      sl_error *err);
-/* An event that is only an audit line, in its own transaction (call
- * outside one). */
+/* Start the event of the store's write transaction (right after sl__begin,
+ * by whoever began it): read the clock and refuse, with SL_ECLOCK and
+ * nothing written, a time before the ledger's latest or more than
+ * SL_CLOCK_AHEAD_MAX_DAYS after it (unless `flags` allow it).  The event
+ * ends with the transaction. */
+sl_rc sl__event_begin(sl_store *st, int flags, sl_error *err);
+/* The time of the store's current event (0 when none is active). */
+int64_t sl__event_at(const sl_store *st);
+/* Append rows to an append-only table for the current event: `sql` is an
+ * INSERT string literal whose parameters take `vals` in order (SL__AT binds
+ * the event's time).  Every append goes through here, and only inside an
+ * event (SL_EINTERNAL otherwise).  `what` prefixes a storage error;
+ * *out_rowid (may be NULL) receives the last new row's id. */
+sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int nvals,
+                       const char *what, int64_t *out_rowid, sl_error *err);
+/* An audit line: for the current event inside a transaction, else an event
+ * of its own in its own transaction.  license_id <= 0 means none. */
 sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
                 const char *outcome, const char *detail, sl_error *err);
 /* An event that runs the prepared, bound single-row change `s` (a DELETE
@@ -150,6 +142,14 @@ sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
 sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expired,
                               sl_license_figures *out, sl_error *err);
 
+/* The ledger's step of a refresh, inside the caller's write transaction
+ * and its event (the refresh itself, with the add-on steps after this one,
+ * is sl_store_refresh in ops/refresh.c, which began the event and so ran
+ * the clock check): the billable count under the current license's plan at
+ * the event's time, the snapshot and its audit line.  Fills *out. */
+sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out,
+                                sl_error *err);
+
 /* Largest count with from <= recorded_at <= to; 0 when none. */
 sl_rc sl__ledger_historical_max(sl_store *st, int64_t from_ms, int64_t to_ms,
                                 int64_t *out, sl_error *err);
@@ -166,6 +166,26 @@ sl_rc sl__add_checks(sl_store *st, const sl_license *lic,
 /* sl__add_checks over decoded attributes; current may be NULL. */
 sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
                           const sl_license_info *current, sl_error *err);
+
+/* ---- adding and deleting licenses (ledger/license_store.c) ------------ */
+
+/* The first step of adding a key, outside any transaction: the size limit,
+ * decoding with the trusted keys and validity.  SL_EINVAL with the
+ * user-facing message of sl_store_license_add.  Caller frees *out. */
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err);
+/* The ledger's step of adding the decoded `lic`, inside the caller's write
+ * transaction and its event: forged-key check (key_fingerprints), the add
+ * checks, expiry on the event's date, the row, its key fingerprints and its
+ * audit line.  (sl_store_license_add in ops/license_ops.c begins the event,
+ * runs it and then the add-on provisioning in one transaction.) */
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_error *err);
+/* The ledger's step of deleting license `id` inside the caller's write
+ * transaction and its event; SL_ENOTFOUND "no license with id N".  Its key
+ * fingerprints stay. */
+sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err);
 
 /* ---- the usage CSV (ledger/usage_csv.c) ------------------------------ */
 
@@ -186,8 +206,16 @@ sl_rc sl__usage_csv_write(sl_store *st, FILE *out, const sl_usage_head *head,
 
 /* ---- the morning summary (ledger/status.c) ---------------------------- */
 
+/* The ledger's part of `seatledger status` (everything but the add-ons and
+ * the notices); *now_ms is the clock-safe now it was computed for.  On
+ * failure *out is freed.  (sl_store_status in ops/status.c adds the
+ * add-ons and the notices.) */
+sl_rc sl__status_fill(sl_store *st, sl_status *out, int64_t *now_ms, sl_error *err);
 /* The notices of `seatledger status` from a filled status (everything but
  * the notices) and the clock-safe now; appended to s->notices. */
 sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err);
+/* Append one notice (printf-style) to s->notices. */
+sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* SL_LEDGER_INTERNAL_H */

@@ -17,7 +17,7 @@ static sl_rc key_invalid(sl_error *err, const sl_error *detail)
     return sl__err(err, SL_EINVAL, "%s (%s)", SL_MSG_KEY_INVALID, detail->message);
 }
 
-static sl_rc insert_license(sl_store *st, const sl_event *ev, const char *text, size_t len,
+static sl_rc insert_license(sl_store *st, const char *text, size_t len,
                             const sl_license *lic, sl_source source, int64_t *out_id,
                             sl_error *err)
 {
@@ -41,7 +41,7 @@ static sl_rc insert_license(sl_store *st, const sl_event *ev, const char *text, 
         SL__TEXT(sl_source_name(source)),
         SL__TEXT(sl__license_wrapped_key_hex(lic, wrapped) ? wrapped : NULL),
     };
-    return sl__event_append(st, ev,
+    return sl__event_append(st,
         "INSERT INTO licenses(data, payload, created_at, plan, starts_on, expires_on, "
         "user_limit, licensee_name, licensee_email, licensee_company, source, "
         "wrapped_key_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -51,7 +51,7 @@ static sl_rc insert_license(sl_store *st, const sl_event *ev, const char *text, 
 /* A license, stored or deleted, that came with the same AES key (or, for
  * one stored before its AES key was fingerprinted, the same wrapped key)
  * but another payload means the new key was forged from it
- * (schema/008_key_fingerprints.sql). */
+ * (schema/009_key_fingerprints.sql). */
 static sl_rc check_key_fingerprints(sl_store *st, const sl_license *lic, sl_error *err)
 {
     char aes[65], wrapped[65];
@@ -85,8 +85,8 @@ static sl_rc check_key_fingerprints(sl_store *st, const sl_license *lic, sl_erro
 }
 
 /* Keep the AES key of the license `id` just stored, for good. */
-static sl_rc record_key_fingerprints(sl_store *st, const sl_event *ev, const sl_license *lic,
-                                     int64_t id, sl_error *err)
+static sl_rc record_key_fingerprints(sl_store *st, const sl_license *lic, int64_t id,
+                                     sl_error *err)
 {
     char aes[65], wrapped[65];
     size_t plen;
@@ -96,24 +96,21 @@ static sl_rc record_key_fingerprints(sl_store *st, const sl_event *ev, const sl_
     {
         const sl__value v[] = {SL__AT, SL__INT(id), SL__TEXT(aes), SL__TEXT(wrapped),
                                SL__TEXTN(payload, plen)};
-        return sl__event_append(st, ev, "INSERT INTO key_fingerprints(recorded_at, license_id, "
-                                        "aes_key_sha256, wrapped_key_sha256, payload) "
-                                        "VALUES (?,?,?,?,?)",
+        return sl__event_append(st, "INSERT INTO key_fingerprints(recorded_at, license_id, "
+                                    "aes_key_sha256, wrapped_key_sha256, payload) "
+                                    "VALUES (?,?,?,?,?)",
                                 v, 5, "cannot store the license's key fingerprint", NULL, err);
     }
 }
 
-sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
-                           sl_source source, int64_t *out_id, sl_error *err)
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err)
 {
     const sl_keyring *kr;
-    sl_license *lic = NULL, *current = NULL;
+    sl_license *lic = NULL;
     sl_error detail = {0};
-    sl_event ev;
-    int32_t today;
-    int64_t id = 0;
     sl_rc rc;
-    *out_id = 0;
+    *out = NULL;
     if (len > SL_LICENSE_TEXT_MAX)
         return sl__err(err, SL_ETOOBIG, "%s (license key of %zu bytes is over the limit of %d)",
                        SL_MSG_KEY_INVALID, len, SL_LICENSE_TEXT_MAX);
@@ -129,64 +126,67 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     if (rc == SL_OK)
         rc = sl_license_validate(lic, &detail);
     if (rc != SL_OK) {
-        rc = rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
-        goto done;
+        sl_license_free(lic);
+        return rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
     }
-    /* checks and insert under one write lock: a concurrent add or refresh
-     * cannot slip between what we checked and what we store */
-    rc = sl__begin(st, err);
+    *out = lic;
+    return SL_OK;
+}
+
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_error *err)
+{
+    sl_license *current = NULL;
+    int32_t today;
+    int64_t id = 0;
+    sl_rc rc = check_key_fingerprints(st, lic, err);
+    *out_id = 0;
     if (rc != SL_OK)
-        goto done;
-    rc = sl__event_begin(st, 0, &ev, err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = check_key_fingerprints(st, lic, err);
-    if (rc != SL_OK)
-        goto fail;
+        return rc;
     /* the event is never before the ledger's latest: its date is today */
-    today = sl_ms_to_date(ev.at_ms);
+    today = sl_ms_to_date(sl__event_at(st));
     rc = sl__license_current(st, today, &current, NULL, err);
     if (rc != SL_OK)
-        goto fail;
+        return rc;
     /* 2. user count / true-up */
     rc = sl__add_checks(st, lic, current, err);
     if (rc != SL_OK)
-        goto fail;
+        goto done;
     /* 3. expired */
     if (sl_license_is_expired(lic, today)) {
         rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
-        goto fail;
+        goto done;
     }
-    rc = insert_license(st, &ev, text, len, lic, source, &id, err);
+    rc = insert_license(st, text, len, lic, source, &id, err);
     if (rc == SL_OK)
-        rc = record_key_fingerprints(st, &ev, lic, id, err);
+        rc = record_key_fingerprints(st, lic, id, err);
     if (rc != SL_OK)
-        goto fail;
-    rc = sl__event_audit(st, &ev, "license.add", id, "ok", sl_source_name(source), err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__commit(st, err);
+        goto done;
+    rc = sl__audit(st, "license.add", id, "ok", sl_source_name(source), err);
     if (rc == SL_OK)
         *out_id = id;
-    goto done;
-fail:
-    sl__rollback(st);
 done:
     sl_license_free(current);
-    sl_license_free(lic);
     return rc;
 }
 
-sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_error *err)
+sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err)
 {
-    char notfound[64];
     sqlite3_stmt *s;
     sl_rc rc = sl__stmt(st, "DELETE FROM licenses WHERE id = ?", &s, err);
     if (rc != SL_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    snprintf(notfound, sizeof notfound, "no license with id %lld", (long long)id);
-    return sl__change_one(st, s, "license.delete", id, sl_source_name(source), notfound, err);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "license.delete");
+        sqlite3_reset(s);
+        return rc;
+    }
+    sqlite3_reset(s);
+    if (sqlite3_changes(st->db) == 0)
+        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    return sl__audit(st, "license.delete", id, "ok", sl_source_name(source), err);
 }
 
 /* Step `sql` (a literal with one parameter, the id) to the license's row;

@@ -119,19 +119,15 @@ sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
                                    sl_license_is_expired(lic, today), out, err);
 }
 
-sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_error *err)
+sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out,
+                                sl_error *err)
 {
     sl_license *lic = NULL;
-    sl_event ev;
     char detail[REFRESH_DETAIL_MAX];
-    int64_t license_id = 0, count = 0, id = 0;
-    sl_rc rc = sl__begin(st, err);
-    if (rc != SL_OK)
-        return rc;
-    rc = sl__event_begin(st, 0, &ev, err);
-    if (rc != SL_OK)
-        goto done;
-    rc = sl__license_current(st, sl_ms_to_date(ev.at_ms), &lic, &license_id, err);
+    int64_t now = sl__event_at(st), license_id = 0, count = 0, id = 0;
+    /* the event (begun by ops/refresh.c) was checked against the ledger's
+     * latest: its date is today */
+    sl_rc rc = sl__license_current(st, sl_ms_to_date(now), &lic, &license_id, err);
     if (rc != SL_OK)
         goto done;
     rc = sl__users_billable_count(st, lic ? sl_license_get_info(lic)->plan : NULL, &count, err);
@@ -140,7 +136,7 @@ sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_erro
     {
         const sl__value v[] = {SL__AT, SL__INT(count), SL__TEXT(sl_source_name(source)),
                                lic ? SL__INT(license_id) : SL__NULL};
-        rc = sl__event_append(st, &ev, "INSERT INTO snapshots(recorded_at, billable_user_count, "
+        rc = sl__event_append(st, "INSERT INTO snapshots(recorded_at, billable_user_count, "
                                        "source, license_id) VALUES (?,?,?,?)",
                               v, 4, "cannot record the snapshot", &id, err);
     }
@@ -148,19 +144,14 @@ sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_erro
         goto done;
     snprintf(detail, sizeof detail, "source=%s billable_user_count=%lld",
              sl_source_name(source), (long long)count);
-    rc = sl__event_audit(st, &ev, "ledger.refresh", lic ? license_id : 0, "ok", detail, err);
+    rc = sl__audit(st, "ledger.refresh", lic ? license_id : 0, "ok", detail, err);
     if (rc != SL_OK)
         goto done;
-    rc = sl__commit(st, err);
-    if (rc == SL_OK && out) {
-        out->id = id;
-        out->recorded_at_ms = ev.at_ms;
-        out->billable_user_count = count;
-        out->source = source;
-    }
+    out->id = id;
+    out->recorded_at_ms = now;
+    out->billable_user_count = count;
+    out->source = source;
 done:
-    if (rc != SL_OK)
-        sl__rollback(st);
     sl_license_free(lic);
     return rc;
 }

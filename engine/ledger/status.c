@@ -20,10 +20,7 @@
 #define CLOCK_AHEAD_MAX_MS ((int64_t)SL_CLOCK_AHEAD_MAX_DAYS * MS_PER_DAY)
 #define NOTICE_MAX 256
 
-static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
 {
     char text[NOTICE_MAX];
     char **grown, *copy;
@@ -75,18 +72,18 @@ static sl_rc clock_notices(sl_status *s, sl_error *err)
     char a[32], b[32], n[32];
     sl_rc rc = SL_OK;
     if (c->has_latest && c->now_ms < c->latest_ms)
-        rc = add_notice(s, err, "clock is behind the ledger's latest event (%s): nothing can be "
+        rc = sl__status_notice(s, err, "clock is behind the ledger's latest event (%s): nothing can be "
                                 "recorded until it is right, or until the ledger is recovered "
                                 "with seatledger clock recover",
                         sl_time_format_utc(c->latest_ms, a, sizeof a));
     else if (c->has_latest && c->now_ms - c->latest_ms > CLOCK_AHEAD_MAX_MS)
-        rc = add_notice(s, err, "clock is %s days ahead of the ledger's latest event (%s): "
+        rc = sl__status_notice(s, err, "clock is %s days ahead of the ledger's latest event (%s): "
                                 "nothing is recorded until the clock is confirmed with "
                                 "seatledger clock confirm",
                         sl_format_count((c->now_ms - c->latest_ms) / MS_PER_DAY, n, sizeof n),
                         sl_time_format_utc(c->latest_ms, a, sizeof a));
     if (rc == SL_OK && c->recoveries > 0)
-        rc = add_notice(s, err, "the ledger's clock was recovered %s%s, last at %s: its latest "
+        rc = sl__status_notice(s, err, "the ledger's clock was recovered %s%s, last at %s: its latest "
                                 "event had been recorded at %s (see history and the audit log)",
                         c->recoveries == 1 ? "once" : sl_format_count(c->recoveries, n, sizeof n),
                         c->recoveries == 1 ? "" : " times",
@@ -100,46 +97,46 @@ sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err)
     char d[16], n1[32], n2[32], n3[48];
     sl_rc rc = SL_OK;
     if (!s->has_license) {
-        rc = add_notice(s, err, "no current license: add one with seatledger license add");
+        rc = sl__status_notice(s, err, "no current license: add one with seatledger license add");
     } else {
         int64_t warn = s->trial ? WARN_DAYS_TRIAL : WARN_DAYS;
         int64_t used = s->expired ? s->maximum_user_count : s->daily_billable;
         if (s->expired)
-            rc = add_notice(s, err, "license expired on %s",
+            rc = sl__status_notice(s, err, "license expired on %s",
                             sl_date_format(s->expires_on, d, sizeof d));
         else if (s->expires_on != SL_DATE_NONE && s->today >= (int64_t)s->expires_on - warn)
-            rc = add_notice(s, err, "license expires in %s on %s",
+            rc = sl__status_notice(s, err, "license expires in %s on %s",
                             days_phrase((int64_t)s->expires_on - s->today, n3, sizeof n3),
                             sl_date_format(s->expires_on, d, sizeof d));
         if (rc == SL_OK && s->block_changes_on != SL_DATE_NONE) {
             if (s->today >= s->block_changes_on)
-                rc = add_notice(s, err, "license has blocked changes since %s",
+                rc = sl__status_notice(s, err, "license has blocked changes since %s",
                                 sl_date_format(s->block_changes_on, d, sizeof d));
             else if (s->today >= (int64_t)s->block_changes_on - warn)
-                rc = add_notice(s, err, "license blocks changes in %s on %s",
+                rc = sl__status_notice(s, err, "license blocks changes in %s on %s",
                                 days_phrase((int64_t)s->block_changes_on - s->today, n3, sizeof n3),
                                 sl_date_format(s->block_changes_on, d, sizeof d));
         }
         if (rc == SL_OK && s->seats >= 0 && s->overage > 0)
-            rc = add_notice(s, err, "license is over its user limit by %s: %s of %s seats used",
+            rc = sl__status_notice(s, err, "license is over its user limit by %s: %s of %s seats used",
                             sl__count_users(s->overage, n3, sizeof n3),
                             sl_format_count(used, n1, sizeof n1),
                             sl_format_count(s->seats, n2, sizeof n2));
         else if (rc == SL_OK && s->seats >= 0 && s->daily_billable <= s->seats &&
                  seat_threshold_reached(s->seats, s->daily_billable))
-            rc = add_notice(s, err, "license is nearing its user limit: %s of %s seats used",
+            rc = sl__status_notice(s, err, "license is nearing its user limit: %s of %s seats used",
                             sl_format_count(s->daily_billable, n1, sizeof n1),
                             sl_format_count(s->seats, n2, sizeof n2));
     }
     if (rc == SL_OK && s->has_future_license)
-        rc = add_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
+        rc = sl__status_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
                         sl_date_format(s->future_starts_on, d, sizeof d));
     if (rc == SL_OK)
         rc = clock_notices(s, err);
     if (rc == SL_OK && s->snapshots == 0)
-        rc = add_notice(s, err, "no snapshot recorded yet: run seatledger refresh");
+        rc = sl__status_notice(s, err, "no snapshot recorded yet: run seatledger refresh");
     else if (rc == SL_OK && now_ms - s->last_snapshot_ms > STALE_MS)
-        rc = add_notice(s, err, "last snapshot was recorded %s ago on %s: run seatledger refresh",
+        rc = sl__status_notice(s, err, "last snapshot was recorded %s ago on %s: run seatledger refresh",
                         days_phrase((now_ms - s->last_snapshot_ms) / MS_PER_DAY, n3, sizeof n3),
                         sl_date_format(sl_ms_to_date(s->last_snapshot_ms), d, sizeof d));
     return rc;
@@ -234,7 +231,7 @@ static sl_rc future_status(sl_store *st, sl_status *out, sl_error *err)
     return SL_OK;
 }
 
-sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
+sl_rc sl__status_fill(sl_store *st, sl_status *out, int64_t *now_ms, sl_error *err)
 {
     sl_license *lic = NULL;
     int64_t now, id = 0;
@@ -247,6 +244,7 @@ sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
     rc = sl__ledger_now(st, &now, err);
     if (rc != SL_OK)
         goto done;
+    *now_ms = now;
     out->today = sl_ms_to_date(now);
     rc = sl_store_clock_state(st, &out->clock, err);
     if (rc != SL_OK)
@@ -266,9 +264,6 @@ sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
     if (rc != SL_OK)
         goto done;
     rc = future_status(st, out, err);
-    if (rc != SL_OK)
-        goto done;
-    rc = sl__status_notices(out, now, err);
 done:
     sl_license_free(lic);
     if (rc != SL_OK)
@@ -287,6 +282,9 @@ void sl_status_free(sl_status *s)
     for (size_t i = 0; i < s->notice_count; i++)
         free(s->notices[i]);
     free(s->notices);
+    free(s->addons);
+    s->addons = NULL;
+    s->addon_count = 0;
     s->plan = s->licensee_name = s->licensee_email = s->licensee_company = NULL;
     s->notices = NULL;
     s->notice_count = 0;

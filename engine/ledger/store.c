@@ -307,6 +307,7 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
         return rc;
     }
     st->in_txn = 0;
+    st->event.active = 0;
     st->commits++;
     return SL_OK;
 }
@@ -332,6 +333,7 @@ void sl__rollback(sl_store *st)
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = 0;
+    st->event.active = 0;
 }
 
 int64_t sl__data_version(sl_store *st)

@@ -14,6 +14,15 @@
 
 #define SL_STMT_CACHE 64
 
+/* The change being recorded inside the store's write transaction
+ * (ledger/events.c): every row it appends carries at_ms. */
+typedef struct sl_event {
+    int active;          /* begun and not yet committed or rolled back */
+    int64_t at_ms;       /* the clock, read once under the write lock */
+    int has_latest;      /* the ledger had recorded something before */
+    int64_t latest_ms;   /* its latest time then */
+} sl_event;
+
 struct sl_store {
     sqlite3 *db;
     char *path;
@@ -23,6 +32,7 @@ struct sl_store {
     } stmts[SL_STMT_CACHE];
     int nstmts;
     int in_txn;
+    sl_event event;             /* valid while in_txn, once begun */
     sl_keyring *keyring;        /* cached trusted keys */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */

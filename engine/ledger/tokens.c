@@ -97,7 +97,6 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
                             sl_error *err)
 {
     sqlite3_stmt *s;
-    sl_event ev;
     char *secret = NULL;
     char hash[TOKEN_HASH_HEX + 1];
     char date[16], detail[160];
@@ -115,11 +114,11 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
-    rc = sl__event_begin(st, 0, &ev, err);
+    rc = sl__event_begin(st, 0, err);
     if (rc != SL_OK)
         goto fail;
     /* the ledger's today: the event is never before its latest time */
-    if (expires_on != SL_DATE_NONE && expires_on <= sl_ms_to_date(ev.at_ms)) {
+    if (expires_on != SL_DATE_NONE && expires_on <= sl_ms_to_date(sl__event_at(st))) {
         rc = sl__err(err, SL_EINVAL, "token expiry '%s' is not after today",
                      sl_date_format(expires_on, date, sizeof date));
         goto fail;
@@ -148,7 +147,7 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
                      : sl_date_format(expires_on, date, sizeof date)),
             SL__AT,
         };
-        rc = sl__event_append(st, &ev,
+        rc = sl__event_append(st,
             "INSERT INTO api_tokens(name, secret_sha256, admin, expires_on, created_at)"
             " VALUES (?,?,?,?,?)", v, 5, "cannot store the token", NULL, err);
     }
@@ -158,7 +157,7 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
     snprintf(detail, sizeof detail, "name '%s', %s, expires %s", name,
              admin ? "admin" : "not admin",
              expires_on == SL_DATE_NONE ? "never" : sl_date_format(expires_on, date, sizeof date));
-    rc = sl__event_audit(st, &ev, "token.create", 0, "ok", detail, err);
+    rc = sl__audit(st, "token.create", 0, "ok", detail, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);
@@ -180,7 +179,6 @@ done:
 sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
 {
     sqlite3_stmt *s;
-    sl_event ev;
     char detail[128];
     int found = 0, revoked = 0;
     sl_rc rc = check_name(name, err);
@@ -189,7 +187,7 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__event_begin(st, 0, &ev, err);
+    rc = sl__event_begin(st, 0, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__stmt(st, "SELECT revoked_at IS NOT NULL FROM api_tokens WHERE name = ?",
@@ -222,7 +220,7 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__stmt(st, "UPDATE api_tokens SET revoked_at = ? WHERE name = ?", &s, err);
     if (rc != SL_OK)
         goto fail;
-    sqlite3_bind_int64(s, 1, ev.at_ms);
+    sqlite3_bind_int64(s, 1, sl__event_at(st));
     sl__bind_text(s, 2, name);
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = sl__db_err(st, err, "cannot revoke the token");
@@ -231,7 +229,7 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     }
     sqlite3_reset(s);
     snprintf(detail, sizeof detail, "name '%s'", name);
-    rc = sl__event_audit(st, &ev, "token.revoke", 0, "ok", detail, err);
+    rc = sl__audit(st, "token.revoke", 0, "ok", detail, err);
     if (rc != SL_OK)
         goto fail;
     return sl__commit(st, err);

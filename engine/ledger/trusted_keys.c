@@ -30,7 +30,6 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
 {
     char *fp = NULL, defname[32];
     sqlite3_stmt *s;
-    sl_event ev;
     EVP_PKEY *pk = NULL;
     sl_rc rc = sl__pem_public_key(pem, len, &pk, err);
     if (rc == SL_OK)
@@ -52,7 +51,7 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
-    rc = sl__event_begin(st, 0, &ev, err);
+    rc = sl__event_begin(st, 0, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__stmt(st, "SELECT name, fingerprint = ?2 FROM trusted_keys "
@@ -73,13 +72,13 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
     sqlite3_reset(s);
     {
         const sl__value v[] = {SL__TEXT(name), SL__TEXT(fp), SL__TEXTN(pem, len), SL__AT};
-        rc = sl__event_append(st, &ev, "INSERT INTO trusted_keys(name, fingerprint, pem, "
+        rc = sl__event_append(st, "INSERT INTO trusted_keys(name, fingerprint, pem, "
                                        "created_at) VALUES (?,?,?,?)",
                               v, 4, "cannot store the key", NULL, err);
     }
     if (rc != SL_OK)
         goto fail;
-    rc = sl__event_audit(st, &ev, "key.trust", 0, "ok", name, err);
+    rc = sl__audit(st, "key.trust", 0, "ok", name, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);

@@ -33,12 +33,13 @@ enum col {
     COL_HIGHEST_ROLE,
     COL_GUEST_SEAT,
     COL_LAST_ACTIVITY_ON,
+    COL_LAST_DUO_ACTIVITY_ON,
     COL_COUNT
 };
 
 static const char *const col_names[COL_COUNT] = {
     "id", "username", "email", "state", "user_type", "highest_role",
-    "guest_seat", "last_activity_on",
+    "guest_seat", "last_activity_on", "last_duo_activity_on",
 };
 
 /* Columns every file must have, with a non-empty value in every row. */
@@ -89,12 +90,6 @@ typedef struct importer {
 
 /* ---- messages ------------------------------------------------------------ */
 
-static size_t utf8_char_len(const unsigned char *s, size_t n)
-{
-    unsigned cp;
-    return sl__utf8_char(s, n, &cp);
-}
-
 static bool utf8_valid(const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;
@@ -105,7 +100,7 @@ static bool utf8_valid(const char *p, size_t n)
             i++;
             continue;
         }
-        k = utf8_char_len(s + i, n - i);
+        k = sl__utf8_decode(s + i, n - i, NULL);
         if (k == 0)
             return false;
         i += k;
@@ -120,7 +115,7 @@ static const char *quote(const char *p, size_t n, char out[QUOTE_MAX + 4])
     const unsigned char *s = (const unsigned char *)p;
     size_t i = 0, o = 0;
     while (i < n) {
-        size_t k = utf8_char_len(s + i, n - i);
+        size_t k = sl__utf8_decode(s + i, n - i, NULL);
         if (o + (k ? k : 1) > QUOTE_MAX) {
             memcpy(out + o, "...", 3);
             o += 3;
@@ -231,11 +226,31 @@ static void maybe_progress(importer *im, bool final)
 
 /* Validate one row and upsert it: first the bytes of every value, then the
  * required values, then each value's syntax, in column order. */
-static sl_rc import_row(importer *im, int64_t line, const field *v)
+/* An optional YYYY-MM-DD column: *out is SL_DATE_NONE when empty. */
+static sl_rc optional_date(importer *im, int64_t line, const field *v, int c, int32_t *out)
 {
     char q[QUOTE_MAX + 4], datebuf[DATE_LEN + 1];
+    const field *f = &v[c];
+    *out = SL_DATE_NONE;
+    if (!f->present || f->len == 0)
+        return SL_OK;
+    if (f->len == DATE_LEN) {
+        memcpy(datebuf, f->p, DATE_LEN);
+        datebuf[DATE_LEN] = '\0';
+        if (sl_date_parse(datebuf, out, NULL) != SL_OK)
+            *out = SL_DATE_NONE;
+    }
+    if (*out == SL_DATE_NONE)
+        return fail_at(im, line, SL_EINVAL, "invalid %s '%s': not a valid YYYY-MM-DD date",
+                       col_names[c], quote(f->p, f->len, q));
+    return SL_OK;
+}
+
+static sl_rc import_row(importer *im, int64_t line, const field *v)
+{
+    char q[QUOTE_MAX + 4];
     int state, type, role, seat;
-    int32_t days = SL_DATE_NONE;
+    int32_t days = SL_DATE_NONE, duo_days = SL_DATE_NONE;
     sqlite3_stmt *s = im->upsert;
     int step;
 
@@ -266,19 +281,9 @@ static sl_rc import_row(importer *im, int64_t line, const field *v)
     if (seat < 0)
         return fail_at(im, line, SL_EINVAL, "invalid guest_seat '%s': use true or false",
                        quote(v[COL_GUEST_SEAT].p, v[COL_GUEST_SEAT].len, q));
-    if (v[COL_LAST_ACTIVITY_ON].present && v[COL_LAST_ACTIVITY_ON].len > 0) {
-        const field *f = &v[COL_LAST_ACTIVITY_ON];
-        if (f->len == DATE_LEN) {
-            memcpy(datebuf, f->p, DATE_LEN);
-            datebuf[DATE_LEN] = '\0';
-            if (sl_date_parse(datebuf, &days, NULL) != SL_OK)
-                days = SL_DATE_NONE;
-        }
-        if (days == SL_DATE_NONE)
-            return fail_at(im, line, SL_EINVAL,
-                           "invalid last_activity_on '%s': not a valid YYYY-MM-DD date",
-                           quote(f->p, f->len, q));
-    }
+    if (optional_date(im, line, v, COL_LAST_ACTIVITY_ON, &days) != SL_OK ||
+        optional_date(im, line, v, COL_LAST_DUO_ACTIVITY_ON, &duo_days) != SL_OK)
+        return im->rc;
 
     sqlite3_bind_text(s, 1, v[COL_ID].p, (int)v[COL_ID].len, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, v[COL_USERNAME].p, (int)v[COL_USERNAME].len, SQLITE_STATIC);
@@ -295,6 +300,10 @@ static sl_rc import_row(importer *im, int64_t line, const field *v)
     else
         sqlite3_bind_null(s, 8);
     sqlite3_bind_int64(s, 9, im->gen);
+    if (duo_days != SL_DATE_NONE)
+        sqlite3_bind_int(s, 10, duo_days);
+    else
+        sqlite3_bind_null(s, 10);
     step = sqlite3_step(s);
     sqlite3_reset(s);
     if (step != SQLITE_DONE)
@@ -596,7 +605,6 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
 {
     importer *im = NULL;
     sqlite3_stmt *s;
-    sl_event ev;
     int64_t before = 0, after = 0, cache = 0;
     bool bumped = false;
     char detail[160];
@@ -641,7 +649,7 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto out;
-    rc = sl__event_begin(st, 0, &ev, err);
+    rc = sl__event_begin(st, 0, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__stmt(st, "SELECT count(*), coalesce(max(import_gen), 0) + 1 FROM users", &s, err);
@@ -656,11 +664,18 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
     sqlite3_reset(s);
     rc = sl__stmt(st,
         "INSERT INTO users(id, username, email, state, user_type, highest_role, "
-        "guest_seat, last_activity_on, import_gen) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) "
+        "guest_seat, last_activity_on, import_gen, last_duo_activity_on) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
         "ON CONFLICT(id) DO UPDATE SET username = excluded.username, "
         "email = excluded.email, state = excluded.state, user_type = excluded.user_type, "
         "highest_role = excluded.highest_role, guest_seat = excluded.guest_seat, "
-        "last_activity_on = excluded.last_activity_on, import_gen = excluded.import_gen "
+        "last_activity_on = excluded.last_activity_on, import_gen = excluded.import_gen, "
+        /* the ledger records Duo activity itself: an import carries a
+         * host's date over but never moves the ledger's back */
+        "last_duo_activity_on = CASE WHEN excluded.last_duo_activity_on IS NULL "
+        "THEN users.last_duo_activity_on WHEN users.last_duo_activity_on IS NULL "
+        "OR excluded.last_duo_activity_on > users.last_duo_activity_on "
+        "THEN excluded.last_duo_activity_on ELSE users.last_duo_activity_on END "
         "WHERE users.import_gen <> excluded.import_gen",
         &im->upsert, err);
     if (rc != SL_OK)
@@ -706,7 +721,7 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
     snprintf(detail, sizeof detail, "rows=%lld inserted=%lld updated=%lld removed=%lld",
              (long long)stats->rows, (long long)stats->inserted,
              (long long)stats->updated, (long long)stats->removed);
-    rc = sl__event_audit(st, &ev, "users.import", 0, "ok", detail, err);
+    rc = sl__audit(st, "users.import", 0, "ok", detail, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);

@@ -260,6 +260,17 @@ const json_t *sl__license_json(const sl_license *lic)
     return lic->root;
 }
 
+void sl_license_addon_grant(const sl_license *lic, sl_addon a, int32_t day,
+                            sl_addon_grant *out)
+{
+    sl__add_on_grant(lic->root, a, day, out);
+}
+
+sl_rc sl_license_add_on_products_json(const sl_license *lic, char **out_json, sl_error *err)
+{
+    return sl__add_on_products_dump(lic->root, out_json, err);
+}
+
 /* ---- validity ------------------------------------------------------------- */
 
 static int ends_with(const char *s, const char *suffix)
@@ -325,7 +336,7 @@ sl_rc sl_license_validate(const sl_license *lic, sl_error *err)
         return sl__err(err, SL_EINVAL,
                        "license: offline_cloud_licensing_enabled is set without "
                        "cloud_licensing_enabled");
-    return SL_OK;
+    return sl__license_check_add_on_products(root, err);
 }
 
 int sl_license_is_expired(const sl_license *lic, int32_t today)

@@ -22,6 +22,14 @@ int sl__license_wrapped_key_hex(const sl_license *lic, char out[65]);
 int sl__license_aes_key_hex(const sl_license *lic, char out[65]);
 /* The payload as parsed JSON (borrowed). */
 const json_t *sl__license_json(const sl_license *lic);
+/* Validity of restrictions.add_on_products (license/add_on_products.c):
+ * SL_EINVAL "license: add_on_products.<add-on>[<i>].<field> ..." naming the
+ * first malformed entry of a known add-on; unknown add-ons are ignored. */
+sl_rc sl__license_check_add_on_products(const json_t *root, sl_error *err);
+/* sl_license_addon_grant and sl_license_add_on_products_json over the
+ * payload's JSON. */
+void sl__add_on_grant(const json_t *root, sl_addon a, int32_t day, sl_addon_grant *out);
+sl_rc sl__add_on_products_dump(const json_t *root, char **out_json, sl_error *err);
 
 
 #endif /* SL_LICENSE_INTERNAL_H */

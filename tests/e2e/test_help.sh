@@ -9,10 +9,10 @@ COMMANDS=(
   "keys generate" "keys trust" "keys list" "keys untrust"
   "license issue" "license verify" "license add" "license list" "license show" "license delete"
   "users import" "users list" "users count"
-  "refresh" "history" "usage export" "status" "backup"
+  "refresh" "history" "usage export" "usage chart" "status" "backup"
   "clock confirm" "clock recover"
   "token create" "token list" "token revoke"
-  "serve" "help"
+  "serve" "addons list" "seats assign" "seats unassign" "seats list" "seats history" "help"
 )
 export SEATLEDGER_DB="$TMP/never/ledger.db"
 
@@ -82,7 +82,7 @@ expect_contains "help of an unknown subcommand" "$err" "unknown keys subcommand 
 run 2 "$SL" keys
 expect_contains "group without a subcommand" "$err" "keys needs a subcommand: generate, trust, list, untrust"
 run 2 "$SL" usage
-expect_contains "usage without export" "$err" "usage needs a subcommand: export"
+expect_contains "usage without a subcommand" "$err" "usage needs a subcommand: export, chart"
 run 2 "$SL"
 expect_contains "no command" "$err" "usage: seatledger"
 
