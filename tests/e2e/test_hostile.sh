@@ -439,6 +439,8 @@ refuse "out: license issue onto the ledger's journal" 1 "it is the ledger's roll
     --db "$DB" license issue --private-key "$K/vendor.pem" --licensee-name a --licensee-email a@b.c \
     --licensee-company c --plan premium --users 5 --starts 2026-01-01 --expires 2027-01-01 \
     --out "$DB-journal"
+refuse "out: usage chart onto the ledger's journal" 1 "it is the ledger's rollback journal" \
+    --db "$DB" usage chart --out "$DB-journal"
 refuse "out: keys generate onto the ledger's journal" 1 "it is the ledger's rollback journal" \
     --db "$DB" keys generate --private "$DB-journal" --public "$TMP/side.pub.pem"
 
