@@ -8,6 +8,7 @@
 
 #include "seatledger.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -92,6 +93,7 @@ int cmd_license_add(cli_ctx *ctx, int argc, char **argv);     /* cli/license.c *
 int cmd_license_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_license_show(cli_ctx *ctx, int argc, char **argv);
 int cmd_license_delete(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_check(cli_ctx *ctx, int argc, char **argv);
 int cli_license_issue(cli_ctx *ctx, int argc, char **argv);   /* cli/license_codec.c */
 int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
 int cmd_users_import(cli_ctx *ctx, int argc, char **argv);    /* cli/users.c */
@@ -114,5 +116,46 @@ int cmd_seats_unassign(cli_ctx *ctx, int argc, char **argv);
 int cmd_seats_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_seats_history(cli_ctx *ctx, int argc, char **argv);
 int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);     /* cli/chart.c */
+int cmd_notify(cli_ctx *ctx, int argc, char **argv);          /* cli/notify.c */
+
+/* ---- notifications (cli/notify.c, cli/notify_deliver.c) ---------------- */
+
+#define CLI_TARGET_EXEC "exec:"      /* target = kind + what: "exec:CMD" */
+#define CLI_TARGET_MAIL "mail:"      /* "mail:ADDRESS" */
+#define CLI_COMMAND_WORDS_MAX 64     /* words of an --exec command */
+
+/* The delivery options of `notify` and `serve`. */
+typedef struct cli_notify_opts {
+    char *targets[SL_NOTIFY_TARGETS_MAX];   /* owned */
+    size_t ntargets;
+    int timeout_s;                          /* per delivery */
+} cli_notify_opts;
+
+/* Parse the notify option at argv[*i] (--exec CMD, --mail ADDRESS...,
+ * --timeout SECONDS), advancing *i past its values: 1 when it was one, 0
+ * when argv[*i] is not a notify option, -1 after a usage error was printed
+ * (*exit_code set). */
+int cli_notify_option(cli_notify_opts *o, int argc, char **argv, int *i, int *exit_code);
+void cli_notify_opts_free(cli_notify_opts *o);
+/* One round: record the events of changed conditions, deliver what each
+ * target is owed, record the outcomes.  *out_report (caller frees with
+ * json_decref) is what `notify --json` prints; *failed counts the failed
+ * deliveries. */
+sl_rc cli_notify_round(sl_store *st, const cli_notify_opts *o, json_t **out_report,
+                       int *failed, sl_error *err);
+/* A round's report as lines, each after `prefix`: events and deliveries to
+ * `out`, failures and what stays owed to `problems`. */
+void cli_notify_print(FILE *out, FILE *problems, const char *prefix, const json_t *report);
+
+/* Split an --exec command into words (no shell: quotes and backslashes
+ * only).  Free with cli_command_free(). */
+sl_rc cli_command_split(const char *cmd, char ***out_argv, sl_error *err);
+void cli_command_free(char **argv);
+/* One address for a To: header, or a local user name. */
+sl_rc cli_mail_address_check(const char *addr, sl_error *err);
+/* Deliver one event to one target, waiting at most timeout_s: why[0] is
+ * '\0' when delivered, else the reason ("exit status 75", ...). */
+void cli_notify_deliver(const char *target, const sl_notify_event *ev, int timeout_s,
+                        char *why, size_t why_size);
 
 #endif

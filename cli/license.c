@@ -1,7 +1,7 @@
 /*
- * license.c - `seatledger license`: add, list, show and delete stored
- * licenses, and the dispatcher that also reaches `issue` and `verify`
- * (cli/license_codec.c).
+ * license.c - `seatledger license`: add (and its dry run, `check`), list,
+ * show and delete stored licenses, and the dispatcher that also reaches
+ * `issue` and `verify` (cli/license_codec.c).
  */
 #include "cli.h"
 
@@ -59,7 +59,7 @@ static void print_entity(const char *json)
         if (sl_addon_parse(k, &a, NULL) != SL_OK)
             continue;   /* kept in the key, ignored (add-ons.md) */
         json_array_foreach(v, i, e)
-            printf("  add-on product:     %s %lld seats, %s to %s%s\n", k,
+            printf("  add-on product:     %s %lld seats, %s to %s%s\n", cli_shown(k),
                    (long long)json_integer_value(json_object_get(e, "quantity")),
                    json_string_value(json_object_get(e, "started_on")),
                    json_string_value(json_object_get(e, "expires_on")),
@@ -134,6 +134,123 @@ int cmd_license_add(cli_ctx *ctx, int argc, char **argv)
         printf("added license %lld\n", (long long)id);
     rc = show_entity(ctx, st, id);
 done:
+    free(text);
+    return rc;
+}
+
+static void print_count(const char *label, const json_t *v)
+{
+    if (json_is_integer(v))
+        printf("%s%lld\n", label, (long long)json_integer_value(v));
+}
+
+/* The readable dry-run report, from the same document --json prints. */
+static void print_check(const json_t *doc)
+{
+    const json_t *lic = json_object_get(doc, "license"), *chk = json_object_get(doc, "checks");
+    const json_t *prior = json_object_get(chk, "prior_period");
+    int valid = json_is_true(json_object_get(doc, "valid"));
+    printf("verdict:  %s (dry run: nothing was stored)\n", valid ? "accepted" : "refused");
+    if (!valid)
+        printf("error:    %s\n", cli_shown(json_string_value(json_object_get(doc, "error"))));
+    if (json_is_string(json_object_get(doc, "format")))
+        printf("format:   %s, %s, signed by trusted key '%s'\n",
+               json_string_value(json_object_get(doc, "format")),
+               json_string_value(json_object_get(doc, "algorithm")),
+               json_string_value(json_object_get(doc, "signed_by")));
+    if (json_is_boolean(json_object_get(doc, "would_be_current")))
+        printf("current:  %s\n", json_is_true(json_object_get(doc, "would_be_current"))
+                                     ? "yes, it would be the current license"
+                                     : "no (another license stays current)");
+    if (json_is_object(chk)) {
+        if (json_is_integer(json_object_get(chk, "seats")))
+            printf("seats:    %lld (takes up to %lld users)\n",
+                   (long long)json_integer_value(json_object_get(chk, "seats")),
+                   (long long)json_integer_value(json_object_get(chk, "seats_allowed")));
+        else
+            printf("seats:    unrestricted\n");
+        print_count("billable users now: ", json_object_get(chk, "billable_now"));
+        print_count("overage now:        ", json_object_get(chk, "overage_now"));
+        if (json_is_object(prior)) {
+            printf("prior period %s to %s: max %lld users",
+                   json_string_value(json_object_get(prior, "from")),
+                   json_string_value(json_object_get(prior, "to")),
+                   (long long)json_integer_value(json_object_get(prior, "historical_max")));
+            if (json_is_integer(json_object_get(prior, "seats")))
+                printf(" over %lld seats", (long long)json_integer_value(json_object_get(prior, "seats")));
+            putchar('\n');
+        }
+        print_count("true-up due:        ", json_object_get(chk, "trueup_due"));
+        print_count("true-up paid:       ", json_object_get(chk, "trueup_quantity"));
+    }
+    {
+        const json_t *ao = json_object_get(doc, "add_ons"), *step, *cl;
+        size_t i;
+        json_array_foreach(json_object_get(ao, "provision"), i, step)
+            printf("add-on:   %s: %s, %lld seats, %s to %s%s\n",
+                   json_string_value(json_object_get(step, "add_on")),
+                   json_string_value(json_object_get(step, "action")),
+                   (long long)json_integer_value(json_object_get(step, "quantity")),
+                   json_string_value(json_object_get(step, "started_on")),
+                   json_string_value(json_object_get(step, "expires_on")),
+                   json_is_true(json_object_get(step, "trial")) ? " (trial)" : "");
+        cl = json_object_get(ao, "cleanup");
+        if (json_is_object(cl)) {
+            const char *k;
+            json_t *v;
+            printf("clean-up: would remove %lld seat%s",
+                   (long long)json_integer_value(json_object_get(cl, "removes")),
+                   json_integer_value(json_object_get(cl, "removes")) == 1 ? "" : "s");
+            json_object_foreach((json_t *)json_object_get(cl, "by_reason"), k, v)
+                printf(", %s %lld", k, (long long)json_integer_value(v));
+            putchar('\n');
+        }
+    }
+    if (json_is_object(lic)) {
+        print_count("historical max:     ", json_object_get(lic, "historical_max"));
+        print_count("maximum user count: ", json_object_get(lic, "maximum_user_count"));
+        print_count("overage (entity):   ", json_object_get(lic, "overage"));
+    }
+}
+
+int cmd_license_check(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *file = NULL;
+    char *text = NULL, *report = NULL;
+    size_t len = 0;
+    sl_error err = {0};
+    sl_store *st;
+    json_t *doc;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (cli_json_flag(ctx, argv[i]))
+            continue;
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage("license check: unknown option '%s'", argv[i]);
+        if (file)
+            return cli_usage("license check: unexpected argument '%s'", argv[i]);
+        file = argv[i];
+    }
+    if (!file)
+        return cli_usage("license check needs a FILE (or - for standard input)");
+    if (cli_read_file(file, SL_LICENSE_TEXT_MAX, &text, &len, &err) != SL_OK)
+        return cli_fail(&err);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        goto done;
+    if (sl_store_license_check(st, text, len, &report, &err) != SL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    doc = json_loads(report, 0, NULL);
+    rc = json_is_true(json_object_get(doc, "valid")) ? EXIT_OK : EXIT_REJECTED;
+    if (ctx->json)
+        puts(report);
+    else
+        print_check(doc);
+    json_decref(doc);
+done:
+    sl_free(report);
     free(text);
     return rc;
 }

@@ -17,7 +17,7 @@
 /* ---- license issue ----------------------------------------------------------- */
 
 typedef struct issue_opts {
-    const char *private_key, *payload, *boundary, *out;
+    const char *private_key, *payload, *boundary, *out, *format;
     const char *name, *email, *company, *plan, *users, *starts, *expires;
     const char *previous, *tu_quantity, *tu_from, *tu_to;
     const char *addon[ADDON_MAX];
@@ -46,6 +46,7 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o)
         {"--payload", offsetof(issue_opts, payload)},
         {"--boundary", offsetof(issue_opts, boundary)},
         {"--out", offsetof(issue_opts, out)},
+        {"--format", offsetof(issue_opts, format)},
         {"--licensee-name", offsetof(issue_opts, name)},
         {"--licensee-email", offsetof(issue_opts, email)},
         {"--licensee-company", offsetof(issue_opts, company)},
@@ -341,6 +342,7 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
     char *pem = NULL, *payload = NULL, *text = NULL;
     size_t pem_len = 0, payload_len = 0;
     sl_error err = {0};
+    bool v2;
     int rc = parse_issue_args(argc, argv, &o);
 
     if (rc != EXIT_OK)
@@ -351,6 +353,12 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
     if (o.out && sl_path_same(o.out, o.private_key))
         return cli_usage("license issue: --out '%s' is the private key (--private-key): "
                          "it would be replaced", o.out);
+    if (o.format && strcmp(o.format, "gitlab") != 0 && strcmp(o.format, "v2") != 0)
+        return cli_usage("license issue: --format must be gitlab or v2, not '%s'", o.format);
+    v2 = o.format && strcmp(o.format, "v2") == 0;
+    if (v2 && o.boundary)
+        return cli_usage("license issue: --boundary applies to --format gitlab only "
+                         "(a v2 key has its own armor)");
     if (o.payload && (o.name || o.email || o.company || o.plan || o.users || o.starts ||
                       o.expires || o.previous || o.tu_quantity || o.tu_from || o.tu_to ||
                       o.naddons || o.trial || o.nproducts || o.cloud))
@@ -378,7 +386,9 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
         sl_license_free(lic);
     }
     if (cli_read_file(o.private_key, SL_PEM_MAX, &pem, &pem_len, &err) != SL_OK ||
-        sl_license_encode(payload, payload_len, pem, pem_len, o.boundary, &text, &err) != SL_OK) {
+        (v2 ? sl_license_encode_v2(payload, payload_len, pem, pem_len, &text, &err)
+            : sl_license_encode(payload, payload_len, pem, pem_len, o.boundary, &text,
+                                &err)) != SL_OK) {
         rc = cli_fail(&err);
         goto done;
     }
@@ -474,13 +484,16 @@ static void print_verdict(const json_t *doc)
            json_is_true(json_object_get(doc, "started")) ? "" : " (not started)");
     printf("expires:  %s%s\n", str_or(lic, "expires_at", "never"),
            json_is_true(json_object_get(doc, "expired")) ? " (expired)" : "");
+    if (json_is_string(json_object_get(doc, "format")))
+        printf("format:   %s, %s, signed by trusted key '%s'\n", str_or(doc, "format", "?"),
+               str_or(doc, "algorithm", "?"), str_or(doc, "signed_by", "?"));
 }
 
 int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
 {
     const char *file = NULL, *keyfiles[VERIFY_KEYS_MAX];
     size_t nkeys = 0, len = 0;
-    bool json = ctx->json;
+    bool json = ctx->json, require_v2 = false;
     char *text = NULL, *doc = NULL;
     sl_keyring *own = NULL;
     const sl_keyring *kr = NULL;
@@ -501,6 +514,8 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
             keyfiles[nkeys++] = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--require-v2") == 0) {
+            require_v2 = true;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage("license verify: unknown option '%s'", argv[i]);
         } else if (!file) {
@@ -511,6 +526,9 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
     }
     if (!file)
         return cli_usage("license verify needs a FILE (or - for standard input)");
+    if (require_v2 && !nkeys)
+        return cli_usage("license verify: --require-v2 applies to --public-key keys (the "
+                         "ledger's keys carry their own mark: keys trust --require-v2)");
     if (nkeys) {
         /* keys given on the command line: no ledger is opened at all */
         if (sl_keyring_new(&own, &err) != SL_OK) {
@@ -521,7 +539,8 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
             char *pem = NULL;
             size_t pem_len = 0;
             if (cli_read_file(keyfiles[i], SL_PEM_MAX, &pem, &pem_len, &err) != SL_OK ||
-                sl_keyring_add_pem(own, pem, pem_len, keyfiles[i], &err) != SL_OK) {
+                sl_keyring_add_pem_flags(own, pem, pem_len, keyfiles[i],
+                                         require_v2 ? SL_KEY_REQUIRE_V2 : 0, &err) != SL_OK) {
                 free(pem);
                 rc = cli_fail(&err);
                 goto done;

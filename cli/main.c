@@ -27,13 +27,17 @@ typedef struct cli_command {
 
 static const cli_command commands[] = {
     {"keys", "generate", cmd_keys_generate,
-     "keys generate --private OUT.pem --public OUT.pub.pem [--bits 2048|3072|4096]",
-     "Generate a vendor's RSA key pair (default 2048 bits): the private key\n"
-     "mode 0600, the public key 0644.  Existing files are never replaced."},
-    {"keys", "trust", cmd_keys_trust, "keys trust PUB.pem [--name NAME]",
-     "Trust a vendor public key (SPKI PEM, at least 2048 bits): license keys\n"
-     "are checked against the trusted keys in the order they were trusted.\n"
-     "NAME defaults to key-<first 12 hex digits of the SHA-256 fingerprint>."},
+     "keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519]\n"
+     "                  [--bits 2048|3072|4096]",
+     "Generate a vendor's key pair (RSA by default, 2048 bits; Ed25519 signs v2\n"
+     "license keys only): the private key mode 0600, the public key 0644.\n"
+     "Existing files are never replaced."},
+    {"keys", "trust", cmd_keys_trust, "keys trust PUB.pem [--name NAME] [--require-v2]",
+     "Trust a vendor public key (SPKI PEM; RSA of at least 2048 bits and\n"
+     "exponent 65537, or Ed25519): license keys are checked against the trusted\n"
+     "keys in the order they were trusted.  NAME defaults to key-<first 12 hex\n"
+     "digits of the SHA-256 fingerprint>.  --require-v2 makes it accept v2\n"
+     "license keys only (also on a key already trusted)."},
     {"keys", "list", cmd_keys_list, "keys list",
      "The trusted vendor keys in trust order, with their SHA-256 fingerprints."},
     {"keys", "untrust", cmd_keys_untrust, "keys untrust NAME",
@@ -45,13 +49,18 @@ static const cli_command commands[] = {
      "                  [--add-on CODE=N]... [--trueup-quantity Q --trueup-from DATE\n"
      "                  --trueup-to DATE] [--trial] [--cloud] [--offline-cloud]\n"
      "                  [--add-on-product NAME:QTY:STARTED_ON:EXPIRES_ON[:trial][:XID]]...)\n"
-     "                  [--boundary PRODUCT] [--out FILE]",
+     "                  [--format gitlab|v2] [--boundary PRODUCT] [--out FILE]",
      "Vendor side: encrypt and sign a license key in the GitLab format, to\n"
      "--out FILE (never the --private-key file) or stdout.  No ledger is used."},
-    {"license", "verify", cli_license_verify, "license verify FILE|- [--public-key PEM]...",
-     "Decode and judge a key without storing it: with --public-key no ledger\n"
-     "is opened, without it the ledger's trusted keys are used.  Exit 0 when\n"
-     "the key is valid, 1 when not."},
+    {"license", "verify", cli_license_verify,
+     "license verify FILE|- [--public-key PEM]... [--require-v2]",
+     "Decode and judge a key of either format without storing it: with\n"
+     "--public-key no ledger is opened, without it the ledger's trusted keys are\n"
+     "used.  Exit 0 when the key is valid, 1 when not."},
+    {"license", "check", cmd_license_check, "license check FILE|-",
+     "The dry run of license add: every check runs and the report says what\n"
+     "the key would give; nothing is stored.  Exit 0 when the add would\n"
+     "succeed, 1 when refused."},
     {"license", "add", cmd_license_add, "license add FILE|-",
      "Import a license key: decode it with the trusted keys, run the checks of\n"
      "the ledger rules in order (key invalid; user count or true-up; expired)\n"
@@ -104,9 +113,25 @@ static const cli_command commands[] = {
      "The API tokens: name, admin flag, expiry, creation and status."},
     {"token", "revoke", cmd_token_revoke, "token revoke NAME",
      "Make a token unusable at once."},
-    {"serve", NULL, cmd_serve, "serve [--listen HOST:PORT] [--refresh-daily HH:MM]",
-     "Serve GitLab's License API (default 127.0.0.1:8080); --refresh-daily runs\n"
-     "the daily refresh inside the server at HH:MM UTC."},
+    {"serve", NULL, cmd_serve,
+     "serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--metrics-listen HOST:PORT]\n"
+     "                  [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS]\n"
+     "                  [--notify-interval SECONDS]",
+     "Serves GitLab's License API on --listen (default 127.0.0.1:8080) and GET\n"
+     "/metrics there behind an admin token; --metrics-listen serves /metrics alone,\n"
+     "without a token, on a second address.  --refresh-daily records a snapshot at\n"
+     "HH:MM UTC.  With --exec or --mail it runs the round of `seatledger notify` at\n"
+     "start and every --notify-interval seconds (default 60)."},
+    {"notify", NULL, cmd_notify,
+     "notify [--exec CMD]... [--mail ADDRESS...]... [--timeout SECONDS]",
+     "Records an event for every condition of `status` that got worse since the\n"
+     "last check (seats.threshold, seats.reached, seats.exceeded, license.expiring,\n"
+     "license.expired, snapshot.missing, addon.seats_full, addon.expiring), then\n"
+     "delivers to each target what it is owed: --exec runs CMD (no shell) with the\n"
+     "event as JSON on its standard input; --mail pipes a plain-text mail to\n"
+     "sendmail -t -oi ($SEATLEDGER_SENDMAIL, else /usr/sbin/sendmail).  A failed\n"
+     "delivery is retried by the next run.  Each run has --timeout seconds\n"
+     "(default 30).  Exit status 4 when a delivery failed."},
     {"addons", "list", cmd_addons_list, "addons list",
      "The add-on purchases provisioned from the current cloud license: id,\n"
      "add-on, quantity, assigned, started_on, expires_on, trial, active."},
@@ -278,7 +303,7 @@ int main(int argc, char **argv)
             print_top_usage(stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
-            puts("seatledger 0.1.0");
+            puts("seatledger " SL_VERSION);
             return EXIT_OK;
         } else {
             return cli_usage("unknown option '%s'", argv[i]);

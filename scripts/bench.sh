@@ -9,8 +9,8 @@
 # Figures are medians of several runs with their spread (min-max).  Exit 0
 # even when a target is missed (the table says so); non-zero only when the
 # harness itself fails.  BENCH_KEEP=1 keeps the work directory; BENCH_ONLY=NAME
-# runs one benchmark, BENCH_ONLY="A B" several (decode, refresh, addons,
-# import, export, chart, http).
+# runs one benchmark, BENCH_ONLY="A B" several (decode, decode_v2, refresh,
+# addons, import, export, chart, http).
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -44,7 +44,7 @@ SNAPSHOT_STEP_SECONDS=600      # 100,000 snapshots span 694 days
 READY_TRIES=100                # 100 x 0.1 s waiting for a server
 
 # ---- targets ---------------------------------------------------------------
-T_DECODE=0.6 T_REFRESH=1.5 T_IMPORT=2.0 T_IMPORT_RSS_MB=64 T_EXPORT=2.0
+T_DECODE=0.6 T_DECODE_V2=0.8 T_REFRESH=1.5 T_IMPORT=2.0 T_IMPORT_RSS_MB=64 T_EXPORT=2.0
 # the chart reads the same snapshots as the usage export and writes far less
 T_CHART=1.0 T_CHART_KB=300
 T_HTTP=0.5 T_P99_MS=10 T_SERVER_RSS_MB=32
@@ -270,6 +270,29 @@ bench_decode() {
       "$(spread "$am" "$amin" "$amax" 0) openssl" "$(fmt "$r" 2)" ">= $T_DECODE" "$(verdict "$r" ge "$T_DECODE")"
   log "in-process EVP_PKEY_verify_recover alone: $(fmt "$rawm" 0)/s"
   note "bare EVP_PKEY_verify_recover in-process (context reused): $(fmt "$rawm" 0)/s; our decode is $(fmt "$(ratio "$om" "$rawm")" 2)x of it"
+}
+
+# v2 keys: decode + Ed25519 verify + validate against `openssl speed ed25519`
+# verify/s, measured alternately in the same run.
+bench_decode_v2() {
+  log "v2 decode + verify + validate, ${DECODE_SECONDS}s x $REPS (anchor: openssl speed ed25519)"
+  local i r
+  : >"$W/decode2.ours"; : >"$W/decode2.anchor"; : >"$W/decode2.raw"
+  for ((i = 0; i < REPS; i++)); do
+    "$DECODE" --format v2 --seconds "$DECODE_SECONDS" >"$W/decode2.out"
+    awk '/^decode_validate_per_sec/ { print $2 }' "$W/decode2.out" >>"$W/decode2.ours"
+    awk '/^ed25519_verify_per_sec/ { print $2 }' "$W/decode2.out" >>"$W/decode2.raw"
+    openssl speed -seconds "$DECODE_SECONDS" ed25519 2>/dev/null >"$W/speed2.out"
+    # "253 bits EdDSA (Ed25519)   0.0000s   0.0001s  24018.6   8865.6": verify/s is last
+    awk '/EdDSA \(Ed25519\)/ { print $NF }' "$W/speed2.out" >>"$W/decode2.anchor"
+  done
+  read -r om omin omax < <(stats "$W/decode2.ours")
+  read -r am amin amax < <(stats "$W/decode2.anchor")
+  r=$(ratio "$om" "$am")
+  read -r rawm _ _ < <(stats "$W/decode2.raw")
+  row "v2 decode+verify+validate Ed25519 (keys/s)" "$(spread "$om" "$omin" "$omax" 0)" \
+      "$(spread "$am" "$amin" "$amax" 0) openssl" "$(fmt "$r" 2)" ">= $T_DECODE_V2" "$(verdict "$r" ge "$T_DECODE_V2")"
+  note "bare Ed25519 EVP_DigestVerify in-process of the same signed bytes (context reused): $(fmt "$rawm" 0)/s; our v2 decode is $(fmt "$(ratio "$om" "$rawm")" 2)x of it"
 }
 
 bench_import() {
@@ -713,6 +736,7 @@ if [ "$mode" = scaling ]; then
   exit 0
 fi
 run_bench decode "decode+verify+validate RSA-2048"
+run_bench decode_v2 "v2 decode+verify+validate Ed25519"
 run_bench refresh "refresh on $(human "$USERS") users"
 run_bench addons "add-on seats on $(human "$USERS") users"
 run_bench import "users import $(human "$USERS") rows"

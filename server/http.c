@@ -1,10 +1,11 @@
 /*
  * http.c - the network side of the API: libmicrohttpd with a worker pool,
  * request bodies capped at SL_HTTP_BODY_MAX, one ledger connection per
- * worker thread, one access-log line per request, the optional daily
- * refresh timer, and a graceful stop on SIGINT/SIGTERM.
+ * worker thread, one access-log line per request (and its count in the
+ * request metrics), the optional daily refresh timer, the optional metrics
+ * listener, and a graceful stop on SIGINT/SIGTERM.
  */
-#include "router.h"
+#include "dispatch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -79,6 +80,7 @@ typedef struct server {
     pthread_key_t store_key;    /* each worker thread's own ledger connection */
     atomic_int in_flight;       /* requests begun and not yet completed */
     atomic_int stopping;        /* set once a stop signal arrived */
+    sl_dispatch_ctx dispatch;   /* what this listener serves */
 } server;
 
 /* One request, from its request line to its completion. */
@@ -91,6 +93,7 @@ typedef struct request {
     size_t len, cap;
     int too_large;
     int status;                 /* what we queued; 0 when MHD answered itself */
+    const char *label;          /* route label for the metrics (a literal) */
 } request;
 
 static void store_destructor(void *p)
@@ -190,6 +193,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (!rq)
         return;
+    sl_metrics_observe(sv->dispatch.metrics, rq->label, rq->status,
+                       mono_elapsed_ms(&rq->started) / 1000.0);
     log_request(rq);
     free(rq->uri);
     free(rq->body);
@@ -241,7 +246,8 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
     req.body_len = rq->len;
     req.body_too_large = rq->too_large;
     /* a refused body never needs the ledger */
-    r = sl_route(rq->too_large ? NULL : worker_store(sv), &req);
+    r = sl_dispatch(&sv->dispatch, rq->too_large ? NULL : worker_store(sv), &req);
+    rq->label = sl_dispatch_label(&sv->dispatch, req.path);
     if (q)
         *q = '?';
     mr = MHD_create_response_from_buffer(r.body_len, r.body, MHD_RESPMEM_MUST_COPY);
@@ -542,12 +548,73 @@ static void scheduler_stop(scheduler *s)
     s->running = 0;
 }
 
+/* ---- the metrics listener ----------------------------------------------- */
+
+/* serve --metrics-listen: /metrics without a token, for a scraper on the
+ * same host; one thread, the API's limits, state of its own. */
+typedef struct metrics_listener {
+    server sv;
+    struct MHD_Daemon *d;
+    int key_made;
+} metrics_listener;
+
+static sl_rc metrics_start(metrics_listener *ml, const sl_server_config *cfg, sl_metrics *m,
+                           unsigned int flags, sl_error *err)
+{
+    char host[SL_HTTP_LISTEN_MAX + 1];
+    int fd = -1, port = 0, v6 = 0;
+    sl_rc rc = open_listener(cfg->metrics_listen, &fd, &port, host, sizeof host, &v6, err);
+    if (rc != SL_OK)
+        return rc;
+    ml->sv.db_path = cfg->db_path;
+    atomic_init(&ml->sv.in_flight, 0);
+    atomic_init(&ml->sv.stopping, 0);
+    ml->sv.dispatch.metrics = m;
+    ml->sv.dispatch.metrics_only = 1;
+    if (pthread_key_create(&ml->sv.store_key, store_destructor) != 0) {
+        close(fd);
+        return sl_error_set(err, SL_EINTERNAL, "cannot start the %s: %s", "metrics listener",
+                            "no thread key");
+    }
+    ml->key_made = 1;
+    ml->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &ml->sv,
+                             MHD_OPTION_LISTEN_SOCKET, fd,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SL_HTTP_CONNECTION_LIMIT,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SL_HTTP_CONNECTION_TIMEOUT_S,
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SL_HTTP_CONNECTION_MEMORY,
+                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, &ml->sv,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &ml->sv,
+                             MHD_OPTION_END);
+    if (!ml->d) {
+        close(fd);
+        return sl_error_set(err, SL_EINTERNAL, "cannot start the %s on '%s'", "metrics listener",
+                            cfg->metrics_listen);
+    }
+    fprintf(stderr, v6 ? "metrics on http://[%s]:%d/metrics\n" : "metrics on http://%s:%d/metrics\n",
+            host, port);
+    return SL_OK;
+}
+
+/* Stop accepting, let requests in flight finish until `deadline`, stop. */
+static void drain(server *sv, struct MHD_Daemon *d, int64_t deadline)
+{
+    MHD_socket fd;
+    atomic_store(&sv->stopping, 1);
+    fd = MHD_quiesce_daemon(d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    while (atomic_load(&sv->in_flight) > 0 && mono_ms() < deadline)
+        sleep_ms(10);
+    MHD_stop_daemon(d);
+}
+
 /* ---- run ---------------------------------------------------------------- */
 
 sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
 {
     server sv;
     scheduler sched;
+    metrics_listener ml;
     struct MHD_Daemon *d = NULL;
     sl_store *probe = NULL;
     sigset_t stop_signals, old_mask;
@@ -561,6 +628,7 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
 
     memset(&sv, 0, sizeof sv);
     memset(&sched, 0, sizeof sched);
+    memset(&ml, 0, sizeof ml);
     sv.db_path = cfg->db_path;
     atomic_init(&sv.in_flight, 0);
     atomic_init(&sv.stopping, 0);
@@ -576,11 +644,17 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
     }
     if (threads > SL_HTTP_THREADS_MAX)
         threads = SL_HTTP_THREADS_MAX;
+    sv.dispatch.metrics = sl_metrics_new();
+    if (!sv.dispatch.metrics)
+        return sl_error_set(err, SL_ENOMEM, "cannot start the %s: %s", "server", "out of memory");
     rc = open_listener(addr, &fd, &port, host, sizeof host, &v6, err);
-    if (rc != SL_OK)
+    if (rc != SL_OK) {
+        sl_metrics_free(sv.dispatch.metrics);
         return rc;
+    }
     if (pthread_key_create(&sv.store_key, store_destructor) != 0) {
         close(fd);
+        sl_metrics_free(sv.dispatch.metrics);
         return sl_error_set(err, SL_EINTERNAL, "cannot start the %s: %s", "server", "no thread key");
     }
     key_made = 1;
@@ -616,6 +690,11 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
         rc = sl_error_set(err, SL_EINTERNAL, "cannot start the %s on '%s'", "server", addr);
         goto done;
     }
+    if (cfg->metrics_listen) {
+        rc = metrics_start(&ml, cfg, sv.dispatch.metrics, flags, err);
+        if (rc != SL_OK)
+            goto stop;
+    }
     if (cfg->refresh_minute >= 0) {
         sched.db_path = cfg->db_path;
         sched.minute = cfg->refresh_minute;
@@ -629,15 +708,11 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
         ;
     fprintf(stderr, "received %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 stop:
-    atomic_store(&sv.stopping, 1);
     /* stop accepting; requests already received are answered */
-    fd = MHD_quiesce_daemon(d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     deadline = mono_ms() + SL_HTTP_SHUTDOWN_GRACE_MS;
-    while (atomic_load(&sv.in_flight) > 0 && mono_ms() < deadline)
-        sleep_ms(10);
-    MHD_stop_daemon(d);
+    drain(&sv, d, deadline);
+    if (ml.d)
+        drain(&ml.sv, ml.d, deadline);
     scheduler_stop(&sched);
     if (rc == SL_OK)
         fprintf(stderr, "stopped\n");
@@ -645,5 +720,8 @@ done:
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     if (key_made)
         pthread_key_delete(sv.store_key);
+    if (ml.key_made)
+        pthread_key_delete(ml.sv.store_key);
+    sl_metrics_free(sv.dispatch.metrics);
     return rc;
 }

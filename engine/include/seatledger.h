@@ -16,6 +16,10 @@
  *  - Every *_free() accepts NULL.
  *  - Dates are days since 1970-01-01 (UTC) in an int32_t; SL_DATE_NONE means
  *    "absent".  Instants are milliseconds since the Unix epoch in an int64_t.
+ *  - Everything this header declares, and nothing else, is exported from the
+ *    shared library: the engine is compiled with hidden visibility and the
+ *    declarations below are wrapped in default visibility (checked by the
+ *    ctest `exported_symbols`).
  */
 #ifndef SEATLEDGER_H
 #define SEATLEDGER_H
@@ -26,6 +30,10 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
 #endif
 
 /* ------------------------------------------------------------------------
@@ -150,21 +158,38 @@ char *sl_text_escape(const char *s);
 
 typedef struct sl_keyring sl_keyring;
 
+/* A trusted key that accepts license keys in the v2 format only: a key in
+ * the GitLab format that verifies with it is refused ("signature: trusted
+ * key 'NAME' accepts only v2 license keys ..."). */
+#define SL_KEY_REQUIRE_V2 0x1
+
 sl_rc sl_keyring_new(sl_keyring **out, sl_error *err);
 void sl_keyring_free(sl_keyring *kr);
-/* Parse an SPKI PEM public key ("BEGIN PUBLIC KEY", RSA) and append it; keys
- * are tried in the order added.  `name` may be NULL. */
+/* Parse an SPKI PEM public key ("BEGIN PUBLIC KEY", RSA or Ed25519) and
+ * append it; GitLab-format keys try the keys in the order added, v2 keys
+ * name theirs by fingerprint.  `name` (may be NULL; copied) is what
+ * messages call the key. */
 sl_rc sl_keyring_add_pem(sl_keyring *kr, const char *pem, size_t len,
                          const char *name, sl_error *err);
+/* The same with flags (SL_KEY_REQUIRE_V2 or 0). */
+sl_rc sl_keyring_add_pem_flags(sl_keyring *kr, const char *pem, size_t len,
+                               const char *name, unsigned flags, sl_error *err);
 size_t sl_keyring_count(const sl_keyring *kr);
 
 /* Generate an RSA key pair (bits: 2048, 3072 or 4096).  Returns PKCS#8 PEM
  * private key and SPKI PEM public key; caller frees both with sl_free(). */
 sl_rc sl_keys_generate(int bits, char **private_pem, char **public_pem,
                        sl_error *err);
-/* SHA-256 fingerprint of a public key PEM: 64 lowercase hex chars. */
+/* Generate an Ed25519 key pair (signs v2 license keys only), PEM as above. */
+sl_rc sl_keys_generate_ed25519(char **private_pem, char **public_pem,
+                               sl_error *err);
+/* SHA-256 fingerprint of a public key PEM (of its DER SubjectPublicKeyInfo):
+ * 64 lowercase hex chars.  It is also the key id a v2 license key names. */
 sl_rc sl_key_fingerprint(const char *pem, size_t len, char **out_hex,
                          sl_error *err);
+/* The type of a public key PEM into type: "rsa-<bits>" or "ed25519". */
+sl_rc sl_key_describe(const char *pem, size_t len, char *type, size_t size,
+                      sl_error *err);
 
 /* ------------------------------------------------------------------------
  * License keys: decode, inspect, encode
@@ -206,10 +231,13 @@ typedef struct sl_license_info {
     const char *subscription_name;     /* NULL when absent */
 } sl_license_info;
 
-/* Decode a key's text (boundary, base64, envelope, RSA verify-recover with
- * each trusted key in order, AES-128-CBC, payload JSON, attributes).  On
- * failure err->message names the layer ("signature: ...").  A decoded key
- * may still be invalid: see sl_license_validate(). */
+/* Decode a key's text in either format: the v2 format when the text holds
+ * a "BEGIN SEATLEDGER LICENSE" line (armor, container, one signature over
+ * the payload by the trusted key the container names), else the GitLab
+ * format (boundary, base64, envelope, RSA verify-recover with each trusted
+ * key in order, AES-128-CBC), then the payload JSON and its attributes.  On
+ * failure err->message names the layer ("armor: ...", "signature: ...").  A
+ * decoded key may still be invalid: see sl_license_validate(). */
 sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
                         sl_license **out, sl_error *err);
 /* Build a license from an already decrypted payload JSON (used for stored
@@ -219,6 +247,22 @@ sl_rc sl_license_from_payload(const char *json, size_t len, sl_license **out,
 void sl_license_free(sl_license *lic);
 
 const sl_license_info *sl_license_get_info(const sl_license *lic);
+
+typedef enum sl_key_format {
+    SL_KEY_FORMAT_NONE = 0,   /* built from a stored payload */
+    SL_KEY_FORMAT_GITLAB,     /* the gitlab-license gem's format */
+    SL_KEY_FORMAT_V2          /* seatledger's signed format (docs/license-format.md) */
+} sl_key_format;
+
+/* How a decoded key was made.  Strings are borrowed from the license. */
+typedef struct sl_license_origin {
+    sl_key_format format;
+    const char *format_name;  /* "gitlab", "v2"; NULL for SL_KEY_FORMAT_NONE */
+    const char *algorithm;    /* "rsa" (GitLab), "ed25519", "rsa-pss-sha256"; or NULL */
+    const char *signer;       /* the trusted key's name, else "key-" and the first 12
+                               * hex digits of its fingerprint; NULL when none */
+} sl_license_origin;
+const sl_license_origin *sl_license_get_origin(const sl_license *lic);
 /* The decrypted payload JSON exactly as decrypted (borrowed). */
 const char *sl_license_payload(const sl_license *lic, size_t *len);
 
@@ -234,6 +278,15 @@ int sl_license_is_block_changes(const sl_license *lic, int32_t today);
  * (or NULL).  Caller frees *out_json. */
 sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure,
                              int32_t today, char **out_json, sl_error *err);
+
+/* Encode a payload JSON object (the same attributes as the GitLab format)
+ * into a v2 key: the container of docs/license-format.md signed as a whole
+ * with `private_pem` (Ed25519, or RSA-PSS-SHA256 with an RSA key) and
+ * wrapped in "-----BEGIN SEATLEDGER LICENSE-----" armor, 64 columns, final
+ * newline.  Ed25519 output is deterministic.  Caller frees *out_text. */
+sl_rc sl_license_encode_v2(const char *payload_json, size_t payload_len,
+                           const char *private_pem, size_t private_pem_len,
+                           char **out_text, sl_error *err);
 
 /* Encode a plaintext payload JSON object into a key: random AES-128 key and
  * IV, RSA PKCS#1 v1.5 private operation on the AES key, base64 wrapped at 60
@@ -326,12 +379,22 @@ typedef struct sl_trusted_key {
     char *name;
     char *fingerprint;   /* sha256 hex */
     int64_t created_at_ms;
+    char type[16];       /* "rsa-2048", "ed25519" (sl_key_describe) */
+    int require_v2;      /* accepts v2 license keys only */
 } sl_trusted_key;
 
 /* Trust a public key.  name NULL -> "key-<first 12 hex of fingerprint>".
  * SL_EEXIST when the name or the key is already trusted. */
 sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
                          const char *name, sl_error *err);
+/* sl_store_key_trust() with flags: SL_KEY_REQUIRE_V2 marks the key to
+ * accept v2 license keys only.  Given for a key already trusted (under any
+ * name; `name` is then ignored), it marks that key instead of failing, and
+ * *out_marked (may be NULL) is set; already marked is SL_OK and changes
+ * nothing.  The mark is only lifted by untrusting the key. */
+sl_rc sl_store_key_trust_flags(sl_store *st, const char *pem, size_t len,
+                               const char *name, unsigned flags, int *out_marked,
+                               sl_error *err);
 sl_rc sl_store_key_untrust(sl_store *st, const char *name, sl_error *err);
 /* Keys in trust order; free with sl_trusted_keys_free(). */
 sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count,
@@ -361,6 +424,20 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
  * afterwards (add-ons.md), in the same transaction. */
 sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source,
                               sl_error *err);
+/* The dry run of sl_store_license_add(): the same add, every step of it,
+ * in a transaction that is rolled back, so nothing at all is written.  The
+ * report (caller frees *out_json) says what the add would do:
+ *   {"dry_run":true,"valid":bool,"error":<the add's message>|null,
+ *    "format":"gitlab"|"v2"|null,"algorithm":...|null,"signed_by":...|null,
+ *    "would_be_current":bool|null,"license":<entity without id>|null,
+ *    "checks":{"billable_now","seats","seats_allowed","overage_now",
+ *              "prior_period":{"from","to","historical_max","seats"}|null,
+ *              "trueup_due","trueup_quantity"}|null}
+ * plus "add_ons" (what provisioning and a clean-up would do, see
+ * docs/cli.md, `license check`).  A refused key is SL_OK with "valid":
+ * false; an error is the dry run's own failure (storage, memory). */
+sl_rc sl_store_license_check(sl_store *st, const char *text, size_t len,
+                             char **out_json, sl_error *err);
 /* The refusal message of ledger-rules.md for an invalid key; the layer
  * detail of the format spec follows it in parentheses. */
 #define SL_MSG_KEY_INVALID \
@@ -945,6 +1022,71 @@ sl_rc sl_chart_render(const sl_chart_series *s, const sl_chart_options *opt,
  * *out_series (may be NULL) receives the series drawn, owned by the caller. */
 sl_rc sl_store_chart(sl_store *st, const sl_chart_options *opt, char **out_svg,
                      size_t *out_len, sl_chart_series **out_series, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Notifications (engine/notify/)
+ * ---------------------------------------------------------------------- */
+
+/* The conditions `status` reports become events when they get worse:
+ * seats.threshold, seats.reached, seats.exceeded, license.expiring,
+ * license.expired, snapshot.missing, addon.seats_full and addon.expiring.  Each fires once per change, whoever looks (cron or
+ * the server); the ledger records every event and, per target, whether it
+ * was delivered.  A target names where events go, "exec:CMD" or
+ * "mail:ADDRESS"; delivering is the caller's business (the CLI runs the
+ * command or sendmail), the engine only keeps the books. */
+
+#define SL_NOTIFY_TARGET_MAX 4096   /* bytes of one target */
+#define SL_NOTIFY_TARGETS_MAX 64    /* targets of one check */
+#define SL_NOTIFY_BATCH_MAX 100     /* events handed out by one claim */
+
+typedef struct sl_notify_event {
+    int64_t id;
+    char *event;           /* "seats.threshold", ... */
+    int64_t fired_at_ms;
+    char *document;        /* the event as one JSON object (docs/operations.md) */
+    char *mail_subject;    /* one line: GitLab's subject where it has one */
+    char *mail_text;       /* plain-text body: what happened, the licensee, the figures */
+    int attempt;           /* claims only: this delivery attempt, 1 for the first */
+    char *last_error;      /* claims only: why the previous attempt failed, or NULL */
+} sl_notify_event;
+
+/* Frees the strings of each event and the array; accepts NULL. */
+void sl_notify_events_free(sl_notify_event *events, size_t count);
+
+/* In one write transaction: register `targets` (a target named for the
+ * first time is owed the events fired from this check on), look at the
+ * ledger as `status` does and record an event for every condition that got
+ * worse since the last check.  Concurrent checks record each event once.
+ * *out receives the events this check recorded, oldest first (NULL and 0
+ * when none; free with sl_notify_events_free()).  SL_EINVAL for an empty
+ * target, one with a control character, or more than SL_NOTIFY_TARGETS_MAX;
+ * SL_ETOOBIG for one over SL_NOTIFY_TARGET_MAX.  On failure nothing is
+ * written. */
+sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t ntargets,
+                            sl_notify_event **out, size_t *count, sl_error *err);
+
+/* Take up to SL_NOTIFY_BATCH_MAX events owed to `target` (registered by a
+ * check, not yet delivered to it, not held by another run), oldest first,
+ * and hold them for hold_ms so a concurrent run leaves them alone.  Report
+ * each with sl_store_notify_done(); one that is not reported is owed again
+ * once the hold ends.  SL_ENOTFOUND when no check registered the target. */
+sl_rc sl_store_notify_claim(sl_store *st, const char *target, int64_t hold_ms,
+                            sl_notify_event **out, size_t *count, sl_error *err);
+
+/* The outcome of delivering a claimed event to `target`: error NULL when it
+ * was delivered, else why not (kept, shown by the next claim).  A failed
+ * delivery stays owed and is claimed again by the next run. */
+sl_rc sl_store_notify_done(sl_store *st, int64_t event_id, const char *target,
+                           const char *error, sl_error *err);
+
+/* How many events are owed to `target` and not yet delivered (0 for a
+ * target no check registered). */
+sl_rc sl_store_notify_owed(sl_store *st, const char *target, int64_t *out,
+                           sl_error *err);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -334,6 +334,9 @@ void sl__rollback(sl_store *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = 0;
     st->event.active = 0;
+    /* what was read inside the transaction may be gone (the dry run reads
+     * its own uncommitted rows) */
+    st->cache.valid = 0;
 }
 
 int64_t sl__data_version(sl_store *st)

@@ -4,8 +4,9 @@
  * notices followed by the add-on notices (all seats assigned, expiry from
  * ADDON_WARN_DAYS days before).
  */
-#include "seats/seats_internal.h"
+#include "ops/ops_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,19 +38,42 @@ static sl_rc addon_status(sl_store *st, sl_status *out, sl_error *err)
     return rc;
 }
 
+int sl__status_addon_full(const sl_status_addon *a)
+{
+    return sl_addon_seat_assignable(a->add_on) && a->assigned >= a->quantity;
+}
+
+int sl__status_addon_expiring(const sl_status_addon *a)
+{
+    return a->days_left <= ADDON_WARN_DAYS;
+}
+
+void sl__status_addon_full_sentence(const sl_status_addon *a, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s seats are all assigned", sl_addon_name(a->add_on));
+}
+
+void sl__status_addon_expiry_sentence(const sl_status_addon *a, char *buf, size_t size)
+{
+    char n[32];
+    snprintf(buf, size, "%s expires in %s %s", sl_addon_name(a->add_on),
+             sl_format_count(a->days_left, n, sizeof n), a->days_left == 1 ? "day" : "days");
+}
+
 static sl_rc addon_notices(sl_status *s, sl_error *err)
 {
+    char text[128];
     sl_rc rc = SL_OK;
     for (size_t i = 0; rc == SL_OK && i < s->addon_count; i++) {
         const sl_status_addon *a = &s->addons[i];
-        const char *name = sl_addon_name(a->add_on);
-        char n[32];
-        if (sl_addon_seat_assignable(a->add_on) && a->assigned >= a->quantity)
-            rc = sl__status_notice(s, err, "%s seats are all assigned", name);
-        if (rc == SL_OK && a->days_left <= ADDON_WARN_DAYS)
-            rc = sl__status_notice(s, err, "%s expires in %s %s", name,
-                                   sl_format_count(a->days_left, n, sizeof n),
-                                   a->days_left == 1 ? "day" : "days");
+        if (sl__status_addon_full(a)) {
+            sl__status_addon_full_sentence(a, text, sizeof text);
+            rc = sl__status_notice(s, err, "%s", text);
+        }
+        if (rc == SL_OK && sl__status_addon_expiring(a)) {
+            sl__status_addon_expiry_sentence(a, text, sizeof text);
+            rc = sl__status_notice(s, err, "%s", text);
+        }
     }
     return rc;
 }

@@ -7,12 +7,14 @@ source "$(dirname "$0")/lib.sh"
 
 COMMANDS=(
   "keys generate" "keys trust" "keys list" "keys untrust"
-  "license issue" "license verify" "license add" "license list" "license show" "license delete"
+  "license issue" "license verify" "license check" "license add" "license list" "license show"
+  "license delete"
   "users import" "users list" "users count"
   "refresh" "history" "usage export" "usage chart" "status" "backup"
   "clock confirm" "clock recover"
   "token create" "token list" "token revoke"
-  "serve" "addons list" "seats assign" "seats unassign" "seats list" "seats history" "help"
+  "serve" "notify" "addons list" "seats assign" "seats unassign" "seats list" "seats history"
+  "help"
 )
 export SEATLEDGER_DB="$TMP/never/ledger.db"
 

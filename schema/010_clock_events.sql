@@ -1,4 +1,4 @@
--- 008_clock_events.sql: clock safety.  The ledger's "latest" is the newest
+-- 010_clock_events.sql: clock safety.  The ledger's "latest" is the newest
 -- time among everything it has recorded (ledger/today.c), so the audit log
 -- gets an index on its time; and the two audited clock events an admin can
 -- record (`seatledger clock confirm`, `clock recover`) are kept here,
