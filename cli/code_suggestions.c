@@ -11,24 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char settings_help[] =
-    "usage: seatledger settings list [--json]\n"
-    "       seatledger settings set NAME VALUE [--lock]\n"
-    "  NAME: duo_features_enabled, duo_core_features_enabled, direct_code_suggestions\n"
-    "  (all on until set).  VALUE: true or false.  --lock (duo_features_enabled\n"
-    "  only) makes the instance value win over every group and project.\n";
-
-static const char projects_help[] =
-    "usage: seatledger projects import FILE|- [--format csv|jsonl] [--prune] [--json]\n"
-    "       seatledger projects list [--json]\n"
-    "  columns: path (required, unique), kind (project or group),\n"
-    "  duo_features_enabled (true, false or empty: inherit), locked (true/false).\n";
-
-static const char check_help[] =
-    "usage: seatledger seats check USER [--json]\n"
-    "  may USER (a directory id or username) use Code Suggestions, through which\n"
-    "  add-on, and why: the order of docs/code-suggestions.md.\n";
-
 /* Print one compact JSON value and free it. */
 static int put_json(json_t *j)
 {
@@ -68,31 +50,25 @@ static int settings_list(cli_ctx *ctx, sl_store *st)
     return EXIT_OK;
 }
 
-int cmd_settings(cli_ctx *ctx, int argc, char **argv)
+int cmd_settings_list(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (!cli_json_flag(ctx, argv[i]))
+            return cli_usage("settings list: unexpected argument '%s'", argv[i]);
+    }
+    st = cli_store(ctx, &rc);
+    return st ? settings_list(ctx, st) : rc;
+}
+
+int cmd_settings_set(cli_ctx *ctx, int argc, char **argv)
 {
     const char *args[2] = {NULL, NULL};
     int nargs = 0, lock = 0, rc = EXIT_OK;
     sl_error err = {0};
     sl_store *st;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(settings_help, stdout);
-            return EXIT_OK;
-        }
-    }
-    if (argc < 2)
-        return cli_usage("settings needs a subcommand: list, set");
-    if (strcmp(argv[1], "list") == 0) {
-        for (int i = 2; i < argc; i++) {
-            if (!cli_json_flag(ctx, argv[i]))
-                return cli_usage("settings list: unexpected argument '%s'", argv[i]);
-        }
-        st = cli_store(ctx, &rc);
-        return st ? settings_list(ctx, st) : rc;
-    }
-    if (strcmp(argv[1], "set") != 0)
-        return cli_usage("unknown settings subcommand '%s'", argv[1]);
-    for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--lock") == 0)
             lock = 1;
         else if (cli_json_flag(ctx, argv[i]))
@@ -116,7 +92,7 @@ int cmd_settings(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- projects ------------------------------------------------------------------ */
 
-static int projects_import(cli_ctx *ctx, int argc, char **argv)
+int cmd_projects_import(cli_ctx *ctx, int argc, char **argv)
 {
     const char *path = NULL, *format = NULL;
     sl_user_format fmt;
@@ -207,7 +183,7 @@ static int project_one(void *ud, const sl_project *p)
     return 0;
 }
 
-static int projects_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_projects_list(cli_ctx *ctx, int argc, char **argv)
 {
     plist pl = {ctx, 0};
     sl_error err = {0};
@@ -234,26 +210,9 @@ static int projects_list(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-int cmd_projects(cli_ctx *ctx, int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(projects_help, stdout);
-            return EXIT_OK;
-        }
-    }
-    if (argc < 2)
-        return cli_usage("projects needs a subcommand: import, list");
-    if (strcmp(argv[1], "import") == 0)
-        return projects_import(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return projects_list(ctx, argc - 1, argv + 1);
-    return cli_usage("unknown projects subcommand '%s'", argv[1]);
-}
-
 /* ---- seats check --------------------------------------------------------------- */
 
-int cli_seats_check(cli_ctx *ctx, int argc, char **argv)
+int cmd_seats_check(cli_ctx *ctx, int argc, char **argv)
 {
     const char *user = NULL;
     char *id = NULL;
@@ -262,10 +221,6 @@ int cli_seats_check(cli_ctx *ctx, int argc, char **argv)
     sl_store *st;
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(check_help, stdout);
-            return EXIT_OK;
-        }
         if (cli_json_flag(ctx, argv[i]))
             continue;
         if (argv[i][0] == '-' && argv[i][1] == '-')

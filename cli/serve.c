@@ -18,26 +18,6 @@
 #define NOTIFY_INTERVAL_MAX_S 86400
 #define GATEWAY_TIMEOUT_MAX_S 3600
 
-static const char serve_usage[] =
-    "usage: seatledger serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
-    "                        [--metrics-listen HOST:PORT]\n"
-    "                        [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS]\n"
-    "                        [--notify-interval SECONDS]\n"
-    "                        [--ai-gateway URL] [--external-host HOST]\n"
-    "                        [--ai-gateway-timeout SECONDS]\n"
-    "                        [--rate-limit ENDPOINT=COUNT/SECONDS]...\n"
-    "\n"
-    "Serves GitLab's License API on --listen (default 127.0.0.1:8080) and GET\n"
-    "/metrics there behind an admin token; --metrics-listen serves /metrics alone,\n"
-    "without a token, on a second address.  --refresh-daily records a snapshot at\n"
-    "HH:MM UTC.  With --exec or --mail it runs the round of `seatledger notify` at\n"
-    "start and every --notify-interval seconds (default 60).\n"
-    "The Code Suggestions API (docs/code-suggestions.md) forwards completions to\n"
-    "--ai-gateway, reports --external-host as host_name (default: this machine's\n"
-    "name), gives the gateway --ai-gateway-timeout seconds (default 55);\n"
-    "--rate-limit changes completions (60/60), direct_access (10/300) or\n"
-    "connection_details (10/60).\n";
-
 #ifdef SL_HAVE_SERVER
 #include "code_suggestions/code_suggestions.h"
 #include "router.h"
@@ -178,9 +158,6 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
                 rc = cli_usage("%s", err.message);
                 goto done;
             }
-        } else if (strcmp(argv[i], "--help") == 0) {
-            fputs(serve_usage, stdout);
-            goto done;
         } else {
             rc = cli_usage("serve: unexpected argument '%s'", argv[i]);
             goto done;
@@ -214,10 +191,8 @@ done:
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        fputs(serve_usage, stdout);
-        return EXIT_OK;
-    }
+    (void)argc;
+    (void)argv;
     fputs("seatledger: this build has no HTTP server\n", stderr);
     return EXIT_SYSTEM;
 }

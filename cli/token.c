@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int token_create(cli_ctx *ctx, int argc, char **argv)
+int cmd_token_create(cli_ctx *ctx, int argc, char **argv)
 {
     const char *name = NULL, *user = NULL;
     char *user_id = NULL;
@@ -102,20 +102,22 @@ static const char *token_status(const sl_token_info *t, int32_t today)
     return "active";
 }
 
-static int token_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_token_list(cli_ctx *ctx, int argc, char **argv)
 {
     sl_token_info *t = NULL;
     size_t n = 0;
     sl_error err = {0};
     sl_store *st;
-    int32_t today = sl_clock_today();
+    int32_t today;
     int rc = EXIT_OK;
     if (argc > 1)
         return cli_usage("token list: unexpected argument '%s'", argv[1]);
     st = cli_store(ctx, &rc);
     if (!st)
         return rc;
-    if (sl_store_token_list(st, &t, &n, &err) != SL_OK)
+    /* expired as the server judges it: on the ledger's today */
+    if (sl_store_today(st, &today, &err) != SL_OK ||
+        sl_store_token_list(st, &t, &n, &err) != SL_OK)
         return cli_fail(&err);
     if (ctx->json) {
         json_t *arr = json_array();
@@ -167,7 +169,7 @@ static int token_list(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-static int token_revoke(cli_ctx *ctx, int argc, char **argv)
+int cmd_token_revoke(cli_ctx *ctx, int argc, char **argv)
 {
     sl_error err = {0};
     sl_store *st;
@@ -190,17 +192,4 @@ static int token_revoke(cli_ctx *ctx, int argc, char **argv)
         printf("revoked token '%s'\n", argv[1]);
     }
     return EXIT_OK;
-}
-
-int cmd_token(cli_ctx *ctx, int argc, char **argv)
-{
-    if (argc < 2)
-        return cli_usage("token needs a subcommand: create, list, revoke");
-    if (strcmp(argv[1], "create") == 0)
-        return token_create(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return token_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "revoke") == 0)
-        return token_revoke(ctx, argc - 1, argv + 1);
-    return cli_usage("unknown token subcommand '%s'", argv[1]);
 }

@@ -81,7 +81,7 @@ static void draw_progress(void *ud, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
-static int users_import(cli_ctx *ctx, int argc, char **argv)
+int cmd_users_import(cli_ctx *ctx, int argc, char **argv)
 {
     const char *path = NULL, *format = NULL, *name;
     sl_user_format fmt = SL_USERS_CSV;
@@ -168,8 +168,9 @@ static int text_width(const char *s)
 
 static void user_cells(const sl_user *u, const char *cells[LIST_COLS])
 {
-    cells[0] = u->id;
-    cells[1] = u->username;
+    /* the host's ids and usernames are untrusted text */
+    cells[0] = cli_shown(u->id);
+    cells[1] = cli_shown(u->username);
     cells[2] = u->state;
     cells[3] = u->user_type;
     cells[4] = u->highest_role;
@@ -221,7 +222,7 @@ static int list_one(void *ud, const sl_user *u)
     return 0;
 }
 
-static int users_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_users_list(cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const headers[LIST_COLS] = {"ID", "USERNAME", "STATE", "TYPE", "ROLE",
                                                    "REASON"};
@@ -278,7 +279,7 @@ static int users_list(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- count --------------------------------------------------------------- */
 
-static int users_count(cli_ctx *ctx, int argc, char **argv)
+int cmd_users_count(cli_ctx *ctx, int argc, char **argv)
 {
     sl_user_counts c;
     sl_error err = {0};
@@ -322,17 +323,4 @@ static int users_count(cli_ctx *ctx, int argc, char **argv)
             printf("  %-27s %s\n", sl_reason_name(i), sl_format_count(c.by_reason[i], a, sizeof a));
     }
     return EXIT_OK;
-}
-
-int cmd_users(cli_ctx *ctx, int argc, char **argv)
-{
-    if (argc < 2)
-        return cli_usage("users needs a subcommand: import, list, count");
-    if (strcmp(argv[1], "import") == 0)
-        return users_import(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return users_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "count") == 0)
-        return users_count(ctx, argc - 1, argv + 1);
-    return cli_usage("unknown users subcommand '%s'", argv[1]);
 }

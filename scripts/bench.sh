@@ -447,7 +447,7 @@ insert_snapshots() {
 # 00:00:00 to 2030-12-31 23:59:59.999), oldest first, in the CSV's date form.
 TERM_FROM_MS=$(( $(date -u -d '2024-01-01 00:00:00' +%s) * 1000 ))
 TERM_TO_MS=$(( $(date -u -d '2030-12-31 23:59:59' +%s) * 1000 + 999 ))
-ANCHOR_USAGE_SQL="SELECT strftime('%Y-%m-%d %H:%M:%S UTC', recorded_at / 1000, 'unixepoch'),
+ANCHOR_USAGE_SQL="SELECT strftime('%Y-%m-%d %H:%M:%S', recorded_at / 1000, 'unixepoch'),
   billable_user_count FROM snapshots WHERE recorded_at BETWEEN $TERM_FROM_MS AND $TERM_TO_MS
   ORDER BY recorded_at, id;"
 
@@ -466,10 +466,11 @@ bench_export() {
     echo "$t" >>"$W/export.anchor"
   done
   # Same rows on both sides, or the comparison means nothing.
-  lines=$(grep -c '^[0-9]\{4\}-.*UTC,' "$W/usage.csv" || true)
+  # (the snapshot rows: "YYYY-MM-DD HH:MM:SS,count", GitLab's layout)
+  lines=$(grep -c '^[0-9]\{4\}-[0-9-]* [0-9:]*,' "$W/usage.csv" || true)
   [ "$lines" = "$n" ] || die "usage export wrote $lines snapshot rows, expected $n"
   # (the sqlite3 CLI quotes the date cells, which hold spaces)
-  diff -q <(grep '^[0-9]\{4\}-.*UTC,' "$W/usage.csv") <(tr -d '"' <"$W/anchor.csv") >/dev/null ||
+  diff -q <(grep '^[0-9]\{4\}-[0-9-]* [0-9:]*,' "$W/usage.csv") <(tr -d '"' <"$W/anchor.csv") >/dev/null ||
     die "usage export rows differ from the anchor's"
   read -r om omin omax < <(stats "$W/export.ours")
   read -r am amin amax < <(stats "$W/export.anchor")

@@ -187,14 +187,20 @@ char *sl_time_format_rfc3339(int64_t ms, char *buf, size_t size)
     return buf;
 }
 
-char *sl_time_format_utc(int64_t ms, char *buf, size_t size)
+char *sl_time_format_plain(int64_t ms, char *buf, size_t size)
 {
     int32_t days;
     int h, mi, s, milli;
     char date[16];
     split_ms(ms, &days, &h, &mi, &s, &milli);
-    snprintf(buf, size, "%s %02d:%02d:%02d UTC",
-             sl_date_format(days, date, sizeof date), h, mi, s);
+    snprintf(buf, size, "%s %02d:%02d:%02d", sl_date_format(days, date, sizeof date), h, mi, s);
+    return buf;
+}
+
+char *sl_time_format_utc(int64_t ms, char *buf, size_t size)
+{
+    char plain[24];
+    snprintf(buf, size, "%s UTC", sl_time_format_plain(ms, plain, sizeof plain));
     return buf;
 }
 

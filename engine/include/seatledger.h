@@ -49,7 +49,8 @@ typedef enum sl_rc {
     SL_ETOOBIG,    /* input over one of the named limits */
     SL_ENOTFOUND,  /* no such license, key, token, user or file */
     SL_EEXIST,     /* a name that must be unique is taken */
-    SL_ECLOCK,     /* the clock is behind the newest snapshot (clock safety) */
+    SL_ECLOCK,     /* clock safety: the clock is behind the ledger's latest
+                    * event, or too far ahead of it (SL_CLOCK_AHEAD_MAX_DAYS) */
     SL_EAUTH,      /* missing, unknown, expired or revoked token */
     SL_EFORBIDDEN, /* valid token without the needed rights */
     SL_EUSAGE,     /* API misuse: bad argument combination */
@@ -115,8 +116,12 @@ sl_rc sl_time_parse_lenient(const char *s, size_t len, int64_t *out_ms);
 char *sl_date_format(int32_t days, char *buf, size_t size);
 /* Format an instant as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf >= 25 bytes). */
 char *sl_time_format_rfc3339(int64_t ms, char *buf, size_t size);
-/* Format an instant as "YYYY-MM-DD HH:MM:SS UTC" (buf >= 24 bytes). */
+/* Format an instant as "YYYY-MM-DD HH:MM:SS UTC" (buf >= 24 bytes), for
+ * people. */
 char *sl_time_format_utc(int64_t ms, char *buf, size_t size);
+/* The same in UTC without the zone suffix, "YYYY-MM-DD HH:MM:SS" (buf >= 20
+ * bytes): GitLab's `%Y-%m-%d %H:%M:%S`, the usage CSV's times. */
+char *sl_time_format_plain(int64_t ms, char *buf, size_t size);
 /* Parse "YYYY-MM-DDTHH:MM:SSZ" (also with a space for T, optional .mmm). */
 sl_rc sl_time_parse(const char *s, int64_t *out_ms, sl_error *err);
 /* days*86400000 */
@@ -124,6 +129,32 @@ int64_t sl_date_to_ms(int32_t days);
 int32_t sl_ms_to_date(int64_t ms);
 /* Shift a date by whole years (Feb 29 -> Feb 28 like Ruby's Date#<<). */
 int32_t sl_date_add_years(int32_t days, int years);
+
+/* ------------------------------------------------------------------------
+ * File names
+ * ---------------------------------------------------------------------- */
+
+/* 1 when `a` and `b` name the same file: the same inode when both exist,
+ * else the same path once their directories are resolved (a file about to
+ * be created is compared by the name it will get). */
+int sl_path_same(const char *a, const char *b);
+/* What `path` is to the ledger at `ledger_path` - "the ledger", "the
+ * ledger's rollback journal" (-journal), "the ledger's write-ahead log"
+ * (-wal) or "the ledger's shared-memory index" (-shm): SQLite owns all four
+ * names, and deletes a journal it finds beside the ledger - or NULL when it
+ * is none of them.  The answer is a static string. */
+const char *sl_path_ledger_role(const char *ledger_path, const char *path);
+
+/* ------------------------------------------------------------------------
+ * Text from untrusted sources, for people
+ * ---------------------------------------------------------------------- */
+
+/* A copy of `s` fit for a terminal or a log line: control characters as
+ * \t, \n, \r or \xHH (ESC is \x1b, DEL \x7f), bytes that are not UTF-8 as
+ * \xHH, C1 controls and bidirectional overrides as \uHHHH; every other
+ * character, backslash included, as it is.  Caller frees with sl_free(); NULL
+ * when `s` is NULL or memory runs out.  JSON output needs none of this. */
+char *sl_text_escape(const char *s);
 
 /* ------------------------------------------------------------------------
  * Trusted public keys (in memory) and vendor key pairs
@@ -584,6 +615,58 @@ typedef struct sl_user_counts {
  * non-ultimate rules without a current license); reads one index. */
 sl_rc sl_store_users_count(sl_store *st, sl_user_counts *out, sl_error *err);
 
+/* --- clock safety ------------------------------------------------------ */
+
+/* Every change of the ledger is an event at one time, and no event is
+ * recorded before the ledger's latest time (the newest time it has recorded
+ * anywhere), nor more than SL_CLOCK_AHEAD_MAX_DAYS after it unless the
+ * admin confirmed the clock (sl_store_clock_confirm): SL_ECLOCK otherwise,
+ * with nothing written.  Expiry (of licenses and tokens) is judged on the
+ * ledger's today, never before its latest time.  One set-forward clock can
+ * move the latest at most this far; a ledger whose latest lies in the
+ * future anyway is recovered with sl_store_clock_recover(), an audited
+ * event kept forever. */
+#define SL_CLOCK_AHEAD_MAX_DAYS 31
+
+/* The ledger's today: the date of max(clock now, its latest time). */
+sl_rc sl_store_today(sl_store *st, int32_t *out, sl_error *err);
+
+typedef struct sl_clock_state {
+    int64_t now_ms;          /* the clock */
+    int has_latest;          /* the ledger has recorded something */
+    int64_t latest_ms;       /* its latest time */
+    int64_t recoveries;      /* clock recoveries ever recorded */
+    int64_t confirmations;   /* clock confirmations ever recorded */
+    int64_t last_recovery_ms;                 /* 0 when none */
+    int64_t last_recovery_latest_before_ms;   /* the latest it set aside */
+} sl_clock_state;
+sl_rc sl_store_clock_state(sl_store *st, sl_clock_state *out, sl_error *err);
+
+/* The admin says the clock, more than SL_CLOCK_AHEAD_MAX_DAYS after the
+ * ledger's latest event, is right: record that (a clock event and an audit
+ * line, "clock.confirm"), which makes now the latest.  *recorded is 0, and
+ * nothing written, when the clock is not that far ahead; SL_ECLOCK when it
+ * is behind the ledger. */
+sl_rc sl_store_clock_confirm(sl_store *st, sl_source source, int *recorded, sl_error *err);
+/* Recover a ledger whose latest event lies after now (a clock that was set
+ * forward and then corrected): record a recovery at now (a clock event and
+ * an audit line, "clock.recover") that sets aside every time recorded
+ * before it; they stay in the ledger, visible, and now is the latest again.
+ * *recorded is 0, and nothing written, when the latest is not after now. */
+sl_rc sl_store_clock_recover(sl_store *st, sl_source source, int *recorded, sl_error *err);
+
+typedef struct sl_clock_event {
+    int64_t at_ms;
+    int recovery;             /* 1: recovery, 0: confirmation */
+    sl_source source;
+    int64_t latest_before_ms; /* the ledger's latest just before it */
+} sl_clock_event;
+/* Clock events with from <= at <= to, oldest first; fn as for
+ * sl_store_history(). */
+sl_rc sl_store_clock_events(sl_store *st, int64_t from_ms, int64_t to_ms,
+                            int (*fn)(void *ud, const sl_clock_event *e), void *ud,
+                            sl_error *err);
+
 /* --- snapshots (the append-only ledger) -------------------------------- */
 
 typedef struct sl_snapshot {
@@ -598,9 +681,9 @@ typedef struct sl_snapshot {
  * and append one snapshot, then provision the add-on purchases from the
  * current license, run the seat clean-up (add-ons.md: ineligible, overage,
  * expired) and record one add-on snapshot per active purchase
- * (sl_store_addon_metrics).  SL_ECLOCK when now is before the newest
- * snapshot ("clock is behind the ledger: ..."); nothing at all is written on
- * any failure.  `out` may be NULL. */
+ * (sl_store_addon_metrics).  SL_ECLOCK under the clock-safety rules above
+ * ("clock is behind the ledger: ..." or "clock is N days ahead of ...");
+ * nothing at all is written on any failure.  `out` may be NULL. */
 sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
                        sl_error *err);
 /* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
@@ -648,7 +731,7 @@ typedef struct sl_status {
     int32_t starts_on;
     int32_t expires_on;           /* SL_DATE_NONE when none */
     int32_t block_changes_on;
-    int32_t today;                /* max(clock date, newest snapshot date) */
+    int32_t today;                /* the ledger's today (sl_store_today) */
     int64_t days_left;            /* -1 when no expiry, 0 once expired */
     int expired;
     int trial;
@@ -663,6 +746,7 @@ typedef struct sl_status {
     int has_future_license;
     int64_t future_license_id;
     int32_t future_starts_on;
+    sl_clock_state clock;         /* the clock against the ledger's latest */
     struct sl_status_addon *addons; /* active purchases, by id */
     size_t addon_count;
     char **notices;               /* human sentences */

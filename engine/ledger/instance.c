@@ -4,7 +4,7 @@
  * key made on first need, and the direct-access JWTs signed with it
  * (libjwt, RS256).  The identity itself is created by instance_keys.c.
  */
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <jwt.h>
 #include <openssl/crypto.h>
@@ -114,6 +114,9 @@ sl_rc sl_store_instance_prepare(sl_store *st, sl_error *err)
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "UPDATE instance SET jwt_private_pem = ?1, jwt_public_pem = ?2 "
                       "WHERE id = 1 AND jwt_private_pem IS NULL", &s, err);
     if (rc != SL_OK)

@@ -149,6 +149,11 @@ sl_rc sl_store_projects_import(sl_store *st, FILE *in, sl_user_format format, in
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK) {
+        sl__rollback(st);
+        return rc;
+    }
     rc = sl__stmt(st, "SELECT count(*), coalesce(max(import_gen), 0) + 1 FROM projects", &s,
                   err);
     if (rc != SL_OK)

@@ -110,6 +110,11 @@ sl_rc sl_store_setting_set(sl_store *st, const char *name, const char *value, in
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK) {
+        sl__rollback(st);
+        return rc;
+    }
     rc = sl__setting_get(st, (sl_setting)which, &old, &old_locked, err);
     if (rc != SL_OK)
         goto fail;

@@ -1,7 +1,8 @@
 /*
  * store.c - the SQLite ledger file: opening with safe defaults, numbered
  * migrations from schema/ (embedded at build time), the statement cache,
- * transactions, integrity check, online backup and the audit log.
+ * transactions, integrity check and online backup.  Rows are appended
+ * (the audit log included) through ledger/events.c.
  */
 #include "ledger/store_internal.h"
 
@@ -78,6 +79,47 @@ sl_rc sl__db_err(sl_store *st, sl_error *err, const char *what)
     else if (code == SQLITE_TOOBIG)
         rc = SL_ETOOBIG;
     return sl__err(err, rc, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Like ssh with a private key: a ledger (or a -wal or -shm beside it) that
+ * someone else can write is refused, since whoever can write it can insert
+ * an admin token or rewrite history.  The owner must be the user running
+ * seatledger or root.  Links are followed: their target is what SQLite
+ * opens.  A file that does not exist yet passes (SQLite creates the side
+ * files with the ledger's mode). */
+static sl_rc check_owner_and_mode(const char *path, const char *file, sl_error *err)
+{
+    struct stat sb;
+    uid_t me = geteuid();
+    if (stat(file, &sb) != 0)
+        return errno == ENOENT ? SL_OK
+                               : sl__err(err, SL_ESTORAGE, "cannot open '%s': %s", file,
+                                         strerror(errno));
+    if (sb.st_mode & (S_IWGRP | S_IWOTH))
+        return sl__err(err, SL_ESTORAGE,
+                       "cannot open '%s': it is writable by group or others (mode %04o), so "
+                       "they can change the ledger; run chmod 600 '%s'",
+                       file, (unsigned)(sb.st_mode & 07777), file);
+    if (sb.st_uid != me && sb.st_uid != 0)
+        return sl__err(err, SL_ESTORAGE,
+                       "cannot open '%s': it is owned by uid %u, not by uid %u who runs "
+                       "seatledger, so that user can change the ledger; run chown or use "
+                       "a copy ('%s' is the ledger)",
+                       file, (unsigned)sb.st_uid, (unsigned)me, path);
+    return SL_OK;
+}
+
+static sl_rc check_files(const char *path, sl_error *err)
+{
+    static const char *const side[] = {"-wal", "-shm"};
+    char name[4096];
+    sl_rc rc = check_owner_and_mode(path, path, err);
+    for (size_t i = 0; rc == SL_OK && i < sizeof side / sizeof side[0]; i++) {
+        if ((size_t)snprintf(name, sizeof name, "%s%s", path, side[i]) >= sizeof name)
+            return sl__err(err, SL_ETOOBIG, "ledger path is too long");
+        rc = check_owner_and_mode(path, name, err);
+    }
+    return rc;
 }
 
 static sl_rc exec(sl_store *st, const char *sql, const char *what, sl_error *err)
@@ -178,6 +220,9 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
         return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot open '%s': %s", path, strerror(errno));
     }
+    rc = check_files(path, err);
+    if (rc != SL_OK)
+        return rc;
     st = calloc(1, sizeof *st);
     if (!st)
         return sl__err(err, SL_ENOMEM, "out of memory");
@@ -278,6 +323,7 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
         return rc;
     }
     st->in_txn = 0;
+    st->event.active = 0;
     st->commits++;
     return SL_OK;
 }
@@ -341,6 +387,7 @@ void sl__rollback(sl_store *st)
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = 0;
+    st->event.active = 0;
     /* what was read inside the transaction may be gone (the dry run reads
      * its own uncommitted rows) */
     st->cache.valid = 0;
@@ -363,54 +410,6 @@ int sl__bind_text(sqlite3_stmt *s, int i, const char *v)
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
 }
 
-sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
-                const char *outcome, const char *detail, sl_error *err)
-{
-    sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st,
-        "INSERT INTO audit_log(at, action, license_id, outcome, detail) VALUES (?,?,?,?,?)",
-        &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_int64(s, 1, sl_clock_now_ms());
-    sl__bind_text(s, 2, action);
-    if (license_id > 0)
-        sqlite3_bind_int64(s, 3, license_id);
-    sl__bind_text(s, 4, outcome);
-    sl__bind_text(s, 5, detail);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = sl__db_err(st, err, "cannot write the audit log");
-    sqlite3_reset(s);
-    return rc;
-}
-
-sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
-                     const char *detail, const char *notfound, sl_error *err)
-{
-    sl_rc rc = sl__begin(st, err);
-    if (rc != SL_OK) {
-        sqlite3_reset(s);
-        return rc;
-    }
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, action);
-        goto fail;
-    }
-    if (sqlite3_changes(st->db) == 0) {
-        rc = sl__err(err, SL_ENOTFOUND, "%s", notfound);
-        goto fail;
-    }
-    sqlite3_reset(s);
-    rc = sl__audit(st, action, license_id, "ok", detail, err);
-    if (rc != SL_OK)
-        goto fail;
-    return sl__commit(st, err);
-fail:
-    sqlite3_reset(s);
-    sl__rollback(st);
-    return rc;
-}
-
 sl_rc sl_store_check(sl_store *st, sl_error *err)
 {
     sqlite3_stmt *s = NULL;
@@ -431,7 +430,11 @@ sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err)
     sqlite3 *dst = NULL;
     sqlite3_backup *b;
     sl_rc rc = SL_OK;
-    int fd = open(dest_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const char *role = sl_path_ledger_role(st->path, dest_path);
+    int fd;
+    if (role)
+        return sl__err(err, SL_EINVAL, "cannot back up to '%s': it is %s", dest_path, role);
+    fd = open(dest_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return sl__err(err, errno == EEXIST ? SL_EEXIST : SL_ESTORAGE,
                        "cannot create '%s': %s", dest_path, strerror(errno));
@@ -469,4 +472,15 @@ const char *sl_source_name(sl_source s)
     case SL_SOURCE_SCHEDULER: return "scheduler";
     }
     return "cli";
+}
+
+sl_source sl__source_from_name(const char *name)
+{
+    static const sl_source all[] = {SL_SOURCE_CLI, SL_SOURCE_API, SL_SOURCE_CRON,
+                                    SL_SOURCE_SCHEDULER};
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, sl_source_name(all[i])) == 0)
+            return all[i];
+    }
+    return SL_SOURCE_CLI;   /* unreachable: the schema's CHECKs admit only these */
 }

@@ -16,6 +16,15 @@
 #define SL_CACHE_SLOTS 64       /* entitlements and projects cached per connection */
 #define SL_CACHE_KEY_MAX 127    /* bytes of a user id or path that is cached */
 
+/* The change being recorded inside the store's write transaction
+ * (ledger/events.c): every row it appends carries at_ms. */
+typedef struct sl_event {
+    int active;          /* begun and not yet committed or rolled back */
+    int64_t at_ms;       /* the clock, read once under the write lock */
+    int has_latest;      /* the ledger had recorded something before */
+    int64_t latest_ms;   /* its latest time then */
+} sl_event;
+
 struct sl_store {
     sqlite3 *db;
     char *path;
@@ -25,6 +34,7 @@ struct sl_store {
     } stmts[SL_STMT_CACHE];
     int nstmts;
     int in_txn;
+    sl_event event;             /* valid while in_txn, once begun */
     sl_keyring *keyring;        /* cached trusted keys */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */
@@ -35,7 +45,11 @@ struct sl_store {
         int64_t data_version;
         int64_t commits;
         int32_t clock_date;     /* sl_clock_today() when validated */
+        int today_known;
         int32_t today;          /* clock-safe today for that state */
+        int latest_known;
+        int latest_found;       /* the ledger has recorded something */
+        int64_t latest_ms;      /* the ledger's latest time (ledger/today.c) */
         int valid;
         int64_t current_id;     /* 0 = none */
         int64_t entity_id;      /* id of the cached entity, 0 = none */
@@ -82,9 +96,9 @@ sl_rc sl__instance_create(sqlite3 *db, sl_error *err);
 int sl__cache_slot(const char *key);
 
 /* Is the read cache still valid for this clock date (no commit anywhere
- * since it was filled)?  If not it is emptied and keyed anew, and the caller
- * fills cache.today.  Called by sl__ledger_today() only: after that call the
- * cache fields are valid for the ledger as it is. */
+ * since it was filled)?  If not it is emptied and keyed anew, and the
+ * callers fill what they know.  Called by ledger/today.c only: after
+ * sl__ledger_today() the cache fields are valid for the ledger as it is. */
 int sl__cache_fresh(sl_store *st, int32_t clock_date);
 
 /* A prepared statement for `sql`, cached for the store's lifetime and reset
@@ -100,15 +114,8 @@ sl_rc sl__commit(sl_store *st, sl_error *err);
 void sl__rollback(sl_store *st);
 /* PRAGMA data_version: changes whenever another connection commits. */
 int64_t sl__data_version(sl_store *st);
-/* Append a line to the audit log (own statement; call inside or outside a
- * transaction).  license_id <= 0 means none. */
-sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
-                const char *outcome, const char *detail, sl_error *err);
-/* Run the prepared, bound single-row change `s` in its own transaction
- * with an audit line; SL_ENOTFOUND with the message `notfound` when it
- * changed no row (then nothing is written). */
-sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
-                     const char *detail, const char *notfound, sl_error *err);
+/* The source named `name` by sl_source_name() (SL_SOURCE_CLI for any other). */
+sl_source sl__source_from_name(const char *name);
 /* Bind helpers: NULL string binds SQL NULL. */
 int sl__bind_text(sqlite3_stmt *s, int i, const char *v);
 

@@ -1,9 +1,10 @@
 /*
  * tokens.c - API tokens of the HTTP server: creation (the secret is shown
  * once, only its SHA-256 is stored), revocation, listing and the
- * constant-time check every API request goes through.
+ * constant-time check every API request goes through, with expiry judged on
+ * the ledger's clock-safe today.
  */
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -106,9 +107,6 @@ static sl_rc create_token(sl_store *st, const char *name, int admin, const char 
     rc = check_name(name, err);
     if (rc != SL_OK)
         return rc;
-    if (expires_on != SL_DATE_NONE && expires_on <= sl_clock_today())
-        return sl__err(err, SL_EINVAL, "token expiry '%s' is not after today",
-                       sl_date_format(expires_on, date, sizeof date));
     rc = new_secret(&secret, err);
     if (rc != SL_OK)
         return rc;
@@ -118,6 +116,15 @@ static sl_rc create_token(sl_store *st, const char *name, int admin, const char 
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK)
+        goto fail;
+    /* the ledger's today: the event is never before its latest time */
+    if (expires_on != SL_DATE_NONE && expires_on <= sl_ms_to_date(sl__event_at(st))) {
+        rc = sl__err(err, SL_EINVAL, "token expiry '%s' is not after today",
+                     sl_date_format(expires_on, date, sizeof date));
+        goto fail;
+    }
     rc = sl__stmt(st, "SELECT 1 FROM api_tokens WHERE name = ?", &s, err);
     if (rc != SL_OK)
         goto fail;
@@ -154,24 +161,19 @@ static sl_rc create_token(sl_store *st, const char *name, int admin, const char 
             goto fail;
         }
     }
-    rc = sl__stmt(st,
-        "INSERT INTO api_tokens(name, secret_sha256, admin, expires_on, created_at, user_id)"
-        " VALUES (?,?,?,?,?,?)", &s, err);
+    {
+        const sl__value v[] = {
+            SL__TEXT(name), SL__TEXT(hash), SL__INT(admin ? 1 : 0),
+            SL__TEXT(expires_on == SL_DATE_NONE ? NULL
+                     : sl_date_format(expires_on, date, sizeof date)),
+            SL__AT, SL__TEXT(user_id),
+        };
+        rc = sl__event_append(st,
+            "INSERT INTO api_tokens(name, secret_sha256, admin, expires_on, created_at, user_id)"
+            " VALUES (?,?,?,?,?,?)", v, 6, "cannot store the token", NULL, err);
+    }
     if (rc != SL_OK)
         goto fail;
-    sl__bind_text(s, 1, name);
-    sl__bind_text(s, 2, hash);
-    sqlite3_bind_int(s, 3, admin ? 1 : 0);
-    sl__bind_text(s, 4, expires_on == SL_DATE_NONE ? NULL
-                        : sl_date_format(expires_on, date, sizeof date));
-    sqlite3_bind_int64(s, 5, sl_clock_now_ms());
-    sl__bind_text(s, 6, user_id);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot store the token");
-        sqlite3_reset(s);
-        goto fail;
-    }
-    sqlite3_reset(s);
     /* the audit line names the token, never its secret */
     snprintf(detail, sizeof detail, "name '%s', %s%s%.64s%s, expires %s", name,
              admin ? "admin" : "not admin", user_id ? ", user id '" : "",
@@ -223,6 +225,9 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "SELECT revoked_at IS NOT NULL FROM api_tokens WHERE name = ?",
                   &s, err);
     if (rc != SL_OK)
@@ -253,7 +258,7 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__stmt(st, "UPDATE api_tokens SET revoked_at = ? WHERE name = ?", &s, err);
     if (rc != SL_OK)
         goto fail;
-    sqlite3_bind_int64(s, 1, sl_clock_now_ms());
+    sqlite3_bind_int64(s, 1, sl__event_at(st));
     sl__bind_text(s, 2, name);
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = sl__db_err(st, err, "cannot revoke the token");
@@ -413,9 +418,15 @@ sl_rc sl_store_token_authenticate(sl_store *st, const char *secret, size_t len,
     sqlite3_reset(s);
     if (revoked)
         rc = sl__err(err, SL_EAUTH, "token is revoked");
-    else if (expires_on != SL_DATE_NONE && sl_clock_today() >= expires_on)
-        rc = sl__err(err, SL_EAUTH, "token has expired");
-    else if (user_gone)
+    else if (expires_on != SL_DATE_NONE) {
+        /* the ledger's today (cached per request): a clock set back does
+         * not bring an expired token back */
+        int32_t today;
+        rc = sl__ledger_today(st, &today, err);
+        if (rc == SL_OK && today >= expires_on)
+            rc = sl__err(err, SL_EAUTH, "token has expired");
+    }
+    if (rc == SL_OK && user_gone)
         rc = sl__err(err, SL_EAUTH, "the token's user is no longer in the directory");
     if (rc != SL_OK)
         memset(out, 0, sizeof *out);

@@ -207,6 +207,9 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto out;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "SELECT count(*), coalesce(max(import_gen), 0) + 1 FROM users", &s, err);
     if (rc != SL_OK)
         goto fail;

@@ -229,17 +229,24 @@ done:
 /* How far one trusted key got; the furthest attempt names the failure. */
 enum {
     REACHED_NONE = 0,
+    REACHED_WRAPPED_LEN, /* the wrapped key is not as long as the modulus */
     REACHED_SIGNATURE,  /* verify-recover failed */
     REACHED_KEY_LEN,    /* recovered, but not an AES-128 key */
     REACHED_AES         /* AES rejected the padding */
 };
 
-/* Recover the AES key with one public key.  1 on success. */
+/* Recover the AES key with one public key.  1 on success, 0 when it does
+ * not verify, -1 when the wrapped key is not exactly as long as the modulus:
+ * the gem always writes it at full length, and OpenSSL would also accept a
+ * copy with a leading zero byte dropped, a second encoding of one key. */
 static int recover_key(EVP_PKEY *pk, const envelope *env, unsigned char *out,
                        size_t *out_len)
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
+    EVP_PKEY_CTX *ctx;
     int ok = 0;
+    if (env->key_len != (size_t)EVP_PKEY_get_size(pk))
+        return -1;
+    ctx = EVP_PKEY_CTX_new(pk, NULL);
     *out_len = (size_t)EVP_PKEY_get_size(pk);
     if (ctx && EVP_PKEY_verify_recover_init(ctx) > 0 &&
         EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0 &&
@@ -316,9 +323,10 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
      * a later layer is not the end, the next key may still be the right one */
     for (size_t i = 0; i < nkeys && !found; i++) {
         sl_rc arc;
-        if (!recover_key(sl__keyring_key(kr, i), &env, recovered, &recovered_len)) {
-            if (reached < REACHED_SIGNATURE)
-                reached = REACHED_SIGNATURE;
+        int rk = recover_key(sl__keyring_key(kr, i), &env, recovered, &recovered_len);
+        if (rk <= 0) {
+            if (reached < (rk < 0 ? REACHED_WRAPPED_LEN : REACHED_SIGNATURE))
+                reached = rk < 0 ? REACHED_WRAPPED_LEN : REACHED_SIGNATURE;
             continue;
         }
         if (recovered_len != AES_KEY_LEN) {
@@ -345,6 +353,10 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
         else if (reached == REACHED_KEY_LEN)
             rc = sl__err(err, SL_EINVAL,
                          "signature: recovered AES key is %zu bytes, expected 16", bad_key_len);
+        else if (reached == REACHED_WRAPPED_LEN)
+            rc = sl__err(err, SL_EINVAL,
+                         "signature: the signed AES key is %zu bytes, not the size of a trusted "
+                         "key's modulus", env.key_len);
         else
             rc = sl__err(err, SL_EINVAL,
                          "signature: key does not verify with any trusted public key");
@@ -356,7 +368,7 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
     }
     rc = sl_license_from_payload((const char *)plain, plain_len, out, err);
     if (rc == SL_OK) {
-        sl__license_set_wrapped_key(*out, env.key, env.key_len);
+        sl__license_set_key_fingerprints(*out, env.key, env.key_len, recovered, recovered_len);
         sl__license_set_origin(*out, SL_KEY_FORMAT_GITLAB, "rsa", kr, signer);
     }
 done:

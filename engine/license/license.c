@@ -20,10 +20,11 @@ struct sl_license {
     size_t payload_len;
     json_t *root;         /* the parsed payload object */
     sl_license_info info; /* strings borrowed from root */
-    /* SHA-256 of the RSA-wrapped AES key of the envelope (decoded keys only):
-     * the one part of a key nobody but the vendor can make */
+    /* SHA-256 of the envelope's RSA-wrapped AES key and of the AES key
+     * itself (decoded keys only): the part of a key only the vendor makes */
     unsigned char wrapped_key_sha256[32];
-    int has_wrapped_key;
+    unsigned char aes_key_sha256[32];
+    int has_key_fingerprints;
     sl_license_origin origin;                 /* strings static or in signer */
     char signer[SL__SIGNER_NAME_MAX];
 };
@@ -42,20 +43,32 @@ const sl_license_origin *sl_license_get_origin(const sl_license *lic)
     return &lic->origin;
 }
 
-void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len)
+void sl__license_set_key_fingerprints(sl_license *lic, const unsigned char *wrapped,
+                                      size_t wrapped_len, const unsigned char *aes_key,
+                                      size_t aes_len)
 {
-    unsigned int n = 0;
-    lic->has_wrapped_key =
-        EVP_Digest(wrapped, len, lic->wrapped_key_sha256, &n, EVP_sha256(), NULL) == 1 && n == 32;
+    unsigned int n = 0, m = 0;
+    lic->has_key_fingerprints =
+        EVP_Digest(wrapped, wrapped_len, lic->wrapped_key_sha256, &n, EVP_sha256(), NULL) == 1 &&
+        n == 32 &&
+        EVP_Digest(aes_key, aes_len, lic->aes_key_sha256, &m, EVP_sha256(), NULL) == 1 && m == 32;
+}
+
+static int hex32(const unsigned char *md, char out[65])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 1;
 }
 
 int sl__license_wrapped_key_hex(const sl_license *lic, char out[65])
 {
-    if (!lic->has_wrapped_key)
-        return 0;
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", lic->wrapped_key_sha256[i]);
-    return 1;
+    return lic->has_key_fingerprints && hex32(lic->wrapped_key_sha256, out);
+}
+
+int sl__license_aes_key_hex(const sl_license *lic, char out[65])
+{
+    return lic->has_key_fingerprints && hex32(lic->aes_key_sha256, out);
 }
 
 /* Top-level members that hold a date or a date-time: a value that is not a

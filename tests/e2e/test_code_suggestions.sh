@@ -106,7 +106,7 @@ run 0 "$SL" --json seats check alice
 expect_eq "check json" "$out" '{"user":"alice","user_id":"1","allowed":true,"feature_enablement_type":"duo_pro","reason":"seat","detail":"holds a seat of an active duo_pro purchase"}'
 run 2 "$SL" seats check
 run 0 "$SL" seats check --help
-expect_contains "check help" "$out" "usage: seatledger seats check USER [--json]"
+expect_contains "check help" "$out" "usage: seatledger seats check USER"
 
 # ---- settings ------------------------------------------------------------------
 run 0 "$SL" settings list

@@ -200,7 +200,7 @@ for p in /api/v4/license/usage_export.csv /api/v4/license/usage_export; do
   cmp -s "$TMP/body" "$TMP/expected.csv" || fail "$p: body differs from 'seatledger usage export'"
 done
 expect_contains "export rows" "$(cat "$TMP/expected.csv")" "Date,Billable User Count
-2026-11-22 12:00:00 UTC,0"
+2026-11-22 12:00:00,0"
 http DELETE /api/v4/license/1 "${H[@]}"
 expect_http "delete" 204 "" ""
 http DELETE /api/v4/license/1 "${H[@]}"

@@ -51,6 +51,7 @@ static void test_years_and_times(void **state)
     assert_string_equal(sl_date_format(sl_date_add_years(d, -1), buf, sizeof buf), "2023-02-28");
     assert_int_equal(sl_time_parse("2024-01-01T12:00:00Z", &ms, NULL), SL_OK);
     assert_string_equal(sl_time_format_utc(ms, buf, sizeof buf), "2024-01-01 12:00:00 UTC");
+    assert_string_equal(sl_time_format_plain(ms, buf, sizeof buf), "2024-01-01 12:00:00");
     assert_int_equal(sl_time_parse("2024-01-01 12:00:00.250Z", &ms, NULL), SL_OK);
     assert_string_equal(sl_time_format_rfc3339(ms, buf, sizeof buf), "2024-01-01T12:00:00.250Z");
     assert_int_equal(sl_time_parse("2024-01-01T24:00:00Z", &ms, NULL), SL_EINVAL);

@@ -89,9 +89,9 @@ static void four_licenses(fx *f)
     tu_license l4 = {.plan = "premium", .seats = 10, .starts = "2026-01-01", .expires = "2027-06-01"};
     assert_int_equal(add_at(f->st, "2026-03-01T00:00:00Z", &l1), 1);
     assert_int_equal(add_at(f->st, "2026-03-02T00:00:00Z", &l2), 2);
-    assert_int_equal(add_at(f->st, "2026-03-03T00:00:00Z", &l3), 3);
     /* created the same millisecond as 2: the expiry decides */
-    assert_int_equal(add_at(f->st, "2026-03-02T00:00:00Z", &l4), 4);
+    assert_int_equal(add_at(f->st, "2026-03-02T00:00:00Z", &l4), 3);
+    assert_int_equal(add_at(f->st, "2026-03-03T00:00:00Z", &l3), 4);
     setenv("SEATLEDGER_NOW", "2026-03-05T12:00:00Z", 1);
 }
 
@@ -105,9 +105,9 @@ static void test_order_and_attributes(void **state)
     e = history(f->st, &n);
     assert_int_equal(n, 4);
     /* newest first by (starts, created, expires) */
-    assert_int_equal(e[0].id, 3);
+    assert_int_equal(e[0].id, 4);
     assert_int_equal(e[1].id, 2);
-    assert_int_equal(e[2].id, 4);
+    assert_int_equal(e[2].id, 3);
     assert_int_equal(e[3].id, 1);
     assert_string_equal(e[0].type, "offline_cloud");
     assert_true(e[0].future);
@@ -146,7 +146,7 @@ static void test_cache_follows_the_ledger(void **state)
     assert_int_equal(n, 4);
     /* the same list again while nothing changed */
     assert_ptr_equal(history(f->st, &n), e);
-    assert_int_equal(sl_store_license_delete(f->st, 4, SL_SOURCE_CLI, &err), SL_OK);
+    assert_int_equal(sl_store_license_delete(f->st, 3, SL_SOURCE_CLI, &err), SL_OK);
     e = history(f->st, &n);
     assert_int_equal(n, 3);
     assert_int_equal(e[2].id, 1);
@@ -160,7 +160,7 @@ static void test_cache_follows_the_ledger(void **state)
     /* a new day moves licenses out of the future */
     setenv("SEATLEDGER_NOW", "2026-06-01T00:00:00Z", 1);
     e = history(f->st, &n);
-    assert_int_equal(e[0].id, 3);
+    assert_int_equal(e[0].id, 4);
     assert_false(e[0].future);
 }
 
@@ -187,7 +187,7 @@ static void test_figures_and_term(void **state)
     four_licenses(f);
     lt_snapshot(f->st, "2026-03-03T00:00:00Z", 15);
     lt_snapshot(f->st, "2026-03-04T00:00:00Z", 5);
-    assert_int_equal(sl_store_license_figures(f->st, 4, &fig, &err), SL_OK);
+    assert_int_equal(sl_store_license_figures(f->st, 3, &fig, &err), SL_OK);
     assert_int_equal(fig.active_users, 5);
     assert_int_equal(fig.historical_max, 15);
     assert_int_equal(fig.maximum_user_count, 15);
@@ -196,7 +196,7 @@ static void test_figures_and_term(void **state)
     assert_int_equal(fig.user_limit, 10);
     assert_false(fig.expired);
     assert_int_equal(sl_store_license_figures(f->st, 99, &fig, &err), SL_ENOTFOUND);
-    /* the current license (4) bounds the window */
+    /* the current license (3) bounds the window */
     assert_int_equal(sl_store_license_term(f->st, &from, &to, &err), SL_OK);
     assert_string_equal(sl_time_format_rfc3339(from, a, sizeof a), "2026-01-01T00:00:00.000Z");
     assert_string_equal(sl_time_format_rfc3339(to, b, sizeof b), "2027-06-01T23:59:59.999Z");

@@ -2,7 +2,7 @@
  * test_store.c - opening, migrating and protecting the ledger file.
  */
 #include "testutil.h"
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
