@@ -35,11 +35,11 @@ in_parallel() {
   done
   return $rc
 }
-echo "== build and test (build/)"
+echo "== build and test (build/) [at ${SECONDS}s]"
 BUILD_DIR=build scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 
-echo "== build and test under AddressSanitizer + UBSan (build-asan/)"
+echo "== build and test under AddressSanitizer + UBSan (build-asan/) [at ${SECONDS}s]"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSL_SANITIZE=ON
@@ -50,7 +50,7 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSL_SANITIZE=ON
    ctest --output-on-failure -j"$(nproc)") || status=1
 
 if [ "${PACKAGES:-1}" != 0 ]; then
-  echo "== Debian packages (build-deb/: cpack -G DEB, lintian, dpkg -i into a Debian 12 root)"
+  echo "== Debian packages (build-deb/: cpack -G DEB, lintian, dpkg -i into a Debian 12 root) [at ${SECONDS}s]"
   rc=0
   tests/package/test_deb.sh || rc=$?
   case $rc in
@@ -61,7 +61,7 @@ if [ "${PACKAGES:-1}" != 0 ]; then
 fi
 
 if [ "${MEMCHECK:-1}" != 0 ]; then
-  echo "== CLI end-to-end tests under valgrind memcheck (build/)"
+  echo "== CLI end-to-end tests under valgrind memcheck (build/) [at ${SECONDS}s]"
   # ctest would override SEATLEDGER, so the scripts run directly, each with
   # the CLI behind tests/e2e/memcheck.sh (exit 99 and a log on any error or
   # definite leak).  Left out, as they already run under ASan above: the
@@ -119,7 +119,7 @@ fi
 
 fuzz_seconds=${FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" != 0 ]; then
-  echo "== fuzz (build-fuzz/, clang libFuzzer, ${fuzz_seconds}s per target, $(nproc) at a time)"
+  echo "== fuzz (build-fuzz/, clang libFuzzer, ${fuzz_seconds}s per target, $(nproc) at a time) [at ${SECONDS}s]"
   CC=clang cmake -S . -B build-fuzz -DSL_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
   # one target per core at a time: each is single-threaded
@@ -142,4 +142,5 @@ if [ "$fuzz_seconds" != 0 ]; then
   in_parallel fuzz_one fuzz_license_decode fuzz_license_v2 fuzz_users_import fuzz_http_route \
     fuzz_chart_render fuzz_graphql fuzz_graphql_api || status=1
 fi
+echo "== done in ${SECONDS}s (status $status)"
 exit $status
