@@ -76,7 +76,7 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
     "$PWD/build/seatledger" "$vgdir/logs" "$PWD/tests/e2e/memcheck.sh" >"$vgdir/seatledger"
   chmod 755 "$vgdir/seatledger"
   memcheck_one() {
-    local t=$1 name rc=0
+    local t=$1 name rc=0 start=$SECONDS
     name=$(basename "$t" .sh)
     # the rules cross-check runs in full above; here one scenario of its
     # edge cases (the full set is ~2,000 CLI runs, half an hour under valgrind)
@@ -84,7 +84,7 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
       SL_CROSSCHECK_ONLY=tiny \
       timeout "${MEMCHECK_TIMEOUT:-900}" bash "$t" >"$vgdir/$name.out" 2>&1 || rc=$?
     case $rc in
-      0) echo "memcheck $name: passed" ;;
+      0) echo "memcheck $name: passed ($((SECONDS - start))s)" ;;
       77) echo "memcheck $name: skipped ($(tail -n 1 "$vgdir/$name.out"))" ;;
       *) echo "memcheck $name: FAILED (exit $rc)"; tail -n 30 "$vgdir/$name.out"; return 1 ;;
     esac
