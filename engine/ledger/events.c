@@ -5,9 +5,11 @@
  * before it, and never more than SL_CLOCK_AHEAD_MAX_DAYS after it unless
  * the admin confirmed the clock.  Every row appended to an append-only
  * table - snapshots, licenses, tokens, trusted keys, key fingerprints, clock
- * events and the audit log - goes through sl__event_append(), where a hash
- * chain over them will hook in.  Also here: the audited clock confirmation
- * and recovery, and reading them back for the history.
+ * events, license events, add-on snapshots, the seat history, acknowledged
+ * chain breaks and the audit log - goes through sl__event_append(), which
+ * checks the hash chain before the first append of an event and chains
+ * every appended row of a chained table (chain.c).  Also here: the audited
+ * clock confirmation and recovery, and reading them back for the history.
  */
 #include "ledger/ledger_internal.h"
 
@@ -48,7 +50,12 @@ sl_rc sl__event_begin(sl_store *st, int flags, sl_error *err)
                        sl_format_count((now - latest) / MS_PER_DAY, n, sizeof n),
                        sl_time_format_rfc3339(now, a, sizeof a),
                        sl_time_format_rfc3339(latest, b, sizeof b), SL_CLOCK_AHEAD_MAX_DAYS);
-    *ev = (sl_event){1, now, found, found ? latest : 0};
+    memset(ev, 0, sizeof *ev);
+    ev->active = 1;
+    ev->at_ms = now;
+    ev->has_latest = found;
+    ev->latest_ms = found ? latest : 0;
+    ev->flags = flags;
     return SL_OK;
 }
 
@@ -60,11 +67,23 @@ int64_t sl__event_at(const sl_store *st)
 sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int nvals,
                        const char *what, int64_t *out_rowid, sl_error *err)
 {
+    const sl__chain_table *chained;
     sqlite3_stmt *s;
+    int64_t before = 0;
     sl_rc rc;
     /* an append outside an event would escape the clock check */
     if (!st->in_txn || !st->event.active)
         return sl__err(err, SL_EINTERNAL, "%s: no event is being recorded", what);
+    /* nothing is appended onto a broken chain (chain.c); the rows this
+     * INSERT adds are those after the table's newest id now */
+    rc = sl__chain_table_of(sql, &chained, err);
+    if (rc == SL_OK && chained && !st->chain_off) {
+        rc = sl__chain_check(st, err);
+        if (rc == SL_OK)
+            rc = sl__chain_max_id(st, chained, &before, err);
+    }
+    if (rc != SL_OK)
+        return rc;
     rc = sl__stmt(st, sql, &s, err);
     if (rc != SL_OK)
         return rc;
@@ -90,6 +109,8 @@ sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int
     else if (out_rowid)
         *out_rowid = sqlite3_last_insert_rowid(st->db);
     sqlite3_reset(s);
+    if (rc == SL_OK && chained)
+        rc = sl__chain_append(st, chained, before, err);
     return rc;
 }
 
@@ -219,7 +240,9 @@ static sl_rc clock_event(sl_store *st, int flags, const char *kind, sl_source so
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__event_begin(st, flags, err);
+    /* an acknowledgement of the clock is recorded even onto a broken chain:
+     * the admin may have to fix the clock before acknowledging the break */
+    rc = sl__event_begin(st, flags | SL__EVENT_CHAIN_ANY, err);
     if (rc != SL_OK || !needed(&st->event)) {
         sl__rollback(st);
         return rc;

@@ -13,6 +13,9 @@
 /* ---- the store --------------------------------------------------------- */
 
 #define SL_STMT_CACHE 64
+/* statements of the hash chain (ledger/chain.c), kept apart from the LRU
+ * cache because a walk holds several at once */
+#define SL_CHAIN_STMTS 32
 
 /* The change being recorded inside the store's write transaction
  * (ledger/events.c): every row it appends carries at_ms. */
@@ -21,7 +24,15 @@ typedef struct sl_event {
     int64_t at_ms;       /* the clock, read once under the write lock */
     int has_latest;      /* the ledger had recorded something before */
     int64_t latest_ms;   /* its latest time then */
+    int flags;           /* SL__EVENT_* of sl__event_begin */
+    /* the chain's head as this event left it (ledger/chain.c): checked
+     * once, at the event's first append */
+    int chain_ready;
+    int64_t chain_position;
+    unsigned char chain_hash[32];
 } sl_event;
+
+struct sl__chain_digest;
 
 struct sl_store {
     sqlite3 *db;
@@ -34,6 +45,9 @@ struct sl_store {
     int in_txn;
     sl_event event;             /* valid while in_txn, once begun */
     sl_keyring *keyring;        /* cached trusted keys */
+    sqlite3_stmt *chain_stmts[SL_CHAIN_STMTS];  /* finalized at close */
+    struct sl__chain_digest *chain_digest;      /* made on first use (chain.c) */
+    int chain_off;              /* benchmarks' anchor only (sl__chain_disable) */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */
     /* Cached answers of the read path (API hot path), valid while
