@@ -97,6 +97,16 @@ static const cli_command commands[] = {
     {"backup", NULL, cmd_backup, "backup DEST",
      "A consistent copy of the live ledger (SQLite online backup).  DEST must\n"
      "not exist and must not be a name SQLite owns beside the ledger."},
+    {"ledger", "verify", cmd_ledger_verify, "ledger verify [--accept-break] [--json]",
+     "Walk the ledger's hash chain (docs/trust.md): recompute every chained row\n"
+     "(snapshots, add-on snapshots, seat history, license additions and\n"
+     "deletions, clock events, key fingerprints, the audit log) from the one\n"
+     "before, and find rows no entry names.  Exit 0 with the head's position and\n"
+     "hash when intact (breaks an admin acknowledged are listed, not counted\n"
+     "against it); exit 1 naming the first row that does not match.  Writes\n"
+     "refuse to append onto a broken chain until --accept-break acknowledges\n"
+     "every break found: recorded as a chained event of its own, and listed by\n"
+     "every later verification."},
     {"clock", "confirm", cmd_clock_confirm, "clock confirm",
      "The clock is more than " DAYS(SL_CLOCK_AHEAD_MAX_DAYS) " days ahead of the ledger's latest event, and\n"
      "it is right: record that (an audited clock event), so events may be\n"

@@ -100,7 +100,7 @@ char *sl_chain_break_describe(const sl_chain_break *b, char *buf, size_t size)
             snprintf(buf, size, "%s names no chained table (code %d): the chain was changed",
                      pos, b->table_code);
         else
-            snprintf(buf, size, "%s row %lld (%s%s%s) does not match its hash: it was changed",
+            snprintf(buf, size, "%s row %lld (%s%s%s) does not match its chain entry: the row or the entry was changed",
                      b->table, (long long)b->row_id, pos, *when ? ", recorded " : "", when);
         break;
     }
@@ -130,7 +130,7 @@ static int ack_cmp(const void *a, const void *b)
 
 static sl_rc load_acks(sl_store *st, sl__chain_walk *w, sl_error *err)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     int step;
     sl_rc rc = sl__stmt(st, "SELECT kind, tbl, first, last, at FROM chain_breaks ORDER BY id",
                         &s, err);
@@ -321,11 +321,16 @@ static int entry(sl__chain_walk *w, int64_t pos, int code, int64_t row_id, int64
     const sl__chain_table *t = sl__chain_table_by_code(code);
     unsigned char digest[SL__CHAIN_HASH_LEN], hash[SL__CHAIN_HASH_LEN];
     sqlite3_stmt *s = NULL;
-    int stored_ok = stored && stored_len == SL__CHAIN_HASH_LEN, ok, restart = w->restart;
+    int stored_ok = stored && stored_len == SL__CHAIN_HASH_LEN, ok, linked, restart = w->restart;
+    int has_alt = w->has_alt;
+    unsigned char alt[SL__CHAIN_HASH_LEN];
     int64_t row_at;
     sl_chain_break b = {SL_CHAIN_CHANGED, pos, pos, "", code, row_id, at, 0, 0};
     name_table(&b, code);
     w->restart = 0;
+    w->has_alt = 0;
+    if (has_alt)
+        memcpy(alt, w->alt, sizeof alt);
     if (!t)
         goto broken;   /* an entry naming no chained table */
     if (w->lookup) {
@@ -372,18 +377,33 @@ static int entry(sl__chain_walk *w, int64_t pos, int code, int64_t row_id, int64
     }
     /* after a gap the link cannot be checked: the entry's stored hash is
      * taken as it is (the gap is the break) */
-    ok = row_at == at && (restart ? stored_ok
-                                  : stored_ok && memcmp(hash, stored, sizeof hash) == 0);
+    linked = !restart && stored_ok && memcmp(hash, stored, sizeof hash) == 0;
+    ok = row_at == at && (restart ? stored_ok : linked);
+    /* the entry before did not match: if this one links onto the hash its
+     * row gave, it was that entry's stored hash that changed (one break,
+     * reported there), not this row */
+    if (!ok && has_alt && !restart) {
+        if (sl__chain_link(w->digest->ctx, alt, code, row_id, row_at, digest, alt) != 0) {
+            *rc = sl__err(err, SL_EINTERNAL, "cannot verify the hash chain: SHA-256 failed");
+            return 1;
+        }
+        ok = stored_ok && row_at == at && memcmp(alt, stored, sizeof alt) == 0;
+        /* the row's own hash on the chain its rows give */
+        memcpy(hash, alt, sizeof hash);
+    }
     b.at_ms = row_at;
     if (w->on_entry && w->on_entry(w->ud, pos, code, row_id, row_at, digest,
-                                   ok && !restart ? NULL : (stored_ok ? stored : hash)))
+                                   linked && ok ? NULL : (stored_ok ? stored : hash)))
         goto stopped;
     if (ok) {
         memcpy(w->prev, stored, sizeof w->prev);
         return 0;
     }
-    /* continue from the stored hash, so one changed row is one break */
+    /* continue from the stored hash, so one changed row is one break; keep
+     * the row's own hash in case the stored one is what changed */
     memcpy(w->prev, stored_ok ? stored : hash, sizeof w->prev);
+    memcpy(w->alt, hash, sizeof w->alt);
+    w->has_alt = 1;
     return on_break(w, &b, rc, err);
 broken:
     if (stored_ok)
@@ -410,7 +430,7 @@ sl_rc sl__chain_walk_begin(sl_store *st, sl__chain_walk *w, sl_error *err)
 
 sl_rc sl__chain_walk_range(sl__chain_walk *w, int64_t from, int64_t to, sl_error *err)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     int step, first = 1;
     int64_t expected = from;
     sl_rc rc = chain_stmt(w->st, STMT_RANGE,
@@ -420,6 +440,7 @@ sl_rc sl__chain_walk_range(sl__chain_walk *w, int64_t from, int64_t to, sl_error
         return rc;
     memset(w->prev, 0, sizeof w->prev);
     w->restart = 0;
+    w->has_alt = 0;
     if (!w->lookup) {
         for (int i = 0; i < SL__CHAIN_TABLES; i++) {
             rc = chain_stmt(w->st, STMT_ALL + i, sl__chain_tables[i].select_all, &w->cur[i].s,
@@ -487,7 +508,7 @@ sl_rc sl__chain_walk_range(sl__chain_walk *w, int64_t from, int64_t to, sl_error
 sl_rc sl__chain_head(sl_store *st, int64_t *position, unsigned char hash[SL__CHAIN_HASH_LEN],
                      sl_error *err)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     int step;
     sl_rc rc = sl__stmt(st, "SELECT position, hash FROM chain ORDER BY position DESC LIMIT 1",
                         &s, err);
@@ -578,7 +599,7 @@ sl_rc sl__chain_check(sl_store *st, sl_error *err)
 {
     sl_event *ev = &st->event;
     sl__chain_walk w;
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     int64_t head, from = 1, to, next;
     unsigned char hash[SL__CHAIN_HASH_LEN];
     sl_rc rc;
@@ -660,24 +681,44 @@ sl_rc sl__chain_table_of(const char *sql, const sl__chain_table **out, sl_error 
                    "nor known to be unchained", (int)(end - name), name);
 }
 
-sl_rc sl__chain_max_id(sl_store *st, const sl__chain_table *t, int64_t *out, sl_error *err)
+sl_rc sl__chain_next_id(sl_store *st, const sl__chain_table *t, int64_t *out, sl_error *err)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
+    int64_t table_max = 0, chained_max = 0;
     sl_rc rc = sl__stmt(st, t->max_id, &s, err);
     if (rc != SL_OK)
         return rc;
     if (sqlite3_step(s) == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0);
+        table_max = sqlite3_column_int64(s, 0);
     else
         rc = sl__db_err(st, err, "cannot read the ledger");
     sqlite3_reset(s);
-    return rc;
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__stmt(st, "SELECT coalesce(max(row_id), 0) FROM chain WHERE tbl = ?1", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_int(s, 1, t->code);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        chained_max = sqlite3_column_int64(s, 0);
+    else
+        rc = sl__db_err(st, err, "cannot read the hash chain");
+    sqlite3_reset(s);
+    if (rc != SL_OK)
+        return rc;
+    if (table_max < chained_max)
+        table_max = chained_max;
+    /* room for a multi-row INSERT's rows */
+    if (table_max > INT64_MAX / 2)
+        return sl__err(err, SL_ESTORAGE, "cannot append to '%s': its ids are used up", t->name);
+    *out = table_max + 1;
+    return SL_OK;
 }
 
 sl_rc sl__chain_append(sl_store *st, const sl__chain_table *t, int64_t after_id, sl_error *err)
 {
     sl_event *ev = &st->event;
-    sqlite3_stmt *s, *ins;
+    sqlite3_stmt *s = NULL, *ins = NULL;
     sl__chain_digest *d = NULL;
     int step;
     sl_rc rc;

@@ -174,6 +174,8 @@ static void flush(sl__chain_digest *d)
 
 static void add(sl__chain_digest *d, const void *p, size_t n)
 {
+    if (d->tee && sl__buf_append(d->tee, p, n) != SL_OK)
+        d->failed = 1;
     if (n > sizeof d->buf - d->n) {
         flush(d);
         if (n > sizeof d->buf) {

@@ -61,6 +61,7 @@ typedef struct sl__chain_digest {
     unsigned char buf[512]; /* small values gathered before a hash update */
     size_t n;
     int failed;
+    sl_buf *tee;            /* when set, also receives every byte hashed (benchmarks) */
 } sl__chain_digest;
 
 sl_rc sl__chain_digest_init(sl__chain_digest *d, sl_error *err);

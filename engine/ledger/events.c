@@ -69,19 +69,24 @@ sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int
 {
     const sl__chain_table *chained;
     sqlite3_stmt *s;
-    int64_t before = 0;
+    int64_t id = 0;
+    int ids = 0;
     sl_rc rc;
     /* an append outside an event would escape the clock check */
     if (!st->in_txn || !st->event.active)
         return sl__err(err, SL_EINTERNAL, "%s: no event is being recorded", what);
+    for (int i = 0; i < nvals; i++)
+        ids += vals[i].type == SL__V_ID;
     /* nothing is appended onto a broken chain (chain.c); the rows this
-     * INSERT adds are those after the table's newest id now */
+     * INSERT adds are numbered from an id the chain never named */
     rc = sl__chain_table_of(sql, &chained, err);
-    if (rc == SL_OK && chained && !st->chain_off) {
+    if (rc == SL_OK && (chained ? ids != 1 : ids != 0))
+        rc = sl__err(err, SL_EINTERNAL, "%s: an append to a chained table binds one SL__ID, "
+                     "any other none", what);
+    if (rc == SL_OK && chained && !st->chain_off)
         rc = sl__chain_check(st, err);
-        if (rc == SL_OK)
-            rc = sl__chain_max_id(st, chained, &before, err);
-    }
+    if (rc == SL_OK && chained)
+        rc = sl__chain_next_id(st, chained, &id, err);
     if (rc != SL_OK)
         return rc;
     rc = sl__stmt(st, sql, &s, err);
@@ -92,6 +97,9 @@ sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int
         switch (v->type) {
         case SL__V_AT:
             sqlite3_bind_int64(s, i + 1, st->event.at_ms);
+            break;
+        case SL__V_ID:
+            sqlite3_bind_int64(s, i + 1, id);
             break;
         case SL__V_INT:
             sqlite3_bind_int64(s, i + 1, v->i);
@@ -110,7 +118,7 @@ sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int
         *out_rowid = sqlite3_last_insert_rowid(st->db);
     sqlite3_reset(s);
     if (rc == SL_OK && chained)
-        rc = sl__chain_append(st, chained, before, err);
+        rc = sl__chain_append(st, chained, id - 1, err);
     return rc;
 }
 
@@ -118,11 +126,11 @@ static sl_rc audit_line(sl_store *st, const char *action, int64_t license_id,
                         const char *outcome, const char *detail, sl_error *err)
 {
     const sl__value v[] = {
-        SL__AT, SL__TEXT(action), license_id > 0 ? SL__INT(license_id) : SL__NULL,
+        SL__ID, SL__AT, SL__TEXT(action), license_id > 0 ? SL__INT(license_id) : SL__NULL,
         SL__TEXT(outcome), SL__TEXT(detail),
     };
     return sl__event_append(st,
-        "INSERT INTO audit_log(at, action, license_id, outcome, detail) VALUES (?,?,?,?,?)",
+        "INSERT INTO audit_log(id, at, action, license_id, outcome, detail) VALUES (?,?,?,?,?,?)",
         v, (int)(sizeof v / sizeof v[0]), "cannot write the audit log", NULL, err);
 }
 
@@ -211,12 +219,13 @@ static sl_rc record_clock_event(sl_store *st, const char *kind, sl_source source
         rc = max_id(st, tables[i], &ids[i], err);
     if (rc == SL_OK) {
         const sl__value v[] = {
-            SL__AT, SL__TEXT(kind), SL__TEXT(sl_source_name(source)), SL__INT(ev->latest_ms),
-            SL__INT(ids[0]), SL__INT(ids[1]), SL__INT(ids[2]), SL__INT(ids[3]), SL__INT(ids[4]),
+            SL__ID, SL__AT, SL__TEXT(kind), SL__TEXT(sl_source_name(source)),
+            SL__INT(ev->latest_ms), SL__INT(ids[0]), SL__INT(ids[1]), SL__INT(ids[2]),
+            SL__INT(ids[3]), SL__INT(ids[4]),
         };
         rc = sl__event_append(st,
-            "INSERT INTO clock_events(at, kind, source, latest_before, audit_id, snapshot_id, "
-            "license_id, token_id, key_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO clock_events(id, at, kind, source, latest_before, audit_id, "
+            "snapshot_id, license_id, token_id, key_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
             v, (int)(sizeof v / sizeof v[0]), "cannot record the clock event", NULL, err);
     }
     if (rc != SL_OK)

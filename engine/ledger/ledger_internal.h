@@ -89,6 +89,8 @@ typedef struct sl__chain_walk {
     /* inside */
     unsigned char prev[SL__CHAIN_HASH_LEN];
     int restart;
+    unsigned char alt[SL__CHAIN_HASH_LEN];  /* the hash a mismatched entry's row gave */
+    int has_alt;
     sl__chain_ack *acks;           /* acknowledged, sorted */
     size_t nacks, capacks;
     size_t found_last[4][SL__CHAIN_TABLES + 2];
@@ -119,8 +121,9 @@ sl_rc sl__chain_check(sl_store *st, sl_error *err);
  * whose rows change later and so are not chained (licenses, tokens,
  * trusted keys); SL_EINTERNAL for any other table. */
 sl_rc sl__chain_table_of(const char *sql, const sl__chain_table **out, sl_error *err);
-/* coalesce(max(id), 0) of t. */
-sl_rc sl__chain_max_id(sl_store *st, const sl__chain_table *t, int64_t *out, sl_error *err);
+/* The id a new row of t gets: above every id of the table and every id
+ * the chain names for it (a deleted row's id is never handed out again). */
+sl_rc sl__chain_next_id(sl_store *st, const sl__chain_table *t, int64_t *out, sl_error *err);
 /* Chain every row of t with an id above after_id (what the current
  * event's INSERT just appended), in id order, onto the event's head. */
 sl_rc sl__chain_append(sl_store *st, const sl__chain_table *t, int64_t after_id,
@@ -131,7 +134,7 @@ void sl__chain_disable(sl_store *st);
 /* ---- events: the one way into the record (ledger/events.c) ------------- */
 
 /* One value of an appended row, bound in order. */
-typedef enum sl__vtype { SL__V_NULL, SL__V_INT, SL__V_TEXT, SL__V_AT } sl__vtype;
+typedef enum sl__vtype { SL__V_NULL, SL__V_INT, SL__V_TEXT, SL__V_AT, SL__V_ID } sl__vtype;
 typedef struct sl__value {
     sl__vtype type;
     int64_t i;
@@ -149,6 +152,10 @@ static inline sl__value sl__v_text(const char *s)
 #define SL__TEXTN(x, n) ((sl__value){SL__V_TEXT, 0, (x), (int)(n)})
 /* the event's own time */
 #define SL__AT ((sl__value){SL__V_AT, 0, NULL, 0})
+/* the new row's id in a chained table, chosen by the funnel: never one the
+ * chain has named before, even after a row was deleted (a multi-row INSERT
+ * numbers its rows from it) */
+#define SL__ID ((sl__value){SL__V_ID, 0, NULL, 0})
 
 #define SL__EVENT_CONFIRMED 0x1  /* the admin confirmed the clock: no bound ahead */
 #define SL__EVENT_RECOVER   0x2  /* a clock recovery: may lie before the latest */
@@ -165,7 +172,8 @@ sl_rc sl__event_begin(sl_store *st, int flags, sl_error *err);
 int64_t sl__event_at(const sl_store *st);
 /* Append rows to an append-only table for the current event: `sql` is an
  * INSERT string literal whose parameters take `vals` in order (SL__AT binds
- * the event's time).  Every append goes through here, and only inside an
+ * the event's time; an INSERT into a chained table names its id column and
+ * binds it to SL__ID, exactly once).  Every append goes through here, and only inside an
  * event (SL_EINTERNAL otherwise).  `what` prefixes a storage error;
  * *out_rowid (may be NULL) receives the last new row's id. */
 sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int nvals,

@@ -71,11 +71,11 @@ sl_rc sl_store_ledger_accept_break(sl_store *st, sl_source source, sl_chain_verd
     now = sl__event_at(st);
     for (size_t i = 0; i < w.nfound && rc == SL_OK; i++) {
         const sl__chain_ack *a = &w.found[i];
-        const sl__value v[] = {SL__AT, SL__TEXT(sl_chain_break_kind_name(a->kind)),
+        const sl__value v[] = {SL__ID, SL__AT, SL__TEXT(sl_chain_break_kind_name(a->kind)),
                                SL__INT(a->tbl), SL__INT(a->first), SL__INT(a->last)};
-        rc = sl__event_append(st, "INSERT INTO chain_breaks(at, kind, tbl, first, last) "
-                                  "VALUES (?,?,?,?,?)",
-                              v, 5, "cannot record the acknowledged break", NULL, err);
+        rc = sl__event_append(st, "INSERT INTO chain_breaks(id, at, kind, tbl, first, last) "
+                                  "VALUES (?,?,?,?,?,?)",
+                              v, 6, "cannot record the acknowledged break", NULL, err);
     }
     if (rc != SL_OK)
         goto fail;

@@ -10,7 +10,7 @@ COMMANDS=(
   "license issue" "license verify" "license check" "license add" "license list" "license show"
   "license delete"
   "users import" "users list" "users count"
-  "refresh" "history" "usage export" "usage chart" "status" "backup"
+  "refresh" "history" "usage export" "usage chart" "status" "backup" "ledger verify"
   "clock confirm" "clock recover"
   "token create" "token list" "token revoke"
   "serve" "notify" "addons list" "seats assign" "seats unassign" "seats list" "seats history"

@@ -40,11 +40,12 @@ static inline int32_t lt_day(const char *s)
 static inline void lt_snapshot(sl_store *st, const char *at, int64_t count)
 {
     sl_error err = {0};
-    const sl__value v[] = {SL__INT(lt_ms(at)), SL__INT(count)};
+    const sl__value v[] = {SL__ID, SL__INT(lt_ms(at)), SL__INT(count)};
     assert_int_equal(sl__begin(st, &err), SL_OK);
     if (sl__event_begin(st, SL__EVENT_CONFIRMED | SL__EVENT_RECOVER, &err) != SL_OK ||
-        sl__event_append(st, "INSERT INTO snapshots(recorded_at, billable_user_count, source) "
-                             "VALUES (?,?,'cli')", v, 2, "snapshot", NULL, &err) != SL_OK) {
+        sl__event_append(st, "INSERT INTO snapshots(id, recorded_at, billable_user_count, "
+                             "source) VALUES (?,?,?,'cli')", v, 3, "snapshot", NULL,
+                         &err) != SL_OK) {
         sl__rollback(st);
         fail_msg("snapshot: %s", err.message);
     }
