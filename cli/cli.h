@@ -80,6 +80,12 @@ const char *cli_shown(const char *s);
 int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
                     int64_t *out);
 
+/* Open a directory file for `users import` / `projects import` ("-" is
+ * stdin): the format from --format (NULL: by the name, .jsonl/.ndjson are
+ * JSON Lines, else CSV), its size for progress (0 when unknown).  EXIT_OK,
+ * or the exit code after printing why. */
+int cli_import_open(const char *path, const char *format, sl_user_format *fmt, FILE **in,
+                    uint64_t *total);
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 
@@ -118,6 +124,12 @@ int cmd_seats_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_seats_history(cli_ctx *ctx, int argc, char **argv);
 int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);     /* cli/chart.c */
 int cmd_notify(cli_ctx *ctx, int argc, char **argv);          /* cli/notify.c */
+int cmd_keys_instance_public(cli_ctx *ctx, int argc, char **argv); /* cli/keys.c */
+int cmd_seats_check(cli_ctx *ctx, int argc, char **argv);     /* cli/code_suggestions.c */
+int cmd_settings_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_settings_set(cli_ctx *ctx, int argc, char **argv);
+int cmd_projects_import(cli_ctx *ctx, int argc, char **argv);
+int cmd_projects_list(cli_ctx *ctx, int argc, char **argv);
 
 /* ---- notifications (cli/notify.c, cli/notify_deliver.c) ---------------- */
 

@@ -203,3 +203,48 @@ int cmd_keys_untrust(cli_ctx *ctx, int argc, char **argv)
         printf("{\"untrusted\":\"%s\"}\n", argv[1]);
     return EXIT_OK;
 }
+
+int cmd_keys_instance_public(cli_ctx *ctx, int argc, char **argv)
+{
+    sl_instance_key which = SL_INSTANCE_KEY_JWT;
+    char *pem = NULL;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--reports") == 0)
+            which = SL_INSTANCE_KEY_REPORTS;
+        else if (strcmp(argv[i], "--jwt") == 0)
+            which = SL_INSTANCE_KEY_JWT;
+        else
+            return cli_usage("keys instance-public: unexpected argument '%s'", argv[i]);
+    }
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_instance_public_key(st, which, &pem, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json) {
+        char id[SL_INSTANCE_UUID_LEN + 1];
+        json_t *o;
+        char *s;
+        if (sl_store_instance_id(st, id, &err) != SL_OK) {
+            sl_free(pem);
+            return cli_fail(&err);
+        }
+        o = json_pack("{s:s,s:s,s:s,s:s}", "instance_id", id, "key",
+                      which == SL_INSTANCE_KEY_JWT ? "jwt" : "reports", "algorithm",
+                      which == SL_INSTANCE_KEY_JWT ? "RS256" : "Ed25519", "public_key", pem);
+        s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            puts(s);
+        else
+            rc = EXIT_SYSTEM;
+        free(s);
+        json_decref(o);
+    } else {
+        fputs(pem, stdout);
+    }
+    sl_free(pem);
+    return rc;
+}

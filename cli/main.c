@@ -42,6 +42,11 @@ static const cli_command commands[] = {
      "The trusted vendor keys in trust order, with their SHA-256 fingerprints."},
     {"keys", "untrust", cmd_keys_untrust, "keys untrust NAME",
      "Stop trusting a vendor key; licenses already stored stay stored."},
+    {"keys", "instance-public", cmd_keys_instance_public, "keys instance-public [--reports]",
+     "Print the instance's public key (SPKI PEM): by default the RSA-2048 key\n"
+     "that verifies the direct-access JWTs (RS256) of the Code Suggestions API,\n"
+     "made the first time it is asked for; --reports prints the Ed25519 key that\n"
+     "verifies signed usage reports.  Private keys are never printed."},
     {"license", "issue", cli_license_issue,
      "license issue --private-key PEM (--payload FILE.json | --licensee-name N\n"
      "                  --licensee-email E --licensee-company C --plan starter|premium|ultimate\n"
@@ -117,21 +122,32 @@ static const cli_command commands[] = {
      "time recorded before it.  Those rows are kept, and the recovery shows in\n"
      "status, the history and the audit log forever.  Does nothing when the\n"
      "latest event is not after now."},
-    {"token", "create", cmd_token_create, "token create --name NAME [--admin] [--expires YYYY-MM-DD]",
-     "Create an API token and print its secret once; only its hash is kept."},
+    {"token", "create", cmd_token_create,
+     "token create --name NAME [--admin | --user USER] [--expires YYYY-MM-DD]",
+     "Create an API token and print its secret once; only its hash is kept.\n"
+     "--user binds it to a directory user (id or username) for the Code\n"
+     "Suggestions API; such a token is never admin and stops working when its\n"
+     "user leaves the directory."},
     {"token", "list", cmd_token_list, "token list",
-     "The API tokens: name, admin flag, expiry, creation and status."},
+     "The API tokens: name, admin flag, bound user, expiry, creation and status."},
     {"token", "revoke", cmd_token_revoke, "token revoke NAME",
      "Make a token unusable at once."},
     {"serve", NULL, cmd_serve,
      "serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--metrics-listen HOST:PORT]\n"
      "                  [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS]\n"
-     "                  [--notify-interval SECONDS]",
+     "                  [--notify-interval SECONDS] [--ai-gateway URL]\n"
+     "                  [--external-host HOST] [--ai-gateway-timeout SECONDS]\n"
+     "                  [--rate-limit ENDPOINT=COUNT/SECONDS]...",
      "Serves GitLab's License API on --listen (default 127.0.0.1:8080) and GET\n"
      "/metrics there behind an admin token; --metrics-listen serves /metrics alone,\n"
      "without a token, on a second address.  --refresh-daily records a snapshot at\n"
      "HH:MM UTC.  With --exec or --mail it runs the round of `seatledger notify` at\n"
-     "start and every --notify-interval seconds (default 60)."},
+     "start and every --notify-interval seconds (default 60).\n"
+     "The Code Suggestions API (docs/code-suggestions.md) forwards completions to\n"
+     "--ai-gateway, reports --external-host as host_name (default: this machine's\n"
+     "name), gives the gateway --ai-gateway-timeout seconds (default 55);\n"
+     "--rate-limit changes completions (60/60), direct_access (10/300) or\n"
+     "connection_details (10/60)."},
     {"notify", NULL, cmd_notify,
      "notify [--exec CMD]... [--mail ADDRESS...]... [--timeout SECONDS]",
      "Records an event for every condition of `status` that got worse since the\n"
@@ -156,6 +172,23 @@ static const cli_command commands[] = {
      "The users who hold a seat of an add-on, or could (--eligible)."},
     {"seats", "history", cmd_seats_history, "seats history [ADDON] [--from DATE] [--to DATE]",
      "Every seat assigned, unassigned or removed, oldest first."},
+    {"seats", "check", cmd_seats_check, "seats check USER",
+     "May USER (a directory id or username) use Code Suggestions, through which\n"
+     "add-on, and why: the order of docs/code-suggestions.md."},
+    {"settings", "list", cmd_settings_list, "settings list",
+     "The instance settings of the Code Suggestions API: duo_features_enabled,\n"
+     "duo_core_features_enabled, direct_code_suggestions (all on until set)."},
+    {"settings", "set", cmd_settings_set, "settings set NAME VALUE [--lock]",
+     "Set an instance setting to true or false (audited).  --lock\n"
+     "(duo_features_enabled only) makes the instance value win over every group\n"
+     "and project."},
+    {"projects", "import", cmd_projects_import,
+     "projects import FILE|- [--format csv|jsonl] [--prune]",
+     "Import the project directory, all or nothing: columns path (required,\n"
+     "unique), kind (project or group), duo_features_enabled (true, false or\n"
+     "empty: inherit), locked (true/false).  --prune removes projects not in FILE."},
+    {"projects", "list", cmd_projects_list, "projects list",
+     "The project directory with each path's effective Duo setting."},
     {"help", NULL, NULL, "help [COMMAND [SUBCOMMAND]]",
      "The usage of every command, of one command group or of one command;\n"
      "`seatledger COMMAND ... --help` prints the same."},

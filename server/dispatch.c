@@ -1,8 +1,8 @@
 /*
  * dispatch.c - the surfaces of the HTTP server by path: /metrics goes to
  * metrics/ (behind an admin token, or open on the --metrics-listen
- * listener, which serves nothing else), everything else to the License REST
- * API in rest/.
+ * listener, which serves nothing else), /api/v4/code_suggestions/ to
+ * code_suggestions/, everything else to the License REST API in rest/.
  */
 #include "dispatch.h"
 
@@ -24,6 +24,11 @@ static sl_http_response not_found(void)
     return r;
 }
 
+static int code_suggestions_path(const char *path)
+{
+    return path && strncmp(path, SL_CS_PREFIX, sizeof SL_CS_PREFIX - 1) == 0;
+}
+
 sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_http_request *req)
 {
     if (req->path && strcmp(req->path, SL_METRICS_PATH) == 0) {
@@ -33,6 +38,8 @@ sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_
     }
     if (ctx->metrics_only)
         return not_found();
+    if (ctx->cs && code_suggestions_path(req->path))
+        return sl_cs_route(ctx->cs, st, req);
     return sl_route(st, req);
 }
 
@@ -41,6 +48,8 @@ const char *sl_dispatch_label(const sl_dispatch_ctx *ctx, const char *path)
     const char *label;
     if (path && strcmp(path, SL_METRICS_PATH) == 0)
         return SL_METRICS_PATH;
-    label = ctx->metrics_only ? NULL : sl_route_label(path);
+    if (ctx->metrics_only)
+        return "other";
+    label = ctx->cs && code_suggestions_path(path) ? sl_cs_label(path) : sl_route_label(path);
     return label ? label : "other";
 }

@@ -1,17 +1,20 @@
 /*
  * dispatch.h - which API surface answers a request: the License REST API
- * (rest/), GET /metrics (metrics/).  A pure function like the surfaces it
+ * (rest/), GET /metrics (metrics/), the Code Suggestions API
+ * (code_suggestions/).  A pure function like the surfaces it
  * picks from; http.c calls it for every request.
  */
 #ifndef SL_DISPATCH_H
 #define SL_DISPATCH_H
 
+#include "code_suggestions/code_suggestions.h"
 #include "metrics/metrics.h"
 #include "router.h"
 
 typedef struct sl_dispatch_ctx {
     sl_metrics *metrics;     /* the server's request figures (may be NULL) */
     int metrics_only;        /* the --metrics-listen listener: /metrics, no token, nothing else */
+    sl_cs *cs;               /* the Code Suggestions API's shared state (NULL: not served) */
 } sl_dispatch_ctx;
 
 /* Answer one request on the listener described by ctx.  Never fails. */

@@ -83,6 +83,9 @@ sl_rc sl_error_set(sl_error *err, sl_rc code, const char *fmt, ...)
 /* Frees memory the engine handed to the caller (strings, arrays). */
 void sl_free(void *p);
 
+/* seatledger's version, "MAJOR.MINOR.PATCH" (the build's project version). */
+const char *sl_version(void);
+
 /* ------------------------------------------------------------------------
  * Clock and dates
  * ---------------------------------------------------------------------- */
@@ -951,6 +954,9 @@ typedef struct sl_token_info {
     int32_t expires_on;     /* SL_DATE_NONE when it never expires */
     int64_t created_at_ms;
     int64_t revoked_at_ms;  /* 0 when active */
+    char *user_id;          /* the bound directory user; NULL when unbound */
+    char *username;         /* that user's username now; NULL when unbound or
+                               no longer in the directory */
 } sl_token_info;
 
 /* Create a token; the secret is returned once and only its hash stored.
@@ -962,6 +968,13 @@ typedef struct sl_token_info {
 sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
                             int32_t expires_on, char **out_secret,
                             sl_error *err);
+/* Create a token bound to the directory user `user_id` (code-suggestions.md):
+ * it acts for that user, is never an admin token, and stops working when the
+ * user leaves the directory.  SL_ENOTFOUND "no user with id '<id>'" when the
+ * user is not in the directory; otherwise as sl_store_token_create (the
+ * audit line names the user id). */
+sl_rc sl_store_user_token_create(sl_store *st, const char *name, const char *user_id,
+                                 int32_t expires_on, char **out_secret, sl_error *err);
 /* Revoke by name: SL_ENOTFOUND when there is no such token; revoking a
  * revoked token is SL_OK and changes nothing. */
 sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err);
@@ -975,6 +988,172 @@ void sl_token_infos_free(sl_token_info *t, size_t count);
  * presented secret is hashed and the hashes compared in constant time. */
 sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
                            sl_error *err);
+
+/* Who a valid token acts for. */
+typedef struct sl_token_auth {
+    int admin;
+    int bound;                              /* user_id names the acting user */
+    char name[SL_TOKEN_NAME_MAX + 1];
+    char user_id[SL_USER_FIELD_MAX + 1];    /* "" when not bound */
+} sl_token_auth;
+/* Authenticate a presented secret: SL_OK with *out filled for any valid
+ * token, admin or not; SL_EAUTH for an unknown, revoked or expired token and
+ * for a bound token whose user is no longer in the directory.  One indexed
+ * lookup; compared in constant time as sl_store_token_check. */
+sl_rc sl_store_token_authenticate(sl_store *st, const char *secret, size_t len,
+                                  sl_token_auth *out, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * The instance identity (code-suggestions.md)
+ *
+ * Every ledger has one, made with it (existing ledgers get it when
+ * migrated): a UUID (GitLab's instance_id), a secret salt for the anonymous
+ * user ids, an Ed25519 key pair (usage reports) and an RSA-2048 key pair
+ * that signs the direct-access JWTs (RS256: Debian's libjwt 1.10 has no
+ * EdDSA).  The RSA pair is made the first time it is needed (see
+ * sl_store_instance_prepare).  Private keys never leave the engine.
+ * ---------------------------------------------------------------------- */
+
+#define SL_INSTANCE_UUID_LEN   36   /* 8-4-4-4-12 lowercase hex */
+#define SL_GLOBAL_USER_ID_LEN  44   /* base64 of a SHA-256 */
+#define SL_ACCESS_TOKEN_TTL_S  3600 /* a direct-access JWT's lifetime */
+
+typedef enum sl_instance_key {
+    SL_INSTANCE_KEY_JWT = 0,   /* RSA-2048: verifies the direct-access JWTs */
+    SL_INSTANCE_KEY_REPORTS    /* Ed25519: verifies signed usage reports */
+} sl_instance_key;
+
+/* The instance's UUID into out. */
+sl_rc sl_store_instance_id(sl_store *st, char out[SL_INSTANCE_UUID_LEN + 1], sl_error *err);
+/* Make the JWT key pair if the ledger has none yet (an RSA-2048 generation,
+ * a tenth to a third of a second; audited as "instance.jwt_key").  Called by
+ * whatever needs the key first: `keys instance-public`, which the admin runs
+ * to hand the key to the gateway, or else the first direct-access token. */
+sl_rc sl_store_instance_prepare(sl_store *st, sl_error *err);
+/* The SPKI PEM public key of `which` (the JWT key is made when missing).
+ * Caller frees *out_pem with sl_free(). */
+sl_rc sl_store_instance_public_key(sl_store *st, sl_instance_key which, char **out_pem,
+                                   sl_error *err);
+/* GitLab's global_user_id of a directory user: base64 of SHA-256 over the
+ * instance id, the user id and the instance's secret salt (stable per
+ * ledger, and not computable from the two ids alone). */
+sl_rc sl_store_global_user_id(sl_store *st, const char *user_id,
+                              char out[SL_GLOBAL_USER_ID_LEN + 1], sl_error *err);
+/* A direct-access JWT for `user_id`, RS256 with the instance's JWT key
+ * (header kid: the first 16 hex digits of the key's SPKI SHA-256), claims
+ * iss (instance id), sub (global user id), aud "gitlab-ai-gateway", iat
+ * (the clock), exp (iat + SL_ACCESS_TOKEN_TTL_S), gitlab_realm
+ * "self-managed", scopes ["code_suggestions"].  Caller frees *out_jwt with
+ * sl_free(); *out_exp receives exp. */
+sl_rc sl_store_access_token(sl_store *st, const char *user_id, char **out_jwt,
+                            int64_t *out_exp, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Instance settings (code-suggestions.md)
+ * ---------------------------------------------------------------------- */
+
+typedef enum sl_setting {
+    SL_SETTING_DUO_FEATURES_ENABLED = 0,
+    SL_SETTING_DUO_CORE_FEATURES_ENABLED,
+    SL_SETTING_DIRECT_CODE_SUGGESTIONS,
+    SL_SETTING_COUNT
+} sl_setting;
+
+/* "duo_features_enabled", ...; NULL when out of range. */
+const char *sl_setting_name(sl_setting s);
+
+typedef struct sl_setting_value {
+    sl_setting setting;
+    int value;          /* 1 on, 0 off */
+    int locked;         /* the instance value wins over every group and project */
+    int is_default;     /* never set: on */
+} sl_setting_value;
+
+/* Every setting, in enum order, into out[SL_SETTING_COUNT]. */
+sl_rc sl_store_settings(sl_store *st, sl_setting_value out[SL_SETTING_COUNT], sl_error *err);
+/* Set `name` to `value` ("true"/"false", also on/off, yes/no, 1/0), locked
+ * or not (only duo_features_enabled can be locked: SL_EINVAL for the
+ * others).  SL_EINVAL "unknown setting '<name>': use ..." or "invalid value
+ * '<v>' for <name>: use true or false".  One transaction with an audit line
+ * "settings.set" ("<name>: <old> -> <new>[, locked]"). */
+sl_rc sl_store_setting_set(sl_store *st, const char *name, const char *value, int lock,
+                           sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * The project directory (code-suggestions.md)
+ * ---------------------------------------------------------------------- */
+
+#define SL_PROJECT_PATH_MAX  1024  /* bytes of a path (the field limit too) */
+#define SL_PROJECT_DEPTH_MAX 21    /* segments: 20 nested groups and a project */
+
+/* Import the host's projects and groups from `in`, streamed and all or
+ * nothing like sl_store_users_import (same limits, same "line N: reason"
+ * messages, "projects.import" audit line).  Columns: path (required,
+ * unique: segments of [A-Za-z0-9_.-] joined by '/', not starting or ending
+ * with '/', at most SL_PROJECT_DEPTH_MAX), kind (project (default) or
+ * group), duo_features_enabled (true/false or empty: inherit), locked
+ * (true/false, default false).  JSON booleans are taken for the last two.
+ * `prune` removes what the file lacks. */
+sl_rc sl_store_projects_import(sl_store *st, FILE *in, sl_user_format format, int prune,
+                               sl_import_stats *stats, sl_error *err);
+
+typedef struct sl_project {
+    const char *path;
+    const char *kind;             /* "project" or "group" */
+    int duo_features_enabled;     /* 1, 0, or -1: inherit */
+    int locked;
+    int effective;                /* the cascade's answer for this path */
+} sl_project;
+/* Calls fn for each project and group by path (bytewise); the strings live
+ * until fn returns; fn returns non-zero to stop and must not use st. */
+sl_rc sl_store_projects_each(sl_store *st, int (*fn)(void *ud, const sl_project *p),
+                             void *ud, sl_error *err);
+/* Duo features for the project at `path` by the cascade: instance, then each
+ * group prefix, then the project; the most specific non-empty value wins,
+ * but a locked value wins over everything below it.  *out_enabled 1 or 0.
+ * SL_ENOTFOUND when the path is empty, malformed or not a known project (a
+ * group is not one). */
+sl_rc sl_store_project_duo_enabled(sl_store *st, const char *path, int *out_enabled,
+                                   sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Code Suggestions entitlement (code-suggestions.md)
+ * ---------------------------------------------------------------------- */
+
+/* Why a user is or is not entitled, in the spec's order (the first that
+ * applies). */
+typedef enum sl_entitlement_reason {
+    SL_ENT_INSTANCE_OFF = 0,     /* duo_features_enabled is off */
+    SL_ENT_NO_USER,              /* no acting user (an admin token without sudo) */
+    SL_ENT_NOT_IN_DIRECTORY,
+    SL_ENT_NOT_ELIGIBLE,         /* state or user_type (add-ons.md) */
+    SL_ENT_SEAT,                 /* allowed: a seat of an active duo_pro/duo_enterprise */
+    SL_ENT_AMAZON_Q,             /* allowed: an active duo_amazon_q purchase */
+    SL_ENT_DUO_CORE,             /* allowed: an active duo_core purchase, setting on */
+    SL_ENT_DUO_CORE_OFF,         /* denied: duo_core active, duo_core_features_enabled off */
+    SL_ENT_NONE,                 /* denied: nothing grants it */
+    SL_ENT_REASON_COUNT
+} sl_entitlement_reason;
+
+#define SL_ENTITLEMENT_DETAIL_MAX 160
+
+typedef struct sl_entitlement {
+    int allowed;
+    sl_entitlement_reason reason;
+    sl_addon add_on;                 /* the enabling add-on when allowed */
+    const char *enablement_type;     /* "duo_pro", ... or "" when denied (static) */
+    char detail[SL_ENTITLEMENT_DETAIL_MAX]; /* one line for `seats check` */
+} sl_entitlement;
+
+/* "instance_off", "no_user", "not_in_directory", "not_eligible", "seat",
+ * "amazon_q", "duo_core", "duo_core_off", "none"; NULL when out of range. */
+const char *sl_entitlement_reason_name(sl_entitlement_reason r);
+/* May `user_id` (NULL: no acting user) use Code Suggestions, and through
+ * which add-on?  Reads only: the settings, the user's row, the user's seats
+ * and the active purchases (indexed lookups).  SL_OK with *out filled,
+ * allowed or not; an error only when the ledger cannot be read. */
+sl_rc sl_store_code_suggestions_entitlement(sl_store *st, const char *user_id,
+                                            sl_entitlement *out, sl_error *err);
 
 /* ------------------------------------------------------------------------
  * The usage chart (engine/report/)

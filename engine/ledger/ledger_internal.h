@@ -195,6 +195,59 @@ sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t 
 sl_rc sl__license_current(sl_store *st, int32_t today, sl_license **out,
                           int64_t *out_id, sl_error *err);
 
+/* ---- tabular imports (ledger/table_import.c) --------------------------- */
+
+#define SL__TABLE_COLS_MAX 16   /* columns of an importable table */
+#define SL__QUOTE_MAX 64        /* bytes of a bad value shown in a message */
+
+/* One value of a row; p is borrowed and need not be NUL-terminated. */
+typedef struct sl__field {
+    const char *p;
+    size_t len;
+    bool present;
+} sl__field;
+
+typedef struct sl__table_reader sl__table_reader;
+
+/* What to read: the column names (CSV header names, JSON Lines keys; an
+ * unknown one is refused), those that must have a value in every row, the
+ * columns that take JSON integers or booleans besides strings (bit c for
+ * column c), and the row callback.  Every value has been checked for size
+ * (SL_USER_FIELD_MAX), NUL bytes and UTF-8 and the required ones for
+ * presence when `row` is called; it refuses a row with sl__table_fail(). */
+typedef struct sl__table {
+    const char *const *cols;
+    int ncols;
+    const int *required;
+    size_t nrequired;
+    unsigned json_int_cols, json_bool_cols;
+    const char *what;           /* "user": "cannot read the user file: ..." */
+    const char *nothing;        /* "no users": "empty input: no users" */
+    void (*row)(void *ud, sl__table_reader *r, int64_t line, const sl__field *vals);
+    void *ud;
+} sl__table;
+
+/* Read `in` (streamed; BOM skipped), calling t->row for each record.  Stops
+ * at the first failure, whose message is "line N: <why>". */
+sl_rc sl__table_read(const sl__table *t, FILE *in, sl_user_format format,
+                     uint64_t total_bytes, sl_progress_fn progress, void *progress_ud,
+                     sl_error *err);
+/* Refuse the row: the reader stops with "line N: <message>". */
+sl_rc sl__table_fail(sl__table_reader *r, int64_t line, sl_rc code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Stop with the store's last SQLite error: "<what>: <sqlite message>". */
+sl_rc sl__table_fail_db(sl__table_reader *r, sl_store *st, const char *what);
+/* A bad value fit for a one-line message (cut, control bytes as '?'). */
+const char *sl__table_quote(const char *p, size_t n, char out[SL__QUOTE_MAX + 4]);
+/* true/false/yes/no/1/0 (any case): 1 or 0; empty or absent 0; else -1. */
+int sl__table_bool(const sl__field *f);
+
+/* ---- instance settings (ledger/settings.c) ---------------------------- */
+
+/* One setting's value (its default, on, when never set) and lock. */
+sl_rc sl__setting_get(sl_store *st, sl_setting which, int *value, int *locked,
+                      sl_error *err);
+
 /* ---- users (ledger/users.c; the rules are in ledger/billable.c) -------- */
 
 /* Billable count under `plan` ("ultimate" or anything else). */

@@ -8,6 +8,7 @@
 #include "ledger/chain_format.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,11 @@ static sl_rc migrate(sl_store *st, int readonly, sl_error *err)
         if (rc != SL_OK)
             goto fail;
     }
+    /* the identity is part of the ledger: a new ledger and an upgraded one
+     * have it from this transaction on */
+    rc = sl__instance_create(st->db, err);
+    if (rc != SL_OK)
+        goto fail;
     /* rows that predate the chain are chained in this same transaction
      * (SQLite has no SHA-256 for the migration to do it) */
     rc = sl__chain_fill(st->db, err);
@@ -267,6 +273,10 @@ void sl_store_close(sl_store *st)
     free(st->chain_digest);
     sl_keyring_free(st->keyring);
     free(st->cache.entity_json);
+    if (st->instance.jwt_private_pem) {
+        OPENSSL_cleanse(st->instance.jwt_private_pem, strlen(st->instance.jwt_private_pem));
+        free(st->instance.jwt_private_pem);
+    }
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);
@@ -320,6 +330,19 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
     st->event.active = 0;
     st->commits++;
     return SL_OK;
+}
+
+int sl__cache_slot(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t n = 0;
+    for (const char *p = key; *p; p++, n++) {
+        if (n >= SL_CACHE_KEY_MAX)
+            return -1;
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    return (int)(h % SL_CACHE_SLOTS);
 }
 
 int sl__cache_fresh(sl_store *st, int32_t clock_date)

@@ -16,6 +16,8 @@
 /* statements of the hash chain (ledger/chain.c), kept apart from the LRU
  * cache because a walk holds several at once */
 #define SL_CHAIN_STMTS 32
+#define SL_CACHE_SLOTS 64       /* entitlements and projects cached per connection */
+#define SL_CACHE_KEY_MAX 127    /* bytes of a user id or path that is cached */
 
 /* The change being recorded inside the store's write transaction
  * (ledger/events.c): every row it appends carries at_ms. */
@@ -66,8 +68,38 @@ struct sl_store {
         int64_t entity_id;      /* id of the cached entity, 0 = none */
         int entity_active;      /* with active_users */
         char *entity_json;
+        /* the Code Suggestions hot path: recent entitlement verdicts and
+         * project answers (direct-mapped; keys longer than the slot are not
+         * cached) */
+        struct {
+            char user_id[SL_CACHE_KEY_MAX + 1];   /* "" = empty slot */
+            sl_entitlement e;
+        } ent[SL_CACHE_SLOTS];
+        struct {
+            char path[SL_CACHE_KEY_MAX + 1];
+            sl_rc rc;           /* SL_OK or SL_ENOTFOUND */
+            int enabled;
+        } proj[SL_CACHE_SLOTS];
     } cache;
+    /* The instance identity (instance.c), read once: it never changes but
+     * for the JWT key, which is made once and then kept too. */
+    struct {
+        int loaded;
+        char uuid[SL_INSTANCE_UUID_LEN + 1];
+        char salt[65];
+        char *jwt_private_pem;  /* NULL until made; cleansed when freed */
+        char kid[17];           /* first 16 hex of the JWT key's SPKI SHA-256 */
+    } instance;
 };
+
+/* Create the instance identity (UUID, salt, Ed25519 pair) when the ledger
+ * has none; run by the migrations inside their transaction, on the raw
+ * connection (ledger/instance_keys.c). */
+sl_rc sl__instance_create(sqlite3 *db, sl_error *err);
+
+/* The slot of a cache key (FNV-1a), SL_CACHE_SLOTS of them; -1 when the key
+ * is too long to be cached. */
+int sl__cache_slot(const char *key);
 
 /* Is the read cache still valid for this clock date (no commit anywhere
  * since it was filled)?  If not it is emptied and keyed anew, and the

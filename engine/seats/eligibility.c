@@ -38,7 +38,9 @@ sl_rc sl__seat_subject(sl_store *st, const char *user_id, sl_seat_subject *out,
     step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
         out->found = 1;
-        out->eligible = sl__seat_eligible(sqlite3_column_int(s, 1), sqlite3_column_int(s, 2));
+        out->state = sqlite3_column_int(s, 1);
+        out->user_type = sqlite3_column_int(s, 2);
+        out->eligible = sl__seat_eligible(out->state, out->user_type);
         snprintf(out->username, sizeof out->username, "%s",
                  (const char *)sqlite3_column_text(s, 0));
     } else if (step != SQLITE_DONE) {

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 COMMANDS=(
-  "keys generate" "keys trust" "keys list" "keys untrust"
+  "keys generate" "keys trust" "keys list" "keys untrust" "keys instance-public"
   "license issue" "license verify" "license check" "license add" "license list" "license show"
   "license delete"
   "users import" "users list" "users count"
@@ -14,6 +14,7 @@ COMMANDS=(
   "clock confirm" "clock recover"
   "token create" "token list" "token revoke"
   "serve" "notify" "addons list" "seats assign" "seats unassign" "seats list" "seats history"
+  "seats check" "settings list" "settings set" "projects import" "projects list"
   "help"
 )
 export SEATLEDGER_DB="$TMP/never/ledger.db"
@@ -63,7 +64,7 @@ run 0 "$SL" help
 top=$out
 run 0 "$SL" --help
 expect_eq "--help = help" "$out" "$top"
-listed=$(sed -n 's/^  \([a-z][a-z]*\)\( \([a-z]*\)\)\?\( .*\)\?$/\1 \3/p' <<<"$top" | sed 's/ *$//' | sort -u)
+listed=$(sed -n 's/^  \([a-z][a-z]*\)\( \([a-z-]*\)\)\?\( .*\)\?$/\1 \3/p' <<<"$top" | sed 's/ *$//' | sort -u)
 expected=$(printf '%s\n' "${COMMANDS[@]}" | sort -u)
 expect_eq "commands listed by 'seatledger help'" "$listed" "$expected"
 for cmd in "${COMMANDS[@]}"; do
