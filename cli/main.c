@@ -96,6 +96,24 @@ static const cli_command commands[] = {
      "usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg",
      "The chart of billable users as SVG: the current license's term, or from\n"
      "--from 00:00:00 through --to 23:59:59 UTC.  FILE '-' is stdout."},
+    {"usage", "report", cmd_usage_report,
+     "usage report [--out FILE] [--from YYYY-MM-DD --to YYYY-MM-DD]",
+     "The signed usage report of the current license for its vendor\n"
+     "(docs/trust.md): the license key, the window (the license's term unless\n"
+     "given), every snapshot and add-on snapshot recorded in it with its chain\n"
+     "position, the records of the whole hash chain and its head, the\n"
+     "acknowledged breaks and the instance id, signed with the instance's\n"
+     "Ed25519 key.  To FILE (atomically) or stdout.  Refused on a chain with a\n"
+     "break no admin acknowledged."},
+    {"report", "verify", cmd_report_verify,
+     "report verify REPORT [NEWER] --instance-key PUB [--json]",
+     "Check a usage report offline, with the instance's public key (`keys\n"
+     "instance-public --reports` on the instance): its signature, its chain\n"
+     "from start to head, every listed row against the chain, that every\n"
+     "snapshot of its window is listed, the license key against the one\n"
+     "chained.  With NEWER, also that NEWER extends REPORT: the same instance\n"
+     "and chain, a later head, the older report's rows unchanged.  Exit 0\n"
+     "when valid, 1 with the reason.  No ledger is used."},
     {"status", NULL, cmd_status, "status",
      "The morning summary: license, term, seats, billable users, maximum,\n"
      "overage and the notices to act on."},

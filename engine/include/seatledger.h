@@ -665,6 +665,71 @@ sl_rc sl_store_ledger_verify(sl_store *st, sl_chain_verdict *out, sl_error *err)
 sl_rc sl_store_ledger_accept_break(sl_store *st, sl_source source, sl_chain_verdict *out,
                                    sl_error *err);
 
+/* --- signed usage reports (docs/trust.md) ------------------------------ */
+
+#define SL_REPORT_BYTES_MAX (96 * 1024 * 1024)  /* a report file */
+#define SL_REPORT_POSITIONS_MAX 1000000          /* chain positions one report covers */
+
+typedef struct sl_report_options {
+    int64_t from_ms, to_ms;   /* the window; both INT64_MIN: the current license's term */
+} sl_report_options;
+
+/* What a verified report says (and what sl_store_usage_report wrote). */
+typedef struct sl_report_info {
+    char instance_id[37];              /* the ledger's instance (a UUID) */
+    int64_t generated_at_ms;
+    int64_t license_id;
+    int64_t from_ms, to_ms;            /* its window */
+    int64_t start_position, head_position;
+    char head_hash[SL_CHAIN_HASH_HEX];
+    int64_t snapshots, add_on_snapshots;  /* rows listed: every one of the window */
+    int64_t peak_count, peak_at_ms;    /* the highest billable count listed, and when */
+    int64_t restarts;                  /* positions where an acknowledged break restarts the chain */
+    int64_t breaks;                    /* acknowledged breaks the report lists */
+    char key_sha256[SL_CHAIN_HASH_HEX];  /* SHA-256 of the signing key's SPKI */
+} sl_report_info;
+
+/* The signed usage report of the current license: the license key as
+ * chained when it was added, the window, every snapshot and add-on
+ * snapshot recorded in it with its chain position, the chain's records
+ * (table, row id, time and digest of every row) from position 0 to the
+ * head, the acknowledged breaks, the instance id; signed with the
+ * instance's Ed25519 key.  SL_ENOTFOUND "no current license";
+ * SL_ETAMPERED when the chain has a break no admin acknowledged;
+ * SL_ETOOBIG beyond SL_REPORT_POSITIONS_MAX.  Writes nothing.  Caller
+ * frees *out_json with sl_free(); *out_info (may be NULL) says what it
+ * holds. */
+sl_rc sl_store_usage_report(sl_store *st, const sl_report_options *o, char **out_json,
+                            size_t *out_len, sl_report_info *out_info, sl_error *err);
+
+/* Verify a report offline (no ledger) against the instance's Ed25519
+ * public key (SPKI PEM, `keys instance-public --reports`): signed by that
+ * key, its records leading from its start to its head, every row it lists
+ * matching its record, every snapshot and add-on snapshot of its window
+ * listed, its license key the one chained when it was added.  SL_OK with
+ * *out (may be NULL); SL_EINVAL with the first reason; SL_ETOOBIG over the
+ * limits. */
+sl_rc sl_report_verify(const char *json, size_t len, const char *pub_pem, size_t pem_len,
+                       sl_report_info *out, sl_error *err);
+
+typedef struct sl_report_extension {
+    int64_t rows_added;        /* chain positions after the old head */
+    int64_t snapshots_added;   /* of those, snapshots */
+    int64_t old_snapshots;     /* the old report's, found unchanged in the new chain */
+} sl_report_extension;
+
+/* Both reports verified as by sl_report_verify (messages prefixed "the old
+ * report: " or "the new report: "), then that the new one extends the old
+ * one: the same instance, a head at or after the old head, a chain passing
+ * through the old head with the same hash, the records both cover equal,
+ * and no acknowledged break in the old range that the old report did not
+ * have.  SL_EINVAL "the new report does not extend the old one: ..."
+ * otherwise.  Each out-pointer may be NULL. */
+sl_rc sl_report_verify_extends(const char *old_json, size_t old_len, const char *new_json,
+                               size_t new_len, const char *pub_pem, size_t pem_len,
+                               sl_report_info *old_out, sl_report_info *new_out,
+                               sl_report_extension *ext, sl_error *err);
+
 /* --- snapshots (the append-only ledger) -------------------------------- */
 
 typedef struct sl_snapshot {

@@ -331,8 +331,12 @@ static int entry(sl__chain_walk *w, int64_t pos, int code, int64_t row_id, int64
     w->has_alt = 0;
     if (has_alt)
         memcpy(alt, w->alt, sizeof alt);
-    if (!t)
-        goto broken;   /* an entry naming no chained table */
+    if (!t) {
+        /* an entry naming no chained table */
+        if (w->on_entry && w->on_entry(w->ud, pos, code, row_id, at, NULL, stored_ok ? stored : NULL))
+            goto stopped;
+        goto broken;
+    }
     if (w->lookup) {
         int step;
         *rc = chain_stmt(w->st, STMT_ONE + code - 1, t->select_one, &s, err);

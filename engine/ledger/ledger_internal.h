@@ -72,9 +72,11 @@ typedef struct sl__chain_walk {
     int stop_on_break;    /* SL_ETAMPERED at the first unacknowledged break */
     int collect;          /* gather unacknowledged breaks as ranges in found */
     sl_chain_verdict *verdict;     /* counted and listed here (may be NULL) */
-    /* called for every entry with a known table (may be NULL): digest is
-     * NULL when the row is gone; restart is NULL when the entry's link
-     * verified, else the hash the walk continues from.  Non-zero stops. */
+    /* called for every entry (may be NULL): digest is NULL when the row is
+     * gone or the entry names no chained table; restart is NULL when the
+     * entry's link verified, else the hash the walk continues from (NULL
+     * too when the entry's own hash is unreadable: then the next entry's
+     * is).  Non-zero stops. */
     int (*on_entry)(void *ud, int64_t pos, int code, int64_t row_id, int64_t at,
                     const unsigned char *digest, const unsigned char *restart);
     /* called for chain positions first..last that are gone (may be NULL) */
@@ -410,5 +412,15 @@ int sl__status_snapshot_stale(const sl_status *s, int64_t now_ms);
 void sl__status_seat_sentence(const sl_status *s, int level, char *buf, size_t size);
 void sl__status_expiry_sentence(const sl_status *s, char *buf, size_t size);
 void sl__status_snapshot_sentence(const sl_status *s, int64_t now_ms, char *buf, size_t size);
+
+/* ---- the instance's report key (ledger/instance.c) ------------------- */
+
+#define SL__REPORT_SIG_LEN 64   /* an Ed25519 signature */
+
+/* Sign `msg` with the instance's Ed25519 key (which never leaves the
+ * engine); key_sha256 receives the hex SHA-256 of its public SPKI. */
+sl_rc sl__instance_sign_report(sl_store *st, const char *msg, size_t len,
+                               unsigned char sig[SL__REPORT_SIG_LEN],
+                               char key_sha256[SL_CHAIN_HASH_HEX], sl_error *err);
 
 #endif /* SL_LEDGER_INTERNAL_H */
