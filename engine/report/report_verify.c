@@ -879,12 +879,12 @@ static sl_rc extends(const report *o, const report *n, sl_report_extension *ext,
     from = o->start > n->start ? o->start : n->start;
     for (int64_t pos = from + 1; pos <= o->head; pos++) {
         const restart *ro = find_restart(o, pos), *rn = find_restart(n, pos);
-        if (memcmp(record_at(o, pos), record_at(n, pos), SL__CHAIN_RECORD_LEN) != 0)
-            return bad(err, NOT_EXTENDING "the row at chain position %lld differs",
-                       (long long)pos);
         if ((rn && !ro) || (rn && ro && memcmp(rn->hash, ro->hash, SL__CHAIN_HASH_LEN) != 0))
             return bad(err, NOT_EXTENDING "it restarts the chain at position %lld, at a break "
                        "acknowledged after the old report was made", (long long)pos);
+        if (memcmp(record_at(o, pos), record_at(n, pos), SL__CHAIN_RECORD_LEN) != 0)
+            return bad(err, NOT_EXTENDING "the row at chain position %lld differs",
+                       (long long)pos);
     }
     ext->rows_added = n->head - o->head;
     ext->snapshots_added = 0;
