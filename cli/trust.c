@@ -283,6 +283,18 @@ int cmd_report_verify(cli_ctx *ctx, int argc, char **argv)
                          "instance-public --reports' on the instance prints it)");
     if (cli_read_file(keyfile, SL_PEM_MAX, &pem, &pemlen, &err) != SL_OK)
         return cli_fail(&err);
+    {
+        /* a wrong key file is named as such, not as a fault of the report */
+        char type[16] = "";
+        if (sl_key_describe(pem, pemlen, type, sizeof type, NULL) != SL_OK ||
+            strcmp(type, "ed25519") != 0) {
+            free(pem);
+            sl_error_set(&err, SL_EINVAL, "'%s' is not an Ed25519 public key in SPKI PEM "
+                         "('seatledger keys instance-public --reports' on the instance prints "
+                         "its key)", keyfile);
+            return cli_fail(&err);
+        }
+    }
     for (int i = 0; i < nfiles; i++) {
         if (cli_read_file(files[i], SL_REPORT_BYTES_MAX, &data[i], &len[i], &err) != SL_OK) {
             rc = cli_fail(&err);

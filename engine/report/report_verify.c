@@ -41,6 +41,17 @@ static sl_rc bad(sl_error *err, const char *fmt, ...)
     return sl__err(err, SL_EINVAL, "%s", msg);
 }
 
+/* Untrusted text for a message: at most size-1 bytes, printable ASCII,
+ * anything else as '?'. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+    size_t i;
+    for (i = 0; s[i] && i < size - 1; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 /* The members of `o` are exactly `names` (NULL-terminated). */
 static sl_rc members(const json_t *o, const char *what, const char *const *names, sl_error *err)
 {
@@ -54,8 +65,10 @@ static sl_rc members(const json_t *o, const char *what, const char *const *names
         (void)v;
         for (const char *const *p = names; *p && !known; p++)
             known = strcmp(*p, key) == 0;
-        if (!known)
-            return bad(err, "%s has an unexpected member '%.40s'", what, key);
+        if (!known) {
+            char buf[41];
+            return bad(err, "%s has an unexpected member '%s'", what, shown(key, buf, sizeof buf));
+        }
     }
     for (const char *const *p = names; *p; p++, n++) {
         if (!json_object_get(o, *p))
@@ -359,9 +372,15 @@ static sl_rc check_signed(report *r, const char *json, size_t len, EVP_PKEY *pk,
     if (!sl__json_depth_ok(json, len, SL_JSON_DEPTH_MAX))
         return bad(err, "the report is nested deeper than %d levels", SL_JSON_DEPTH_MAX);
     r->root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!r->root)
+    if (!r->root) {
+        /* jansson quotes the input near the error: only printable ASCII of it */
+        for (char *p = jerr.text; *p; p++) {
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+                *p = '?';
+        }
         return bad(err, "the report is not JSON (line %d, column %d: %s)", jerr.line,
                    jerr.column, jerr.text);
+    }
     if (!json_is_object(r->root))
         return bad(err, "the report is not a JSON object");
     fmt = json_string_value(json_object_get(r->root, "format"));
@@ -383,14 +402,19 @@ static sl_rc check_signed(report *r, const char *json, size_t len, EVP_PKEY *pk,
     rc = members(sig, "the signature", sig_names, err);
     if (rc == SL_OK)
         rc = get_str(sig, "algorithm", "the signature", &s, NULL, err);
-    if (rc == SL_OK && strcmp(s, "ed25519") != 0)
-        rc = bad(err, "the signature's algorithm is '%.20s', not 'ed25519'", s);
-    if (rc == SL_OK)
-        rc = get_str(sig, "public_key_sha256", "the signature", &s, NULL, err);
+    if (rc == SL_OK && strcmp(s, "ed25519") != 0) {
+        char buf[21];
+        rc = bad(err, "the signature's algorithm is '%s', not 'ed25519'", shown(s, buf, sizeof buf));
+    }
+    if (rc == SL_OK) {
+        unsigned char sha[SL__CHAIN_HASH_LEN];
+        rc = get_hash(sig, "public_key_sha256", "the signature", sha, err);
+    }
     if (rc != SL_OK)
         return rc;
+    s = json_string_value(json_object_get(sig, "public_key_sha256"));
     if (strcmp(s, key_sha) != 0)
-        return bad(err, "the report was signed with the key of SHA-256 %.64s, not with this "
+        return bad(err, "the report was signed with the key of SHA-256 %s, not with this "
                    "instance key (%s)", s, key_sha);
     rc = get_str(sig, "value", "the signature", &s, &slen, err);
     if (rc != SL_OK)
