@@ -92,7 +92,7 @@ static int dump(const char *path, const char *out)
     sl_error err = {0};
     sl__chain_digest d;
     sl_buf body;
-    sqlite3_stmt *s = NULL;
+    sqlite3_stmt *s = NULL, *one[SL__CHAIN_TABLES] = {NULL};
     unsigned char prev[SL__CHAIN_HASH_LEN] = {0}, digest[SL__CHAIN_HASH_LEN];
     FILE *f = fopen(out, "wb");
     if (!f || sl__chain_digest_init(&d, &err) != SL_OK)
@@ -102,13 +102,19 @@ static int dump(const char *path, const char *out)
     if (sqlite3_prepare_v2(st->db, "SELECT tbl, row_id, hash FROM chain ORDER BY position", -1,
                            &s, NULL) != SQLITE_OK)
         die("chain", NULL);
+    for (int i = 0; i < SL__CHAIN_TABLES; i++) {
+        if (sqlite3_prepare_v2(st->db, sl__chain_tables[i].select_one, -1, &one[i], NULL) !=
+            SQLITE_OK)
+            die("row", NULL);
+    }
     while (sqlite3_step(s) == SQLITE_ROW) {
         const sl__chain_table *t = sl__chain_table_by_code(sqlite3_column_int(s, 0));
-        sqlite3_stmt *r = NULL;
+        sqlite3_stmt *r;
         unsigned char link[SL__CHAIN_LINK_LEN];
         int64_t id = sqlite3_column_int64(s, 1), at;
-        if (!t || sqlite3_prepare_v2(st->db, t->select_one, -1, &r, NULL) != SQLITE_OK)
+        if (!t)
             die("row", NULL);
+        r = one[t->code - 1];
         sqlite3_bind_int64(r, 1, id);
         if (sqlite3_step(r) != SQLITE_ROW)
             die("row", NULL);
@@ -116,7 +122,7 @@ static int dump(const char *path, const char *out)
         body.len = 0;
         if (sl__chain_digest_stmt(&d, r, 1, t->ncols, digest) != 0)
             die("digest", NULL);
-        sqlite3_finalize(r);
+        sqlite3_reset(r);
         memcpy(link, prev, sizeof prev);
         sl__chain_record_put(link + SL__CHAIN_HASH_LEN, t->code, id, at, digest);
         fwrite(body.data, 1, body.len, f);
@@ -124,6 +130,8 @@ static int dump(const char *path, const char *out)
         memcpy(prev, sqlite3_column_blob(s, 2), sizeof prev);
     }
     sqlite3_finalize(s);
+    for (int i = 0; i < SL__CHAIN_TABLES; i++)
+        sqlite3_finalize(one[i]);
     sl__buf_free(&body);
     sl__chain_digest_free(&d);
     fclose(f);
