@@ -607,7 +607,7 @@ sl_rc sl_store_clock_events(sl_store *st, int64_t from_ms, int64_t to_ms,
  * re-verification; on a break no admin acknowledged it refuses with
  * SL_ETAMPERED and writes nothing (clock confirmation and recovery and the
  * acknowledgement itself excepted). */
-#define SL_CHAIN_RECHECK_ROWS 256
+#define SL_CHAIN_RECHECK_ROWS 128
 #define SL_CHAIN_HASH_HEX 65          /* 64 lowercase hex digits and the NUL */
 #define SL_CHAIN_BREAKS_LISTED 100    /* breaks a verdict lists; the rest are counted */
 

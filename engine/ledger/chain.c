@@ -26,6 +26,8 @@ enum {
     STMT_COUNT
 };
 _Static_assert(STMT_COUNT <= SL_CHAIN_STMTS, "SL_CHAIN_STMTS too small");
+_Static_assert(sizeof ((sl_event *)0)->next_id / sizeof (int64_t) == SL__CHAIN_TABLES,
+               "sl_event.next_id holds one id per chained table");
 
 static sl_rc chain_stmt(sl_store *st, int idx, const char *sql, sqlite3_stmt **out,
                         sl_error *err)
@@ -235,9 +237,13 @@ static sl_rc collect(sl__chain_walk *w, const sl_chain_break *b, sl_error *err)
 
 /* A break found: acknowledged or not, counted, listed, collected; non-zero
  * (SL_ETAMPERED or an error in *rc) when the walk must stop. */
+static void name_table(sl_chain_break *b, int code);
+
 static int on_break(sl__chain_walk *w, sl_chain_break *b, sl_rc *rc, sl_error *err)
 {
     const sl__chain_ack *a = find_ack(w, b);
+    if (b->kind != SL_CHAIN_MISSING && !b->table[0])
+        name_table(b, b->table_code);
     sl_chain_verdict *v = w->verdict;
     b->acknowledged = a != NULL;
     b->acknowledged_at_ms = a ? a->at : 0;
@@ -300,7 +306,7 @@ static int advance(sl__chain_walk *w, int i)
 static int skip_inserted(sl__chain_walk *w, int i, int64_t below, sl_rc *rc, sl_error *err)
 {
     const sl__chain_table *t = &sl__chain_tables[i];
-    while (w->cur[i].has_row && w->cur[i].id < below) {
+    while (w->cur[i].s && w->cur[i].has_row && w->cur[i].id < below) {
         sl_chain_break b = {SL_CHAIN_INSERTED, 0, 0, "", 0, w->cur[i].id,
                             sqlite3_column_int64(w->cur[i].s, 1 + t->time_col), 0, 0};
         name_table(&b, t->code);
@@ -325,8 +331,8 @@ static int entry(sl__chain_walk *w, int64_t pos, int code, int64_t row_id, int64
     int has_alt = w->has_alt;
     unsigned char alt[SL__CHAIN_HASH_LEN];
     int64_t row_at;
+    /* (the table's name is written in when it is a break: on_break) */
     sl_chain_break b = {SL_CHAIN_CHANGED, pos, pos, "", code, row_id, at, 0, 0};
-    name_table(&b, code);
     w->restart = 0;
     w->has_alt = 0;
     if (has_alt)
@@ -337,27 +343,10 @@ static int entry(sl__chain_walk *w, int64_t pos, int code, int64_t row_id, int64
             goto stopped;
         goto broken;
     }
-    if (w->lookup) {
-        int step;
-        *rc = chain_stmt(w->st, STMT_ONE + code - 1, t->select_one, &s, err);
-        if (*rc != SL_OK)
-            return 1;
-        sqlite3_bind_int64(s, 1, row_id);
-        step = sqlite3_step(s);
-        if (step != SQLITE_ROW && step != SQLITE_DONE) {
-            *rc = sl__db_err(w->st, err, "cannot read the ledger");
-            return 1;
-        }
-        if (step == SQLITE_DONE) {
-            sqlite3_reset(s);
-            s = NULL;
-        }
-    } else {
-        if (skip_inserted(w, code - 1, row_id, rc, err))
-            return 1;
-        if (w->cur[code - 1].has_row && w->cur[code - 1].id == row_id)
-            s = w->cur[code - 1].s;
-    }
+    if (skip_inserted(w, code - 1, row_id, rc, err))
+        return 1;
+    if (w->cur[code - 1].s && w->cur[code - 1].has_row && w->cur[code - 1].id == row_id)
+        s = w->cur[code - 1].s;
     if (!s) {
         b.kind = SL_CHAIN_DELETED;
         if (w->on_entry && w->on_entry(w->ud, pos, code, row_id, at, NULL, stored_ok ? stored : NULL))
@@ -367,15 +356,10 @@ static int entry(sl__chain_walk *w, int64_t pos, int code, int64_t row_id, int64
     row_at = sqlite3_column_int64(s, 1 + t->time_col);
     if (sl__chain_digest_stmt(w->digest, s, 1, t->ncols, digest) != 0 ||
         sl__chain_link(w->digest->ctx, w->prev, code, row_id, row_at, digest, hash) != 0) {
-        if (w->lookup)
-            sqlite3_reset(s);
         *rc = sl__err(err, SL_EINTERNAL, "cannot verify the hash chain: SHA-256 failed");
         return 1;
     }
-    /* a statement left on a row would keep its read transaction open */
-    if (w->lookup)
-        sqlite3_reset(s);
-    else if (advance(w, code - 1) != 0) {
+    if (advance(w, code - 1) != 0) {
         *rc = sl__db_err(w->st, err, "cannot read the ledger");
         return 1;
     }
@@ -421,15 +405,20 @@ stopped:
     return 1;
 }
 
-sl_rc sl__chain_walk_begin(sl_store *st, sl__chain_walk *w, sl_error *err)
+static sl_rc walk_init(sl_store *st, sl__chain_walk *w, int acks, sl_error *err)
 {
     sl_rc rc;
     memset(w, 0, sizeof *w);
     w->st = st;
     rc = digest_ctx(st, &w->digest, err);
-    if (rc == SL_OK)
+    if (rc == SL_OK && acks)
         rc = load_acks(st, w, err);
     return rc;
+}
+
+sl_rc sl__chain_walk_begin(sl_store *st, sl__chain_walk *w, sl_error *err)
+{
+    return walk_init(st, w, 1, err);
 }
 
 sl_rc sl__chain_walk_range(sl__chain_walk *w, int64_t from, int64_t to, sl_error *err)
@@ -445,7 +434,38 @@ sl_rc sl__chain_walk_range(sl__chain_walk *w, int64_t from, int64_t to, sl_error
     memset(w->prev, 0, sizeof w->prev);
     w->restart = 0;
     w->has_alt = 0;
-    if (!w->lookup) {
+    /* each table read in id order beside the chain: the whole table, or for
+     * a slice from the first row an entry of the slice names (a first pass
+     * over the slice's entries finds it) */
+    if (w->slice) {
+        int64_t first_id[SL__CHAIN_TABLES];
+        for (int i = 0; i < SL__CHAIN_TABLES; i++)
+            first_id[i] = INT64_MAX;
+        sqlite3_bind_int64(s, 1, from);
+        sqlite3_bind_int64(s, 2, to);
+        while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+            int code = sqlite3_column_int(s, 1);
+            int64_t id = sqlite3_column_int64(s, 2);
+            if (code >= 1 && code <= SL__CHAIN_TABLES && id < first_id[code - 1])
+                first_id[code - 1] = id;
+        }
+        sqlite3_reset(s);
+        if (step != SQLITE_DONE)
+            return sl__db_err(w->st, err, "cannot read the hash chain");
+        for (int i = 0; i < SL__CHAIN_TABLES; i++) {
+            w->cur[i].s = NULL;
+            w->cur[i].has_row = 0;
+            if (first_id[i] == INT64_MAX)
+                continue;
+            rc = chain_stmt(w->st, STMT_AFTER + i, sl__chain_tables[i].select_after,
+                            &w->cur[i].s, err);
+            if (rc != SL_OK)
+                return rc;
+            sqlite3_bind_int64(w->cur[i].s, 1, first_id[i] - 1);
+            if (advance(w, i) != 0)
+                return sl__db_err(w->st, err, "cannot read the ledger");
+        }
+    } else {
         for (int i = 0; i < SL__CHAIN_TABLES; i++) {
             rc = chain_stmt(w->st, STMT_ALL + i, sl__chain_tables[i].select_all, &w->cur[i].s,
                             err);
@@ -496,14 +516,19 @@ sl_rc sl__chain_walk_range(sl__chain_walk *w, int64_t from, int64_t to, sl_error
         rc = sl__db_err(w->st, err, "cannot read the hash chain");
     sqlite3_reset(s);
     /* rows after the last entry of each table that no entry named */
-    if (rc == SL_OK && !w->stopped && !w->lookup && step == SQLITE_DONE) {
+    if (rc == SL_OK && !w->stopped && !w->slice && step == SQLITE_DONE) {
         for (int i = 0; i < SL__CHAIN_TABLES; i++) {
             if (skip_inserted(w, i, INT64_MAX, &rc, err))
                 break;
         }
     }
-    for (int i = 0; i < SL__CHAIN_TABLES && !w->lookup; i++)
-        sqlite3_reset(w->cur[i].s);
+    /* (a statement left on a row keeps its read transaction open) */
+    for (int i = 0; i < SL__CHAIN_TABLES; i++) {
+        if (w->cur[i].s)
+            sqlite3_reset(w->cur[i].s);
+        w->cur[i].s = NULL;
+        w->cur[i].has_row = 0;
+    }
     return rc;
 }
 
@@ -532,45 +557,69 @@ sl_rc sl__chain_head(sl_store *st, int64_t *position, unsigned char hash[SL__CHA
     return rc;
 }
 
+/* What the check of a write reads, in one statement (a write pays for one
+ * prepared statement, not nineteen): the head's position and hash, where
+ * the rolling re-verification stands, and each table's newest id with its
+ * newest chained id, in the order of sl__chain_tables. */
+#define TAIL(name, code)                                                            \
+    "(SELECT coalesce(max(id), 0) FROM " name "), "                                 \
+    "(SELECT coalesce(max(row_id), 0) FROM chain WHERE tbl = " #code ")"
+static const char state_sql[] =
+    "SELECT (SELECT position FROM chain ORDER BY position DESC LIMIT 1), "
+    "(SELECT hash FROM chain ORDER BY position DESC LIMIT 1), "
+    "(SELECT recheck_position FROM chain_state WHERE id = 1), "
+    TAIL("audit_log", 1) ", " TAIL("snapshots", 2) ", " TAIL("add_on_snapshots", 3)
+    ", " TAIL("seat_history", 4) ", " TAIL("license_events", 5) ", " TAIL("clock_events", 6)
+    ", " TAIL("key_fingerprints", 7) ", " TAIL("chain_breaks", 8);
+#define STATE_TAILS 3   /* the first tail column */
+
+typedef struct chain_state {
+    int64_t head, recheck;
+    unsigned char hash[SL__CHAIN_HASH_LEN];
+    int64_t table_max[SL__CHAIN_TABLES], chained_max[SL__CHAIN_TABLES];
+} chain_state;
+
+static sl_rc read_state(sl_store *st, chain_state *cs, sl_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    sl_rc rc = sl__stmt(st, state_sql, &s, err);
+    if (rc != SL_OK)
+        return rc;
+    memset(cs, 0, sizeof *cs);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        cs->head = sqlite3_column_int64(s, 0);
+        if (sqlite3_column_bytes(s, 1) == SL__CHAIN_HASH_LEN)
+            memcpy(cs->hash, sqlite3_column_blob(s, 1), SL__CHAIN_HASH_LEN);
+        cs->recheck = sqlite3_column_int64(s, 2);
+        for (int i = 0; i < SL__CHAIN_TABLES; i++) {
+            cs->table_max[i] = sqlite3_column_int64(s, STATE_TAILS + 2 * i);
+            cs->chained_max[i] = sqlite3_column_int64(s, STATE_TAILS + 2 * i + 1);
+        }
+    } else {
+        rc = sl__db_err(st, err, "cannot read the hash chain");
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
 /* Each table's newest row against its newest chained one: rows appended
  * outside the chain are inserted, a newest chained row that is gone is
- * deleted. */
-static sl_rc check_tails(sl__chain_walk *w, sl_error *err)
+ * deleted.  The ids the event's appends get follow from them. */
+static sl_rc check_tails(sl__chain_walk *w, const chain_state *cs, sl_error *err)
 {
     sl_store *st = w->st;
+    const int64_t *table_max = cs->table_max, *chained_max = cs->chained_max;
+    sqlite3_stmt *s = NULL;
     sl_rc rc = SL_OK;
     for (int i = 0; i < SL__CHAIN_TABLES && rc == SL_OK; i++) {
         const sl__chain_table *t = &sl__chain_tables[i];
-        sqlite3_stmt *s;
-        int64_t table_max = 0, chained_max = 0, chained_pos = 0, chained_at = 0;
-        rc = sl__stmt(st, "SELECT row_id, position, at FROM chain WHERE tbl = ?1 "
-                          "ORDER BY row_id DESC LIMIT 1", &s, err);
-        if (rc != SL_OK)
-            break;
-        sqlite3_bind_int(s, 1, t->code);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            chained_max = sqlite3_column_int64(s, 0);
-            chained_pos = sqlite3_column_int64(s, 1);
-            chained_at = sqlite3_column_int64(s, 2);
-        }
-        sqlite3_reset(s);
-        rc = sl__stmt(st, t->max_id, &s, err);
-        if (rc != SL_OK)
-            break;
-        if (sqlite3_step(s) == SQLITE_ROW)
-            table_max = sqlite3_column_int64(s, 0);
-        else
-            rc = sl__db_err(st, err, "cannot read the ledger");
-        sqlite3_reset(s);
-        if (rc != SL_OK)
-            break;
-        if (table_max > chained_max) {
-            /* the first row after the newest chained one is inserted */
+        if (table_max[i] > chained_max[i]) {
+            /* each row after the newest chained one is inserted */
             sl_chain_break b = {SL_CHAIN_INSERTED, 0, 0, "", 0, 0, 0, 0, 0};
             rc = chain_stmt(st, STMT_ONE + i, t->select_one, &s, err);
             if (rc != SL_OK)
                 break;
-            for (int64_t id = chained_max + 1; id <= table_max && rc == SL_OK; id++) {
+            for (int64_t id = chained_max[i] + 1; id <= table_max[i] && rc == SL_OK; id++) {
                 sqlite3_reset(s);
                 sqlite3_bind_int64(s, 1, id);
                 if (sqlite3_step(s) != SQLITE_ROW)
@@ -584,13 +633,23 @@ static sl_rc check_tails(sl__chain_walk *w, sl_error *err)
                 /* one acknowledged row does not vouch for the next: look at
                  * each, but a ledger grown far outside the chain is broken
                  * enough at its first unacknowledged row */
-                if (id - chained_max > SL_CHAIN_RECHECK_ROWS)
+                if (id - chained_max[i] > SL_CHAIN_RECHECK_ROWS)
                     break;
             }
             sqlite3_reset(s);
-        } else if (table_max < chained_max) {
-            sl_chain_break b = {SL_CHAIN_DELETED, chained_pos, chained_pos, "", 0, chained_max,
-                                chained_at, 0, 0};
+        } else if (table_max[i] < chained_max[i]) {
+            sl_chain_break b = {SL_CHAIN_DELETED, 0, 0, "", 0, chained_max[i], 0, 0, 0};
+            rc = sl__stmt(st, "SELECT position, at FROM chain WHERE tbl = ?1 AND row_id = ?2",
+                          &s, err);
+            if (rc != SL_OK)
+                break;
+            sqlite3_bind_int(s, 1, t->code);
+            sqlite3_bind_int64(s, 2, chained_max[i]);
+            if (sqlite3_step(s) == SQLITE_ROW) {
+                b.position = b.last_position = sqlite3_column_int64(s, 0);
+                b.at_ms = sqlite3_column_int64(s, 1);
+            }
+            sqlite3_reset(s);
             name_table(&b, t->code);
             if (on_break(w, &b, &rc, err))
                 return rc;
@@ -599,62 +658,65 @@ static sl_rc check_tails(sl__chain_walk *w, sl_error *err)
     return rc;
 }
 
+/* The next slice of the rolling re-verification, from where the last
+ * write left it (wrapping round at the head). */
+static sl_rc recheck_slice(sl__chain_walk *w, int64_t head, int64_t from, sl_error *err)
+{
+    sl_store *st = w->st;
+    sqlite3_stmt *s = NULL;
+    int64_t to;
+    sl_rc rc;
+    if (from < 1 || from > head)
+        from = 1;
+    to = from + SL_CHAIN_RECHECK_ROWS - 1 < head ? from + SL_CHAIN_RECHECK_ROWS - 1 : head;
+    rc = sl__chain_walk_range(w, from, to, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = sl__stmt(st, "UPDATE chain_state SET recheck_position = ?1 WHERE id = 1", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, to >= head ? 1 : to + 1);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = sl__db_err(st, err, "cannot record the chain's re-verification");
+    sqlite3_reset(s);
+    return rc;
+}
+
 sl_rc sl__chain_check(sl_store *st, sl_error *err)
 {
     sl_event *ev = &st->event;
     sl__chain_walk w;
-    sqlite3_stmt *s = NULL;
-    int64_t head, from = 1, to, next;
-    unsigned char hash[SL__CHAIN_HASH_LEN];
+    chain_state cs;
+    /* an acknowledgement is appended onto the chain as it is */
+    int judge = !(ev->flags & SL__EVENT_CHAIN_ANY);
     sl_rc rc;
     if (st->chain_off || ev->chain_ready)
         return SL_OK;
-    rc = sl__chain_head(st, &head, hash, err);
+    rc = read_state(st, &cs, err);
     if (rc != SL_OK)
         return rc;
-    if (!(ev->flags & SL__EVENT_CHAIN_ANY)) {
-        rc = sl__chain_walk_begin(st, &w, err);
-        if (rc != SL_OK)
-            goto done;
-        w.lookup = 1;
-        w.stop_on_break = 1;
-        /* the head's own link */
-        if (head > 0)
-            rc = sl__chain_walk_range(&w, head, head, err);
-        if (rc == SL_OK)
-            rc = check_tails(&w, err);
-        /* and the next slice of the rolling re-verification */
-        if (rc == SL_OK && head > 0) {
-            rc = sl__stmt(st, "SELECT recheck_position FROM chain_state WHERE id = 1", &s, err);
-            if (rc != SL_OK)
-                goto done;
-            if (sqlite3_step(s) == SQLITE_ROW)
-                from = sqlite3_column_int64(s, 0);
-            sqlite3_reset(s);
-            if (from < 1 || from > head)
-                from = 1;
-            to = from + SL_CHAIN_RECHECK_ROWS - 1 < head ? from + SL_CHAIN_RECHECK_ROWS - 1 : head;
-            rc = sl__chain_walk_range(&w, from, to, err);
-            next = to >= head ? 1 : to + 1;
-            if (rc == SL_OK) {
-                rc = sl__stmt(st, "UPDATE chain_state SET recheck_position = ?1 WHERE id = 1",
-                              &s, err);
-                if (rc == SL_OK) {
-                    sqlite3_bind_int64(s, 1, next);
-                    if (sqlite3_step(s) != SQLITE_DONE)
-                        rc = sl__db_err(st, err, "cannot record the chain's re-verification");
-                    sqlite3_reset(s);
-                }
-            }
-        }
-    done:
-        sl__chain_walk_free(&w);
-        if (rc != SL_OK)
-            return rc;
-    }
+    /* acknowledged breaks are read only when there are any */
+    rc = walk_init(st, &w, cs.table_max[SL__CHAIN_BREAKS_CODE - 1] > 0, err);
+    w.slice = 1;
+    w.stop_on_break = judge;
+    /* the head's own link */
+    if (rc == SL_OK && judge && cs.head > 0)
+        rc = sl__chain_walk_range(&w, cs.head, cs.head, err);
+    /* each table's newest row */
+    if (rc == SL_OK && judge)
+        rc = check_tails(&w, &cs, err);
+    if (rc == SL_OK && judge && cs.head > 0)
+        rc = recheck_slice(&w, cs.head, cs.recheck, err);
+    sl__chain_walk_free(&w);
+    if (rc != SL_OK)
+        return rc;
+    /* the ids of this event's rows: never one the chain has named */
+    for (int i = 0; i < SL__CHAIN_TABLES; i++)
+        ev->next_id[i] = (cs.table_max[i] > cs.chained_max[i] ? cs.table_max[i]
+                                                              : cs.chained_max[i]) + 1;
     ev->chain_ready = 1;
-    ev->chain_position = head;
-    memcpy(ev->chain_hash, hash, sizeof ev->chain_hash);
+    ev->chain_position = cs.head;
+    memcpy(ev->chain_hash, cs.hash, sizeof ev->chain_hash);
     return SL_OK;
 }
 
@@ -687,35 +749,13 @@ sl_rc sl__chain_table_of(const char *sql, const sl__chain_table **out, sl_error 
 
 sl_rc sl__chain_next_id(sl_store *st, const sl__chain_table *t, int64_t *out, sl_error *err)
 {
-    sqlite3_stmt *s = NULL;
-    int64_t table_max = 0, chained_max = 0;
-    sl_rc rc = sl__stmt(st, t->max_id, &s, err);
+    sl_rc rc = sl__chain_check(st, err);
     if (rc != SL_OK)
         return rc;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        table_max = sqlite3_column_int64(s, 0);
-    else
-        rc = sl__db_err(st, err, "cannot read the ledger");
-    sqlite3_reset(s);
-    if (rc != SL_OK)
-        return rc;
-    rc = sl__stmt(st, "SELECT coalesce(max(row_id), 0) FROM chain WHERE tbl = ?1", &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_int(s, 1, t->code);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        chained_max = sqlite3_column_int64(s, 0);
-    else
-        rc = sl__db_err(st, err, "cannot read the hash chain");
-    sqlite3_reset(s);
-    if (rc != SL_OK)
-        return rc;
-    if (table_max < chained_max)
-        table_max = chained_max;
     /* room for a multi-row INSERT's rows */
-    if (table_max > INT64_MAX / 2)
+    if (st->event.next_id[t->code - 1] > INT64_MAX / 2)
         return sl__err(err, SL_ESTORAGE, "cannot append to '%s': its ids are used up", t->name);
-    *out = table_max + 1;
+    *out = st->event.next_id[t->code - 1];
     return SL_OK;
 }
 
@@ -760,6 +800,8 @@ sl_rc sl__chain_append(sl_store *st, const sl__chain_table *t, int64_t after_id,
             break;
         ev->chain_position++;
         memcpy(ev->chain_hash, hash, sizeof hash);
+        if (id >= ev->next_id[t->code - 1])
+            ev->next_id[t->code - 1] = id + 1;
     }
     if (rc == SL_OK && step != SQLITE_DONE)
         rc = sl__db_err(st, err, "cannot chain the appended row");

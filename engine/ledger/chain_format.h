@@ -45,6 +45,7 @@ typedef struct sl__chain_table {
 } sl__chain_table;
 
 #define SL__CHAIN_TABLES 8
+#define SL__CHAIN_BREAKS_CODE 8   /* chain_breaks: the acknowledged breaks */
 extern const sl__chain_table sl__chain_tables[SL__CHAIN_TABLES];
 
 /* The chained table of `code` or `name` (name_len bytes, -1 to its NUL),

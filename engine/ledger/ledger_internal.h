@@ -66,9 +66,10 @@ typedef struct sl__chain_walk {
     sl_store *st;
     sl__chain_digest *digest;      /* the store's */
     /* options */
-    int lookup;           /* each entry's row by id (a slice) instead of
-                           * merged scans of every table (the whole chain,
-                           * which also finds rows no entry names) */
+    int slice;            /* a slice of the chain: each table read from the
+                           * first row the slice names, not the rows after
+                           * its last (the whole chain: every row of every
+                           * table, so rows no entry names are found too) */
     int stop_on_break;    /* SL_ETAMPERED at the first unacknowledged break */
     int collect;          /* gather unacknowledged breaks as ranges in found */
     sl_chain_verdict *verdict;     /* counted and listed here (may be NULL) */

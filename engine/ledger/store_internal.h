@@ -32,6 +32,7 @@ typedef struct sl_event {
     int chain_ready;
     int64_t chain_position;
     unsigned char chain_hash[32];
+    int64_t next_id[8];  /* of each chained table (SL__CHAIN_TABLES) */
 } sl_event;
 
 struct sl__chain_digest;
