@@ -1,8 +1,8 @@
 /*
- * serve.c - `seatledger serve`: run the GitLab-compatible License API
- * (server/) on the ledger until SIGINT or SIGTERM, with /metrics and the
- * Code Suggestions API in front of an AI gateway, and, when given --exec or
- * --mail, the notification round of `notify` on a timer.
+ * serve.c - `seatledger serve`: run the GitLab-compatible License API and
+ * GraphQL API (server/) on the ledger until SIGINT or SIGTERM, with /metrics
+ * and the Code Suggestions API in front of an AI gateway, and, when given
+ * --exec or --mail, the notification round of `notify` on a timer.
  */
 #include "cli.h"
 

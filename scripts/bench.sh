@@ -3,14 +3,14 @@
 # machine in the same run (openssl speed, the sqlite3 CLI, nginx) and prints
 # one table: our figure, the anchor's, the ratio, the target, pass or miss.
 #
-# usage: scripts/bench.sh            full run (about 3 minutes once built)
-#        scripts/bench.sh --quick    reduced sizes and repetitions (< 2 min once built)
+# usage: scripts/bench.sh            full run (about 8 minutes once built)
+#        scripts/bench.sh --quick    reduced sizes and repetitions (about 3 min once built)
 #        scripts/bench.sh --scaling  refresh and users count at 10k..4M users
 # Figures are medians of several runs with their spread (min-max).  Exit 0
 # even when a target is missed (the table says so); non-zero only when the
 # harness itself fails.  BENCH_KEEP=1 keeps the work directory; BENCH_ONLY=NAME
 # runs one benchmark, BENCH_ONLY="A B" several (decode, decode_v2, refresh,
-# addons, import, export, chart, http, code_suggestions, chain).
+# addons, import, export, chart, http, code_suggestions, graphql, chain).
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -37,6 +37,8 @@ SCALING_SIZES=(10000 100000 1000000 4000000)
 SCALING_REPS=3
 WRK_THREADS=2 WRK_CONNECTIONS=64
 SMALL_USERS=1000          # directory of the usage-export and HTTP ledgers
+GQL_LICENSES=100          # stored licenses: GraphQL's history page holds 100
+GQL_PARSE_RUNS=2000       # sl_gql_query_new runs of bench_graphql
 LICENSE_SEATS=10000000    # above every benchmark size, so add never refuses
 ADDON_SEATS=100000        # duo_pro seats of the add-on benchmark's key
 ADDON_PRESET=1000         # seats assigned before the add-on refreshes
@@ -53,6 +55,9 @@ T_HTTP=0.5 T_P99_MS=10 T_SERVER_RSS_MB=32
 # Code Suggestions (issue 12): the hot path keeps T_HTTP and T_P99_MS against
 # nginx; completions may add this much to the gateway's median latency
 T_CS_ADDED_MS=1.0
+# GraphQL (issue 13): against nginx serving the same answer, against our own
+# REST GET /api/v4/license, latency, and parse + validate of 10,000 characters
+T_GQL_NGINX=0.3 T_GQL_REST=0.5 T_GQL_P99_MS=20 T_GQL_PARSE_MS=1
 # add-on seats (issue 11): refresh keeps T_REFRESH; assign and list have no
 # target of their own in the issue: these record what was measured on
 # introduction, with room, so a regression shows
@@ -101,8 +106,10 @@ build_release() {
   GEN=$ROOT/build-release/tests/bench/gen_users
   DECODE=$ROOT/build-release/tests/bench/bench_decode
   PARTS=$ROOT/build-release/tests/bench/bench_decode_parts
+  GQLPARSE=$ROOT/build-release/tests/bench/bench_graphql
   CHAIN=$ROOT/build-release/tests/bench/bench_chain
-  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] && [ -x "$PARTS" ] && [ -x "$CHAIN" ] ||
+  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] && [ -x "$PARTS" ] && [ -x "$GQLPARSE" ] &&
+    [ -x "$CHAIN" ] ||
     die "the Release build is incomplete"
 }
 
@@ -651,6 +658,8 @@ http {
         listen 127.0.0.1:$nport;
         root $np/www;
         etag off;
+        # the static module refuses POST (405): answer it with the file
+        error_page 405 =200 \$uri;
     }
 }
 EOF
@@ -827,6 +836,142 @@ bench_code_suggestions() {
   note "code suggestions: $SMALL_USERS users, a user token with a duo_pro seat, rate limits raised with --rate-limit (still counted); nginx answers GET for the same bytes; completions: wrk -t1 -c1 -d${CS_LATENCY_SECONDS}s each way"
 }
 
+# GraphQL (issue 13): the subscription page's currentLicense query and its
+# 100-entry licenseHistoryEntries page (GitLab's own documents, POSTed as
+# the page does), against nginx serving the very same answers as static
+# files and against our own REST GET /api/v4/license, on one ledger of
+# GQL_LICENSES licenses; then parse + validate of a 10,000-character query.
+# gql_body DOC OPERATION: the JSON body of a POST of the document file DOC.
+gql_body() {
+  python3 -c 'import json, sys; print(json.dumps({"query": open(sys.argv[1]).read(), "operationName": sys.argv[2]}), end="")' "$1" "$2"
+}
+
+# wrk_post BODYFILE TOKEN: a wrk Lua script POSTing the body as JSON.
+wrk_post() {
+  local lua=$1.lua
+  cat >"$lua" <<EOF
+local f = io.open("$1", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["PRIVATE-TOKEN"] = "$2"
+EOF
+  echo "$lua"
+}
+
+# wrk_post_varied BODYFILE TOKEN: the same POST made unique per request
+# (an "extensions" member the server ignores), so no answer comes from the
+# response cache: the cost of a cold request.
+wrk_post_varied() {
+  local lua=$1.varied.lua
+  cat >"$lua" <<EOF
+local f = io.open("$1", "rb")
+local body = f:read("*a")
+f:close()
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["PRIVATE-TOKEN"] = "$2"},
+                    body:sub(1, -2) .. ',"extensions":{"n":' .. n .. '}}')
+end
+EOF
+  echo "$lua"
+}
+
+bench_graphql() {
+  local db=$W/graphql.db token i d url rest nurl pid port npid small rps p99 err name
+  local -A anchor
+  log "GraphQL: currentLicense and a 100-entry history page, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s x $WRK_REPS (anchors: nginx static, our REST)"
+  small=$(users_csv "$SMALL_USERS")
+  new_ledger "$db" "$small"
+  for ((i = 1; i < GQL_LICENSES; i++)); do
+    d=$(date -u -d "2024-01-01 + $i days" +%Y-%m-%d)
+    sl license issue --private-key "$W/vendor.key" --licensee-name "Bench Admin" \
+      --licensee-email admin@bench.example --licensee-company "Bench Corp $i" --plan ultimate \
+      --users "$LICENSE_SEATS" --starts "$d" --expires 2030-12-31 --out "$W/gql-license" >/dev/null
+    sl --db "$db" license add "$W/gql-license" >/dev/null
+  done
+  tick; sl --db "$db" refresh >/dev/null
+  token=$(sl --db "$db" token create --name bench --admin | awk 'NF { t = $NF } END { print t }')
+  [ -n "$token" ] || die "token create printed no token"
+  serve_start "$db" "$W/serve.err"
+  url="http://127.0.0.1:$port/api/graphql"
+  rest="http://127.0.0.1:$port/api/v4/license"
+  gql_body "$ROOT/tests/e2e/graphql/get_current_license.query.graphql" getCurrentLicense >"$W/gql-current"
+  gql_body "$ROOT/tests/e2e/graphql/get_license_history.query.graphql" getLicenseHistory >"$W/gql-history"
+  for name in current history; do
+    curl -s -D "$W/gql-$name.headers" -H "PRIVATE-TOKEN: $token" -H "Content-Type: application/json" \
+      --data-binary @"$W/gql-$name" -o "$W/gql-$name.answer" "$url"
+    grep -q '^HTTP/1.1 200' "$W/gql-$name.headers" || die "POST $name: $(head -n1 "$W/gql-$name.headers")"
+    ! grep -q '"errors"' "$W/gql-$name.answer" || die "POST $name: $(head -c 300 "$W/gql-$name.answer")"
+  done
+  [ "$(grep -o 'gid://gitlab/License/' "$W/gql-history.answer" | wc -l)" = "$GQL_LICENSES" ] ||
+    die "the history page does not hold $GQL_LICENSES licenses"
+  # nginx serving each answer's bytes; a POST is answered like a GET there
+  for name in current history; do
+    nginx_serve "$W/gql-$name.answer" "gql/$name"
+    anchor[$name]=$nurl
+    curl -s -H "Content-Type: application/json" --data-binary @"$W/gql-$name" -o "$W/gql-$name.nginx" "$nurl"
+    cmp -s "$W/gql-$name.answer" "$W/gql-$name.nginx" || die "nginx serves different bytes for $name"
+  done
+
+  for f in current history rest; do
+    : >"$W/gql.$f.ours"; : >"$W/gql.$f.anchor"; : >"$W/gql.$f.p99"; : >"$W/gql.$f.cold"; : >"$W/gql.$f.cp99"
+  done
+  : >"$W/gql.err"
+  for ((i = 0; i < WRK_REPS; i++)); do
+    for name in current history; do
+      res=$(wrk_run "$url" "$token" "$W/wrk.gql" "$(wrk_post "$W/gql-$name" "$token")"); read -r rps p99 err <<<"$res"
+      echo "$rps" >>"$W/gql.$name.ours"; echo "$p99" >>"$W/gql.$name.p99"; echo "$err" >>"$W/gql.err"
+      res=$(wrk_run "${anchor[$name]}" "$token" "$W/wrk.nginx" "$(wrk_post "$W/gql-$name" "$token")")
+      read -r rps p99 err <<<"$res"
+      echo "$rps" >>"$W/gql.$name.anchor"
+      res=$(wrk_run "$url" "$token" "$W/wrk.gql" "$(wrk_post_varied "$W/gql-$name" "$token")")
+      read -r rps p99 err <<<"$res"
+      echo "$rps" >>"$W/gql.$name.cold"; echo "$p99" >>"$W/gql.$name.cp99"; echo "$err" >>"$W/gql.err"
+    done
+    res=$(wrk_run "$rest" "$token" "$W/wrk.rest"); read -r rps p99 err <<<"$res"
+    echo "$rps" >>"$W/gql.rest.anchor"; echo "$err" >>"$W/gql.err"
+  done
+  stop_started
+
+  local r m mn mx am amin amax pm pmin pmax label errs
+  for name in current history; do
+    label="GraphQL currentLicense"
+    [ "$name" = history ] && label="GraphQL $GQL_LICENSES-entry history page"
+    read -r m mn mx < <(stats "$W/gql.$name.ours")
+    read -r am amin amax < <(stats "$W/gql.$name.anchor")
+    read -r pm pmin pmax < <(stats "$W/gql.$name.p99")
+    r=$(ratio "$m" "$am")
+    row "$label (req/s)" "$(spread "$m" "$mn" "$mx" 0)" "$(spread "$am" "$amin" "$amax" 0) nginx" \
+        "$(fmt "$r" 2)" ">= $T_GQL_NGINX" "$(verdict "$r" ge "$T_GQL_NGINX")"
+    if [ "$name" = current ]; then
+      read -r am amin amax < <(stats "$W/gql.rest.anchor")
+      r=$(ratio "$m" "$am")
+      row "$label vs REST (req/s)" "$(spread "$m" "$mn" "$mx" 0)" "$(spread "$am" "$amin" "$amax" 0) REST" \
+          "$(fmt "$r" 2)" ">= $T_GQL_REST" "$(verdict "$r" ge "$T_GQL_REST")"
+    fi
+    row "$label p99 latency (ms)" "$(spread "$pm" "$pmin" "$pmax" 2)" "-" "-" "<= $T_GQL_P99_MS ms" \
+        "$(verdict "$pm" le "$T_GQL_P99_MS")"
+    # every request different: none answered from the cache (no target)
+    read -r m mn mx < <(stats "$W/gql.$name.cold")
+    read -r pm pmin pmax < <(stats "$W/gql.$name.cp99")
+    row "$label uncached (req/s)" "$(spread "$m" "$mn" "$mx" 0)" "-" "-" "-" "-"
+    row "$label uncached p99 (ms)" "$(spread "$pm" "$pmin" "$pmax" 2)" "-" "-" "-" "-"
+  done
+  errs=$(awk '{ s += $1 } END { print s + 0 }' "$W/gql.err")
+  row "GraphQL and REST errors (all runs)" "$errs" "-" "-" "= 0" "$([ "$errs" = 0 ] && echo PASS || echo MISS)"
+  # parse + validate + analysis of GitLab's admin-page documents grown to
+  # 10,000 characters, against the API's schema (no anchor: an absolute bound)
+  "$GQLPARSE" "$GQL_PARSE_RUNS" >"$W/gql-parse.out"
+  read -r m pm < <(awk '/^api-realistic +median/ { print $3 / 1000, $6 / 1000 }' "$W/gql-parse.out")
+  [ -n "${m:-}" ] || die "bench_graphql printed no api-realistic figure"
+  row "GraphQL parse+validate 10,000 chars (ms)" "$(fmt "$m" 3) (p99 $(fmt "$pm" 3))" "-" "-" \
+      "<= $T_GQL_PARSE_MS ms" "$(verdict "$m" le "$T_GQL_PARSE_MS")"
+  note "bench_graphql ($GQL_PARSE_RUNS runs, medians): $(awk '/median/ { printf "%s %s us; ", $1, $3 }' "$W/gql-parse.out")"
+}
+
 human() {  # 1000000 -> 1M, 100000 -> 100k
   awk -v n="$1" 'BEGIN {
     if (n >= 1000000 && n % 1000000 == 0) printf "%dM", n / 1000000
@@ -940,6 +1085,7 @@ run_bench export "usage export $(human "$SNAPSHOTS") snapshots"
 run_bench chart "usage chart $(human "$SNAPSHOTS") snapshots"
 run_bench http "GET /api/v4/license"
 run_bench code_suggestions "Code Suggestions API"
+run_bench graphql "GraphQL API"
 run_bench chain "hash chain ($(human "$CHAIN_ROWS") rows)"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table

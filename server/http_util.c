@@ -54,28 +54,34 @@ void sl_http_resp_header(sl_http_response *r, const char *name, const char *valu
 }
 
 /* {"<member>":"<text>"} with proper JSON escaping. */
-sl_http_response sl_http_resp_json_text(int status, const char *member, const char *text)
+sl_http_response sl_http_resp_json(int status, json_t *j)
 {
     sl_http_response r = sl_http_resp_new(status);
-    json_t *o = json_object();
-    json_t *v = json_string(text);
-    char *s = NULL;
-    if (!v)  /* not UTF-8: say no more than the status */
-        v = json_string("400 Bad request");
-    if (o && v && json_object_set_new(o, member, v) == 0) {
-        v = NULL;
-        s = json_dumps(o, JSON_COMPACT);
-    }
-    json_decref(v);
-    json_decref(o);
-    if (!s) {
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (!text) {
         r.status = 500;
         snprintf(r.detail, sizeof r.detail, "out of memory");
         return r;
     }
-    sl_http_resp_body(&r, CT_JSON, s, strlen(s));
-    free(s);
+    sl_http_resp_body(&r, CT_JSON, text, strlen(text));
+    free(text);
     return r;
+}
+
+sl_http_response sl_http_resp_json_text(int status, const char *member, const char *text)
+{
+    json_t *o = json_object();
+    json_t *v = json_string(text);
+    if (!v)  /* not UTF-8: say no more than the status */
+        v = json_string("400 Bad request");
+    if (!o || !v) {
+        json_decref(v);
+    } else if (json_object_set_new(o, member, v) == 0) {
+        return sl_http_resp_json(status, o);
+    }
+    json_decref(o);
+    return sl_http_resp_json(status, NULL);
 }
 
 sl_http_response sl_http_resp_message(int status, const char *text)
@@ -94,7 +100,7 @@ const char *sl_http_header_get(const sl_http_request *req, const char *name)
     return NULL;
 }
 
-static int hexval(char c)
+int sl_http_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -129,9 +135,9 @@ static char *form_decode(const char *s, size_t n, size_t *out_len)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-                   hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < n && sl_http_hex_digit(s[i + 1]) >= 0 &&
+                   sl_http_hex_digit(s[i + 2]) >= 0) {
+            out[o++] = (char)(sl_http_hex_digit(s[i + 1]) * 16 + sl_http_hex_digit(s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];

@@ -21,10 +21,16 @@ void sl_http_resp_header(sl_http_response *r, const char *name, const char *valu
 sl_http_response sl_http_resp_json_text(int status, const char *member, const char *text);
 /* {"message":"<text>"} */
 sl_http_response sl_http_resp_message(int status, const char *text);
+/* The JSON value j (taken; NULL allowed) as an application/json body; a
+ * bodiless 500 when it cannot be written. */
+struct json_t;
+sl_http_response sl_http_resp_json(int status, struct json_t *j);
 
 /* ---- requests ----------------------------------------------------------- */
 
 /* (sl_http_header_get() is declared in router.h.) */
+/* The value of a hexadecimal digit, -1 for any other character. */
+int sl_http_hex_digit(char c);
 /* First occurrence of needle in hay[0..n), or NULL. */
 const char *sl_http_find_bytes(const char *hay, size_t n, const char *needle, size_t m);
 /* Value of the first `name` parameter in the urlencoded s[0..n).

@@ -91,6 +91,8 @@ const char *sl_version(void);
  * ---------------------------------------------------------------------- */
 
 #define SL_DATE_NONE INT32_MIN
+/* An instant that is absent. */
+#define SL_TIME_NONE INT64_MIN
 
 /* The one source of time.  When the environment variable SEATLEDGER_NOW is
  * set to YYYY-MM-DDTHH:MM:SSZ it is the answer; otherwise the system clock.
@@ -108,6 +110,11 @@ sl_rc sl_date_parse(const char *s, int32_t *out_days, sl_error *err);
  * date-time (its calendar date as written), or YYYYMMDD.  SL_EINVAL when
  * unparseable or impossible. */
 sl_rc sl_date_parse_lenient(const char *s, size_t len, int32_t *out_days);
+/* Parse a license date-time the way the gem's DateTime.parse reads keys:
+ * YYYY-MM-DD, optionally followed by T (or a space), HH:MM[:SS[.fraction]]
+ * and an offset (Z, +HH, +HH:MM, +HHMM or " UTC"; none is UTC), into an
+ * instant.  SL_EINVAL when unparseable or impossible. */
+sl_rc sl_time_parse_lenient(const char *s, size_t len, int64_t *out_ms);
 /* Format days as YYYY-MM-DD into buf (at least 11 bytes). Returns buf. */
 char *sl_date_format(int32_t days, char *buf, size_t size);
 /* Format an instant as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf >= 25 bytes). */
@@ -235,6 +242,14 @@ typedef struct sl_license_info {
     int generated_from_cancellation;
     int contract_overages_allowed;
     const char *subscription_name;     /* NULL when absent */
+    /* GitLab's cloud-license attributes (the gem reads them as DateTime):
+     * a value that does not parse counts as absent, as in the gem. */
+    int32_t activated_on;              /* activated_at's calendar date as written;
+                                          SL_DATE_NONE if absent */
+    int64_t last_synced_at_ms;         /* last_synced_at as an instant (an offset
+                                          applied, none meaning UTC); SL_TIME_NONE */
+    int64_t key_id;                    /* restrictions.id when an integer (GitLab's
+                                          License#license_id); SL_COUNT_NONE */
 } sl_license_info;
 
 /* Decode a key's text in either format: the v2 format when the text holds
@@ -373,6 +388,20 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err);
 void sl_store_close(sl_store *st);
 /* Path the store was opened with (borrowed). */
 const char *sl_store_path(const sl_store *st);
+/* What an answer read from the ledger through `st` depends on: the
+ * connection, every commit (this connection's and other processes') and
+ * the clock's date.  An answer computed under a stamp is still the answer
+ * while a new stamp compares equal: the rule of the engine's own read
+ * cache, for callers that keep answers (the GraphQL API's response cache). */
+typedef struct sl_store_stamp {
+    uint64_t connection;     /* unique in the process, never reused */
+    int64_t data_version;
+    int64_t commits;
+    int32_t date;
+} sl_store_stamp;
+sl_rc sl_store_stamp_get(sl_store *st, sl_store_stamp *out, sl_error *err);
+int sl_store_stamp_equal(const sl_store_stamp *a, const sl_store_stamp *b);
+
 /* Online backup (SQLite backup API) into `dest_path`. */
 sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err);
 /* PRAGMA integrity_check == "ok" -> SL_OK. */
@@ -466,6 +495,52 @@ sl_rc sl_store_license_entity_json(sl_store *st, int64_t id,
                                    sl_error *err);
 /* Array of all license entities, newest id first, without active_users. */
 sl_rc sl_store_license_list_json(sl_store *st, char **out_json, sl_error *err);
+
+/* The figures of one stored license at this moment (ledger-rules.md), the
+ * same numbers as its license entity. */
+typedef struct sl_license_figures {
+    int64_t historical_max;
+    int64_t maximum_user_count;  /* max(historical_max, active_users) */
+    int64_t overage;             /* the entity's: expired ? overage(maximum) : overage(today) */
+    int64_t overage_historical;  /* overage(maximum_user_count) at any time (GitLab's
+                                    overage_with_historical_max, GraphQL's
+                                    usersOverLicenseCount) */
+    int64_t user_limit;          /* seats; 0 when unlimited */
+    int64_t active_users;        /* daily_billable_users_count */
+    int expired;
+} sl_license_figures;
+sl_rc sl_store_license_figures(sl_store *st, int64_t id, sl_license_figures *out,
+                               sl_error *err);
+
+/* One stored license as GitLab's license history shows it (GraphQL's
+ * licenseHistoryEntries, subscriptionFutureEntries and currentLicense). */
+typedef struct sl_license_entry {
+    int64_t id;                  /* the ledger's id */
+    int64_t key_id;              /* restrictions.id of the key when an integer, else id */
+    const char *type;            /* "online_cloud", "offline_cloud" or "legacy_license" */
+    const char *plan;
+    const char *licensee_name;   /* NULL when absent (also email, company) */
+    const char *licensee_email;
+    const char *licensee_company;
+    const char *subscription_name;
+    int32_t starts_on;           /* SL_DATE_NONE when absent (also the others) */
+    int32_t expires_on;
+    int32_t block_changes_on;
+    int32_t activated_on;        /* the key's activated_at, else the date it was stored */
+    int64_t created_at_ms;       /* when it was stored */
+    int64_t last_synced_at_ms;   /* the key's last_synced_at; SL_TIME_NONE */
+    int64_t seats;               /* restrictions.active_user_count; SL_COUNT_NONE: unlimited */
+    int trial;
+    int future;                  /* starts after the ledger's today */
+} sl_license_entry;
+
+/* Every stored license whose payload parses, in GitLab's history order:
+ * newest first by (starts_on, created_at, expires_on), a missing date
+ * sorting last, ties by id, newest first.  *out is borrowed from the store
+ * (built once and kept until the ledger or the date changes) and valid
+ * until the next call into `st`; NULL when *count is 0. */
+sl_rc sl_store_license_history(sl_store *st, const sl_license_entry **out, size_t *count,
+                               sl_error *err);
 
 /* --- users (the directory of the host application) -------------------- */
 
@@ -756,6 +831,12 @@ sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
                        int (*fn)(void *ud, const sl_snapshot *s), void *ud,
                        sl_error *err);
 
+/* The window the license figures cover by default: the current license's
+ * term, from its start date 00:00:00.000 (now minus one year when it has
+ * none) to its expiry date 23:59:59.999 (now when it has none); without a
+ * current license, the year up to now.  Instants, inclusive. */
+sl_rc sl_store_license_term(sl_store *st, int64_t *from_ms, int64_t *to_ms, sl_error *err);
+
 /* Write the usage CSV of ledger-rules.md to `out` (streamed: memory stays
  * flat however many snapshots there are).  It covers the current license's
  * term; SL_ENOTFOUND "no current license" when there is none, because the
@@ -953,6 +1034,10 @@ typedef struct sl_seat_query {
      * `after_key` is the sl_seat_user.cursor of the last row seen */
     const char *after_key;
     size_t limit;            /* rows at most; 0: all */
+    /* only these directory ids (nids of them, at most SL_SEATS_BULK_MAX);
+     * ids NULL: every user */
+    const char *const *ids;
+    size_t nids;
 } sl_seat_query;
 
 typedef struct sl_seat_user {
@@ -971,7 +1056,8 @@ typedef struct sl_seat_user {
 /* Calls fn for each directory user that q selects, in q->sort order (ties
  * by id).  The strings live until fn returns; fn returns non-zero to stop
  * and must not call into `st`.  SL_EINVAL for a bad query (search too long,
- * bad cursor), SL_ENOTFOUND for an unknown purchase id. */
+ * bad cursor, more than SL_SEATS_BULK_MAX ids), SL_ENOTFOUND for an unknown
+ * purchase id. */
 sl_rc sl_store_seat_users_each(sl_store *st, const sl_seat_query *q,
                                int (*fn)(void *ud, const sl_seat_user *u), void *ud,
                                sl_error *err);

@@ -274,15 +274,8 @@ void sl__ledger_window(int32_t starts_on, int32_t expires_on, int64_t now_ms,
 /* overage(n) of ledger-rules.md; seats < 0 means unrestricted (nil). */
 int64_t sl__overage(int64_t n, int64_t seats);
 
-/* Figures of the license entity for one license (ledger-rules.md). */
-typedef struct sl_license_figures {
-    int64_t historical_max;
-    int64_t maximum_user_count;
-    int64_t overage;
-    int64_t user_limit;
-    int64_t active_users;   /* daily_billable_users_count */
-    int expired;
-} sl_license_figures;
+/* Figures of the license entity for one license (ledger-rules.md); the
+ * struct is public (seatledger.h, sl_store_license_figures). */
 sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
                          sl_license_figures *out, sl_error *err);
 /* sl__ledger_figures over decoded attributes: `expired` is the license's

@@ -425,6 +425,21 @@ static sl_rc entity(sl_store *st, int64_t id, const sl_license *lic, int64_t cre
     return SL_OK;
 }
 
+sl_rc sl_store_license_figures(sl_store *st, int64_t id, sl_license_figures *out,
+                               sl_error *err)
+{
+    sl_license *lic = NULL;
+    int32_t today;
+    sl_rc rc = sl__ledger_today(st, &today, err);
+    memset(out, 0, sizeof *out);
+    if (rc == SL_OK)
+        rc = sl_store_license_get(st, id, &lic, NULL, err);
+    if (rc == SL_OK)
+        rc = sl__ledger_figures(st, lic, today, out, err);
+    sl_license_free(lic);
+    return rc;
+}
+
 static sl_rc dump_to(json_t *j, char **out_json, sl_error *err)
 {
     *out_json = sl__json_dump(j);

@@ -107,8 +107,27 @@ sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expi
     out->expired = expired != 0;
     /* rest-api.md: an expired license owes for its peak, a running one for today */
     out->overage = sl__overage(expired ? out->maximum_user_count : daily, inf->seats);
+    /* GitLab's overage_with_historical_max: what the subscription page shows */
+    out->overage_historical = sl__overage(out->maximum_user_count, inf->seats);
     out->user_limit = inf->seats != SL_COUNT_NONE ? inf->seats : 0;
     out->active_users = daily;
+    return SL_OK;
+}
+
+sl_rc sl_store_license_term(sl_store *st, int64_t *from_ms, int64_t *to_ms, sl_error *err)
+{
+    sl_license *cur = NULL;
+    const sl_license_info *inf;
+    int64_t now;
+    sl_rc rc = sl__ledger_now(st, &now, err);
+    if (rc == SL_OK)
+        rc = sl__license_current(st, sl_ms_to_date(now), &cur, NULL, err);
+    if (rc != SL_OK)
+        return rc;
+    inf = cur ? sl_license_get_info(cur) : NULL;
+    sl__ledger_window(inf ? inf->starts_on : SL_DATE_NONE, inf ? inf->expires_on : SL_DATE_NONE,
+                      now, from_ms, to_ms);
+    sl_license_free(cur);
     return SL_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -188,6 +189,10 @@ fail:
     return rc;
 }
 
+/* Numbers the connections of the process, so a stamp never matches a
+ * connection opened later at the same address. */
+static atomic_uint_fast64_t store_serials;
+
 sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
 {
     sl_store *st = NULL;
@@ -228,6 +233,7 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
     if (!st)
         return sl__err(err, SL_ENOMEM, "out of memory");
     st->keyring_version = -1;
+    st->serial = atomic_fetch_add(&store_serials, 1) + 1;
     st->path = sl__strdup(path);
     if (!st->path) {
         rc = sl__err(err, SL_ENOMEM, "out of memory");
@@ -272,7 +278,7 @@ void sl_store_close(sl_store *st)
     sl__chain_digest_free(st->chain_digest);
     free(st->chain_digest);
     sl_keyring_free(st->keyring);
-    free(st->cache.entity_json);
+    sl__cache_clear(st);
     if (st->instance.jwt_private_pem) {
         OPENSSL_cleanse(st->instance.jwt_private_pem, strlen(st->instance.jwt_private_pem));
         free(st->instance.jwt_private_pem);
@@ -332,6 +338,32 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
     return SL_OK;
 }
 
+sl_rc sl_store_stamp_get(sl_store *st, sl_store_stamp *out, sl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->connection = st->serial;
+    out->data_version = sl__data_version(st);
+    out->commits = st->commits;
+    out->date = sl_clock_today();
+    if (out->data_version < 0)
+        return sl__db_err(st, err, "cannot read the ledger's version");
+    return SL_OK;
+}
+
+int sl_store_stamp_equal(const sl_store_stamp *a, const sl_store_stamp *b)
+{
+    return a->connection == b->connection && a->data_version == b->data_version &&
+           a->commits == b->commits && a->date == b->date;
+}
+
+void sl__cache_clear(sl_store *st)
+{
+    free(st->cache.entity_json);
+    if (st->cache.history_free)
+        st->cache.history_free(st->cache.history);
+    memset(&st->cache, 0, sizeof st->cache);
+}
+
 int sl__cache_slot(const char *key)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -351,8 +383,7 @@ int sl__cache_fresh(sl_store *st, int32_t clock_date)
     if (st->cache.valid && st->cache.data_version == dv && st->cache.commits == st->commits &&
         st->cache.clock_date == clock_date)
         return 1;
-    free(st->cache.entity_json);
-    memset(&st->cache, 0, sizeof st->cache);
+    sl__cache_clear(st);
     st->cache.data_version = dv;
     st->cache.commits = st->commits;
     st->cache.clock_date = clock_date;

@@ -53,6 +53,7 @@ struct sl_store {
     int chain_off;              /* benchmarks' anchor only (sl__chain_disable) */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */
+    uint64_t serial;            /* this connection among the process's (stamps) */
     /* Cached answers of the read path (API hot path), valid while
      * (data_version, commits, today) are unchanged. */
     struct {
@@ -69,6 +70,10 @@ struct sl_store {
         int64_t entity_id;      /* id of the cached entity, 0 = none */
         int entity_active;      /* with active_users */
         char *entity_json;
+        /* modules above the store keep their own cached answers here,
+         * released with their free function (the store does not know them) */
+        void *history;          /* license_history.c's list */
+        void (*history_free)(void *history);
         /* the Code Suggestions hot path: recent entitlement verdicts and
          * project answers (direct-mapped; keys longer than the slot are not
          * cached) */
@@ -92,6 +97,9 @@ struct sl_store {
         char kid[17];           /* first 16 hex of the JWT key's SPKI SHA-256 */
     } instance;
 };
+
+/* Empty the read cache (with the modules' own cached answers). */
+void sl__cache_clear(sl_store *st);
 
 /* Create the instance identity (UUID, salt, Ed25519 pair) when the ledger
  * has none; run by the migrations inside their transaction, on the raw

@@ -120,6 +120,18 @@ static int64_t count_of(const json_t *obj, const char *name)
     return SL_COUNT_NONE;
 }
 
+/* A date-time member as an instant; SL_TIME_NONE when absent, null, not a
+ * string or not parseable (the gem's DateTime.parse rescue nil). */
+static int64_t instant_of(const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    int64_t ms;
+    if (!json_is_string(v) ||
+        sl_time_parse_lenient(json_string_value(v), json_string_length(v), &ms) != SL_OK)
+        return SL_TIME_NONE;
+    return ms;
+}
+
 static const char *string_of(const json_t *obj, const char *name)
 {
     return json_string_value(json_object_get(obj, name));
@@ -183,6 +195,10 @@ static void fill_info(sl_license *lic)
     v = json_object_get(root, "contract_overages_allowed");
     in->contract_overages_allowed = !json_is_false(v);
     in->subscription_name = string_of(r, "subscription_name");
+    in->activated_on = date_of(root, "activated_at");
+    in->last_synced_at_ms = instant_of(root, "last_synced_at");
+    v = json_object_get(r, "id");
+    in->key_id = json_is_integer(v) ? (int64_t)json_integer_value(v) : SL_COUNT_NONE;
 }
 
 /* version: missing or null is 1, 1.0 is 1, anything else is unsupported. */

@@ -1,8 +1,8 @@
 /*
  * fuzz_http_route.c - libFuzzer target for the HTTP surfaces as the server
  * dispatches them (server/dispatch.c: the License API router, GET /metrics
- * with its Accept negotiation and request figures, and the Code Suggestions
- * API).  The input is read like an HTTP request: "METHOD TARGET" on the
+ * with its Accept negotiation and request figures, the Code Suggestions
+ * API, and the GraphQL API at /api/graphql).  The input is read like an HTTP request: "METHOD TARGET" on the
  * first line, "Name: value" header lines, an empty line, then the body.
  * The words @ADMIN@, @USER@, @REVOKED@, @EXPIRED@ and @DUO@ (a token bound
  * to a user with a Duo seat) in header values or the query become the
@@ -11,14 +11,15 @@
  * cloud license with duo_pro, users, a seat, projects, a snapshot) and fresh
  * rate-limit windows, so a saved crash reproduces alone.  Beyond memory
  * errors it checks that only an admin token gets a 2xx from the License API
- * (and only an admin or the Duo user's token from Code Suggestions), that no
+ * (and only an admin or the Duo user's token from Code Suggestions) and
+ * license data from GraphQL, that no
  * request makes a 5xx but the completion that has no gateway to go to, and
  * that JSON bodies are JSON.
  */
 #include "dispatch.h"
 #include "fuzzutil.h"
 
-#include <fcntl.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HEADERS_MAX 32
-#define TEMPLATE_MAX (16 * 1024 * 1024)
 
 #define NTOKENS 5
 #define DUO_TOKEN 4
@@ -52,25 +52,6 @@ static sl_dispatch_ctx dispatch;   /* the API listener: /metrics needs a token *
 static int verbose;             /* FUZZ_VERBOSE=1: print each response */
 static char *template_bytes;
 static size_t template_len;
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    fuzz_assert(fd >= 0, "cannot write the scratch ledger", NULL);
-    fuzz_assert(write(fd, data, len) == (ssize_t)len, "short write of the scratch ledger", NULL);
-    close(fd);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = malloc(TEMPLATE_MAX);
-    fuzz_assert(f && buf, "cannot read the template ledger", NULL);
-    *len = fread(buf, 1, TEMPLATE_MAX, f);
-    fuzz_assert(*len > 0 && *len < TEMPLATE_MAX, "template ledger size", NULL);
-    fclose(f);
-    return buf;
-}
 
 /* The ledger every input starts from, kept as bytes (WAL checkpointed away
  * by closing the only connection). */
@@ -137,7 +118,7 @@ static void make_template(void)
     fclose(f);
     fuzz_assert(sl_store_instance_prepare(st, &err) == SL_OK, "instance keys", &err);
     sl_store_close(st);
-    template_bytes = slurp(ledger_path, &template_len);
+    template_bytes = fuzz_template_read(ledger_path, &template_len);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -187,6 +168,27 @@ static const char *line_end(const char *p, const char *end)
     return nl ? nl : end;
 }
 
+/* GraphQL answers anyone; without an admin token no license datum may be
+ * in its "data" (the template license's email, any license's Global ID). */
+static void check_graphql(const sl_http_response *r, int admin)
+{
+    json_t *j, *items;
+    size_t i;
+    if (admin || !r->body_len)
+        return;
+    j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, NULL);
+    items = json_is_array(j) ? json_incref(j) : json_pack("[O]", j);
+    for (i = 0; j && items && i < json_array_size(items); i++) {
+        char *data = json_dumps(json_object_get(json_array_get(items, i), "data"),
+                                JSON_ENCODE_ANY | JSON_COMPACT);
+        fuzz_assert(!data || (!strstr(data, "f@example.com") && !strstr(data, "gid://gitlab/License")),
+                    "license data without an admin token", NULL);
+        free(data);
+    }
+    json_decref(items);
+    json_decref(j);
+}
+
 static void check_response(const sl_http_request *req, const sl_http_response *r, int admin,
                            int duo)
 {
@@ -200,7 +202,9 @@ static void check_response(const sl_http_request *req, const sl_http_response *r
         fprintf(stderr, "fuzz: status %d, detail: %s\n", r->status, r->detail);
         fuzz_assert(0, "a request made a 5xx on a healthy ledger", NULL);
     }
-    if (r->status >= 200 && r->status < 300)
+    if (strcmp(req->path, "/api/graphql") == 0)
+        check_graphql(r, admin);
+    else if (r->status >= 200 && r->status < 300)
         fuzz_assert(admin || (cs && duo), "2xx without an admin (or Duo user's) token", NULL);
     if (r->status == 204)
         fuzz_assert(r->body_len == 0, "204 with a body", NULL);
@@ -240,7 +244,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_http_response resp;
     sl_store *st = NULL;
     sl_error err = {0};
-    char path_wal[320];
     int admin = 0;
     sl_cs_config cscfg = {0};
 
@@ -284,9 +287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = p < end ? p : NULL;
     req.body_len = (size_t)(end - p);
 
-    snprintf(path_wal, sizeof path_wal, "%s-wal", ledger_path);
-    unlink(path_wal);
-    write_file(ledger_path, template_bytes, template_len);
+    fuzz_template_restore(ledger_path, template_bytes, template_len);
     fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
     cscfg.external_host = "fuzz.example";
     fuzz_assert(sl_cs_new(&cscfg, &dispatch.cs, &err) == SL_OK, "code suggestions", &err);
