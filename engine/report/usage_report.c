@@ -383,13 +383,18 @@ sl_rc sl_store_usage_report(sl_store *st, const sl_report_options *o, char **out
         rc = sl__err(err, SL_ENOMEM, "out of memory");
         goto done;
     }
+    /* room for the final newline: copied, not realloc'd (json_dumps's
+     * buffer is jansson's, and GCC's -Wuse-after-free cannot follow a
+     * realloc that failed) */
     n = strlen(text);
-    *out_json = realloc(text, n + 2);
+    *out_json = malloc(n + 2);
     if (!*out_json) {
         free(text);
         rc = sl__err(err, SL_ENOMEM, "out of memory");
         goto done;
     }
+    memcpy(*out_json, text, n);
+    free(text);
     (*out_json)[n] = '\n';
     (*out_json)[n + 1] = '\0';
     if (out_len)
