@@ -334,6 +334,63 @@ static void test_changed_reports_refused(void **state)
     done(st);
 }
 
+static void edit_positions(json_t *root)
+{
+    json_t *h = json_object_get(json_object_get(root, "chain"), "head");
+    json_object_set_new(h, "position", json_integer(SL_REPORT_POSITIONS_MAX + 1));
+}
+
+static void edit_big_key(json_t *root)
+{
+    size_t n = 64 * 1024 * 4 / 3 + 8;   /* base64 of more than 64 KB */
+    char *k = malloc(n + 1);
+    assert_non_null(k);
+    memset(k, 'A', n);
+    k[n] = '\0';
+    json_object_set_new(json_object_get(root, "license"), "key_base64", json_string(k));
+    free(k);
+}
+
+/* Oversized input is refused with the limit it is over, before it is read
+ * further: the file, the instance key, the chain's positions, the key. */
+static void test_oversized_refused(void **state)
+{
+    sl_store *st = ledger();
+    EVP_PKEY *inst = instance_private(st);
+    char *json = report(st, NULL), *bad, *pem, msg[SL_ERROR_MAX];
+    size_t n = (size_t)SL_REPORT_BYTES_MAX + 1;
+    sl_error err = {0};
+    (void)state;
+    bad = malloc(n);
+    assert_non_null(bad);
+    memset(bad, ' ', n);
+    memcpy(bad, json, strlen(json));
+    assert_int_equal(sl_report_verify(bad, n, g_inst_pub, strlen(g_inst_pub), NULL, &err),
+                     SL_ETOOBIG);
+    snprintf(msg, sizeof msg, "report of %zu bytes is over the limit of %d", n,
+             SL_REPORT_BYTES_MAX);
+    assert_string_equal(err.message, msg);
+    free(bad);
+    pem = calloc(1, 4098);
+    assert_non_null(pem);
+    memset(pem, 'A', 4097);
+    assert_int_equal(verify(json, pem, msg), SL_ETOOBIG);
+    assert_string_equal(msg, "instance key of 4097 bytes is over the limit of 4096");
+    free(pem);
+    bad = resign(json, edit_positions, inst);
+    assert_int_equal(verify(bad, g_inst_pub, msg), SL_ETOOBIG);
+    assert_string_equal(msg, "the report covers 1000001 chain positions, over the limit of "
+                        "1000000");
+    free(bad);
+    bad = resign(json, edit_big_key, inst);
+    assert_int_equal(verify(bad, g_inst_pub, msg), SL_ETOOBIG);
+    assert_string_equal(msg, "the license key is over the limit of 65536 bytes");
+    free(bad);
+    sl_free(json);
+    EVP_PKEY_free(inst);
+    done(st);
+}
+
 static void test_broken_chain_then_acknowledged(void **state)
 {
     sl_store *st = ledger();
@@ -488,6 +545,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_verifies),
         cmocka_unit_test(test_changed_reports_refused),
+        cmocka_unit_test(test_oversized_refused),
         cmocka_unit_test(test_broken_chain_then_acknowledged),
         cmocka_unit_test(test_newer_extends_older),
         cmocka_unit_test(test_rewritten_tail_detected),
