@@ -162,6 +162,17 @@ static char *resign(const char *json, void (*edit)(json_t *root), EVP_PKEY *key)
     return out;
 }
 
+/* The report edited by `edit` and signed again by `key` is refused by the
+ * instance key with `rc` and `want`. */
+static void expect_resigned(const char *json, void (*edit)(json_t *root), EVP_PKEY *key,
+                            sl_rc rc, const char *want)
+{
+    char msg[SL_ERROR_MAX], *bad = resign(json, edit, key);
+    assert_int_equal(verify(bad, g_inst_pub, msg), rc);
+    assert_string_equal(msg, want);
+    free(bad);
+}
+
 static void test_report_verifies(void **state)
 {
     sl_store *st = ledger();
@@ -281,21 +292,15 @@ static void test_changed_reports_refused(void **state)
                         "was changed after it was chained, or in the report");
     free(bad);
     /* signed again by the instance itself: still held to the chain */
-    bad = resign(json, edit_count, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
-    assert_string_equal(msg, "snapshots row 3 (position 7) does not match the chain: the row "
-                        "was changed after it was chained, or in the report");
-    free(bad);
-    bad = resign(json, edit_drop_peak, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
-    assert_string_equal(msg, "snapshots row 3 (position 7, recorded 2026-11-03T00:00:00.000Z) "
-                        "is in the report's window but not in the report");
-    free(bad);
-    bad = resign(json, edit_license, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
-    assert_string_equal(msg, "the license key (license 1) is not the one the ledger chained "
-                        "when it was added (position 2)");
-    free(bad);
+    expect_resigned(json, edit_count, inst, SL_EINVAL,
+                    "snapshots row 3 (position 7) does not match the chain: the row "
+                    "was changed after it was chained, or in the report");
+    expect_resigned(json, edit_drop_peak, inst, SL_EINVAL,
+                    "snapshots row 3 (position 7, recorded 2026-11-03T00:00:00.000Z) "
+                    "is in the report's window but not in the report");
+    expect_resigned(json, edit_license, inst, SL_EINVAL,
+                    "the license key (license 1) is not the one the ledger chained "
+                    "when it was added (position 2)");
     bad = resign(json, edit_records, inst);
     assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
     assert_non_null(strstr(msg, "the chain's records "));
@@ -304,18 +309,12 @@ static void test_changed_reports_refused(void **state)
     assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
     assert_non_null(strstr(msg, "the chain's records do not lead to its head: they give "));
     free(bad);
-    bad = resign(json, edit_version, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
-    assert_string_equal(msg, "the report is of version 2; this seatledger reads version 1");
-    free(bad);
-    bad = resign(json, edit_member, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
-    assert_string_equal(msg, "the report has an unexpected member 'comment'");
-    free(bad);
-    bad = resign(json, edit_real, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_EINVAL);
-    assert_string_equal(msg, "the report holds a number that is not an integer");
-    free(bad);
+    expect_resigned(json, edit_version, inst, SL_EINVAL,
+                    "the report is of version 2; this seatledger reads version 1");
+    expect_resigned(json, edit_member, inst, SL_EINVAL,
+                    "the report has an unexpected member 'comment'");
+    expect_resigned(json, edit_real, inst, SL_EINVAL,
+                    "the report holds a number that is not an integer");
     /* cut short, and not JSON at all */
     json[strlen(json) / 2] = '\0';
     assert_int_equal(verify(json, g_inst_pub, msg), SL_EINVAL);
@@ -377,15 +376,11 @@ static void test_oversized_refused(void **state)
     assert_int_equal(verify(json, pem, msg), SL_ETOOBIG);
     assert_string_equal(msg, "instance key of 4097 bytes is over the limit of 4096");
     free(pem);
-    bad = resign(json, edit_positions, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_ETOOBIG);
-    assert_string_equal(msg, "the report covers 1000001 chain positions, over the limit of "
-                        "1000000");
-    free(bad);
-    bad = resign(json, edit_big_key, inst);
-    assert_int_equal(verify(bad, g_inst_pub, msg), SL_ETOOBIG);
-    assert_string_equal(msg, "the license key is over the limit of 65536 bytes");
-    free(bad);
+    expect_resigned(json, edit_positions, inst, SL_ETOOBIG,
+                    "the report covers 1000001 chain positions, over the limit of "
+                    "1000000");
+    expect_resigned(json, edit_big_key, inst, SL_ETOOBIG,
+                    "the license key is over the limit of 65536 bytes");
     sl_free(json);
     EVP_PKEY_free(inst);
     done(st);
