@@ -46,7 +46,7 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
     # the rules cross-check runs in full above; here one scenario of its
     # edge cases (the full set is ~2,000 CLI runs, half an hour under valgrind)
     SEATLEDGER=$vgdir/seatledger SL_SOURCE_DIR=$PWD SL_BINARY_DIR=$PWD/build \
-      SL_CROSSCHECK_ONLY=tiny \
+      SL_CROSSCHECK_ONLY=tiny SL_E2E_TIME_FACTOR=10 \
       timeout "${MEMCHECK_TIMEOUT:-900}" bash "$t" >"$vgdir/$name.out" 2>&1 || rc=$?
     case $rc in
       0) echo "memcheck $name: passed" ;;

@@ -26,6 +26,7 @@ typedef struct sl_http_header {
  * and header names/values. */
 typedef struct sl_http_request {
     const char *method;             /* "GET", "POST", ... */
+    const char *version;            /* "HTTP/1.1", "HTTP/1.0"; NULL counts as 1.1 */
     const char *path;               /* raw path without the query */
     const char *query;              /* raw query string after '?', or NULL */
     const sl_http_header *headers;  /* names in any case */
@@ -44,6 +45,7 @@ typedef struct sl_http_response {
     size_t header_count;
     char *body;
     size_t body_len;
+    int close;                      /* the transport closes the connection after it */
     /* For 5xx only: the engine's message, for the server's log (never sent
      * to the client); "" otherwise. */
     char detail[SL_ERROR_MAX];
@@ -55,6 +57,25 @@ typedef struct sl_http_response {
 sl_http_response sl_route(sl_store *st, const sl_http_request *req);
 /* Frees the body; the struct itself is the caller's.  Accepts NULL. */
 void sl_http_response_free(sl_http_response *r);
+
+/* ---- message framing (server/framing.c) --------------------------------- */
+
+/* Whether a request head says unambiguously where its body ends (RFC 9112
+ * section 6).  When it does not, a proxy in front and this server could
+ * disagree about where the next request starts (request smuggling), so the
+ * answer is an error and the connection is closed.  sl_route() checks this
+ * first; the transport also calls it as soon as the head has arrived, before
+ * reading any body. */
+typedef enum sl_http_framing {
+    SL_FRAMING_OK = 0,
+    SL_FRAMING_INVALID,         /* 400 and close */
+    SL_FRAMING_UNSUPPORTED      /* 501 and close: a transfer coding other than chunked */
+} sl_http_framing;
+
+/* Checks req's header names, Content-Length and Transfer-Encoding fields and
+ * version (body and path are not looked at).  *why, when why is not NULL,
+ * is set to a static description of the first problem ("" when none). */
+sl_http_framing sl_http_framing_check(const sl_http_request *req, const char **why);
 
 /* ---- the network server (server/http.c) -------------------------------- */
 

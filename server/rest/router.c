@@ -805,6 +805,24 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     json_t *doc = NULL;
     route rt;
     int ok = 0;
+    const char *why = "";
+    char msg[96];
+    /* an ambiguous body framing first: nothing after it can be trusted */
+    switch (sl_http_framing_check(req, &why)) {
+    case SL_FRAMING_OK:
+        break;
+    case SL_FRAMING_UNSUPPORTED:
+        snprintf(msg, sizeof msg, "501 Not Implemented - %s", why);
+        r = resp_message(501, msg);
+        r.close = 1;
+        return r;
+    case SL_FRAMING_INVALID:
+    default:
+        snprintf(msg, sizeof msg, "400 Bad request - %s", why);
+        r = resp_message(400, msg);
+        r.close = 1;
+        return r;
+    }
     if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
         return resp_message(413, "413 Request Entity Too Large");
     if (!match_route(req->path, &rt))
