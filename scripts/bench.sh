@@ -6,6 +6,7 @@
 # usage: scripts/bench.sh            full run (about 3 minutes once built)
 #        scripts/bench.sh --quick    reduced sizes and repetitions (< 2 min once built)
 #        scripts/bench.sh --scaling  refresh and users count at 10k..4M users
+#        ... --only NAME[,NAME]      just these of decode, refresh, import, export, http
 # Figures are medians of several runs with their spread (min-max).  Exit 0
 # even when a target is missed (the table says so); non-zero only when the
 # harness itself fails.  BENCH_KEEP=1 keeps the work directory.
@@ -15,13 +16,20 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 mode=full
-case "${1:-}" in
-  "") ;;
-  --quick) mode=quick ;;
-  --scaling) mode=scaling ;;
-  -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-esac
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --scaling) mode=scaling ;;
+    --only)
+      [ $# -ge 2 ] || { echo "bench.sh: --only needs a list (try --help)" >&2; exit 2; }
+      only=",$2,"; shift ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+wanted() { [ -z "$only" ] || [[ $only == *",$1,"* ]]; }
 
 # ---- sizes and repetitions (named once) ------------------------------------
 if [ "$mode" = quick ]; then
@@ -39,9 +47,9 @@ SNAPSHOT_FIRST=2024-01-01T00:00:00Z
 SNAPSHOT_STEP_SECONDS=600      # 100,000 snapshots span 694 days
 READY_TRIES=100                # 100 x 0.1 s waiting for a server
 
-# ---- targets ---------------------------------------------------------------
-T_DECODE=0.6 T_REFRESH=1.5 T_IMPORT=2.0 T_IMPORT_RSS_MB=64 T_EXPORT=2.0
-T_HTTP=0.5 T_P99_MS=10 T_SERVER_RSS_MB=32
+# ---- targets (and stretch targets: S_) ---------------------------------------
+T_DECODE=0.6 S_DECODE=0.8 T_REFRESH=1.5 T_IMPORT=2.0 S_IMPORT=1.5 T_IMPORT_RSS_MB=64
+T_EXPORT=2.0 T_HTTP=0.7 T_P99_MS=5 T_SERVER_RSS_MB=32
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { echo "bench.sh: $*" >&2; exit 1; }
@@ -151,12 +159,14 @@ fmt() { awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }'; }
 # ratio A B: A/B at full precision (verdicts use it unrounded); the table
 # shows it with two decimals (fmt R 2).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.9g", a / b; else print "nan" }'; }
-# verdict VALUE OP LIMIT (OP is ge or le)
+# verdict VALUE OP LIMIT [STRETCH] (OP is ge or le): PASS, MISS, or
+# "PASS+stretch" when the stretch target is met as well
 verdict() {
-  awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+  awk -v v="$1" -v op="$2" -v l="$3" -v s="${4:-}" 'BEGIN {
     if (v == "nan" || v == "") { print "n/a"; exit }
     ok = (op == "ge") ? (v + 0 >= l + 0) : (v + 0 <= l + 0)
-    print ok ? "PASS" : "MISS" }'
+    st = s != "" && ((op == "ge") ? (v + 0 >= s + 0) : (v + 0 <= s + 0))
+    print ok ? (st ? "PASS+stretch" : "PASS") : "MISS" }'
 }
 
 # row NAME OURS ANCHOR RATIO TARGET RESULT: one line of the table (kept in a
@@ -167,9 +177,9 @@ note() { echo "$*" >>"$W/notes"; }
 spread() { echo "$(fmt "$1" "$4") [$(fmt "$2" "$4")-$(fmt "$3" "$4")]${5:+ $5}"; }
 
 print_table() {
-  local fmtline="%-42s | %-30s | %-30s | %-6s | %-9s | %s\n" r
+  local fmtline="%-42s | %-30s | %-30s | %-6s | %-14s | %s\n" r
   printf "$fmtline" "benchmark" "ours: median [min-max]" "anchor: median [min-max]" "ratio" "target" "result"
-  printf '%s\n' "$(printf '%.0s-' {1..140})"
+  printf '%s\n' "$(printf '%.0s-' {1..145})"
   while IFS='|' read -r a b c d e f; do
     printf "$fmtline" "$a" "$b" "$c" "$d" "$e" "$f"
   done <"$W/rows"
@@ -246,7 +256,8 @@ bench_decode() {
   local r
   r=$(ratio "$om" "$am")
   row "decode+verify+validate RSA-2048 (keys/s)" "$(spread "$om" "$omin" "$omax" 0)" \
-      "$(spread "$am" "$amin" "$amax" 0) openssl" "$(fmt "$r" 2)" ">= $T_DECODE" "$(verdict "$r" ge "$T_DECODE")"
+      "$(spread "$am" "$amin" "$amax" 0) openssl" "$(fmt "$r" 2)" ">= $T_DECODE ($S_DECODE)" \
+      "$(verdict "$r" ge "$T_DECODE" "$S_DECODE")"
   log "in-process EVP_PKEY_verify_recover alone: $(fmt "$rawm" 0)/s"
   note "bare EVP_PKEY_verify_recover in-process (context reused): $(fmt "$rawm" 0)/s; our decode is $(fmt "$(ratio "$om" "$rawm")" 2)x of it"
 }
@@ -271,7 +282,8 @@ bench_import() {
   local r
   r=$(ratio "$om" "$am")
   row "users import $(human "$n") rows (s)" "$(spread "$om" "$omin" "$omax" 2)" \
-      "$(spread "$am" "$amin" "$amax" 2) .import" "$(fmt "$r" 2)" "<= $T_IMPORT" "$(verdict "$r" le "$T_IMPORT")"
+      "$(spread "$am" "$amin" "$amax" 2) .import" "$(fmt "$r" 2)" "<= $T_IMPORT ($S_IMPORT)" \
+      "$(verdict "$r" le "$T_IMPORT" "$S_IMPORT")"
   local mb
   mb=$(awk -v k="$xm" 'BEGIN { printf "%.9g", k / 1024 }')
   row "users import peak RSS (MB)" "$(spread "$mb" \
@@ -584,15 +596,15 @@ if [ "$mode" = scaling ]; then
   load_line end
   exit 0
 fi
-run_bench decode "decode+verify+validate RSA-2048"
-run_bench refresh "refresh on $(human "$USERS") users"
-run_bench import "users import $(human "$USERS") rows"
-run_bench export "usage export $(human "$SNAPSHOTS") snapshots"
-run_bench http "GET /api/v4/license"
+wanted decode && run_bench decode "decode+verify+validate RSA-2048"
+wanted refresh && run_bench refresh "refresh on $(human "$USERS") users"
+wanted import && run_bench import "users import $(human "$USERS") rows"
+wanted export && run_bench export "usage export $(human "$SNAPSHOTS") snapshots"
+wanted http && run_bench http "GET /api/v4/license"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table
 sed 's/^/note: /' "$W/notes"
-if [ "$mode" = full ]; then
+if [ "$mode" = full ] && wanted decode; then
   echo
   echo "where one decode's time goes (tests/bench/bench_decode_parts):"
   "$PARTS" || echo "  (bench_decode_parts failed)"

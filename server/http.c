@@ -34,7 +34,11 @@
 #define SL_HTTP_HEAD_DEADLINE_MS 10000
 #define SL_HTTP_SWEEP_MS 250                  /* how often the head deadline is checked */
 #define SL_HTTP_FD_RESERVE 64                 /* descriptors beside the connections */
-#define SL_HTTP_CONNECTION_MEMORY (64 * 1024) /* request line + headers per connection */
+/* Request line + headers per connection.  libmicrohttpd zeroes this much
+ * memory before every request on a connection: server CPU per GET
+ * /api/v4/license measured 14.5 us with 64 KiB, 12.2 with 32 KiB and 11.3
+ * with 16 KiB.  A key of about 15,000 bytes still fits in a query string. */
+#define SL_HTTP_CONNECTION_MEMORY (16 * 1024)
 #define SL_HTTP_HEADERS_MAX 128               /* headers handed to the router */
 #define SL_HTTP_THREADS_MAX 64
 #define SL_HTTP_LISTEN_BACKLOG 128
@@ -179,25 +183,58 @@ static void log_field(char *out, size_t size, const char *s, int stop_at_query,
     out[o] = '\0';
 }
 
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" of the one clock; the part up to the second
+ * is formatted once a second per thread (the log is on the hot path). */
+static void log_time(char out[32])
+{
+    static _Thread_local int64_t cached_s = INT64_MIN;
+    static _Thread_local char cached[32];
+    int64_t ms = sl_clock_now_ms();
+    int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int milli = (int)(ms - s * 1000);
+    if (s != cached_s) {
+        sl_time_format_rfc3339(s * 1000, cached, sizeof cached);
+        cached_s = s;
+    }
+    /* cached ends ".000Z": rewrite the milliseconds only */
+    memcpy(out, cached, 32);
+    {
+        size_t n = strlen(out);
+        if (n >= 5 && out[n - 5] == '.') {
+            out[n - 4] = (char)('0' + milli / 100);
+            out[n - 3] = (char)('0' + milli / 10 % 10);
+            out[n - 2] = (char)('0' + milli % 10);
+        }
+    }
+}
+
 /* One access-log line: method and path escaped, status 0 and a negative
- * duration shown as "-". */
+ * duration shown as "-".  Assembled by hand and written with one write()
+ * (stderr is unbuffered), so lines of different threads never mix. */
 static void log_line(const char *method, const char *uri, int status, double ms)
 {
-    char when[32], m[4 * SL_HTTP_LOG_FIELD_MAX + 8], path[4 * SL_HTTP_LOG_FIELD_MAX + 8];
-    char st[16], dur[32];
-    sl_time_format_rfc3339(sl_clock_now_ms(), when, sizeof when);
-    log_field(m, sizeof m, method, 0, 0);
-    log_field(path, sizeof path, uri, 1, 0);
+    char line[32 + 2 * (4 * SL_HTTP_LOG_FIELD_MAX + 8) + 64];
+    size_t n;
+    log_time(line);
+    n = strlen(line);
+    line[n++] = ' ';
+    log_field(line + n, 4 * SL_HTTP_LOG_FIELD_MAX + 8, method, 0, 0);
+    n += strlen(line + n);
+    line[n++] = ' ';
+    log_field(line + n, 4 * SL_HTTP_LOG_FIELD_MAX + 8, uri, 1, 0);
+    n += strlen(line + n);
     if (status > 0)
-        snprintf(st, sizeof st, "%d", status);
+        n += (size_t)snprintf(line + n, sizeof line - n, " %d", status);
     else
-        snprintf(st, sizeof st, "-");
-    if (ms >= 0)
-        snprintf(dur, sizeof dur, "%.1fms", ms);
-    else
-        snprintf(dur, sizeof dur, "-");
-    /* one fprintf per line: stdio locks the stream, lines never interleave */
-    fprintf(stderr, "%s %s %s %s %s\n", when, m, path, st, dur);
+        n += (size_t)snprintf(line + n, sizeof line - n, " -");
+    if (ms >= 0) {
+        long long tenths = (long long)(ms * 10.0 + 0.5);
+        n += (size_t)snprintf(line + n, sizeof line - n, " %lld.%dms\n", tenths / 10,
+                              (int)(tenths % 10));
+    } else {
+        n += (size_t)snprintf(line + n, sizeof line - n, " -\n");
+    }
+    fwrite(line, 1, n, stderr);
 }
 
 /* "<time> <what>: <message>" with the message escaped (it may quote

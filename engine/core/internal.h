@@ -42,6 +42,13 @@ sl_rc sl__buf_printf(sl_buf *b, const char *fmt, ...)
 char *sl__buf_take(sl_buf *b);
 void sl__buf_free(sl_buf *b);
 
+/* ---- hashing ----------------------------------------------------------- */
+
+/* SHA-256 of data into out, with the digest fetched from OpenSSL once per
+ * process (EVP_sha256() fetches it again on every call, about a microsecond
+ * on the API's hot path).  0 on failure. */
+int sl__sha256(const void *data, size_t len, unsigned char out[32]);
+
 /* ---- JSON -------------------------------------------------------------- */
 
 /* Nesting depth of JSON text (brackets outside strings) is <= max. */

@@ -1,8 +1,11 @@
 /*
- * util.c - error filling, bounded buffers and JSON loading with limits:
- * the small pieces every other engine module leans on.
+ * util.c - error filling, bounded buffers, JSON loading with limits and
+ * SHA-256: the small pieces every other engine module leans on.
  */
 #include "core/internal.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -219,4 +222,22 @@ sl_rc sl__json_load(const char *s, size_t len, size_t max_len,
 char *sl__json_dump(const json_t *j)
 {
     return json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+/* ---- hashing ----------------------------------------------------------- */
+
+static EVP_MD *sha256_md;       /* fetched once, kept for the process */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+int sl__sha256(const void *data, size_t len, unsigned char out[32])
+{
+    unsigned int n = 0;
+    pthread_once(&sha256_once, sha256_fetch);
+    return EVP_Digest(data, len, out, &n, sha256_md ? sha256_md : EVP_sha256(), NULL) == 1 &&
+           n == 32;
 }

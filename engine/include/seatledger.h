@@ -235,6 +235,13 @@ const char *sl_store_path(const sl_store *st);
 sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err);
 /* PRAGMA integrity_check == "ok" -> SL_OK. */
 sl_rc sl_store_check(sl_store *st, sl_error *err);
+/* Read the ledger as one state until sl_store_read_end(): the reads in
+ * between share one SQLite read transaction, so the locks are taken and the
+ * files checked once instead of once a statement (the API's GET requests
+ * use it).  Nothing may be written in between: a write would fail.  Pairs
+ * nest; inside a write transaction they change nothing. */
+sl_rc sl_store_read_begin(sl_store *st, sl_error *err);
+void sl_store_read_end(sl_store *st);
 
 /* --- trusted keys ------------------------------------------------------ */
 

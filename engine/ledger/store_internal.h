@@ -23,6 +23,9 @@ struct sl_store {
     } stmts[SL_STMT_CACHE];
     int nstmts;
     int in_txn;
+    int read_depth;             /* sl_store_read_begin() calls not yet ended */
+    int read_owned;             /* ... and the outermost one began a transaction */
+    int read_checked;           /* the read cache was checked in this read scope */
     sl_keyring *keyring;        /* cached trusted keys */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */

@@ -46,12 +46,10 @@ static sl_rc check_name(const char *name, sl_error *err)
 static sl_rc hash_secret(const char *secret, size_t len, char *out, sl_error *err)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (EVP_Digest(secret, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-        mdlen * 2 != TOKEN_HASH_HEX)
+    unsigned char md[32];
+    if (!sl__sha256(secret, len, md) || sizeof md * 2 != TOKEN_HASH_HEX)
         return sl__err(err, SL_EINTERNAL, "cannot hash a token: sha-256 failed");
-    for (unsigned int i = 0; i < mdlen; i++) {
+    for (size_t i = 0; i < sizeof md; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0xf];
     }

@@ -804,7 +804,7 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     sl_http_response r;
     json_t *doc = NULL;
     route rt;
-    int ok = 0;
+    int ok = 0, reading;
     const char *why = "";
     char msg[96];
     /* an ambiguous body framing first: nothing after it can be trusted */
@@ -837,18 +837,31 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         snprintf(r.detail, sizeof r.detail, "the ledger is not open");
         return r;
     }
+    /* a GET reads one state of the ledger, token check included, in one
+     * read transaction: SQLite locks and checks its files once */
+    reading = method_bit(req->method) == M_GET;
+    if (reading) {
+        sl_error err = {0};
+        sl_rc rc = sl_store_read_begin(st, &err);
+        if (rc != SL_OK)
+            return resp_error(rc, &err);
+    }
     r = authenticate(st, req, &ok);
     if (!ok)
-        return r;
+        goto done;
     /* bodies are looked at only once the caller is known to be an admin */
     if (content_type_is(req, CT_JSON) && req->body && !body_blank(req)) {
         json_error_t jerr;
-        if (!json_depth_ok(req->body, req->body_len))
-            return resp_message(400, "400 Bad request - JSON body nested too deeply");
+        if (!json_depth_ok(req->body, req->body_len)) {
+            r = resp_message(400, "400 Bad request - JSON body nested too deeply");
+            goto done;
+        }
         doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
                          &jerr);
-        if (!doc)
-            return resp_message(400, "400 Bad request - malformed JSON body");
+        if (!doc) {
+            r = resp_message(400, "400 Bad request - malformed JSON body");
+            goto done;
+        }
     }
     switch (rt.kind) {
     case ROUTE_LICENSE:
@@ -872,6 +885,9 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         r = resp_not_found_path();
         break;
     }
+done:
+    if (reading)
+        sl_store_read_end(st);
     json_decref(doc);
     return r;
 }

@@ -547,6 +547,10 @@ raw_http "$TMP/raw"
 case $RAW_STATUSES in "HTTP/1.1 405"*) ;; *) flunk "status lines '$RAW_STATUSES', expected 405" ;; esac
 expect_server_alive
 end
+begin "http: a 12 KB request line still reaches the API"
+http GET "/api/v4/license?license=$(head -c 12000 /dev/zero | tr '\0' 'a')"
+expect_status 401
+end
 begin "http: a request line over the limit"
 http GET "/api/v4/$(head -c 70000 /dev/zero | tr '\0' 'a')"
 expect_status 414
