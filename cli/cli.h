@@ -55,6 +55,9 @@ sl_rc cli_write_file(const char *path, const char *data, size_t len,
 sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
                        sl_error *err);
+/* EXIT_OK when `path` (NULL: stdout) may be an output file; else prints
+ * "cannot write 'PATH': is a directory" and returns EXIT_REJECTED. */
+int cli_check_out(const char *path);
 /* Make cli_write_file() and cli_write_stream() refuse to replace this ledger (or its WAL files). */
 void cli_protect_ledger(const char *path);
 
@@ -81,5 +84,7 @@ int cmd_users(cli_ctx *ctx, int argc, char **argv);
 /* `license issue` and `license verify` (cli/license_codec.c). */
 int cli_license_issue(cli_ctx *ctx, int argc, char **argv);
 int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
+/* `usage chart` (cli/chart.c); argv[0] is "chart". */
+int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);
 
 #endif

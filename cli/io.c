@@ -118,6 +118,16 @@ static bool is_ledger(const char *path)
     return false;
 }
 
+int cli_check_out(const char *path)
+{
+    struct stat sb;
+    if (path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "seatledger: cannot write '%s': is a directory\n", path);
+        return EXIT_REJECTED;
+    }
+    return EXIT_OK;
+}
+
 sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
                        sl_error *err)

@@ -144,12 +144,14 @@ static sl_rc write_usage(FILE *f, void *ud, sl_error *err)
 int cmd_usage(cli_ctx *ctx, int argc, char **argv)
 {
     const char *out = NULL;
-    struct stat sb;
     sl_error err = {0};
     sl_store *st;
     int rc = EXIT_OK;
+    if (argc >= 2 && strcmp(argv[1], "chart") == 0)
+        return cli_usage_chart(ctx, argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "export") != 0)
-        return cli_usage("usage: the only subcommand is 'usage export [--out FILE]'");
+        return cli_usage("usage: the subcommands are 'usage export [--out FILE]' and "
+                         "'usage chart [--from DATE] [--to DATE] --out FILE'");
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc && !out)
             out = argv[++i];
@@ -158,10 +160,9 @@ int cmd_usage(cli_ctx *ctx, int argc, char **argv)
     }
     if (out && strcmp(out, "-") == 0)
         out = NULL;
-    if (out && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "seatledger: cannot write '%s': is a directory\n", out);
-        return EXIT_REJECTED;
-    }
+    rc = cli_check_out(out);
+    if (rc != EXIT_OK)
+        return rc;
     st = cli_store(ctx, &rc);
     if (!st)
         return rc;

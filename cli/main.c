@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  refresh [--source cron|cli] [--json]\n"
     "  history [--from DATE] [--to DATE] [--json]\n"
     "  usage export [--out FILE]\n"
+    "  usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg\n"
     "  status [--json]\n"
     "  backup DEST\n"
     "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"

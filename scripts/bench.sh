@@ -6,30 +6,23 @@
 # usage: scripts/bench.sh            full run (about 3 minutes once built)
 #        scripts/bench.sh --quick    reduced sizes and repetitions (< 2 min once built)
 #        scripts/bench.sh --scaling  refresh and users count at 10k..4M users
-#        ... --only NAME[,NAME]      just these of decode, refresh, import, export, http
 # Figures are medians of several runs with their spread (min-max).  Exit 0
 # even when a target is missed (the table says so); non-zero only when the
-# harness itself fails.  BENCH_KEEP=1 keeps the work directory.
+# harness itself fails.  BENCH_KEEP=1 keeps the work directory; BENCH_ONLY=NAME
+# runs one benchmark (decode, refresh, import, export, chart, http).
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 mode=full
-only=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) mode=quick ;;
-    --scaling) mode=scaling ;;
-    --only)
-      [ $# -ge 2 ] || { echo "bench.sh: --only needs a list (try --help)" >&2; exit 2; }
-      only=",$2,"; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-wanted() { [ -z "$only" ] || [[ $only == *",$1,"* ]]; }
+case "${1:-}" in
+  "") ;;
+  --quick) mode=quick ;;
+  --scaling) mode=scaling ;;
+  -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
 
 # ---- sizes and repetitions (named once) ------------------------------------
 if [ "$mode" = quick ]; then
@@ -49,7 +42,10 @@ READY_TRIES=100                # 100 x 0.1 s waiting for a server
 
 # ---- targets (and stretch targets: S_) ---------------------------------------
 T_DECODE=0.6 S_DECODE=0.8 T_REFRESH=1.5 T_IMPORT=2.0 S_IMPORT=1.5 T_IMPORT_RSS_MB=64
-T_EXPORT=2.0 T_HTTP=0.7 T_P99_MS=5 T_SERVER_RSS_MB=32
+T_EXPORT=2.0
+# the chart reads the same snapshots as the usage export and writes far less
+T_CHART=1.0 T_CHART_KB=300
+T_HTTP=0.7 T_P99_MS=5 T_SERVER_RSS_MB=32
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { echo "bench.sh: $*" >&2; exit 1; }
@@ -366,6 +362,38 @@ bench_export() {
       "$(spread "$am" "$amin" "$amax" 3) -csv" "$(fmt "$r" 2)" "<= $T_EXPORT" "$(verdict "$r" le "$T_EXPORT")"
 }
 
+# The usage chart of the same ledger as the export's: the same snapshots read
+# through the same history, aggregated to at most a few hundred points.  The
+# anchor is the usage export of those snapshots (same binary, same rows read).
+bench_chart() {
+  local n=$SNAPSHOTS db=$W/chart.db i t rss summary kb
+  log "usage chart with $n snapshots x $REPS (anchor: usage export of the same snapshots)"
+  local small
+  small=$(users_csv "$SMALL_USERS")
+  new_ledger "$db" "$small"
+  insert_snapshots "$db" "$n"
+  : >"$W/chart.ours"; : >"$W/chart.anchor"
+  for ((i = 0; i < REPS; i++)); do
+    res=$(timed /dev/null "$SL" --db "$db" usage chart --out "$W/usage.svg"); read -r t rss <<<"$res"
+    echo "$t" >>"$W/chart.ours"
+    res=$(timed /dev/null "$SL" --db "$db" usage export --out "$W/chart-usage.csv"); read -r t rss <<<"$res"
+    echo "$t" >>"$W/chart.anchor"
+  done
+  # The chart drew every snapshot of the term, or the comparison means nothing.
+  summary=$(sl --db "$db" --json usage chart --out "$W/usage.svg")
+  case "$summary" in *"\"snapshots\":$n,"*) ;; *) die "usage chart did not read $n snapshots: $summary" ;; esac
+  read -r om omin omax < <(stats "$W/chart.ours")
+  read -r am amin amax < <(stats "$W/chart.anchor")
+  local r
+  r=$(ratio "$om" "$am")
+  row "usage chart $(human "$n") snapshots (s)" "$(spread "$om" "$omin" "$omax" 3)" \
+      "$(spread "$am" "$amin" "$amax" 3) export" "$(fmt "$r" 2)" "<= $T_CHART" "$(verdict "$r" le "$T_CHART")"
+  kb=$(awk -v b="$(stat -c %s "$W/usage.svg")" 'BEGIN { printf "%.9g", b / 1024 }')
+  row "usage chart $(human "$n") snapshots, SVG (KB)" "$(fmt "$kb" 1)" "-" "-" "<= $T_CHART_KB KB" \
+      "$(verdict "$kb" le "$T_CHART_KB")"
+  note "usage chart: $summary"
+}
+
 free_port() {  # a loopback TCP port nobody listens on
   local p tries
   for ((tries = 0; tries < 50; tries++)); do
@@ -568,6 +596,7 @@ load_line() {
 HARNESS_FAILED=0
 run_bench() {
   local st
+  if [ -n "${BENCH_ONLY:-}" ] && [ "$BENCH_ONLY" != "$1" ]; then return 0; fi
   set +e
   (set -e; "bench_$1")
   st=$?
@@ -596,15 +625,16 @@ if [ "$mode" = scaling ]; then
   load_line end
   exit 0
 fi
-wanted decode && run_bench decode "decode+verify+validate RSA-2048"
-wanted refresh && run_bench refresh "refresh on $(human "$USERS") users"
-wanted import && run_bench import "users import $(human "$USERS") rows"
-wanted export && run_bench export "usage export $(human "$SNAPSHOTS") snapshots"
-wanted http && run_bench http "GET /api/v4/license"
+run_bench decode "decode+verify+validate RSA-2048"
+run_bench refresh "refresh on $(human "$USERS") users"
+run_bench import "users import $(human "$USERS") rows"
+run_bench export "usage export $(human "$SNAPSHOTS") snapshots"
+run_bench chart "usage chart $(human "$SNAPSHOTS") snapshots"
+run_bench http "GET /api/v4/license"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table
 sed 's/^/note: /' "$W/notes"
-if [ "$mode" = full ] && wanted decode; then
+if [ "$mode" = full ] && { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = decode ]; }; then
   echo
   echo "where one decode's time goes (tests/bench/bench_decode_parts):"
   "$PARTS" || echo "  (bench_decode_parts failed)"

@@ -139,6 +139,21 @@ char *sl_date_format(int32_t days, char *buf, size_t size)
     return buf;
 }
 
+void sl__date_civil(int32_t days, int *year, int *month, int *day)
+{
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    *year = (int)y;
+    *month = (int)m;
+    *day = (int)d;
+}
+
+int32_t sl__date_from_civil(int year, int month, int day)
+{
+    return (int32_t)days_from_civil(year, (unsigned)month, (unsigned)day);
+}
+
 int64_t sl_date_to_ms(int32_t days) { return (int64_t)days * 86400000LL; }
 
 int32_t sl_ms_to_date(int64_t ms)

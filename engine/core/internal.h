@@ -20,6 +20,21 @@ sl_rc sl__err(sl_error *err, sl_rc code, const char *fmt, ...)
 /* Prefix an existing message: "prefix: old message". */
 void sl__err_prefix(sl_error *err, const char *prefix);
 
+/* ---- calendar (core/clock.c) ----------------------------------------- */
+
+/* The civil date (proleptic Gregorian, UTC) of a day number, and back;
+ * month 1-12, day 1-31 (day must exist in that month). */
+void sl__date_civil(int32_t days, int *year, int *month, int *day);
+int32_t sl__date_from_civil(int year, int month, int day);
+
+/* ---- text -------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 character at s (n > 0 bytes available):
+ * 1-4, or 0 when s does not start one (a stray or missing continuation
+ * byte, an overlong form, a UTF-16 surrogate, beyond U+10FFFF).  Its code
+ * point goes to *cp when cp is not NULL and the length is not 0. */
+size_t sl__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* ---- memory ------------------------------------------------------------ */
 
 char *sl__strdup(const char *s);

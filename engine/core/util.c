@@ -97,6 +97,40 @@ char *sl__strndup(const char *s, size_t n)
     return p;
 }
 
+size_t sl__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0];
+    size_t len;
+    uint32_t v;
+    if (c < 0x80) {
+        len = 1, v = c;
+        goto done;
+    }
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, v = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, v = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, v = c & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+        (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+done:
+    if (cp)
+        *cp = v;
+    return len;
+}
+
 void sl__buf_init(sl_buf *b, size_t limit)
 {
     b->data = NULL;

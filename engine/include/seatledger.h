@@ -483,6 +483,126 @@ void sl_token_infos_free(sl_token_info *t, size_t count);
 sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
                            sl_error *err);
 
+/* ------------------------------------------------------------------------
+ * The usage chart (engine/report/)
+ *
+ * One renderer for the CLI (`usage chart`) and the admin console: billable
+ * users over a window of the ledger as an SVG line chart, with the current
+ * license's seat limit over its term, the historical maximum and the area
+ * above the seat limit.  The series the chart draws is available on its own,
+ * so a data table beside the chart shows the same numbers.  Same ledger and
+ * clock in, same bytes out: no render time, no locale, fixed number format.
+ * ---------------------------------------------------------------------- */
+
+/* Window ends meaning "the current license's term" (sl__ledger_window:
+ * start date 00:00:00.000, else now minus one year; expiry date
+ * 23:59:59.999, else now).  Without a current license: the last year. */
+#define SL_CHART_TERM_START INT64_MIN
+#define SL_CHART_TERM_END   INT64_MAX
+
+#define SL_CHART_WIDTH_DEFAULT  960
+#define SL_CHART_HEIGHT_DEFAULT 420
+#define SL_CHART_WIDTH_MIN      320
+#define SL_CHART_HEIGHT_MIN     260
+#define SL_CHART_SIZE_MAX       4096  /* width and height */
+#define SL_CHART_TITLE_MAX      200   /* bytes of a caller's title */
+#define SL_CHART_ID_PREFIX_MAX  32    /* [A-Za-z][A-Za-z0-9_-]* */
+/* Points drawn: one per SL_CHART_POINT_PX of width, between these bounds;
+ * more snapshots than that are aggregated (see sl_chart_unit). */
+#define SL_CHART_POINT_PX       2
+#define SL_CHART_POINTS_MIN     120
+#define SL_CHART_POINTS_MAX     600
+
+typedef struct sl_chart_options {
+    int64_t from_ms;        /* first instant drawn, or SL_CHART_TERM_START */
+    int64_t to_ms;          /* last instant drawn (inclusive), or SL_CHART_TERM_END */
+    int width, height;      /* pixels; 0 takes the default */
+    const char *title;      /* NULL: "Billable users"; escaped when written */
+    const char *id_prefix;  /* NULL: "sl-chart"; the ids of title, desc and
+                               the overage pattern (one page, several charts) */
+    int focusable;          /* the console: each point is a tab stop
+                               (tabindex="0", role="img", aria-label) and the
+                               root is role="group"; 0 for files: role="img" */
+} sl_chart_options;
+
+/* Defaults: the current license's term, default size, no title, no focus. */
+void sl_chart_options_init(sl_chart_options *opt);
+
+/* How the snapshots of a window became points: each snapshot, or the
+ * highest count of each day, ISO week (Monday), month, year, decade or
+ * century, the finest that fits the points allowed (no peak is ever hidden:
+ * a bucket's point is its maximum, drawn at the snapshot that held it). */
+typedef enum sl_chart_unit {
+    SL_CHART_SNAPSHOT = 0,
+    SL_CHART_DAY,
+    SL_CHART_WEEK,
+    SL_CHART_MONTH,
+    SL_CHART_YEAR,
+    SL_CHART_DECADE,
+    SL_CHART_CENTURY
+} sl_chart_unit;
+/* "snapshot", "day", "week", "month", "year", "decade", "century". */
+const char *sl_chart_unit_name(sl_chart_unit u);
+
+#define SL_CHART_LABEL_MAX 32
+
+typedef struct sl_chart_point {
+    int64_t at_ms;            /* the (first) snapshot holding the maximum */
+    int32_t first_day;        /* the bucket's first day (its own day for a snapshot) */
+    int64_t billable;         /* the bucket's highest billable count */
+    int64_t snapshots;        /* snapshots in the bucket */
+    int64_t over;             /* billable above the seat limit at at_ms; 0 when
+                                 not above or no limit applies there */
+    char label[SL_CHART_LABEL_MAX]; /* "2026-03-01 12:00:00 UTC", "2026-03-01",
+                                 "week of 2026-03-02", "2026-03", "2026",
+                                 "2020-2029", "2000-2099" */
+} sl_chart_point;
+
+/* Everything the chart draws.  Owned by the caller: sl_chart_series_free(). */
+typedef struct sl_chart_series {
+    int64_t from_ms, to_ms;   /* the window, inclusive */
+    sl_chart_unit unit;
+    sl_chart_point *points;   /* oldest first; NULL when count is 0 */
+    size_t count;
+    int64_t snapshots;        /* snapshots in the window */
+    size_t max_index;         /* the first point with the highest count (count > 0) */
+    /* the current license (has_license 0: none; strings NULL when absent) */
+    int has_license;
+    int64_t license_id;
+    char *plan;
+    char *licensee_name;
+    char *licensee_company;
+    int32_t starts_on, expires_on;  /* SL_DATE_NONE when absent */
+    int64_t seats;            /* SL_COUNT_NONE: unlimited */
+    /* the seat limit line: limited seats and a term that meets the window */
+    int has_seat_line;
+    int64_t seat_from_ms, seat_to_ms;
+    size_t over_count;        /* points above the seat limit */
+    int64_t over_max;         /* the largest excess, 0 when none */
+} sl_chart_series;
+
+/* The series of the chart for opt's window (opt NULL: defaults) from the
+ * snapshots, streamed: memory stays bounded by SL_CHART_POINTS_MAX however
+ * many snapshots the window holds.  The window is clamped to the years
+ * 0001-9999.  SL_EUSAGE when it starts after it ends ("the chart's window
+ * starts after it ends: ..."), SL_EUSAGE/SL_ETOOBIG for bad options. */
+sl_rc sl_store_chart_series(sl_store *st, const sl_chart_options *opt,
+                            sl_chart_series **out, sl_error *err);
+void sl_chart_series_free(sl_chart_series *s);
+
+/* The SVG document of a series (a pure function: no ledger, no clock), as
+ * a NUL-terminated string the caller frees with sl_free(); *out_len may be
+ * NULL.  Valid XML whatever the texts hold (escaped; bytes that are not
+ * UTF-8 and characters XML forbids become U+FFFD), presentation attributes
+ * only (no <style>, no script: it works under a strict CSP). */
+sl_rc sl_chart_render(const sl_chart_series *s, const sl_chart_options *opt,
+                      char **out_svg, size_t *out_len, sl_error *err);
+
+/* sl_store_chart_series() then sl_chart_render() with the same options;
+ * *out_series (may be NULL) receives the series drawn, owned by the caller. */
+sl_rc sl_store_chart(sl_store *st, const sl_chart_options *opt, char **out_svg,
+                     size_t *out_len, sl_chart_series **out_series, sl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -89,35 +89,6 @@ typedef struct importer {
 
 /* ---- messages ------------------------------------------------------------ */
 
-static size_t utf8_char_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 static bool utf8_valid(const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;
@@ -128,7 +99,7 @@ static bool utf8_valid(const char *p, size_t n)
             i++;
             continue;
         }
-        k = utf8_char_len(s + i, n - i);
+        k = sl__utf8_decode(s + i, n - i, NULL);
         if (k == 0)
             return false;
         i += k;
@@ -143,7 +114,7 @@ static const char *quote(const char *p, size_t n, char out[QUOTE_MAX + 4])
     const unsigned char *s = (const unsigned char *)p;
     size_t i = 0, o = 0;
     while (i < n) {
-        size_t k = utf8_char_len(s + i, n - i);
+        size_t k = sl__utf8_decode(s + i, n - i, NULL);
         if (o + (k ? k : 1) > QUOTE_MAX) {
             memcpy(out + o, "...", 3);
             o += 3;
