@@ -94,7 +94,8 @@ if [ "$fuzz_seconds" != 0 ]; then
   echo "== fuzz (build-fuzz/, clang libFuzzer, ${fuzz_seconds}s per target)"
   CC=clang cmake -S . -B build-fuzz -DSL_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
-  for target in fuzz_license_decode fuzz_users_import fuzz_http_route fuzz_chart_render fuzz_graphql; do
+  for target in fuzz_license_decode fuzz_users_import fuzz_http_route fuzz_chart_render fuzz_graphql \
+                fuzz_json_plain; do
     work=build-fuzz/corpus/$target
     art=build-fuzz/artifacts/$target/
     mkdir -p "$work" "$art"

@@ -72,6 +72,12 @@ bool sl__json_depth_ok(const char *s, size_t len, int max_depth);
  * by the caller).  On failure: SL_EINVAL "<layer>: <why>". */
 sl_rc sl__json_load(const char *s, size_t len, size_t max_len,
                     const char *layer, json_t **out, sl_error *err);
+/* The tree json_loadb(s, len, JSON_DECODE_ANY) builds, when s is JSON of
+ * the plain kind (no real numbers, integers of up to 18 digits, strings
+ * without \u escapes; core/json_plain.c), read several times faster; NULL
+ * for anything else (or out of memory): then ask json_loadb().  Nesting
+ * deeper than SL_JSON_DEPTH_MAX is "anything else". */
+json_t *sl__json_load_plain(const char *s, size_t len);
 /* json_dumps with the engine's flags (compact, UTF-8 raw, keys in
  * insertion order); caller frees with sl_free. */
 char *sl__json_dump(const json_t *j);

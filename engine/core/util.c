@@ -242,6 +242,12 @@ sl_rc sl__json_load(const char *s, size_t len, size_t max_len,
     if (max_len && len > max_len)
         return sl__err(err, SL_ETOOBIG, "%s: JSON of %zu bytes is over the limit of %zu",
                        layer, len, max_len);
+    /* plain JSON keeps to the depth limit by itself */
+    j = sl__json_load_plain(s, len);
+    if (j) {
+        *out = j;
+        return SL_OK;
+    }
     if (!sl__json_depth_ok(s, len, SL_JSON_DEPTH_MAX))
         return sl__err(err, SL_EINVAL, "%s: JSON nested deeper than %d levels",
                        layer, SL_JSON_DEPTH_MAX);

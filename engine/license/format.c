@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,47 +61,32 @@ static int boundary_line(const char *s, size_t q, size_t e, const char *word,
  * (so a BEGIN line right after another BEGIN line is data, not a boundary). */
 static void strip_boundary(const char *s, size_t len, size_t *out_off, size_t *out_len)
 {
-    size_t p = 0, start = 0, end;
-    while (p < len) {
-        size_t q, e;
-        int matched = 0;
-        if (p == 0) {
-            e = line_end(s, len, 0);
-            if (e < len && boundary_line(s, 0, e, "BEGIN", 1)) {
-                start = p = e + 1;
-                continue;
-            }
-        }
-        q = p;
-        if (s[q] == '\r' && q + 1 < len && s[q + 1] == '\n')
-            q += 2;
-        else if (s[q] == '\n')
-            q += 1;
-        if (q != p) {
-            e = line_end(s, len, q);
-            if (e < len && boundary_line(s, q, e, "BEGIN", 1)) {
-                start = p = e + 1;
-                matched = 1;
-            }
-        }
-        if (!matched)
-            p++;
+    size_t p = 0, start = 0, end = len;
+    const char *nl;
+    /* a BEGIN line at the very start, then after any line break: only the
+     * '\n' of a break matters ("\r\n" and "\n" lead to the same line), so
+     * the search jumps from one '\n' to the next */
+    if (len > 0) {
+        size_t e = line_end(s, len, 0);
+        if (e < len && boundary_line(s, 0, e, "BEGIN", 1))
+            start = p = e + 1;
     }
-    /* first END line after `start` cuts the data */
-    end = len;
-    for (p = start; p < len; p++) {
-        size_t q = p, e;
-        if (s[q] == '\r' && q + 1 < len && s[q + 1] == '\n')
-            q += 2;
-        else if (s[q] == '\n')
-            q += 1;
+    while (p < len && (nl = memchr(s + p, '\n', len - p)) != NULL) {
+        size_t q = (size_t)(nl - s) + 1, e = line_end(s, len, q);
+        if (e < len && boundary_line(s, q, e, "BEGIN", 1))
+            start = p = e + 1;
         else
-            continue;
-        e = line_end(s, len, q);
+            p = q;
+    }
+    /* the first END line after `start` cuts the data, the "\r" of a "\r\n"
+     * before it included */
+    for (p = start; p < len && (nl = memchr(s + p, '\n', len - p)) != NULL;) {
+        size_t k = (size_t)(nl - s), q = k + 1, e = line_end(s, len, q);
         if (boundary_line(s, q, e, "END", e < len)) {
-            end = p;
+            end = k > start && s[k - 1] == '\r' ? k - 1 : k;
             break;
         }
+        p = q;
     }
     *out_off = start;
     *out_len = end - start;
@@ -233,20 +219,25 @@ enum {
     REACHED_AES         /* AES rejected the padding */
 };
 
-/* Recover the AES key with one public key.  1 on success. */
-static int recover_key(EVP_PKEY *pk, const envelope *env, unsigned char *out,
-                       size_t *out_len)
+/* Recover the AES key with the i-th trusted key.  1 on success. */
+static int recover_key(const sl_keyring *kr, size_t i, const envelope *env,
+                       unsigned char *out, size_t *out_len)
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
-    int ok = 0;
-    *out_len = (size_t)EVP_PKEY_get_size(pk);
-    if (ctx && EVP_PKEY_verify_recover_init(ctx) > 0 &&
-        EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0 &&
-        EVP_PKEY_verify_recover(ctx, out, out_len, env->key, env->key_len) > 0)
-        ok = 1;
-    EVP_PKEY_CTX_free(ctx);
+    int ok;
+    *out_len = (size_t)EVP_PKEY_get_size(sl__keyring_key(kr, i));
+    ok = EVP_PKEY_verify_recover(sl__keyring_recover_ctx(kr, i), out, out_len, env->key,
+                                 env->key_len) > 0;
     ERR_clear_error();
     return ok;
+}
+
+static EVP_CIPHER *aes_cipher;  /* fetched once: an implicit fetch per call
+                                   doubled the cost of the decryption */
+static pthread_once_t aes_once = PTHREAD_ONCE_INIT;
+
+static void aes_fetch(void)
+{
+    aes_cipher = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
 }
 
 /* AES-128-CBC with PKCS#7.  SL_EINVAL when the padding is wrong. */
@@ -258,8 +249,10 @@ static sl_rc aes_decrypt(const unsigned char *key, const envelope *env,
     sl_rc rc = SL_OK;
     if (!ctx)
         return sl__err(err, SL_ENOMEM, "out of memory");
+    pthread_once(&aes_once, aes_fetch);
     if (env->data_len > INT32_MAX ||
-        !EVP_DecryptInit_ex2(ctx, EVP_aes_128_cbc(), key, env->iv, NULL) ||
+        !EVP_DecryptInit_ex2(ctx, aes_cipher ? aes_cipher : EVP_aes_128_cbc(), key, env->iv,
+                             NULL) ||
         !EVP_DecryptUpdate(ctx, out, &n1, env->data, (int)env->data_len)) {
         rc = sl__err(err, SL_EINTERNAL, "aes: cannot decrypt");
         goto done;
@@ -313,7 +306,7 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
      * a later layer is not the end, the next key may still be the right one */
     for (size_t i = 0; i < nkeys && !found; i++) {
         sl_rc arc;
-        if (!recover_key(sl__keyring_key(kr, i), &env, recovered, &recovered_len)) {
+        if (!recover_key(kr, i, &env, recovered, &recovered_len)) {
             if (reached < REACHED_SIGNATURE)
                 reached = REACHED_SIGNATURE;
             continue;

@@ -27,9 +27,7 @@ struct sl_license {
 
 void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len)
 {
-    unsigned int n = 0;
-    lic->has_wrapped_key =
-        EVP_Digest(wrapped, len, lic->wrapped_key_sha256, &n, EVP_sha256(), NULL) == 1 && n == 32;
+    lic->has_wrapped_key = sl__sha256(wrapped, len, lic->wrapped_key_sha256);
 }
 
 int sl__license_wrapped_key_hex(const sl_license *lic, char out[65])
