@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,6 +135,17 @@ fail:
     return rc;
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide SQLite settings, before its first use.  Memory statistics
+ * take a global mutex on every allocation SQLite makes (a 1,000,000-row
+ * import makes tens of millions); nothing here reads them.  When the
+ * program has already started SQLite the call is refused, harmlessly. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
 {
     sl_store *st = NULL;
@@ -167,6 +179,7 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
         return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot open '%s': %s", path, strerror(errno));
     }
+    pthread_once(&sqlite_once, sqlite_setup);
     st = calloc(1, sizeof *st);
     if (!st)
         return sl__err(err, SL_ENOMEM, "out of memory");
