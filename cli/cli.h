@@ -8,6 +8,7 @@
 
 #include "seatledger.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -66,6 +67,17 @@ void cli_protect_ledger(const char *path);
  * "--json". */
 bool cli_json_flag(cli_ctx *ctx, const char *arg);
 
+/* --from/--to of `cmd`: a date (the whole day counts: its first or, with
+ * end_of_day, its last millisecond) or an instant.  EXIT_OK or a usage
+ * error already printed. */
+int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
+                    int64_t *out);
+
+/* Does a subcommand's argument list (argv[0] its name) ask for --help?
+ * Then print `usage` (one or more lines, no final newline needed) to stdout
+ * and return true. */
+bool cli_help(int argc, char **argv, const char *usage);
+
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 
@@ -81,10 +93,54 @@ int cmd_backup(cli_ctx *ctx, int argc, char **argv);
 int cmd_token(cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_users(cli_ctx *ctx, int argc, char **argv);
+/* `addons list` and `seats assign|unassign|list|history` (cli/seats.c). */
+int cmd_addons(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats(cli_ctx *ctx, int argc, char **argv);
+int cmd_notify(cli_ctx *ctx, int argc, char **argv);
 /* `license issue` and `license verify` (cli/license_codec.c). */
 int cli_license_issue(cli_ctx *ctx, int argc, char **argv);
 int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
 /* `usage chart` (cli/chart.c); argv[0] is "chart". */
 int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);
+
+/* ---- notifications (cli/notify.c, cli/notify_deliver.c) ---------------- */
+
+#define CLI_TARGET_EXEC "exec:"      /* target = kind + what: "exec:CMD" */
+#define CLI_TARGET_MAIL "mail:"      /* "mail:ADDRESS" */
+#define CLI_COMMAND_WORDS_MAX 64     /* words of an --exec command */
+
+/* The delivery options of `notify` and `serve`. */
+typedef struct cli_notify_opts {
+    char *targets[SL_NOTIFY_TARGETS_MAX];   /* owned */
+    size_t ntargets;
+    int timeout_s;                          /* per delivery */
+} cli_notify_opts;
+
+/* Parse the notify option at argv[*i] (--exec CMD, --mail ADDRESS...,
+ * --timeout SECONDS), advancing *i past its values: 1 when it was one, 0
+ * when argv[*i] is not a notify option, -1 after a usage error was printed
+ * (*exit_code set). */
+int cli_notify_option(cli_notify_opts *o, int argc, char **argv, int *i, int *exit_code);
+void cli_notify_opts_free(cli_notify_opts *o);
+/* One round: record the events of changed conditions, deliver what each
+ * target is owed, record the outcomes.  *out_report (caller frees with
+ * json_decref) is what `notify --json` prints; *failed counts the failed
+ * deliveries. */
+sl_rc cli_notify_round(sl_store *st, const cli_notify_opts *o, json_t **out_report,
+                       int *failed, sl_error *err);
+/* A round's report as lines, each after `prefix`: events and deliveries to
+ * `out`, failures and what stays owed to `problems`. */
+void cli_notify_print(FILE *out, FILE *problems, const char *prefix, const json_t *report);
+
+/* Split an --exec command into words (no shell: quotes and backslashes
+ * only).  Free with cli_command_free(). */
+sl_rc cli_command_split(const char *cmd, char ***out_argv, sl_error *err);
+void cli_command_free(char **argv);
+/* One address for a To: header, or a local user name. */
+sl_rc cli_mail_address_check(const char *addr, sl_error *err);
+/* Deliver one event to one target, waiting at most timeout_s: why[0] is
+ * '\0' when delivered, else the reason ("exit status 75", ...). */
+void cli_notify_deliver(const char *target, const sl_notify_event *ev, int timeout_s,
+                        char *why, size_t why_size);
 
 #endif

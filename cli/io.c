@@ -243,3 +243,30 @@ sl_store *cli_store(cli_ctx *ctx, int *exit_code)
     }
     return ctx->store;
 }
+
+int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
+                    int64_t *out)
+{
+    sl_error err = {0};
+    int32_t day;
+    if (strlen(s) == 10) {
+        if (sl_date_parse(s, &day, &err) != SL_OK)
+            return cli_usage("%s: %s: %s", cmd, opt, err.message);
+        *out = sl_date_to_ms(day) + (end_of_day ? 86400000LL - 1 : 0);
+        return EXIT_OK;
+    }
+    if (sl_time_parse(s, out, &err) != SL_OK)
+        return cli_usage("%s: %s: %s", cmd, opt, err.message);
+    return EXIT_OK;
+}
+
+bool cli_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: seatledger %s\n", usage);
+            return true;
+        }
+    }
+    return false;
+}

@@ -13,47 +13,65 @@
 
 static int keys_generate(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *priv = NULL, *pub = NULL;
+    const char *priv = NULL, *pub = NULL, *type = "rsa";
     int64_t bits = 2048;
+    bool bits_given = false;
     char *priv_pem = NULL, *pub_pem = NULL;
     sl_error err = {0};
     struct stat sb;
     int rc = EXIT_OK;
+    sl_rc grc;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--private") == 0 && i + 1 < argc)
             priv = argv[++i];
         else if (strcmp(argv[i], "--public") == 0 && i + 1 < argc)
             pub = argv[++i];
-        else if (strcmp(argv[i], "--bits") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
+            type = argv[++i];
+            if (strcmp(type, "rsa") != 0 && strcmp(type, "ed25519") != 0)
+                return cli_usage("--type must be rsa or ed25519, not '%s'", type);
+        } else if (strcmp(argv[i], "--bits") == 0 && i + 1 < argc) {
             if (!cli_parse_i64(argv[++i], &bits) || (bits != 2048 && bits != 3072 && bits != 4096))
                 return cli_usage("--bits must be 2048, 3072 or 4096, not '%s'", argv[i]);
+            bits_given = true;
+        } else if (cli_json_flag(ctx, argv[i])) {
+            continue;
         } else
             return cli_usage("keys generate: unexpected argument '%s'", argv[i]);
     }
     if (!priv || !pub)
         return cli_usage("keys generate needs --private OUT.pem and --public OUT.pub.pem");
+    if (bits_given && strcmp(type, "ed25519") == 0)
+        return cli_usage("keys generate: --bits applies to --type rsa only");
     /* never overwrite a private key: losing one means re-issuing every license */
     if (stat(priv, &sb) == 0 || stat(pub, &sb) == 0) {
         fprintf(stderr, "seatledger: cannot write '%s': file exists\n",
                 stat(priv, &sb) == 0 ? priv : pub);
         return EXIT_REJECTED;
     }
-    if (sl_keys_generate((int)bits, &priv_pem, &pub_pem, &err) != SL_OK ||
+    grc = strcmp(type, "ed25519") == 0 ? sl_keys_generate_ed25519(&priv_pem, &pub_pem, &err)
+                                       : sl_keys_generate((int)bits, &priv_pem, &pub_pem, &err);
+    if (grc != SL_OK ||
         cli_write_file(priv, priv_pem, strlen(priv_pem), 1, &err) != SL_OK ||
         cli_write_file(pub, pub_pem, strlen(pub_pem), 0, &err) != SL_OK) {
         rc = cli_fail(&err);
         goto done;
     }
     if (ctx->json) {
-        json_t *o = json_pack("{s:s,s:s,s:I}", "private", priv, "public", pub, "bits",
-                              (json_int_t)bits);
-        char *s = json_dumps(o, JSON_COMPACT);
+        json_t *o = strcmp(type, "rsa") == 0
+                        ? json_pack("{s:s,s:s,s:I,s:s}", "private", priv, "public", pub, "bits",
+                                    (json_int_t)bits, "type", type)
+                        : json_pack("{s:s,s:s,s:s}", "private", priv, "public", pub, "type", type);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         puts(s);
         free(s);
         json_decref(o);
-    } else {
+    } else if (strcmp(type, "rsa") == 0) {
         printf("generated an RSA-%d key pair: private key '%s' (keep it secret), public key '%s'\n",
                (int)bits, priv, pub);
+    } else {
+        printf("generated an Ed25519 key pair: private key '%s' (keep it secret), public key '%s'\n",
+               priv, pub);
     }
 done:
     sl_free(priv_pem);
@@ -68,10 +86,13 @@ static int keys_trust(cli_ctx *ctx, int argc, char **argv)
     size_t len;
     sl_error err = {0};
     sl_store *st;
-    int rc = EXIT_OK;
+    bool require_v2 = false;
+    int rc = EXIT_OK, marked = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
             name = argv[++i];
+        else if (strcmp(argv[i], "--require-v2") == 0)
+            require_v2 = true;
         else if (argv[i][0] == '-' && argv[i][1] == '-')
             return cli_usage("keys trust: unknown option '%s'", argv[i]);
         else if (!file)
@@ -87,21 +108,32 @@ static int keys_trust(cli_ctx *ctx, int argc, char **argv)
     if (!st)
         goto done;
     if (sl_key_fingerprint(pem, len, &fp, &err) != SL_OK ||
-        sl_store_key_trust(st, pem, len, name, &err) != SL_OK) {
+        sl_store_key_trust_flags(st, pem, len, name, require_v2 ? SL_KEY_REQUIRE_V2 : 0,
+                                 &marked, &err) != SL_OK) {
         rc = cli_fail(&err);
         goto done;
     }
     if (ctx->json) {
         sl_trusted_key *keys = NULL;
-        size_t n = 0;
+        size_t n = 0, k;
         if (sl_store_key_list(st, &keys, &n, &err) != SL_OK) {
             rc = cli_fail(&err);
             goto done;
         }
-        printf("{\"name\":\"%s\",\"fingerprint\":\"%s\"}\n", n ? keys[n - 1].name : "", fp);
+        for (k = 0; k < n && strcmp(keys[k].fingerprint, fp) != 0; k++)
+            ;
+        if (require_v2)
+            printf("{\"name\":\"%s\",\"fingerprint\":\"%s\",\"require_v2\":true}\n",
+                   k < n ? keys[k].name : "", fp);
+        else
+            printf("{\"name\":\"%s\",\"fingerprint\":\"%s\"}\n", k < n ? keys[k].name : "", fp);
         sl_trusted_keys_free(keys, n);
+    } else if (marked) {
+        printf("public key '%s' (sha256 %s) was already trusted; it now accepts only v2 "
+               "license keys\n", file, fp);
     } else {
-        printf("trusted public key '%s' (sha256 %s)\n", file, fp);
+        printf("trusted public key '%s' (sha256 %s)%s\n", file, fp,
+               require_v2 ? "; it accepts only v2 license keys" : "");
     }
 done:
     free(pem);
@@ -128,21 +160,23 @@ static int keys_list(cli_ctx *ctx, int argc, char **argv)
         char *s;
         for (size_t i = 0; i < n; i++) {
             char when[32];
-            json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "position", (json_int_t)(i + 1),
+            json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:b}", "position", (json_int_t)(i + 1),
                                                  "name", keys[i].name, "fingerprint", keys[i].fingerprint,
                                                  "created_at",
-                                                 sl_time_format_rfc3339(keys[i].created_at_ms, when, sizeof when)));
+                                                 sl_time_format_rfc3339(keys[i].created_at_ms, when, sizeof when),
+                                                 "type", keys[i].type, "require_v2", keys[i].require_v2));
         }
-        s = json_dumps(arr, JSON_COMPACT);
+        s = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
         puts(s);
         free(s);
         json_decref(arr);
     } else if (n == 0) {
         puts("no trusted keys (add one with 'seatledger keys trust PUB.pem')");
     } else {
-        printf("%-4s %-24s %s\n", "#", "NAME", "SHA-256 FINGERPRINT");
+        printf("%-4s %-24s %-9s %-8s %s\n", "#", "NAME", "TYPE", "ACCEPTS", "SHA-256 FINGERPRINT");
         for (size_t i = 0; i < n; i++)
-            printf("%-4zu %-24s %s\n", i + 1, keys[i].name, keys[i].fingerprint);
+            printf("%-4zu %-24s %-9s %-8s %s\n", i + 1, keys[i].name, keys[i].type,
+                   keys[i].require_v2 ? "v2" : "all", keys[i].fingerprint);
     }
     sl_trusted_keys_free(keys, n);
     return rc;
@@ -169,15 +203,29 @@ static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_keys(cli_ctx *ctx, int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        cli_cmd_fn fn;
+        const char *usage;
+    } subs[] = {
+        {"generate", keys_generate,
+         "keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519] "
+         "[--bits 2048|3072|4096]\nGenerates a vendor key pair (RSA by default; Ed25519 "
+         "signs v2 license keys only)."},
+        {"trust", keys_trust,
+         "keys trust PUB.pem [--name NAME] [--require-v2]\nTrusts a vendor public key; "
+         "--require-v2 makes it accept v2 license keys only (also on a key already trusted)."},
+        {"list", keys_list, "keys list\nThe trusted keys, in trust order."},
+        {"untrust", keys_untrust, "keys untrust NAME\nStops trusting a key."},
+    };
     if (argc < 2)
         return cli_usage("keys needs a subcommand: generate, trust, list, untrust");
-    if (strcmp(argv[1], "generate") == 0)
-        return keys_generate(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "trust") == 0)
-        return keys_trust(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return keys_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "untrust") == 0)
-        return keys_untrust(ctx, argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name) != 0)
+            continue;
+        if (cli_help(argc - 1, argv + 1, subs[i].usage))
+            return EXIT_OK;
+        return subs[i].fn(ctx, argc - 1, argv + 1);
+    }
     return cli_usage("unknown keys subcommand '%s'", argv[1]);
 }

@@ -21,6 +21,8 @@
 int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
 {
     sl_source source = SL_SOURCE_CLI;
+    sl_addon_metric *metrics = NULL;
+    size_t nmetrics = 0;
     sl_snapshot snap;
     sl_error err = {0};
     sl_store *st;
@@ -46,16 +48,30 @@ int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
         return rc;
     if (sl_store_refresh(st, source, &snap, &err) != SL_OK)
         return cli_fail(&err);
-    if (ctx->json)
-        printf("{\"recorded_at\":\"%s\",\"billable_user_count\":%lld}\n",
+    /* the refresh is committed: a failure to read its add-on figures back
+     * is reported, but the snapshot stands */
+    if (sl_store_addon_metrics(st, snap.id, &metrics, &nmetrics, &err) != SL_OK)
+        rc = cli_fail(&err);
+    if (ctx->json) {
+        printf("{\"recorded_at\":\"%s\",\"billable_user_count\":%lld,\"add_on_metrics\":[",
                sl_time_format_rfc3339(snap.recorded_at_ms, when, sizeof when),
                (long long)snap.billable_user_count);
-    else
+        for (size_t i = 0; i < nmetrics; i++)
+            printf("%s{\"add_on\":\"%s\",\"purchased_seats\":%lld,\"assigned_seats\":%lld}",
+                   i ? "," : "", sl_addon_name(metrics[i].add_on),
+                   (long long)metrics[i].purchased_seats, (long long)metrics[i].assigned_seats);
+        printf("]}\n");
+    } else {
         printf("recorded %s billable %s at %s\n",
                sl_format_count(snap.billable_user_count, n, sizeof n),
                snap.billable_user_count == 1 ? "user" : "users",
                sl_time_format_utc(snap.recorded_at_ms, when, sizeof when));
-    return EXIT_OK;
+        for (size_t i = 0; i < nmetrics; i++)
+            printf("%s: %lld of %lld seats assigned\n", sl_addon_name(metrics[i].add_on),
+                   (long long)metrics[i].assigned_seats, (long long)metrics[i].purchased_seats);
+    }
+    sl_free(metrics);
+    return rc;
 }
 
 /* ---- history ----------------------------------------------------------- */
@@ -81,22 +97,6 @@ static int print_snapshot(void *ud, const sl_snapshot *s)
     return 0;
 }
 
-/* --from/--to: a date (the whole day counts) or an instant. */
-static int parse_bound(const char *opt, const char *s, int end_of_day, int64_t *out)
-{
-    sl_error err = {0};
-    int32_t day;
-    if (strlen(s) == 10) {
-        if (sl_date_parse(s, &day, &err) != SL_OK)
-            return cli_usage("history: %s: %s", opt, err.message);
-        *out = sl_date_to_ms(day) + (end_of_day ? 86400000LL - 1 : 0);
-        return EXIT_OK;
-    }
-    if (sl_time_parse(s, out, &err) != SL_OK)
-        return cli_usage("history: %s: %s", opt, err.message);
-    return EXIT_OK;
-}
-
 int cmd_history(cli_ctx *ctx, int argc, char **argv)
 {
     int64_t from = INT64_MIN, to = INT64_MAX;
@@ -108,9 +108,9 @@ int cmd_history(cli_ctx *ctx, int argc, char **argv)
         if (cli_json_flag(ctx, argv[i]))
             continue;
         if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
-            rc = parse_bound("--from", argv[++i], 0, &from);
+            rc = cli_parse_bound("history", "--from", argv[++i], 0, &from);
         else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-            rc = parse_bound("--to", argv[++i], 1, &to);
+            rc = cli_parse_bound("history", "--to", argv[++i], 1, &to);
         else
             return cli_usage("history: unexpected argument '%s'", argv[i]);
         if (rc != EXIT_OK)
@@ -189,16 +189,24 @@ static json_t *text_json(const char *s)
 static int print_status_json(const sl_status *s)
 {
     char when[32];
-    json_t *o = json_object(), *notices = json_array();
+    json_t *o = json_object(), *notices = json_array(), *addons = json_array();
     char *text;
-    if (!o || !notices) {
+    if (!o || !notices || !addons) {
         json_decref(o);
         json_decref(notices);
+        json_decref(addons);
         fputs("seatledger: out of memory\n", stderr);
         return EXIT_SYSTEM;
     }
     for (size_t i = 0; i < s->notice_count; i++)
         json_array_append_new(notices, json_string(s->notices[i]));
+    for (size_t i = 0; i < s->addon_count; i++)
+        json_array_append_new(addons, json_pack("{s:s,s:I,s:I,s:o,s:I}",
+            "add_on", sl_addon_name(s->addons[i].add_on),
+            "quantity", (json_int_t)s->addons[i].quantity,
+            "assigned", (json_int_t)s->addons[i].assigned,
+            "expires_on", date_json(s->addons[i].expires_on),
+            "days_left", (json_int_t)s->addons[i].days_left));
     json_object_set_new(o, "has_license", json_boolean(s->has_license));
     json_object_set_new(o, "license_id",
                         s->has_license ? json_integer(s->license_id) : json_null());
@@ -229,6 +237,7 @@ static int print_status_json(const sl_status *s)
                         s->has_future_license ? json_integer(s->future_license_id) : json_null());
     json_object_set_new(o, "future_starts_on",
                         s->has_future_license ? date_json(s->future_starts_on) : json_null());
+    json_object_set_new(o, "add_ons", addons);
     json_object_set_new(o, "notices", notices);
     text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
@@ -285,6 +294,12 @@ static void print_status_text(const sl_status *s)
            sl_format_count(s->maximum_user_count, a, sizeof a),
            sl_format_count(s->historical_max, b, sizeof b));
     printf("  overage:         %s\n", sl_format_count(s->overage, n, sizeof n));
+    for (size_t i = 0; i < s->addon_count; i++)
+        printf("  %s: %s of %s seats assigned, expires %s\n",
+               sl_addon_name(s->addons[i].add_on),
+               sl_format_count(s->addons[i].assigned, a, sizeof a),
+               sl_format_count(s->addons[i].quantity, b, sizeof b),
+               sl_date_format(s->addons[i].expires_on, n, sizeof n));
     if (s->notice_count) {
         printf("Notices:\n");
         for (size_t i = 0; i < s->notice_count; i++)

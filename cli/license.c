@@ -1,7 +1,7 @@
 /*
- * license.c - `seatledger license`: add, list, show and delete stored
- * licenses, and the dispatcher that also reaches `issue` and `verify`
- * (cli/license_codec.c).
+ * license.c - `seatledger license`: add (and its dry run, `check`), list,
+ * show and delete stored licenses, and the dispatcher that also reaches
+ * `issue` and `verify` (cli/license_codec.c).
  */
 #include "cli.h"
 
@@ -52,6 +52,19 @@ static void print_entity(const char *json)
             printf(" %s=%lld", k, (long long)json_integer_value(v));
         putchar('\n');
     }
+    json_object_foreach(json_object_get(o, "add_on_products"), k, v) {
+        size_t i;
+        json_t *e;
+        sl_addon a;
+        if (sl_addon_parse(k, &a, NULL) != SL_OK)
+            continue;   /* kept in the key, ignored (add-ons.md) */
+        json_array_foreach(v, i, e)
+            printf("  add-on product:     %s %lld seats, %s to %s%s\n", k,
+                   (long long)json_integer_value(json_object_get(e, "quantity")),
+                   json_string_value(json_object_get(e, "started_on")),
+                   json_string_value(json_object_get(e, "expires_on")),
+                   json_is_true(json_object_get(e, "trial")) ? " (trial)" : "");
+    }
     printf("  added:              %s\n", json_string_value(json_object_get(o, "created_at")));
     json_decref(o);
 }
@@ -61,18 +74,41 @@ static int parse_id(const char *s, int64_t *id)
     return cli_parse_i64(s, id) && *id > 0;
 }
 
+/* The License API entity plus the key's add_on_products (add-ons.md), which
+ * the API entity of GitLab does not carry. */
 static int show_entity(cli_ctx *ctx, sl_store *st, int64_t id)
 {
-    char *json = NULL;
+    char *json = NULL, *products = NULL, *merged = NULL;
+    sl_license *lic = NULL;
+    json_t *o = NULL;
     sl_error err = {0};
-    if (sl_store_license_entity_json(st, id, 1, &json, &err) != SL_OK)
-        return cli_fail(&err);
+    int rc = EXIT_OK;
+    if (sl_store_license_entity_json(st, id, 1, &json, &err) != SL_OK ||
+        sl_store_license_get(st, id, &lic, NULL, &err) != SL_OK ||
+        sl_license_add_on_products_json(lic, &products, &err) != SL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    o = json_loads(json, 0, NULL);
+    if (o)
+        json_object_set_new(o, "add_on_products", json_loads(products, 0, NULL));
+    merged = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (!merged) {
+        fputs("seatledger: out of memory\n", stderr);
+        rc = EXIT_SYSTEM;
+        goto done;
+    }
     if (ctx->json)
-        puts(json);
+        puts(merged);
     else
-        print_entity(json);
+        print_entity(merged);
+done:
+    free(merged);
+    json_decref(o);
+    sl_free(products);
+    sl_license_free(lic);
     sl_free(json);
-    return EXIT_OK;
+    return rc;
 }
 
 static int license_add(cli_ctx *ctx, int argc, char **argv)
@@ -98,6 +134,129 @@ static int license_add(cli_ctx *ctx, int argc, char **argv)
         printf("added license %lld\n", (long long)id);
     rc = show_entity(ctx, st, id);
 done:
+    free(text);
+    return rc;
+}
+
+static void print_count(const char *label, const json_t *v)
+{
+    if (json_is_integer(v))
+        printf("%s%lld\n", label, (long long)json_integer_value(v));
+}
+
+/* The readable dry-run report, from the same document --json prints. */
+static void print_check(const json_t *doc)
+{
+    const json_t *lic = json_object_get(doc, "license"), *chk = json_object_get(doc, "checks");
+    const json_t *prior = json_object_get(chk, "prior_period");
+    int valid = json_is_true(json_object_get(doc, "valid"));
+    printf("verdict:  %s (dry run: nothing was stored)\n", valid ? "accepted" : "refused");
+    if (!valid)
+        printf("error:    %s\n", json_string_value(json_object_get(doc, "error")));
+    if (json_is_string(json_object_get(doc, "format")))
+        printf("format:   %s, %s, signed by trusted key '%s'\n",
+               json_string_value(json_object_get(doc, "format")),
+               json_string_value(json_object_get(doc, "algorithm")),
+               json_string_value(json_object_get(doc, "signed_by")));
+    if (json_is_boolean(json_object_get(doc, "would_be_current")))
+        printf("current:  %s\n", json_is_true(json_object_get(doc, "would_be_current"))
+                                     ? "yes, it would be the current license"
+                                     : "no (another license stays current)");
+    if (json_is_object(chk)) {
+        if (json_is_integer(json_object_get(chk, "seats")))
+            printf("seats:    %lld (takes up to %lld users)\n",
+                   (long long)json_integer_value(json_object_get(chk, "seats")),
+                   (long long)json_integer_value(json_object_get(chk, "seats_allowed")));
+        else
+            printf("seats:    unrestricted\n");
+        print_count("billable users now: ", json_object_get(chk, "billable_now"));
+        print_count("overage now:        ", json_object_get(chk, "overage_now"));
+        if (json_is_object(prior)) {
+            printf("prior period %s to %s: max %lld users",
+                   json_string_value(json_object_get(prior, "from")),
+                   json_string_value(json_object_get(prior, "to")),
+                   (long long)json_integer_value(json_object_get(prior, "historical_max")));
+            if (json_is_integer(json_object_get(prior, "seats")))
+                printf(" over %lld seats", (long long)json_integer_value(json_object_get(prior, "seats")));
+            putchar('\n');
+        }
+        print_count("true-up due:        ", json_object_get(chk, "trueup_due"));
+        print_count("true-up paid:       ", json_object_get(chk, "trueup_quantity"));
+    }
+    {
+        const json_t *ao = json_object_get(doc, "add_ons"), *step, *cl;
+        size_t i;
+        json_array_foreach(json_object_get(ao, "provision"), i, step)
+            printf("add-on:   %s: %s, %lld seats, %s to %s%s\n",
+                   json_string_value(json_object_get(step, "add_on")),
+                   json_string_value(json_object_get(step, "action")),
+                   (long long)json_integer_value(json_object_get(step, "quantity")),
+                   json_string_value(json_object_get(step, "started_on")),
+                   json_string_value(json_object_get(step, "expires_on")),
+                   json_is_true(json_object_get(step, "trial")) ? " (trial)" : "");
+        cl = json_object_get(ao, "cleanup");
+        if (json_is_object(cl)) {
+            const char *k;
+            json_t *v;
+            printf("clean-up: would remove %lld seat%s",
+                   (long long)json_integer_value(json_object_get(cl, "removes")),
+                   json_integer_value(json_object_get(cl, "removes")) == 1 ? "" : "s");
+            json_object_foreach((json_t *)json_object_get(cl, "by_reason"), k, v)
+                printf(", %s %lld", k, (long long)json_integer_value(v));
+            putchar('\n');
+        }
+    }
+    if (json_is_object(lic)) {
+        print_count("historical max:     ", json_object_get(lic, "historical_max"));
+        print_count("maximum user count: ", json_object_get(lic, "maximum_user_count"));
+        print_count("overage (entity):   ", json_object_get(lic, "overage"));
+    }
+}
+
+static int license_check(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *file = NULL;
+    char *text = NULL, *report = NULL;
+    size_t len = 0;
+    sl_error err = {0};
+    sl_store *st;
+    json_t *doc;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            puts("usage: seatledger license check FILE|- [--json]\n"
+                 "Runs every check of 'license add' and reports what the key would give;\n"
+                 "stores nothing. Exit 0 when the add would succeed, 1 when refused.");
+            return EXIT_OK;
+        }
+        if (cli_json_flag(ctx, argv[i]))
+            continue;
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage("license check: unknown option '%s'", argv[i]);
+        if (file)
+            return cli_usage("license check: unexpected argument '%s'", argv[i]);
+        file = argv[i];
+    }
+    if (!file)
+        return cli_usage("license check needs a FILE (or - for standard input)");
+    if (cli_read_file(file, SL_LICENSE_TEXT_MAX, &text, &len, &err) != SL_OK)
+        return cli_fail(&err);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        goto done;
+    if (sl_store_license_check(st, text, len, &report, &err) != SL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    doc = json_loads(report, 0, NULL);
+    rc = json_is_true(json_object_get(doc, "valid")) ? EXIT_OK : EXIT_REJECTED;
+    if (ctx->json)
+        puts(report);
+    else
+        print_check(doc);
+    json_decref(doc);
+done:
+    sl_free(report);
     free(text);
     return rc;
 }
@@ -204,19 +363,34 @@ static int license_delete(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_license(cli_ctx *ctx, int argc, char **argv)
 {
+    /* `license check` answers --help itself */
+    static const struct {
+        const char *name;
+        cli_cmd_fn fn;
+        const char *usage;
+    } subs[] = {
+        {"issue", cli_license_issue,
+         "license issue --private-key PEM (--payload FILE | --licensee-name N --licensee-email E\n"
+         "       --licensee-company C --plan P --users N --starts DATE [--expires DATE] ...)\n"
+         "       [--format gitlab|v2] [--boundary PRODUCT] [--out FILE]\n"
+         "Signs a license key (docs/cli.md lists every option)."},
+        {"verify", cli_license_verify,
+         "license verify FILE|- [--public-key PEM]... [--require-v2] [--json]\n"
+         "Decodes and checks a key of either format without storing it."},
+        {"check", license_check, NULL},
+        {"add", license_add, "license add FILE|-\nImports a key of either format."},
+        {"list", license_list, "license list\nAll stored licenses, newest first."},
+        {"show", license_show, "license show [ID]\nOne license; without ID the current one."},
+        {"delete", license_delete, "license delete ID\nDeletes a stored license."},
+    };
     if (argc < 2)
-        return cli_usage("license needs a subcommand: issue, verify, add, list, show, delete");
-    if (strcmp(argv[1], "issue") == 0)
-        return cli_license_issue(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify") == 0)
-        return cli_license_verify(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "add") == 0)
-        return license_add(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return license_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "show") == 0)
-        return license_show(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "delete") == 0)
-        return license_delete(ctx, argc - 1, argv + 1);
+        return cli_usage("license needs a subcommand: issue, verify, check, add, list, show, delete");
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name) != 0)
+            continue;
+        if (subs[i].usage && cli_help(argc - 1, argv + 1, subs[i].usage))
+            return EXIT_OK;
+        return subs[i].fn(ctx, argc - 1, argv + 1);
+    }
     return cli_usage("unknown license subcommand '%s'", argv[1]);
 }

@@ -11,18 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ADDON_MAX 64        /* --add-on options in one command */
+#define ADDON_MAX 64        /* --add-on and --add-on-product options in one command */
 #define VERIFY_KEYS_MAX 16  /* --public-key options in one command */
 
 /* ---- license issue ----------------------------------------------------------- */
 
 typedef struct issue_opts {
-    const char *private_key, *payload, *boundary, *out;
+    const char *private_key, *payload, *boundary, *out, *format;
     const char *name, *email, *company, *plan, *users, *starts, *expires;
     const char *previous, *tu_quantity, *tu_from, *tu_to;
     const char *addon[ADDON_MAX];
     size_t naddons;
-    int trial;
+    const char *product[ADDON_MAX];
+    size_t nproducts;
+    int trial, cloud, offline_cloud;
 } issue_opts;
 
 /* Store a single-valued option; giving it twice is a usage error. */
@@ -44,6 +46,7 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o)
         {"--payload", offsetof(issue_opts, payload)},
         {"--boundary", offsetof(issue_opts, boundary)},
         {"--out", offsetof(issue_opts, out)},
+        {"--format", offsetof(issue_opts, format)},
         {"--licensee-name", offsetof(issue_opts, name)},
         {"--licensee-email", offsetof(issue_opts, email)},
         {"--licensee-company", offsetof(issue_opts, company)},
@@ -61,6 +64,22 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o)
         int rc;
         if (strcmp(argv[i], "--trial") == 0) {
             o->trial = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--cloud") == 0 || strcmp(argv[i], "--offline-cloud") == 0) {
+            /* an offline cloud license is a cloud license too */
+            o->cloud = 1;
+            o->offline_cloud = o->offline_cloud || argv[i][2] == 'o';
+            continue;
+        }
+        if (strcmp(argv[i], "--add-on-product") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage("license issue: --add-on-product needs "
+                                 "NAME:QUANTITY:STARTED_ON:EXPIRES_ON[:trial][:XID]");
+            if (o->nproducts == ADDON_MAX)
+                return cli_usage("license issue: more than %d --add-on-product options",
+                                 ADDON_MAX);
+            o->product[o->nproducts++] = argv[++i];
             continue;
         }
         if (strcmp(argv[i], "--add-on") == 0) {
@@ -109,6 +128,69 @@ static int set_text(json_t *obj, const char *key, const char *opt, const char *v
     if (!s)
         return cli_usage("license issue: %s is not valid UTF-8", opt);
     json_object_set_new(obj, key, s);
+    return EXIT_OK;
+}
+
+/* One --add-on-product NAME:QUANTITY:STARTED_ON:EXPIRES_ON[:trial][:XID]
+ * appended to restrictions.add_on_products (add-ons.md's entry). */
+static int add_product(json_t *products, const char *spec)
+{
+    char buf[512], *part[4], *rest, *p;
+    sl_addon a;
+    sl_error err = {0};
+    int64_t quantity;
+    int32_t d;
+    json_t *entry, *list;
+    if (strlen(spec) >= sizeof buf)
+        return cli_usage("license issue: --add-on-product '%.40s...' is too long", spec);
+    strcpy(buf, spec);
+    p = buf;
+    for (int k = 0; k < 4; k++) {
+        part[k] = p;
+        p = strchr(p, ':');
+        if (!p && k < 3)
+            return cli_usage("license issue: --add-on-product must be "
+                             "NAME:QUANTITY:STARTED_ON:EXPIRES_ON[:trial][:XID], not '%s'", spec);
+        if (p)
+            *p++ = '\0';
+    }
+    rest = p;
+    if (sl_addon_parse(part[0], &a, &err) != SL_OK)
+        return cli_usage("license issue: --add-on-product: %s", err.message);
+    if (!cli_parse_i64(part[1], &quantity) || quantity < 1)
+        return cli_usage("license issue: --add-on-product %s: quantity must be an integer of "
+                         "at least 1, not '%s'", part[0], part[1]);
+    if (sl_date_parse(part[2], &d, NULL) != SL_OK || sl_date_parse(part[3], &d, NULL) != SL_OK)
+        return cli_usage("license issue: --add-on-product %s: dates must be YYYY-MM-DD, not "
+                         "'%s' and '%s'", part[0], part[2], part[3]);
+    entry = json_pack("{s:I,s:s,s:s}", "quantity", (json_int_t)quantity, "started_on", part[2],
+                      "expires_on", part[3]);
+    if (!entry)
+        return cli_usage("license issue: --add-on-product '%s' is not valid UTF-8", spec);
+    {
+        int trial = 0;
+        if (rest && (strcmp(rest, "trial") == 0 || strncmp(rest, "trial:", 6) == 0)) {
+            trial = 1;
+            rest = rest[5] ? rest + 6 : NULL;
+        }
+        if (rest && *rest) {
+            json_t *x = json_string(rest);
+            if (!x || strlen(rest) > SL_ADDON_XID_MAX) {
+                json_decref(x);
+                json_decref(entry);
+                return cli_usage("license issue: --add-on-product %s: the purchase id must be "
+                                 "UTF-8 of at most %d bytes", part[0], SL_ADDON_XID_MAX);
+            }
+            json_object_set_new(entry, "purchase_xid", x);
+        }
+        json_object_set_new(entry, "trial", json_boolean(trial));
+    }
+    list = json_object_get(products, part[0]);
+    if (!list) {
+        list = json_array();
+        json_object_set_new(products, part[0], list);
+    }
+    json_array_append_new(list, entry);
     return EXIT_OK;
 }
 
@@ -190,6 +272,8 @@ static int build_payload(const issue_opts *o, char **out)
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         json_object_set_new(p, flags[i],
                             json_boolean(strcmp(flags[i], "contract_overages_allowed") == 0));
+    json_object_set_new(p, "cloud_licensing_enabled", json_boolean(o->cloud));
+    json_object_set_new(p, "offline_cloud_licensing_enabled", json_boolean(o->offline_cloud));
     r = json_object();
     json_object_set_new(p, "restrictions", r);
     if (o->naddons)
@@ -228,6 +312,15 @@ static int build_payload(const issue_opts *o, char **out)
         json_object_set_new(r, "add_ons", addons);
         addons = NULL;
     }
+    if (o->nproducts) {
+        json_t *products = json_object();
+        json_object_set_new(r, "add_on_products", products);
+        for (size_t i = 0; i < o->nproducts; i++) {
+            rc = add_product(products, o->product[i]);
+            if (rc != EXIT_OK)
+                goto fail;
+        }
+    }
     if (o->trial)
         json_object_set_new(r, "trial", json_true());
     *out = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -249,15 +342,22 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
     char *pem = NULL, *payload = NULL, *text = NULL;
     size_t pem_len = 0, payload_len = 0;
     sl_error err = {0};
+    bool v2;
     int rc = parse_issue_args(argc, argv, &o);
 
     if (rc != EXIT_OK)
         return rc;
     if (!o.private_key)
         return cli_usage("license issue: --private-key PEM is required");
+    if (o.format && strcmp(o.format, "gitlab") != 0 && strcmp(o.format, "v2") != 0)
+        return cli_usage("license issue: --format must be gitlab or v2, not '%s'", o.format);
+    v2 = o.format && strcmp(o.format, "v2") == 0;
+    if (v2 && o.boundary)
+        return cli_usage("license issue: --boundary applies to --format gitlab only "
+                         "(a v2 key has its own armor)");
     if (o.payload && (o.name || o.email || o.company || o.plan || o.users || o.starts ||
                       o.expires || o.previous || o.tu_quantity || o.tu_from || o.tu_to ||
-                      o.naddons || o.trial))
+                      o.naddons || o.trial || o.nproducts || o.cloud))
         return cli_usage("license issue: --payload cannot be combined with the licensee, "
                          "plan and restriction options");
     if (o.payload) {
@@ -282,7 +382,9 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
         sl_license_free(lic);
     }
     if (cli_read_file(o.private_key, SL_PEM_MAX, &pem, &pem_len, &err) != SL_OK ||
-        sl_license_encode(payload, payload_len, pem, pem_len, o.boundary, &text, &err) != SL_OK) {
+        (v2 ? sl_license_encode_v2(payload, payload_len, pem, pem_len, &text, &err)
+            : sl_license_encode(payload, payload_len, pem, pem_len, o.boundary, &text,
+                                &err)) != SL_OK) {
         rc = cli_fail(&err);
         goto done;
     }
@@ -376,13 +478,16 @@ static void print_verdict(const json_t *doc)
            json_is_true(json_object_get(doc, "started")) ? "" : " (not started)");
     printf("expires:  %s%s\n", str_or(lic, "expires_at", "never"),
            json_is_true(json_object_get(doc, "expired")) ? " (expired)" : "");
+    if (json_is_string(json_object_get(doc, "format")))
+        printf("format:   %s, %s, signed by trusted key '%s'\n", str_or(doc, "format", "?"),
+               str_or(doc, "algorithm", "?"), str_or(doc, "signed_by", "?"));
 }
 
 int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
 {
     const char *file = NULL, *keyfiles[VERIFY_KEYS_MAX];
     size_t nkeys = 0, len = 0;
-    bool json = ctx->json;
+    bool json = ctx->json, require_v2 = false;
     char *text = NULL, *doc = NULL;
     sl_keyring *own = NULL;
     const sl_keyring *kr = NULL;
@@ -402,6 +507,8 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
             keyfiles[nkeys++] = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--require-v2") == 0) {
+            require_v2 = true;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage("license verify: unknown option '%s'", argv[i]);
         } else if (!file) {
@@ -412,6 +519,9 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
     }
     if (!file)
         return cli_usage("license verify needs a FILE (or - for standard input)");
+    if (require_v2 && !nkeys)
+        return cli_usage("license verify: --require-v2 applies to --public-key keys (the "
+                         "ledger's keys carry their own mark: keys trust --require-v2)");
     if (nkeys) {
         /* keys given on the command line: no ledger is opened at all */
         if (sl_keyring_new(&own, &err) != SL_OK) {
@@ -422,7 +532,8 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
             char *pem = NULL;
             size_t pem_len = 0;
             if (cli_read_file(keyfiles[i], SL_PEM_MAX, &pem, &pem_len, &err) != SL_OK ||
-                sl_keyring_add_pem(own, pem, pem_len, keyfiles[i], &err) != SL_OK) {
+                sl_keyring_add_pem_flags(own, pem, pem_len, keyfiles[i],
+                                         require_v2 ? SL_KEY_REQUIRE_V2 : 0, &err) != SL_OK) {
                 free(pem);
                 rc = cli_fail(&err);
                 goto done;

@@ -16,10 +16,13 @@ static const char usage_text[] =
     "Clock:  SEATLEDGER_NOW=YYYY-MM-DDTHH:MM:SSZ fixes the time for tests.\n"
     "\n"
     "Commands:\n"
-    "  keys generate --private OUT.pem --public OUT.pub.pem [--bits N]\n"
-    "  keys trust PUB.pem [--name NAME] | keys list | keys untrust NAME\n"
+    "  keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519] [--bits N]\n"
+    "  keys trust PUB.pem [--name NAME] [--require-v2] | keys list | keys untrust NAME\n"
     "  license issue --private-key PEM (--payload FILE | --licensee-name N ...)\n"
-    "  license verify FILE|- [--public-key PEM]...\n"
+    "                [--cloud] [--offline-cloud] [--format gitlab|v2]\n"
+    "                [--add-on-product NAME:QTY:STARTED_ON:EXPIRES_ON[:trial][:XID]]...\n"
+    "  license verify FILE|- [--public-key PEM]... [--require-v2]\n"
+    "  license check FILE|- [--json]   (the dry run of license add)\n"
     "  license add FILE|- | list | show [ID] | delete ID\n"
     "  refresh [--source cron|cli] [--json]\n"
     "  history [--from DATE] [--to DATE] [--json]\n"
@@ -29,9 +32,15 @@ static const char usage_text[] =
     "  backup DEST\n"
     "  token create --name NAME [--admin] [--expires YYYY-MM-DD] | token list\n"
     "  token revoke NAME\n"
-    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
+    "  serve [--listen HOST:PORT] [--refresh-daily HH:MM] [--metrics-listen HOST:PORT]\n"
+    "        [--exec CMD]... [--mail ADDRESS...] [--notify-interval SECONDS]\n"
     "  users import FILE|- [--format csv|jsonl] [--prune]\n"
     "  users list [--billable] [--explain] | users count\n"
+    "  addons list [--json]\n"
+    "  seats assign|unassign ADDON USER... [--file FILE] [--json]\n"
+    "  seats list [ADDON] [--eligible] [--assigned|--unassigned] [--search S] [--json]\n"
+    "  seats history [ADDON] [--from DATE] [--to DATE] [--json]\n"
+    "  notify [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS] [--json]\n"
     "  help\n"
     "\n"
     "Exit codes: 0 ok, 1 rejected input, 2 usage, 3 not found, 4 storage/system.\n"
@@ -51,6 +60,9 @@ static const struct {
     {"token", cmd_token},
     {"serve", cmd_serve},
     {"users", cmd_users},
+    {"addons", cmd_addons},
+    {"seats", cmd_seats},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)
@@ -75,7 +87,7 @@ int main(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
-            puts("seatledger 0.1.0");
+            puts("seatledger " SL_VERSION);
             return EXIT_OK;
         } else {
             return cli_usage("unknown option '%s'", argv[i]);

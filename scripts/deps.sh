@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libcsv-dev
       libcmocka-dev libjansson-dev libmicrohttpd-dev sqlite3 curl python3
-      python3-gitlab "$@")
+      python3-gitlab python3-cryptography ruby "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

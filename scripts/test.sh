@@ -5,11 +5,15 @@
 # Non-zero on any failure.
 #
 # Knobs (environment): FUZZ_SECONDS (per fuzz target, default 60; 0 skips the
-# fuzz stage), MEMCHECK=0 skips the valgrind stage, CONCURRENCY_SECONDS,
-# CRASH_USERS, CRASH_ITERATIONS (the long end-to-end tests; see docs/security.md).
+# fuzz stage), MEMCHECK=0 skips the valgrind stage, PACKAGES=0 skips the
+# Debian packages stage, CONCURRENCY_SECONDS, CRASH_USERS, CRASH_ITERATIONS
+# (the long end-to-end tests; see docs/security.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh clang libclang-rt-dev valgrind openssl
+# lintian and debootstrap for the packages stage, prometheus (with promtool)
+# for tests/e2e/test_prometheus.sh, groff and man for the man page check
+scripts/deps.sh clang libclang-rt-dev valgrind openssl lintian debootstrap prometheus \
+  groff-base man-db
 status=0
 echo "== build and test (build/)"
 BUILD_DIR=build scripts/build.sh
@@ -24,6 +28,17 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSL_SANITIZE=ON
 (cd build-asan && CONCURRENCY_SECONDS=${CONCURRENCY_SECONDS:-20} \
    CRASH_USERS=${CRASH_USERS:-200000} CRASH_ITERATIONS=${CRASH_ITERATIONS:-2} \
    ctest --output-on-failure -j"$(nproc)") || status=1
+
+if [ "${PACKAGES:-1}" != 0 ]; then
+  echo "== Debian packages (build-deb/: cpack -G DEB, lintian, dpkg -i into a Debian 12 root)"
+  rc=0
+  tests/package/test_deb.sh || rc=$?
+  case $rc in
+    0) ;;
+    77) echo "packages: skipped (the reason is above)" ;;
+    *) status=1 ;;
+  esac
+fi
 
 if [ "${MEMCHECK:-1}" != 0 ]; then
   echo "== CLI end-to-end tests under valgrind memcheck (build/)"
@@ -57,7 +72,8 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
   jobs_running=0
   for t in tests/e2e/test_*.sh; do
     case $(basename "$t") in
-      test_concurrency.sh|test_crash_safety.sh) continue ;;
+      # test_install runs no CLI of this build (it installs and links)
+      test_concurrency.sh|test_crash_safety.sh|test_install.sh) continue ;;
     esac
     if [ "$jobs_running" -ge "$(nproc)" ]; then
       wait -n || status=1
@@ -94,8 +110,8 @@ if [ "$fuzz_seconds" != 0 ]; then
   echo "== fuzz (build-fuzz/, clang libFuzzer, ${fuzz_seconds}s per target)"
   CC=clang cmake -S . -B build-fuzz -DSL_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
-  for target in fuzz_license_decode fuzz_users_import fuzz_http_route fuzz_chart_render fuzz_graphql \
-                fuzz_json_plain; do
+  for target in fuzz_license_decode fuzz_license_v2 fuzz_users_import fuzz_http_route \
+                fuzz_chart_render fuzz_graphql fuzz_json_plain; do
     work=build-fuzz/corpus/$target
     art=build-fuzz/artifacts/$target/
     mkdir -p "$work" "$art"

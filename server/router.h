@@ -58,6 +58,17 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req);
 /* Frees the body; the struct itself is the caller's.  Accepts NULL. */
 void sl_http_response_free(sl_http_response *r);
 
+/* The value of header `name` (any case), or NULL; borrowed from req. */
+const char *sl_http_header_get(const sl_http_request *req, const char *name);
+/* GitLab's admin check, shared by every surface that needs one: the token
+ * from PRIVATE-TOKEN, Authorization: Bearer, or the private_token /
+ * access_token query parameter.  *ok set for a valid admin token; otherwise
+ * the 401/403 (or 500) response to send. */
+sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req, int *ok);
+/* The License API route a path belongs to, as a template
+ * ("/api/v4/license/:id"), or NULL: a bounded label for metrics. */
+const char *sl_route_label(const char *path);
+
 /* ---- message framing (server/framing.c) --------------------------------- */
 
 /* Whether a request head says unambiguously where its body ends (RFC 9112
@@ -87,6 +98,8 @@ typedef struct sl_server_config {
     int refresh_minute;       /* daily refresh at this minute of the UTC day
                                  (0..1439), or -1 for none */
     unsigned threads;         /* worker threads; 0 = number of CPUs */
+    const char *metrics_listen; /* a second listener serving /metrics without a
+                                   token ("HOST:PORT"), or NULL for none */
 } sl_server_config;
 
 /* Parse "HH:MM" (00:00..23:59) into minutes of the day; -1 when malformed. */
@@ -97,8 +110,9 @@ int64_t sl_server_next_refresh(int64_t now_ms, int minute);
 
 /* Serve the API until SIGINT or SIGTERM, then stop accepting, let requests
  * in flight finish (bounded grace period) and return SL_OK.  Prints
- * "listening on http://HOST:PORT" to stderr once ready and one access-log
- * line per request.  SL_EUSAGE for a malformed listen address,
+ * "listening on http://HOST:PORT" to stderr once ready (after "metrics on
+ * http://HOST:PORT/metrics" when there is a metrics listener) and one
+ * access-log line per request.  SL_EUSAGE for a malformed listen address,
  * SL_ESTORAGE when the address cannot be bound or the ledger opened. */
 sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err);
 

@@ -18,7 +18,7 @@ import re
 import sys
 
 # bottom-up: each folder may use only itself and the folders before it
-LAYERS = ["core", "license", "ledger", "seats", "report"]
+LAYERS = ["core", "license", "ledger", "seats", "ops", "report", "notify"]
 PUBLIC_HEADER = "seatledger.h"
 
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)

@@ -81,5 +81,9 @@ json_t *sl__json_load_plain(const char *s, size_t len);
 /* json_dumps with the engine's flags (compact, UTF-8 raw, keys in
  * insertion order); caller frees with sl_free. */
 char *sl__json_dump(const json_t *j);
+/* A JSON string of text that should be UTF-8 (a message, a name); bytes of
+ * a text that is not become '?' rather than losing it.  NULL only when out
+ * of memory (or s is NULL). */
+json_t *sl__json_text(const char *s);
 
 #endif /* SL_INTERNAL_H */

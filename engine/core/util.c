@@ -264,6 +264,23 @@ char *sl__json_dump(const json_t *j)
     return json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 }
 
+json_t *sl__json_text(const char *s)
+{
+    json_t *j = json_string(s);
+    char *copy;
+    if (j || !s)
+        return j;
+    copy = sl__strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 /* ---- hashing ----------------------------------------------------------- */
 
 static EVP_MD *sha256_md;       /* fetched once, kept for the process */

@@ -16,6 +16,10 @@
  *  - Every *_free() accepts NULL.
  *  - Dates are days since 1970-01-01 (UTC) in an int32_t; SL_DATE_NONE means
  *    "absent".  Instants are milliseconds since the Unix epoch in an int64_t.
+ *  - Everything this header declares, and nothing else, is exported from the
+ *    shared library: the engine is compiled with hidden visibility and the
+ *    declarations below are wrapped in default visibility (checked by the
+ *    ctest `exported_symbols`).
  */
 #ifndef SEATLEDGER_H
 #define SEATLEDGER_H
@@ -26,6 +30,10 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
 #endif
 
 /* ------------------------------------------------------------------------
@@ -121,21 +129,38 @@ int32_t sl_date_add_years(int32_t days, int years);
  * verify-recover context). */
 typedef struct sl_keyring sl_keyring;
 
+/* A trusted key that accepts license keys in the v2 format only: a key in
+ * the GitLab format that verifies with it is refused ("signature: trusted
+ * key 'NAME' accepts only v2 license keys ..."). */
+#define SL_KEY_REQUIRE_V2 0x1
+
 sl_rc sl_keyring_new(sl_keyring **out, sl_error *err);
 void sl_keyring_free(sl_keyring *kr);
-/* Parse an SPKI PEM public key ("BEGIN PUBLIC KEY", RSA) and append it; keys
- * are tried in the order added.  `name` may be NULL. */
+/* Parse an SPKI PEM public key ("BEGIN PUBLIC KEY", RSA or Ed25519) and
+ * append it; GitLab-format keys try the keys in the order added, v2 keys
+ * name theirs by fingerprint.  `name` (may be NULL; copied) is what
+ * messages call the key. */
 sl_rc sl_keyring_add_pem(sl_keyring *kr, const char *pem, size_t len,
                          const char *name, sl_error *err);
+/* The same with flags (SL_KEY_REQUIRE_V2 or 0). */
+sl_rc sl_keyring_add_pem_flags(sl_keyring *kr, const char *pem, size_t len,
+                               const char *name, unsigned flags, sl_error *err);
 size_t sl_keyring_count(const sl_keyring *kr);
 
 /* Generate an RSA key pair (bits: 2048, 3072 or 4096).  Returns PKCS#8 PEM
  * private key and SPKI PEM public key; caller frees both with sl_free(). */
 sl_rc sl_keys_generate(int bits, char **private_pem, char **public_pem,
                        sl_error *err);
-/* SHA-256 fingerprint of a public key PEM: 64 lowercase hex chars. */
+/* Generate an Ed25519 key pair (signs v2 license keys only), PEM as above. */
+sl_rc sl_keys_generate_ed25519(char **private_pem, char **public_pem,
+                               sl_error *err);
+/* SHA-256 fingerprint of a public key PEM (of its DER SubjectPublicKeyInfo):
+ * 64 lowercase hex chars.  It is also the key id a v2 license key names. */
 sl_rc sl_key_fingerprint(const char *pem, size_t len, char **out_hex,
                          sl_error *err);
+/* The type of a public key PEM into type: "rsa-<bits>" or "ed25519". */
+sl_rc sl_key_describe(const char *pem, size_t len, char *type, size_t size,
+                      sl_error *err);
 
 /* ------------------------------------------------------------------------
  * License keys: decode, inspect, encode
@@ -177,10 +202,13 @@ typedef struct sl_license_info {
     const char *subscription_name;     /* NULL when absent */
 } sl_license_info;
 
-/* Decode a key's text (boundary, base64, envelope, RSA verify-recover with
- * each trusted key in order, AES-128-CBC, payload JSON, attributes).  On
- * failure err->message names the layer ("signature: ...").  A decoded key
- * may still be invalid: see sl_license_validate(). */
+/* Decode a key's text in either format: the v2 format when the text holds
+ * a "BEGIN SEATLEDGER LICENSE" line (armor, container, one signature over
+ * the payload by the trusted key the container names), else the GitLab
+ * format (boundary, base64, envelope, RSA verify-recover with each trusted
+ * key in order, AES-128-CBC), then the payload JSON and its attributes.  On
+ * failure err->message names the layer ("armor: ...", "signature: ...").  A
+ * decoded key may still be invalid: see sl_license_validate(). */
 sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
                         sl_license **out, sl_error *err);
 /* Build a license from an already decrypted payload JSON (used for stored
@@ -190,6 +218,22 @@ sl_rc sl_license_from_payload(const char *json, size_t len, sl_license **out,
 void sl_license_free(sl_license *lic);
 
 const sl_license_info *sl_license_get_info(const sl_license *lic);
+
+typedef enum sl_key_format {
+    SL_KEY_FORMAT_NONE = 0,   /* built from a stored payload */
+    SL_KEY_FORMAT_GITLAB,     /* the gitlab-license gem's format */
+    SL_KEY_FORMAT_V2          /* seatledger's signed format (docs/license-format.md) */
+} sl_key_format;
+
+/* How a decoded key was made.  Strings are borrowed from the license. */
+typedef struct sl_license_origin {
+    sl_key_format format;
+    const char *format_name;  /* "gitlab", "v2"; NULL for SL_KEY_FORMAT_NONE */
+    const char *algorithm;    /* "rsa" (GitLab), "ed25519", "rsa-pss-sha256"; or NULL */
+    const char *signer;       /* the trusted key's name, else "key-" and the first 12
+                               * hex digits of its fingerprint; NULL when none */
+} sl_license_origin;
+const sl_license_origin *sl_license_get_origin(const sl_license *lic);
 /* The decrypted payload JSON exactly as decrypted (borrowed). */
 const char *sl_license_payload(const sl_license *lic, size_t *len);
 
@@ -206,6 +250,15 @@ int sl_license_is_block_changes(const sl_license *lic, int32_t today);
 sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure,
                              int32_t today, char **out_json, sl_error *err);
 
+/* Encode a payload JSON object (the same attributes as the GitLab format)
+ * into a v2 key: the container of docs/license-format.md signed as a whole
+ * with `private_pem` (Ed25519, or RSA-PSS-SHA256 with an RSA key) and
+ * wrapped in "-----BEGIN SEATLEDGER LICENSE-----" armor, 64 columns, final
+ * newline.  Ed25519 output is deterministic.  Caller frees *out_text. */
+sl_rc sl_license_encode_v2(const char *payload_json, size_t payload_len,
+                           const char *private_pem, size_t private_pem_len,
+                           char **out_text, sl_error *err);
+
 /* Encode a plaintext payload JSON object into a key: random AES-128 key and
  * IV, RSA PKCS#1 v1.5 private operation on the AES key, base64 wrapped at 60
  * columns.  `boundary` (e.g. "GitLab") adds BEGIN/END lines; NULL for none.
@@ -213,6 +266,58 @@ sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure,
 sl_rc sl_license_encode(const char *payload_json, size_t payload_len,
                         const char *private_pem, size_t private_pem_len,
                         const char *boundary, char **out_text, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Add-ons in a key (add-ons.md): restrictions.add_on_products
+ * ---------------------------------------------------------------------- */
+
+/* The add-ons seatledger knows, index-stable.  Other names in a key are kept
+ * in its payload and ignored. */
+typedef enum sl_addon {
+    SL_ADDON_DUO_PRO = 0,
+    SL_ADDON_DUO_ENTERPRISE,
+    SL_ADDON_DUO_AMAZON_Q,
+    SL_ADDON_DUO_CORE,
+    SL_ADDON_COUNT
+} sl_addon;
+
+#define SL_ADDON_ENTRIES_MAX 64   /* entries of one add-on in a key */
+#define SL_ADDON_XID_MAX     255  /* bytes of a purchase_xid */
+
+/* "duo_pro", "duo_enterprise", "duo_amazon_q", "duo_core" (the key's and the
+ * CLI's name); NULL when out of range. */
+const char *sl_addon_name(sl_addon a);
+/* GitLab's GraphQL enum value: CODE_SUGGESTIONS, DUO_ENTERPRISE,
+ * DUO_AMAZON_Q, DUO_CORE; NULL when out of range. */
+const char *sl_addon_type_name(sl_addon a);
+/* The add-on named `name` (sl_addon_name's spelling); SL_EINVAL "unknown
+ * add-on '<name>': use duo_pro, duo_enterprise, duo_amazon_q or duo_core". */
+sl_rc sl_addon_parse(const char *name, sl_addon *out, sl_error *err);
+/* The GraphQL enum value back to the add-on; SL_EINVAL like sl_addon_parse. */
+sl_rc sl_addon_parse_type(const char *type_name, sl_addon *out, sl_error *err);
+/* 1 for duo_pro and duo_enterprise, which take seat assignments. */
+int sl_addon_seat_assignable(sl_addon a);
+
+/* What a license grants of one add-on on a given day: its active entries
+ * (both dates valid, started_on <= day < expires_on) summed up. */
+typedef struct sl_addon_grant {
+    int64_t quantity;          /* sum of the active entries; 0: not in the license */
+    int32_t started_on;        /* earliest active start; SL_DATE_NONE when quantity is 0 */
+    int32_t expires_on;        /* latest active expiry (exclusive) */
+    const char *purchase_xid;  /* first active entry's that has one (borrowed); NULL */
+    int trial;                 /* every active entry is a trial */
+} sl_addon_grant;
+
+/* The grant of add-on `a` by `lic` on `day`.  Entries that are malformed
+ * (only possible in a key that fails sl_license_validate) count as inactive.
+ * Whether the grant is provisioned (cloud licenses only) is the ledger's
+ * decision, not this function's. */
+void sl_license_addon_grant(const sl_license *lic, sl_addon a, int32_t day,
+                            sl_addon_grant *out);
+/* restrictions.add_on_products exactly as signed, as compact JSON ("{}" when
+ * absent).  Caller frees *out_json. */
+sl_rc sl_license_add_on_products_json(const sl_license *lic, char **out_json,
+                                      sl_error *err);
 
 /* ------------------------------------------------------------------------
  * The ledger store (SQLite)
@@ -252,12 +357,22 @@ typedef struct sl_trusted_key {
     char *name;
     char *fingerprint;   /* sha256 hex */
     int64_t created_at_ms;
+    char type[16];       /* "rsa-2048", "ed25519" (sl_key_describe) */
+    int require_v2;      /* accepts v2 license keys only */
 } sl_trusted_key;
 
 /* Trust a public key.  name NULL -> "key-<first 12 hex of fingerprint>".
  * SL_EEXIST when the name or the key is already trusted. */
 sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
                          const char *name, sl_error *err);
+/* sl_store_key_trust() with flags: SL_KEY_REQUIRE_V2 marks the key to
+ * accept v2 license keys only.  Given for a key already trusted (under any
+ * name; `name` is then ignored), it marks that key instead of failing, and
+ * *out_marked (may be NULL) is set; already marked is SL_OK and changes
+ * nothing.  The mark is only lifted by untrusting the key. */
+sl_rc sl_store_key_trust_flags(sl_store *st, const char *pem, size_t len,
+                               const char *name, unsigned flags, int *out_marked,
+                               sl_error *err);
 sl_rc sl_store_key_untrust(sl_store *st, const char *name, sl_error *err);
 /* Keys in trust order; free with sl_trusted_keys_free(). */
 sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count,
@@ -283,8 +398,24 @@ const char *sl_source_name(sl_source s);
  * SL_EINVAL for an invalid key, failed checks or an expired key. */
 sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
                            sl_source source, int64_t *out_id, sl_error *err);
+/* Both also provision the add-on purchases from the license that is current
+ * afterwards (add-ons.md), in the same transaction. */
 sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source,
                               sl_error *err);
+/* The dry run of sl_store_license_add(): the same add, every step of it,
+ * in a transaction that is rolled back, so nothing at all is written.  The
+ * report (caller frees *out_json) says what the add would do:
+ *   {"dry_run":true,"valid":bool,"error":<the add's message>|null,
+ *    "format":"gitlab"|"v2"|null,"algorithm":...|null,"signed_by":...|null,
+ *    "would_be_current":bool|null,"license":<entity without id>|null,
+ *    "checks":{"billable_now","seats","seats_allowed","overage_now",
+ *              "prior_period":{"from","to","historical_max","seats"}|null,
+ *              "trueup_due","trueup_quantity"}|null}
+ * plus "add_ons" (what provisioning and a clean-up would do, see
+ * docs/cli.md, `license check`).  A refused key is SL_OK with "valid":
+ * false; an error is the dry run's own failure (storage, memory). */
+sl_rc sl_store_license_check(sl_store *st, const char *text, size_t len,
+                             char **out_json, sl_error *err);
 /* The refusal message of ledger-rules.md for an invalid key; the layer
  * detail of the format spec follows it in parentheses. */
 #define SL_MSG_KEY_INVALID \
@@ -333,7 +464,9 @@ typedef void (*sl_progress_fn)(void *ud, uint64_t done, uint64_t total);
  * Columns (CSV header names, or JSON Lines keys; any order): id, username,
  * state (required); email, user_type (default human), highest_role (default
  * none), guest_seat (true/false/yes/no/1/0, default false), last_activity_on
- * (YYYY-MM-DD).  An empty value (JSON null) takes the default; an unknown
+ * (YYYY-MM-DD), last_duo_activity_on (YYYY-MM-DD: the later of it and the
+ * ledger's own record is kept, so an import never moves it back).  An empty
+ * value (JSON null) takes the default; an unknown
  * column or key is refused, so is an empty input.  JSON ids may be integers
  * and guest_seat a boolean.  Rows upsert by id, replacing every column; an
  * id twice in one file is refused; `prune` removes users the file lacks.
@@ -391,10 +524,14 @@ typedef struct sl_snapshot {
     sl_source source;
 } sl_snapshot;
 
-/* Count billable users under the current license's plan and append one
- * snapshot, all under the write lock (overlapping refreshes queue up and
- * both succeed).  SL_ECLOCK when now is before the newest snapshot ("clock
- * is behind the ledger: ..."); nothing is written then.  `out` may be NULL. */
+/* The daily job, in one write transaction (overlapping refreshes queue up
+ * and both succeed): count billable users under the current license's plan
+ * and append one snapshot, then provision the add-on purchases from the
+ * current license, run the seat clean-up (add-ons.md: ineligible, overage,
+ * expired) and record one add-on snapshot per active purchase
+ * (sl_store_addon_metrics).  SL_ECLOCK when now is before the newest
+ * snapshot ("clock is behind the ledger: ..."); nothing at all is written on
+ * any failure.  `out` may be NULL. */
 sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
                        sl_error *err);
 /* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
@@ -414,6 +551,15 @@ sl_rc sl_store_usage_export(sl_store *st, FILE *out, sl_error *err);
 /* Format n with thousands separators ("1,234,567", "-5") into buf; 28 bytes
  * hold any int64_t.  Returns buf. */
 char *sl_format_count(int64_t n, char *buf, size_t size);
+
+/* One active add-on purchase in `seatledger status`. */
+typedef struct sl_status_addon {
+    sl_addon add_on;
+    int64_t quantity;
+    int64_t assigned;
+    int32_t expires_on;           /* exclusive */
+    int64_t days_left;            /* expires_on - today */
+} sl_status_addon;
 
 /* Everything `seatledger status` shows. Strings are owned by the struct and
  * freed with sl_status_free(). */
@@ -442,12 +588,209 @@ typedef struct sl_status {
     int has_future_license;
     int64_t future_license_id;
     int32_t future_starts_on;
+    struct sl_status_addon *addons; /* active purchases, by id */
+    size_t addon_count;
     char **notices;               /* human sentences */
     size_t notice_count;
 } sl_status;
 
 sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err);
 void sl_status_free(sl_status *s);
+
+/* --- add-on purchases and seats (add-ons.md) --------------------------- */
+
+/* An add-on purchase record, provisioned from the current cloud license.
+ * One record serves the Duo tier (duo_pro, duo_enterprise, duo_amazon_q;
+ * updated in place, add-on included) and one duo_core; records are never
+ * deleted, an add-on that leaves the license is expired. */
+typedef struct sl_addon_purchase {
+    int64_t id;              /* GraphQL: gid://gitlab/GitlabSubscriptions::AddOnPurchase/<id> */
+    sl_addon add_on;
+    int64_t quantity;        /* purchased seats */
+    int64_t assigned;        /* seats assigned now */
+    int32_t started_on;
+    int32_t expires_on;      /* exclusive: on that date the add-on is off */
+    char *purchase_xid;      /* NULL when none */
+    int trial;
+    int active;              /* started_on <= today < expires_on (ledger's today) */
+} sl_addon_purchase;
+
+/* Every purchase record, by id.  *out is NULL when there are none.  Free
+ * with sl_addon_purchases_free(). */
+sl_rc sl_store_addon_purchases(sl_store *st, sl_addon_purchase **out, size_t *count,
+                               sl_error *err);
+void sl_addon_purchases_free(sl_addon_purchase *p, size_t count);
+/* One record by id, or the record that holds add-on `a` now (by name: after
+ * an upgrade duo_pro no longer names the Duo record).  SL_ENOTFOUND "no
+ * purchase of <add-on>" / "no add-on purchase with id N".  Free the fields
+ * with sl_addon_purchase_clear(). */
+sl_rc sl_store_addon_purchase_get(sl_store *st, int64_t id, sl_addon_purchase *out,
+                                  sl_error *err);
+sl_rc sl_store_addon_purchase_find(sl_store *st, sl_addon a, sl_addon_purchase *out,
+                                   sl_error *err);
+void sl_addon_purchase_clear(sl_addon_purchase *p);
+
+/* What one refresh recorded per active purchase (Seat Link add_on_metrics). */
+typedef struct sl_addon_metric {
+    sl_addon add_on;
+    int64_t purchase_id;
+    int64_t purchased_seats;
+    int64_t assigned_seats;
+} sl_addon_metric;
+/* The add-on snapshots of the refresh that recorded snapshot `snapshot_id`
+ * (sl_snapshot.id), by purchase id; *out NULL when none.  Caller frees *out
+ * with sl_free(). */
+sl_rc sl_store_addon_metrics(sl_store *st, int64_t snapshot_id, sl_addon_metric **out,
+                             size_t *count, sl_error *err);
+
+/* The refusals of add-ons.md, returned verbatim (the CLI prints them, GraphQL
+ * returns them in `errors`). */
+typedef enum sl_seat_error {
+    SL_SEAT_OK = 0,
+    SL_SEAT_NO_SEATS_AVAILABLE,
+    SL_SEAT_ASSIGNMENT_NOT_SUPPORTED,
+    SL_SEAT_INVALID_USER_MEMBERSHIP,
+    SL_SEAT_INCOMPATIBLE_ADD_ON,
+    SL_SEAT_INVALID_USER_ID_PRESENT,
+    SL_SEAT_NOT_ENOUGH_SEATS,
+    SL_SEAT_NO_ASSIGNMENTS_FOUND,
+    SL_SEAT_ERROR_COUNT
+} sl_seat_error;
+/* "NO_SEATS_AVAILABLE", ...; "" for SL_SEAT_OK; NULL when out of range. */
+const char *sl_seat_error_name(sl_seat_error e);
+
+#define SL_SEATS_BULK_MAX 100   /* user ids in one bulk call (100 allowed) */
+#define SL_SEAT_ACTOR_MAX 64    /* bytes of an actor name */
+#define SL_MSG_SEAT_NOT_FOUND \
+    "The resource that you are attempting to access does not exist or you don't " \
+    "have permission to perform this action"
+#define SL_MSG_BULK_ASSIGN_MAX \
+    "The number of users to be assigned in a single API call should be less than 100."
+#define SL_MSG_BULK_UNASSIGN_MAX \
+    "The number of users to be unassigned in a single API call should be less than 100."
+
+/* What happened to each user of an assignment call. */
+typedef enum sl_seat_outcome {
+    SL_SEAT_REFUSED = 0,   /* the call was refused: nothing changed */
+    SL_SEAT_CHANGED,       /* assigned / unassigned now */
+    SL_SEAT_UNCHANGED,     /* already assigned / held no seat */
+    SL_SEAT_SKIPPED        /* bulk assign: not eligible */
+} sl_seat_outcome;
+
+/* Assign the directory users `user_ids` (n of them) a seat of purchase
+ * `purchase_id`, by the rules of add-ons.md, in one write transaction (the
+ * seat count is read inside it: concurrent assigners never exceed the
+ * quantity).  `bulk` 0 applies the single-user rules (n must be 1), 1 the
+ * bulk rules (all or nothing).  `actor` (1 to SL_SEAT_ACTOR_MAX bytes: a token
+ * name, "cli", ...) goes into the seat history.  `outcomes` (n entries, may
+ * be NULL) receives each user's outcome.
+ *   SL_OK: done (*out_error SL_SEAT_OK);
+ *   SL_EINVAL with *out_error set and err->message "<CODE>: <why>" when a
+ *     rule refuses (nothing written);
+ *   SL_ENOTFOUND, message SL_MSG_SEAT_NOT_FOUND: unknown or inactive
+ *     purchase, or a user id that is not in the directory;
+ *   SL_EINVAL (*out_error SL_SEAT_OK): more than SL_SEATS_BULK_MAX ids
+ *     (SL_MSG_BULK_ASSIGN_MAX), no ids, an id given twice, a bad actor. */
+sl_rc sl_store_seats_assign(sl_store *st, int64_t purchase_id, const char *const *user_ids,
+                            size_t n, int bulk, const char *actor, sl_seat_outcome *outcomes,
+                            sl_seat_error *out_error, sl_error *err);
+/* The same for removing seats: single, a user without a seat is a no-op;
+ * bulk (SL_MSG_BULK_UNASSIGN_MAX), NO_ASSIGNMENTS_FOUND when none of the ids
+ * holds a seat, else those that do lose it.  A user no longer in the
+ * directory who still holds a seat can be unassigned. */
+sl_rc sl_store_seats_unassign(sl_store *st, int64_t purchase_id,
+                              const char *const *user_ids, size_t n, int bulk,
+                              const char *actor, sl_seat_outcome *outcomes,
+                              sl_seat_error *out_error, sl_error *err);
+
+/* Resolve user references (a directory id, else a username) to directory
+ * ids: one indexed lookup per id and one pass over the directory for all
+ * usernames.  out_ids[i] is a copy owned by the caller (sl_free each), NULL
+ * for a reference that matches nobody.  SL_EINVAL when a username matches
+ * several users ("username 'x' is ambiguous: use the id"). */
+sl_rc sl_store_users_resolve(sl_store *st, const char *const *refs, size_t n,
+                             char **out_ids, sl_error *err);
+
+/* Sort orders of the eligible-user list (GraphQL GitlabSubscriptionsUserSort;
+ * "name" is the username, the directory having no display name). */
+typedef enum sl_seat_sort {
+    SL_SEAT_SORT_ID_ASC = 0,
+    SL_SEAT_SORT_ID_DESC,
+    SL_SEAT_SORT_NAME_ASC,
+    SL_SEAT_SORT_NAME_DESC,
+    SL_SEAT_SORT_LAST_ACTIVITY_ON_ASC,
+    SL_SEAT_SORT_LAST_ACTIVITY_ON_DESC,
+    SL_SEAT_SORT_COUNT
+} sl_seat_sort;
+
+#define SL_SEAT_SEARCH_MAX 256  /* bytes of a search string */
+
+/* Which users to list.  Zero-initialised: every directory user by id, no
+ * purchase (nobody assigned). */
+typedef struct sl_seat_query {
+    int64_t purchase_id;     /* whose assignments `assigned` reports; 0: none */
+    int eligible_only;       /* only users eligible for a seat */
+    int assigned;            /* 0 any, 1 only assigned, -1 only unassigned */
+    const char *search;      /* case-insensitive substring of username or email; NULL */
+    sl_seat_sort sort;
+    /* keyset paging: continue after this row (both NULL: from the start);
+     * `after_key` is the sl_seat_user.cursor of the last row seen */
+    const char *after_key;
+    size_t limit;            /* rows at most; 0: all */
+} sl_seat_query;
+
+typedef struct sl_seat_user {
+    const char *id;
+    const char *username;
+    const char *email;                 /* NULL when none */
+    const char *state;
+    const char *user_type;
+    int eligible;
+    int assigned;                      /* holds a seat of q->purchase_id */
+    const char *last_activity_on;      /* YYYY-MM-DD or NULL */
+    const char *last_duo_activity_on;  /* YYYY-MM-DD or NULL */
+    const char *cursor;                /* opaque: pass as after_key to continue */
+} sl_seat_user;
+
+/* Calls fn for each directory user that q selects, in q->sort order (ties
+ * by id).  The strings live until fn returns; fn returns non-zero to stop
+ * and must not call into `st`.  SL_EINVAL for a bad query (search too long,
+ * bad cursor), SL_ENOTFOUND for an unknown purchase id. */
+sl_rc sl_store_seat_users_each(sl_store *st, const sl_seat_query *q,
+                               int (*fn)(void *ud, const sl_seat_user *u), void *ud,
+                               sl_error *err);
+/* The number of users q selects (paging ignored). */
+sl_rc sl_store_seat_users_count(sl_store *st, const sl_seat_query *q, int64_t *out,
+                                sl_error *err);
+
+/* One row of the append-only seat history. */
+typedef struct sl_seat_event {
+    int64_t at_ms;
+    const char *add_on;       /* the purchase's add-on at the time */
+    int64_t purchase_id;
+    const char *user_id;
+    const char *username;
+    const char *event;        /* assigned | unassigned | removed */
+    const char *reason;       /* removed: expired | ineligible | overage; else NULL */
+    const char *actor;        /* token name, "cli" or "system" */
+} sl_seat_event;
+/* Seat history rows with from <= at <= to, oldest first; add_on NULL for
+ * every add-on.  fn as for sl_store_history. */
+sl_rc sl_store_seat_history(sl_store *st, const char *add_on, int64_t from_ms, int64_t to_ms,
+                            int (*fn)(void *ud, const sl_seat_event *e), void *ud,
+                            sl_error *err);
+
+/* Code Suggestions entitlement (code-suggestions.md step 3): the
+ * seat-assignable add-on of an active purchase that `user_id` holds a seat
+ * of; SL_ENOTFOUND when none.  Eligibility is the caller's first check
+ * (sl_seat_user.eligible). */
+sl_rc sl_store_seat_entitlement(sl_store *st, const char *user_id, sl_addon *out,
+                                sl_error *err);
+/* Record today (the ledger's) as the user's last Duo activity: at most one
+ * write a day (*out_written 0 when it was already today; may be NULL).
+ * SL_ENOTFOUND when the user is not in the directory. */
+sl_rc sl_store_user_duo_activity(sl_store *st, const char *user_id, int *out_written,
+                                 sl_error *err);
 
 /* --- API tokens -------------------------------------------------------- */
 
@@ -604,6 +947,71 @@ sl_rc sl_chart_render(const sl_chart_series *s, const sl_chart_options *opt,
  * *out_series (may be NULL) receives the series drawn, owned by the caller. */
 sl_rc sl_store_chart(sl_store *st, const sl_chart_options *opt, char **out_svg,
                      size_t *out_len, sl_chart_series **out_series, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Notifications (engine/notify/)
+ * ---------------------------------------------------------------------- */
+
+/* The conditions `status` reports become events when they get worse:
+ * seats.threshold, seats.reached, seats.exceeded, license.expiring,
+ * license.expired, snapshot.missing, addon.seats_full and addon.expiring.  Each fires once per change, whoever looks (cron or
+ * the server); the ledger records every event and, per target, whether it
+ * was delivered.  A target names where events go, "exec:CMD" or
+ * "mail:ADDRESS"; delivering is the caller's business (the CLI runs the
+ * command or sendmail), the engine only keeps the books. */
+
+#define SL_NOTIFY_TARGET_MAX 4096   /* bytes of one target */
+#define SL_NOTIFY_TARGETS_MAX 64    /* targets of one check */
+#define SL_NOTIFY_BATCH_MAX 100     /* events handed out by one claim */
+
+typedef struct sl_notify_event {
+    int64_t id;
+    char *event;           /* "seats.threshold", ... */
+    int64_t fired_at_ms;
+    char *document;        /* the event as one JSON object (docs/operations.md) */
+    char *mail_subject;    /* one line: GitLab's subject where it has one */
+    char *mail_text;       /* plain-text body: what happened, the licensee, the figures */
+    int attempt;           /* claims only: this delivery attempt, 1 for the first */
+    char *last_error;      /* claims only: why the previous attempt failed, or NULL */
+} sl_notify_event;
+
+/* Frees the strings of each event and the array; accepts NULL. */
+void sl_notify_events_free(sl_notify_event *events, size_t count);
+
+/* In one write transaction: register `targets` (a target named for the
+ * first time is owed the events fired from this check on), look at the
+ * ledger as `status` does and record an event for every condition that got
+ * worse since the last check.  Concurrent checks record each event once.
+ * *out receives the events this check recorded, oldest first (NULL and 0
+ * when none; free with sl_notify_events_free()).  SL_EINVAL for an empty
+ * target, one with a control character, or more than SL_NOTIFY_TARGETS_MAX;
+ * SL_ETOOBIG for one over SL_NOTIFY_TARGET_MAX.  On failure nothing is
+ * written. */
+sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t ntargets,
+                            sl_notify_event **out, size_t *count, sl_error *err);
+
+/* Take up to SL_NOTIFY_BATCH_MAX events owed to `target` (registered by a
+ * check, not yet delivered to it, not held by another run), oldest first,
+ * and hold them for hold_ms so a concurrent run leaves them alone.  Report
+ * each with sl_store_notify_done(); one that is not reported is owed again
+ * once the hold ends.  SL_ENOTFOUND when no check registered the target. */
+sl_rc sl_store_notify_claim(sl_store *st, const char *target, int64_t hold_ms,
+                            sl_notify_event **out, size_t *count, sl_error *err);
+
+/* The outcome of delivering a claimed event to `target`: error NULL when it
+ * was delivered, else why not (kept, shown by the next claim).  A failed
+ * delivery stays owed and is claimed again by the next run. */
+sl_rc sl_store_notify_done(sl_store *st, int64_t event_id, const char *target,
+                           const char *error, sl_error *err);
+
+/* How many events are owed to `target` and not yet delivered (0 for a
+ * target no check registered). */
+sl_rc sl_store_notify_owed(sl_store *st, const char *target, int64_t *out,
+                           sl_error *err);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,8 @@
  * add_checks.c - step 2 of "Validation when a license is added"
  * (ledger-rules.md): does the new key have seats for the users this
  * installation has had?  Users limit, true-up and available seats, with the
- * exact messages admins know from GitLab.
+ * exact messages admins know from GitLab; and what the checks looked at, for
+ * the dry run's report (`license check`).
  */
 #include "ledger/ledger_internal.h"
 
@@ -48,21 +49,29 @@ static sl_rc available_seats(int64_t seats, int64_t daily, sl_error *err)
     return SL_OK;
 }
 
-sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
-                          const sl_license_info *current, sl_error *err)
+/* The checks, recording in fig what they looked at. */
+static sl_rc checks(sl_store *st, const sl_license_info *lic, const sl_license_info *current,
+                    sl_add_figures *fig, sl_error *err)
 {
     int64_t seats = lic->seats, threshold, daily, prior_max;
     int32_t p0, p1;
     sl_rc rc;
+    fig->billable_now = fig->seats_allowed = fig->prior_max = fig->prior_seats =
+        fig->trueup_due = SL_COUNT_NONE;
+    fig->prior_from = fig->prior_to = SL_DATE_NONE;
+    fig->seats = seats;
+    fig->trueup_quantity = lic->trueup_quantity;
+    /* what a refresh would record now: under the current license's plan */
+    rc = sl__ledger_daily_count(st, current ? current->plan : NULL, &daily, err);
+    if (rc != SL_OK)
+        return rc;
+    fig->billable_now = daily;
     if (lic->cloud_licensing_enabled || seats == SL_COUNT_NONE)
         return SL_OK;
     if (lic->starts_on == SL_DATE_NONE)
         return sl__err(err, SL_EUSAGE, "license has no start date");
     threshold = times_1_1(seats);
-    /* what a refresh would record now: under the current license's plan */
-    rc = sl__ledger_daily_count(st, current ? current->plan : NULL, &daily, err);
-    if (rc != SL_OK)
-        return rc;
+    fig->seats_allowed = threshold;
     if (lic->reconciliation_completed)
         return available_seats(seats, daily, err);
 
@@ -84,13 +93,16 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
         char q[PHRASE_MAX], e[PHRASE_MAX];
         if (period_seats == SL_COUNT_NONE)
             return available_seats(seats, daily, err);
-        rc = sl__ledger_historical_max(
-            st, sl__day_start_ms(lic->trueup_from != SL_DATE_NONE ? lic->trueup_from : p0),
-            sl__day_end_ms(lic->trueup_to != SL_DATE_NONE ? lic->trueup_to : p1),
-            &period_max, err);
+        fig->prior_from = lic->trueup_from != SL_DATE_NONE ? lic->trueup_from : p0;
+        fig->prior_to = lic->trueup_to != SL_DATE_NONE ? lic->trueup_to : p1;
+        rc = sl__ledger_historical_max(st, sl__day_start_ms(fig->prior_from),
+                                       sl__day_end_ms(fig->prior_to), &period_max, err);
         if (rc != SL_OK)
             return rc;
         expected = period_max - period_seats;
+        fig->prior_max = period_max;
+        fig->prior_seats = period_seats;
+        fig->trueup_due = expected > 0 ? expected : 0;
         /* a true-up quantity that is not a number buys nothing */
         if (times_1_1(lic->trueup_quantity == SL_COUNT_NONE ? 0 : lic->trueup_quantity) < expected)
             return sl__err(err, SL_EINVAL,
@@ -102,9 +114,16 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
     }
 
     /* users limit */
+    fig->prior_from = p0;
+    fig->prior_to = p1;
     rc = sl__ledger_historical_max(st, sl__day_start_ms(p0), sl__day_end_ms(p1), &prior_max, err);
     if (rc != SL_OK)
         return rc;
+    fig->prior_max = prior_max;
+    fig->prior_seats = lic->previous_user_count;
+    if (lic->previous_user_count != SL_COUNT_NONE)
+        fig->trueup_due = prior_max > lic->previous_user_count
+                              ? prior_max - lic->previous_user_count : 0;
     if (lic->previous_user_count != SL_COUNT_NONE && prior_max <= lic->previous_user_count) {
         if (threshold < daily)
             return limit_error(0, daily, seats, err);
@@ -115,9 +134,17 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
     return SL_OK;
 }
 
-sl_rc sl__add_checks(sl_store *st, const sl_license *lic, const sl_license *current,
-                     sl_error *err)
+sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
+                          const sl_license_info *current, sl_error *err)
 {
-    return sl__add_checks_info(st, sl_license_get_info(lic),
-                               current ? sl_license_get_info(current) : NULL, err);
+    sl_add_figures fig;
+    return checks(st, lic, current, &fig, err);
+}
+
+sl_rc sl__add_checks(sl_store *st, const sl_license *lic, const sl_license *current,
+                     sl_add_figures *fig, sl_error *err)
+{
+    sl_add_figures own;
+    return checks(st, sl_license_get_info(lic), current ? sl_license_get_info(current) : NULL,
+                  fig ? fig : &own, err);
 }

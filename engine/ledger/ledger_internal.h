@@ -73,6 +73,14 @@ sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
 sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expired,
                               sl_license_figures *out, sl_error *err);
 
+/* The ledger's step of a refresh, inside the caller's write transaction
+ * (the refresh itself, with the add-on steps after this one, is
+ * sl_store_refresh in ops/refresh.c): the clock check, the billable count
+ * under the current license's plan, the snapshot and its audit line.
+ * SL_ECLOCK when now is before the newest snapshot.  Fills *out. */
+sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out,
+                                sl_error *err);
+
 /* Largest count with from <= recorded_at <= to; 0 when none. */
 sl_rc sl__ledger_historical_max(sl_store *st, int64_t from_ms, int64_t to_ms,
                                 int64_t *out, sl_error *err);
@@ -82,13 +90,63 @@ sl_rc sl__ledger_daily_count(sl_store *st, const char *plan, int64_t *out,
 
 /* ---- checks before a license is added (ledger/add_checks.c) ------------ */
 
+/* What the add checks looked at: counts are SL_COUNT_NONE and dates
+ * SL_DATE_NONE where a check did not get that far or does not apply. */
+typedef struct sl_add_figures {
+    int64_t billable_now;     /* what a refresh would record now (current plan) */
+    int64_t seats;            /* the key's active_user_count */
+    int64_t seats_allowed;    /* seats plus 10%: the most users the key takes */
+    int32_t prior_from;       /* the prior period (or true-up period) looked at */
+    int32_t prior_to;
+    int64_t prior_max;        /* its historical max */
+    int64_t prior_seats;      /* the seats of that period the key states */
+    int64_t trueup_due;       /* users over them: max(0, prior_max - prior_seats) */
+    int64_t trueup_quantity;  /* the true-up the key pays for */
+} sl_add_figures;
+
 /* The user-count / true-up checks run when adding `lic`, given the current
- * license (NULL when none).  SL_EINVAL with the exact spec message. */
+ * license (NULL when none).  SL_EINVAL with the exact spec message.  `fig`
+ * (may be NULL) receives what they looked at, also when they refuse. */
 sl_rc sl__add_checks(sl_store *st, const sl_license *lic,
-                     const sl_license *current, sl_error *err);
+                     const sl_license *current, sl_add_figures *fig, sl_error *err);
 /* sl__add_checks over decoded attributes; current may be NULL. */
 sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
                           const sl_license_info *current, sl_error *err);
+
+/* ---- adding and deleting licenses (ledger/license_store.c) ------------ */
+
+/* The first step of adding a key, outside any transaction: the size limit,
+ * decoding with the trusted keys and validity.  SL_EINVAL with the
+ * user-facing message of sl_store_license_add.  Caller frees *out, which
+ * also holds a key that decoded but is invalid. */
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err);
+/* The ledger's step of adding the decoded `lic`, inside the caller's write
+ * transaction: forged-key check, the add checks (what they looked at into
+ * `fig`, may be NULL; fig->billable_now stays SL_COUNT_NONE when they did
+ * not run), expiry, the row and its audit line.  (sl_store_license_add in
+ * ops/license_ops.c runs it and then the add-on provisioning in one
+ * transaction.) */
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_add_figures *fig, sl_error *err);
+/* What the dry run reads inside its transaction after the add's step,
+ * before rolling back: the license entity of `id` as the add would return
+ * it, without "id" (caller decrefs), and whether it would be current. */
+sl_rc sl__license_dry_run_read(sl_store *st, int64_t id, const sl_license *lic,
+                               json_t **out_entity, int *out_current, sl_error *err);
+/* The dry run's report (sl_store_license_check): `lic` the decoded key or
+ * NULL, `refusal` the add's message or NULL when it would succeed, `fig`
+ * what the add checks looked at (may be NULL), `entity_json` the license as
+ * the add would return it (may be NULL), `add_ons` the seat figures (may be
+ * NULL: "add_ons":null).  Caller frees *out_json. */
+sl_rc sl__license_check_json(const sl_license *lic, const char *refusal,
+                             const sl_add_figures *fig, int would_be_current,
+                             const json_t *entity_json, const json_t *add_ons,
+                             char **out_json, sl_error *err);
+/* The ledger's step of deleting license `id` inside the caller's write
+ * transaction; SL_ENOTFOUND "no license with id N". */
+sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err);
 
 /* ---- the usage CSV (ledger/usage_csv.c) ------------------------------ */
 
@@ -109,8 +167,32 @@ sl_rc sl__usage_csv_write(sl_store *st, FILE *out, const sl_usage_head *head,
 
 /* ---- the morning summary (ledger/status.c) ---------------------------- */
 
+/* The ledger's part of `seatledger status` (everything but the add-ons and
+ * the notices); *now_ms is the clock-safe now it was computed for.  On
+ * failure *out is freed.  (sl_store_status in ops/status.c adds the
+ * add-ons and the notices.) */
+sl_rc sl__status_fill(sl_store *st, sl_status *out, int64_t *now_ms, sl_error *err);
 /* The notices of `seatledger status` from a filled status (everything but
  * the notices) and the clock-safe now; appended to s->notices. */
 sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err);
+/* Append one notice (printf-style) to s->notices. */
+sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The conditions behind the notices, over a filled status, so the
+ * notification events (notify/) fire on exactly what `status` reports.
+ * Seats: the threshold of ledger-rules.md, used == seats, an overage. */
+enum { SL_SEATS_OK, SL_SEATS_THRESHOLD, SL_SEATS_REACHED, SL_SEATS_EXCEEDED };
+int sl__status_seat_level(const sl_status *s);
+/* Expiry: within the warning window (15 days, 7 for a trial), expired. */
+enum { SL_EXPIRY_OK, SL_EXPIRY_SOON, SL_EXPIRY_EXPIRED };
+int sl__status_expiry_level(const sl_status *s);
+/* No snapshot, or the newest older than two days (the schedule stopped). */
+int sl__status_snapshot_stale(const sl_status *s, int64_t now_ms);
+/* The sentences of those notices, as `status` prints them (NOTICE_MAX,
+ * 256 bytes, holds any). */
+void sl__status_seat_sentence(const sl_status *s, int level, char *buf, size_t size);
+void sl__status_expiry_sentence(const sl_status *s, char *buf, size_t size);
+void sl__status_snapshot_sentence(const sl_status *s, int64_t now_ms, char *buf, size_t size);
 
 #endif /* SL_LEDGER_INTERNAL_H */

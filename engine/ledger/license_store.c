@@ -1,6 +1,7 @@
 /*
  * ledger/license_store.c - licenses in the ledger: adding a key (decode,
- * validate, the add checks, store as received), deleting one, reading a
+ * validate, the add checks, store as received) and its dry run (`license
+ * check`: the same add, rolled back, reported), deleting one, reading a
  * stored one back, and the license entity of the REST API.  Which license is
  * current is decided below, in current_license.c.
  */
@@ -18,8 +19,8 @@ static sl_rc key_invalid(sl_error *err, const sl_error *detail)
 }
 
 static sl_rc insert_license(sl_store *st, const char *text, size_t len,
-                            const sl_license *lic, sl_source source, int64_t *out_id,
-                            sl_error *err)
+                            const sl_license *lic, sl_source source, int64_t now_ms,
+                            int64_t *out_id, sl_error *err)
 {
     const sl_license_info *inf = sl_license_get_info(lic);
     size_t plen;
@@ -34,7 +35,7 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
         return rc;
     sqlite3_bind_text(s, 1, text, (int)len, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, sl_clock_now_ms());
+    sqlite3_bind_int64(s, 3, now_ms);
     sl__bind_text(s, 4, inf->plan);
     sl__bind_text(s, 5, inf->starts_on == SL_DATE_NONE ? NULL
                         : sl_date_format(inf->starts_on, starts, sizeof starts));
@@ -87,16 +88,14 @@ static sl_rc check_wrapped_key(sl_store *st, const sl_license *lic, sl_error *er
     return rc;
 }
 
-sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
-                           sl_source source, int64_t *out_id, sl_error *err)
+sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
+                                 sl_license **out, sl_error *err)
 {
     const sl_keyring *kr;
-    sl_license *lic = NULL, *current = NULL;
+    sl_license *lic = NULL;
     sl_error detail = {0};
-    int32_t today;
-    int64_t id = 0;
     sl_rc rc;
-    *out_id = 0;
+    *out = NULL;
     if (len > SL_LICENSE_TEXT_MAX)
         return sl__err(err, SL_ETOOBIG, "%s (license key of %zu bytes is over the limit of %d)",
                        SL_MSG_KEY_INVALID, len, SL_LICENSE_TEXT_MAX);
@@ -112,60 +111,152 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
     if (rc == SL_OK)
         rc = sl_license_validate(lic, &detail);
     if (rc != SL_OK) {
-        rc = rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
-        goto done;
+        /* a key that decoded but is invalid is still handed back: the dry
+         * run reports how it was signed */
+        *out = lic;
+        return rc == SL_ENOMEM ? sl__err(err, rc, "out of memory") : key_invalid(err, &detail);
     }
-    /* checks and insert under one write lock: a concurrent add or refresh
-     * cannot slip between what we checked and what we store */
-    rc = sl__begin(st, err);
+    *out = lic;
+    return SL_OK;
+}
+
+sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
+                             const sl_license *lic, sl_source source, int64_t *out_id,
+                             sl_add_figures *fig, sl_error *err)
+{
+    sl_license *current = NULL;
+    int32_t today;
+    sl_rc rc = check_wrapped_key(st, lic, err);
+    *out_id = 0;
+    if (fig)
+        fig->billable_now = SL_COUNT_NONE;   /* "the checks did not run" */
     if (rc != SL_OK)
-        goto done;
-    rc = check_wrapped_key(st, lic, err);
-    if (rc != SL_OK)
-        goto fail;
+        return rc;
     rc = sl__ledger_today(st, &today, err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__license_current(st, today, &current, NULL, err);
-    if (rc != SL_OK)
-        goto fail;
-    /* 2. user count / true-up */
-    rc = sl__add_checks(st, lic, current, err);
-    if (rc != SL_OK)
-        goto fail;
-    /* 3. expired */
-    if (sl_license_is_expired(lic, today)) {
-        rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
-        goto fail;
-    }
-    rc = insert_license(st, text, len, lic, source, &id, err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__audit(st, "license.add", id, "ok", sl_source_name(source), err);
-    if (rc != SL_OK)
-        goto fail;
-    rc = sl__commit(st, err);
     if (rc == SL_OK)
-        *out_id = id;
-    goto done;
-fail:
-    sl__rollback(st);
-done:
+        rc = sl__license_current(st, today, &current, NULL, err);
+    /* 2. user count / true-up */
+    if (rc == SL_OK)
+        rc = sl__add_checks(st, lic, current, fig, err);
+    /* 3. expired */
+    if (rc == SL_OK && sl_license_is_expired(lic, today))
+        rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
+    if (rc == SL_OK)
+        rc = insert_license(st, text, len, lic, source, sl_clock_now_ms(), out_id, err);
+    if (rc == SL_OK)
+        rc = sl__audit(st, "license.add", *out_id, "ok", sl_source_name(source), err);
     sl_license_free(current);
-    sl_license_free(lic);
     return rc;
 }
 
-sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_error *err)
+static sl_rc entity(sl_store *st, int64_t id, const sl_license *lic, int64_t created_at,
+                    int32_t today, int with_active_users, json_t **out, sl_error *err);
+static sl_rc license_row(sl_store *st, const char *sql, int64_t id, sqlite3_stmt **out,
+                         sl_error *err);
+
+sl_rc sl__license_dry_run_read(sl_store *st, int64_t id, const sl_license *lic,
+                               json_t **out_entity, int *out_current, sl_error *err)
 {
-    char notfound[64];
+    sl_license *cur = NULL;
+    int64_t cur_id = 0, created_at = 0;
+    int32_t today;
+    sqlite3_stmt *s;
+    sl_rc rc = sl__ledger_today(st, &today, err);
+    *out_entity = NULL;
+    if (rc == SL_OK)
+        rc = sl__license_current(st, today, &cur, &cur_id, err);
+    sl_license_free(cur);
+    if (rc == SL_OK)
+        rc = license_row(st, "SELECT created_at FROM licenses WHERE id = ?", id, &s, err);
+    if (rc != SL_OK)
+        return rc;
+    created_at = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    *out_current = cur_id == id;
+    rc = entity(st, id, lic, created_at, today, 1, out_entity, err);
+    /* nothing is stored, so there is no id to show */
+    if (rc == SL_OK)
+        json_object_del(*out_entity, "id");
+    return rc;
+}
+
+/* ---- the dry run's report ------------------------------------------------- */
+
+static json_t *count_or_null(int64_t n)
+{
+    return n == SL_COUNT_NONE ? json_null() : json_integer((json_int_t)n);
+}
+
+static json_t *date_or_null(int32_t d);
+
+static json_t *checks_json(const sl_add_figures *f)
+{
+    json_t *o = json_object(), *prior = json_null();
+    if (!o)
+        return NULL;
+    if (f->prior_from != SL_DATE_NONE)
+        prior = json_pack("{s:o,s:o,s:o,s:o}", "from", date_or_null(f->prior_from), "to",
+                          date_or_null(f->prior_to), "historical_max",
+                          count_or_null(f->prior_max), "seats", count_or_null(f->prior_seats));
+    json_object_set_new(o, "billable_now", count_or_null(f->billable_now));
+    json_object_set_new(o, "seats", count_or_null(f->seats));
+    json_object_set_new(o, "seats_allowed", count_or_null(f->seats_allowed));
+    json_object_set_new(o, "overage_now",
+                        json_integer((json_int_t)(f->billable_now == SL_COUNT_NONE
+                                                      ? 0 : sl__overage(f->billable_now, f->seats))));
+    json_object_set_new(o, "prior_period", prior ? prior : json_null());
+    json_object_set_new(o, "trueup_due", count_or_null(f->trueup_due));
+    json_object_set_new(o, "trueup_quantity", count_or_null(f->trueup_quantity));
+    return o;
+}
+
+sl_rc sl__license_check_json(const sl_license *lic, const char *refusal,
+                             const sl_add_figures *fig, int would_be_current,
+                             const json_t *entity_json, const json_t *add_ons,
+                             char **out_json, sl_error *err)
+{
+    const sl_license_origin *o = lic ? sl_license_get_origin(lic) : NULL;
+    json_t *doc = json_object();
+    *out_json = NULL;
+    if (!doc)
+        return sl__err(err, SL_ENOMEM, "out of memory");
+    json_object_set_new(doc, "dry_run", json_true());
+    json_object_set_new(doc, "valid", json_boolean(!refusal));
+    json_object_set_new(doc, "error", refusal ? sl__json_text(refusal) : json_null());
+    json_object_set_new(doc, "format", o && o->format_name ? json_string(o->format_name)
+                                                            : json_null());
+    json_object_set_new(doc, "algorithm", o && o->algorithm ? json_string(o->algorithm)
+                                                             : json_null());
+    json_object_set_new(doc, "signed_by", o && o->signer ? sl__json_text(o->signer)
+                                                          : json_null());
+    json_object_set_new(doc, "would_be_current",
+                        refusal ? json_null() : json_boolean(would_be_current));
+    json_object_set_new(doc, "license",
+                        entity_json ? json_deep_copy(entity_json) : json_null());
+    json_object_set_new(doc, "checks", fig && fig->billable_now != SL_COUNT_NONE
+                                           ? checks_json(fig) : json_null());
+    json_object_set_new(doc, "add_ons", add_ons ? json_deep_copy(add_ons) : json_null());
+    *out_json = sl__json_dump(doc);
+    json_decref(doc);
+    return *out_json ? SL_OK : sl__err(err, SL_ENOMEM, "out of memory");
+}
+
+sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err)
+{
     sqlite3_stmt *s;
     sl_rc rc = sl__stmt(st, "DELETE FROM licenses WHERE id = ?", &s, err);
     if (rc != SL_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    snprintf(notfound, sizeof notfound, "no license with id %lld", (long long)id);
-    return sl__change_one(st, s, "license.delete", id, sl_source_name(source), notfound, err);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        rc = sl__db_err(st, err, "license.delete");
+        sqlite3_reset(s);
+        return rc;
+    }
+    sqlite3_reset(s);
+    if (sqlite3_changes(st->db) == 0)
+        return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    return sl__audit(st, "license.delete", id, "ok", sl_source_name(source), err);
 }
 
 /* Step `sql` (a literal with one parameter, the id) to the license's row;

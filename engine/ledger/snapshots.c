@@ -118,17 +118,15 @@ sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
                                    sl_license_is_expired(lic, today), out, err);
 }
 
-sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_error *err)
+sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out,
+                                sl_error *err)
 {
     sl_license *lic = NULL;
     sqlite3_stmt *s;
     char detail[REFRESH_DETAIL_MAX];
     int found;
     int64_t newest_ms, newest_count, now, license_id = 0, count = 0, id;
-    sl_rc rc = sl__begin(st, err);
-    if (rc != SL_OK)
-        return rc;
-    rc = sl__ledger_newest_snapshot(st, &found, &newest_ms, &newest_count, err);
+    sl_rc rc = sl__ledger_newest_snapshot(st, &found, &newest_ms, &newest_count, err);
     if (rc != SL_OK)
         goto done;
     /* read the clock only once we hold the write lock, so a refresh that
@@ -170,16 +168,11 @@ sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_erro
     rc = sl__audit(st, "ledger.refresh", lic ? license_id : 0, "ok", detail, err);
     if (rc != SL_OK)
         goto done;
-    rc = sl__commit(st, err);
-    if (rc == SL_OK && out) {
-        out->id = id;
-        out->recorded_at_ms = now;
-        out->billable_user_count = count;
-        out->source = source;
-    }
+    out->id = id;
+    out->recorded_at_ms = now;
+    out->billable_user_count = count;
+    out->source = source;
 done:
-    if (rc != SL_OK)
-        sl__rollback(st);
     sl_license_free(lic);
     return rc;
 }

@@ -18,10 +18,7 @@
 #define STALE_MS (2 * MS_PER_DAY)
 #define NOTICE_MAX 256
 
-static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static sl_rc add_notice(sl_status *s, sl_error *err, const char *fmt, ...)
+sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
 {
     char text[NOTICE_MAX];
     char **grown, *copy;
@@ -65,51 +62,108 @@ static const char *days_phrase(int64_t n, char *buf, size_t size)
     return buf;
 }
 
+int sl__status_seat_level(const sl_status *s)
+{
+    if (!s->has_license || s->seats < 0)
+        return SL_SEATS_OK;
+    if (s->overage > 0)
+        return SL_SEATS_EXCEEDED;
+    if (s->daily_billable > s->seats || !seat_threshold_reached(s->seats, s->daily_billable))
+        return SL_SEATS_OK;
+    return s->daily_billable >= s->seats ? SL_SEATS_REACHED : SL_SEATS_THRESHOLD;
+}
+
+int sl__status_expiry_level(const sl_status *s)
+{
+    int64_t warn = s->trial ? WARN_DAYS_TRIAL : WARN_DAYS;
+    if (!s->has_license)
+        return SL_EXPIRY_OK;
+    if (s->expired)
+        return SL_EXPIRY_EXPIRED;
+    if (s->expires_on != SL_DATE_NONE && s->today >= (int64_t)s->expires_on - warn)
+        return SL_EXPIRY_SOON;
+    return SL_EXPIRY_OK;
+}
+
+int sl__status_snapshot_stale(const sl_status *s, int64_t now_ms)
+{
+    return s->snapshots == 0 || now_ms - s->last_snapshot_ms > STALE_MS;
+}
+
+void sl__status_seat_sentence(const sl_status *s, int level, char *buf, size_t size)
+{
+    char n1[32], n2[32], n3[48];
+    int64_t used = s->expired ? s->maximum_user_count : s->daily_billable;
+    if (level == SL_SEATS_EXCEEDED)
+        snprintf(buf, size, "license is over its user limit by %s: %s of %s seats used",
+                 sl__count_users(s->overage, n3, sizeof n3), sl_format_count(used, n1, sizeof n1),
+                 sl_format_count(s->seats, n2, sizeof n2));
+    else
+        snprintf(buf, size, "license %s its user limit: %s of %s seats used",
+                 level == SL_SEATS_REACHED ? "has reached" : "is nearing",
+                 sl_format_count(s->daily_billable, n1, sizeof n1),
+                 sl_format_count(s->seats, n2, sizeof n2));
+}
+
+void sl__status_expiry_sentence(const sl_status *s, char *buf, size_t size)
+{
+    char d[16], n3[48];
+    if (s->expired)
+        snprintf(buf, size, "license expired on %s", sl_date_format(s->expires_on, d, sizeof d));
+    else
+        snprintf(buf, size, "license expires in %s on %s",
+                 days_phrase((int64_t)s->expires_on - s->today, n3, sizeof n3),
+                 sl_date_format(s->expires_on, d, sizeof d));
+}
+
+void sl__status_snapshot_sentence(const sl_status *s, int64_t now_ms, char *buf, size_t size)
+{
+    char d[16], n3[48];
+    if (s->snapshots == 0)
+        snprintf(buf, size, "no snapshot recorded yet: run seatledger refresh");
+    else
+        snprintf(buf, size, "last snapshot was recorded %s ago on %s: run seatledger refresh",
+                 days_phrase((now_ms - s->last_snapshot_ms) / MS_PER_DAY, n3, sizeof n3),
+                 sl_date_format(sl_ms_to_date(s->last_snapshot_ms), d, sizeof d));
+}
+
 sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err)
 {
-    char d[16], n1[32], n2[32], n3[48];
+    char d[16], n3[48], text[NOTICE_MAX];
     sl_rc rc = SL_OK;
+    int seats;
     if (!s->has_license) {
-        rc = add_notice(s, err, "no current license: add one with seatledger license add");
+        rc = sl__status_notice(s, err, "no current license: add one with seatledger license add");
     } else {
         int64_t warn = s->trial ? WARN_DAYS_TRIAL : WARN_DAYS;
-        int64_t used = s->expired ? s->maximum_user_count : s->daily_billable;
-        if (s->expired)
-            rc = add_notice(s, err, "license expired on %s",
-                            sl_date_format(s->expires_on, d, sizeof d));
-        else if (s->expires_on != SL_DATE_NONE && s->today >= (int64_t)s->expires_on - warn)
-            rc = add_notice(s, err, "license expires in %s on %s",
-                            days_phrase((int64_t)s->expires_on - s->today, n3, sizeof n3),
-                            sl_date_format(s->expires_on, d, sizeof d));
+        if (sl__status_expiry_level(s) != SL_EXPIRY_OK) {
+            sl__status_expiry_sentence(s, text, sizeof text);
+            rc = sl__status_notice(s, err, "%s", text);
+        }
         if (rc == SL_OK && s->block_changes_on != SL_DATE_NONE) {
             if (s->today >= s->block_changes_on)
-                rc = add_notice(s, err, "license has blocked changes since %s",
+                rc = sl__status_notice(s, err, "license has blocked changes since %s",
                                 sl_date_format(s->block_changes_on, d, sizeof d));
             else if (s->today >= (int64_t)s->block_changes_on - warn)
-                rc = add_notice(s, err, "license blocks changes in %s on %s",
+                rc = sl__status_notice(s, err, "license blocks changes in %s on %s",
                                 days_phrase((int64_t)s->block_changes_on - s->today, n3, sizeof n3),
                                 sl_date_format(s->block_changes_on, d, sizeof d));
         }
-        if (rc == SL_OK && s->seats >= 0 && s->overage > 0)
-            rc = add_notice(s, err, "license is over its user limit by %s: %s of %s seats used",
-                            sl__count_users(s->overage, n3, sizeof n3),
-                            sl_format_count(used, n1, sizeof n1),
-                            sl_format_count(s->seats, n2, sizeof n2));
-        else if (rc == SL_OK && s->seats >= 0 && s->daily_billable <= s->seats &&
-                 seat_threshold_reached(s->seats, s->daily_billable))
-            rc = add_notice(s, err, "license is nearing its user limit: %s of %s seats used",
-                            sl_format_count(s->daily_billable, n1, sizeof n1),
-                            sl_format_count(s->seats, n2, sizeof n2));
+        /* the status shows one sentence for the threshold, reached or not */
+        seats = sl__status_seat_level(s);
+        if (rc == SL_OK && seats != SL_SEATS_OK) {
+            sl__status_seat_sentence(s, seats == SL_SEATS_EXCEEDED ? seats : SL_SEATS_THRESHOLD,
+                                     text, sizeof text);
+            rc = sl__status_notice(s, err, "%s", text);
+        }
     }
     if (rc == SL_OK && s->has_future_license)
-        rc = add_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
+        rc = sl__status_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
                         sl_date_format(s->future_starts_on, d, sizeof d));
-    if (rc == SL_OK && s->snapshots == 0)
-        rc = add_notice(s, err, "no snapshot recorded yet: run seatledger refresh");
-    else if (rc == SL_OK && now_ms - s->last_snapshot_ms > STALE_MS)
-        rc = add_notice(s, err, "last snapshot was recorded %s ago on %s: run seatledger refresh",
-                        days_phrase((now_ms - s->last_snapshot_ms) / MS_PER_DAY, n3, sizeof n3),
-                        sl_date_format(sl_ms_to_date(s->last_snapshot_ms), d, sizeof d));
+    if (rc == SL_OK && sl__status_snapshot_stale(s, now_ms)) {
+        sl__status_snapshot_sentence(s, now_ms, text, sizeof text);
+        rc = sl__status_notice(s, err, "%s", text);
+    }
     return rc;
 }
 
@@ -202,7 +256,7 @@ static sl_rc future_status(sl_store *st, sl_status *out, sl_error *err)
     return SL_OK;
 }
 
-sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
+sl_rc sl__status_fill(sl_store *st, sl_status *out, int64_t *now_ms, sl_error *err)
 {
     sl_license *lic = NULL;
     int64_t now, id = 0;
@@ -215,6 +269,7 @@ sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
     rc = sl__ledger_now(st, &now, err);
     if (rc != SL_OK)
         goto done;
+    *now_ms = now;
     out->today = sl_ms_to_date(now);
     rc = snapshot_stats(st, out, err);
     if (rc != SL_OK)
@@ -231,9 +286,6 @@ sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err)
     if (rc != SL_OK)
         goto done;
     rc = future_status(st, out, err);
-    if (rc != SL_OK)
-        goto done;
-    rc = sl__status_notices(out, now, err);
 done:
     sl_license_free(lic);
     if (rc != SL_OK)
@@ -252,6 +304,9 @@ void sl_status_free(sl_status *s)
     for (size_t i = 0; i < s->notice_count; i++)
         free(s->notices[i]);
     free(s->notices);
+    free(s->addons);
+    s->addons = NULL;
+    s->addon_count = 0;
     s->plan = s->licensee_name = s->licensee_email = s->licensee_company = NULL;
     s->notices = NULL;
     s->notice_count = 0;

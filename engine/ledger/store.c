@@ -348,6 +348,9 @@ void sl__rollback(sl_store *st)
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = 0;
+    /* what was read inside the transaction may be gone (the dry run reads
+     * its own uncommitted rows) */
+    st->cache.valid = 0;
 }
 
 int64_t sl__data_version(sl_store *st)

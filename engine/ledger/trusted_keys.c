@@ -1,7 +1,7 @@
 /*
  * ledger/trusted_keys.c - the vendor public keys the ledger trusts: adding
- * (with the key's fingerprint and a name), removing, listing, and the cached
- * keyring every decode uses.
+ * (with the key's fingerprint, a name and the v2-only mark), removing,
+ * listing, and the cached keyring every decode uses.
  */
 #include "ledger/store_internal.h"
 
@@ -24,12 +24,39 @@ static int valid_key_name(const char *name)
     return 1;
 }
 
+/* Mark the trusted key `kname` v2-only (inside the caller's transaction). */
+static sl_rc mark_require_v2(sl_store *st, const char *kname, sl_error *err)
+{
+    sqlite3_stmt *s;
+    sl_rc rc = sl__stmt(st, "UPDATE trusted_keys SET require_v2 = 1 WHERE name = ?1 "
+                            "AND require_v2 = 0", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    sl__bind_text(s, 1, kname);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = sl__db_err(st, err, "cannot mark the key");
+    else if (sqlite3_changes(st->db) > 0)
+        rc = sl__audit(st, "key.require_v2", 0, "ok", kname, err);
+    sqlite3_reset(s);
+    return rc;
+}
+
 sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
                          const char *name, sl_error *err)
 {
+    return sl_store_key_trust_flags(st, pem, len, name, 0, NULL, err);
+}
+
+sl_rc sl_store_key_trust_flags(sl_store *st, const char *pem, size_t len,
+                               const char *name, unsigned flags, int *out_marked,
+                               sl_error *err)
+{
     char *fp = NULL, defname[32];
     sqlite3_stmt *s;
+    int require_v2 = (flags & SL_KEY_REQUIRE_V2) != 0;
     sl_rc rc = sl_key_fingerprint(pem, len, &fp, err);
+    if (out_marked)
+        *out_marked = 0;
     if (rc != SL_OK)
         return rc;
     if (!name) {
@@ -45,12 +72,26 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
     if (rc != SL_OK)
         goto done;
     rc = sl__stmt(st, "SELECT name, fingerprint = ?2 FROM trusted_keys "
-                      "WHERE name = ?1 OR fingerprint = ?2", &s, err);
+                      "WHERE name = ?1 OR fingerprint = ?2 ORDER BY fingerprint = ?2 DESC", &s, err);
     if (rc != SL_OK)
         goto fail;
     sl__bind_text(s, 1, name);
     sl__bind_text(s, 2, fp);
     if (sqlite3_step(s) == SQLITE_ROW) {
+        if (sqlite3_column_int(s, 1) && require_v2) {
+            /* the same key, already trusted: mark it */
+            char *kname = sl__strdup((const char *)sqlite3_column_text(s, 0));
+            sqlite3_reset(s);
+            rc = kname ? mark_require_v2(st, kname, err) : sl__err(err, SL_ENOMEM, "out of memory");
+            free(kname);
+            if (rc != SL_OK)
+                goto fail;
+            rc = sl__commit(st, err);
+            st->keyring_version = -1;
+            if (rc == SL_OK && out_marked)
+                *out_marked = 1;
+            goto done;
+        }
         if (sqlite3_column_int(s, 1))
             rc = sl__err(err, SL_EEXIST, "this public key is already trusted as '%s'",
                          (const char *)sqlite3_column_text(s, 0));
@@ -60,19 +101,22 @@ sl_rc sl_store_key_trust(sl_store *st, const char *pem, size_t len,
         goto fail;
     }
     sqlite3_reset(s);
-    rc = sl__stmt(st, "INSERT INTO trusted_keys(name, fingerprint, pem, created_at) "
-                      "VALUES (?,?,?,?)", &s, err);
+    rc = sl__stmt(st, "INSERT INTO trusted_keys(name, fingerprint, pem, created_at, "
+                      "require_v2) VALUES (?,?,?,?,?)", &s, err);
     if (rc != SL_OK)
         goto fail;
     sl__bind_text(s, 1, name);
     sl__bind_text(s, 2, fp);
     sqlite3_bind_text(s, 3, pem, (int)len, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, sl_clock_now_ms());
+    sqlite3_bind_int(s, 5, require_v2);
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = sl__db_err(st, err, "cannot store the key");
         goto fail;
     }
     rc = sl__audit(st, "key.trust", 0, "ok", name, err);
+    if (rc == SL_OK && require_v2)
+        rc = sl__audit(st, "key.require_v2", 0, "ok", name, err);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);
@@ -117,8 +161,8 @@ sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count, sl_er
     sl_trusted_key *keys = NULL;
     size_t n = 0, cap = 0;
     int step;
-    sl_rc rc = sl__stmt(st, "SELECT id, name, fingerprint, created_at FROM trusted_keys "
-                            "ORDER BY id", &s, err);
+    sl_rc rc = sl__stmt(st, "SELECT id, name, fingerprint, created_at, require_v2, pem "
+                            "FROM trusted_keys ORDER BY id", &s, err);
     *out = NULL;
     *count = 0;
     if (rc != SL_OK)
@@ -137,6 +181,12 @@ sl_rc sl_store_key_list(sl_store *st, sl_trusted_key **out, size_t *count, sl_er
         keys[n].name = sl__strdup((const char *)sqlite3_column_text(s, 1));
         keys[n].fingerprint = sl__strdup((const char *)sqlite3_column_text(s, 2));
         keys[n].created_at_ms = sqlite3_column_int64(s, 3);
+        keys[n].require_v2 = sqlite3_column_int(s, 4);
+        /* a stored key always parsed when it was trusted */
+        if (sl_key_describe((const char *)sqlite3_column_text(s, 5),
+                            (size_t)sqlite3_column_bytes(s, 5), keys[n].type,
+                            sizeof keys[n].type, NULL) != SL_OK)
+            snprintf(keys[n].type, sizeof keys[n].type, "?");
         n++;
         if (!keys[n - 1].name || !keys[n - 1].fingerprint) {
             rc = sl__err(err, SL_ENOMEM, "out of memory");
@@ -174,13 +224,14 @@ sl_rc sl_store_keyring(sl_store *st, const sl_keyring **out, sl_error *err)
     rc = sl_keyring_new(&kr, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__stmt(st, "SELECT name, pem FROM trusted_keys ORDER BY id", &s, err);
+    rc = sl__stmt(st, "SELECT name, pem, require_v2 FROM trusted_keys ORDER BY id", &s, err);
     if (rc != SL_OK)
         goto fail;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = sl_keyring_add_pem(kr, (const char *)sqlite3_column_text(s, 1),
-                                (size_t)sqlite3_column_bytes(s, 1),
-                                (const char *)sqlite3_column_text(s, 0), err);
+        rc = sl_keyring_add_pem_flags(kr, (const char *)sqlite3_column_text(s, 1),
+                                      (size_t)sqlite3_column_bytes(s, 1),
+                                      (const char *)sqlite3_column_text(s, 0),
+                                      sqlite3_column_int(s, 2) ? SL_KEY_REQUIRE_V2 : 0, err);
         if (rc != SL_OK) {
             sqlite3_reset(s);
             goto fail;

@@ -42,12 +42,13 @@ enum col {
     COL_HIGHEST_ROLE,
     COL_GUEST_SEAT,
     COL_LAST_ACTIVITY_ON,
+    COL_LAST_DUO_ACTIVITY_ON,
     COL_COUNT
 };
 
 static const char *const col_names[COL_COUNT] = {
     "id", "username", "email", "state", "user_type", "highest_role",
-    "guest_seat", "last_activity_on",
+    "guest_seat", "last_activity_on", "last_duo_activity_on",
 };
 
 /* Columns every file must have, with a non-empty value in every row. */
@@ -239,11 +240,31 @@ static void maybe_progress(importer *im, bool final)
 
 /* Validate one row and upsert it: first the bytes of every value, then the
  * required values, then each value's syntax, in column order. */
-static sl_rc import_row(importer *im, int64_t line, const field *v)
+/* An optional YYYY-MM-DD column: *out is SL_DATE_NONE when empty. */
+static sl_rc optional_date(importer *im, int64_t line, const field *v, int c, int32_t *out)
 {
     char q[QUOTE_MAX + 4], datebuf[DATE_LEN + 1];
+    const field *f = &v[c];
+    *out = SL_DATE_NONE;
+    if (!f->present || f->len == 0)
+        return SL_OK;
+    if (f->len == DATE_LEN) {
+        memcpy(datebuf, f->p, DATE_LEN);
+        datebuf[DATE_LEN] = '\0';
+        if (sl_date_parse(datebuf, out, NULL) != SL_OK)
+            *out = SL_DATE_NONE;
+    }
+    if (*out == SL_DATE_NONE)
+        return fail_at(im, line, SL_EINVAL, "invalid %s '%s': not a valid YYYY-MM-DD date",
+                       col_names[c], quote(f->p, f->len, q));
+    return SL_OK;
+}
+
+static sl_rc import_row(importer *im, int64_t line, const field *v)
+{
+    char q[QUOTE_MAX + 4];
     int state, type, role, seat;
-    int32_t days = SL_DATE_NONE;
+    int32_t days = SL_DATE_NONE, duo_days = SL_DATE_NONE;
     sqlite3_stmt *s = im->upsert;
     int step;
 
@@ -274,19 +295,9 @@ static sl_rc import_row(importer *im, int64_t line, const field *v)
     if (seat < 0)
         return fail_at(im, line, SL_EINVAL, "invalid guest_seat '%s': use true or false",
                        quote(v[COL_GUEST_SEAT].p, v[COL_GUEST_SEAT].len, q));
-    if (v[COL_LAST_ACTIVITY_ON].present && v[COL_LAST_ACTIVITY_ON].len > 0) {
-        const field *f = &v[COL_LAST_ACTIVITY_ON];
-        if (f->len == DATE_LEN) {
-            memcpy(datebuf, f->p, DATE_LEN);
-            datebuf[DATE_LEN] = '\0';
-            if (sl_date_parse(datebuf, &days, NULL) != SL_OK)
-                days = SL_DATE_NONE;
-        }
-        if (days == SL_DATE_NONE)
-            return fail_at(im, line, SL_EINVAL,
-                           "invalid last_activity_on '%s': not a valid YYYY-MM-DD date",
-                           quote(f->p, f->len, q));
-    }
+    if (optional_date(im, line, v, COL_LAST_ACTIVITY_ON, &days) != SL_OK ||
+        optional_date(im, line, v, COL_LAST_DUO_ACTIVITY_ON, &duo_days) != SL_OK)
+        return im->rc;
 
     sqlite3_bind_text(s, 1, v[COL_ID].p, (int)v[COL_ID].len, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, v[COL_USERNAME].p, (int)v[COL_USERNAME].len, SQLITE_STATIC);
@@ -303,6 +314,10 @@ static sl_rc import_row(importer *im, int64_t line, const field *v)
     else
         sqlite3_bind_null(s, 8);
     sqlite3_bind_int64(s, 9, im->gen);
+    if (duo_days != SL_DATE_NONE)
+        sqlite3_bind_int(s, 10, duo_days);
+    else
+        sqlite3_bind_null(s, 10);
     step = sqlite3_step(s);
     /* a fresh import's INSERT refused by the unique id index, or the
      * upsert skipping a row this import already wrote: a repeated id */
@@ -700,16 +715,24 @@ sl_rc sl_store_users_import(sl_store *st, FILE *in, sl_user_format format,
         }
         rc = sl__stmt(st,
             "INSERT INTO users(id, username, email, state, user_type, highest_role, "
-            "guest_seat, last_activity_on, import_gen) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+            "guest_seat, last_activity_on, import_gen, last_duo_activity_on) "
+            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
             &im->upsert, err);
     } else {
         rc = sl__stmt(st,
             "INSERT INTO users(id, username, email, state, user_type, highest_role, "
-            "guest_seat, last_activity_on, import_gen) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) "
+            "guest_seat, last_activity_on, import_gen, last_duo_activity_on) "
+            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
             "ON CONFLICT(id) DO UPDATE SET username = excluded.username, "
             "email = excluded.email, state = excluded.state, user_type = excluded.user_type, "
             "highest_role = excluded.highest_role, guest_seat = excluded.guest_seat, "
-            "last_activity_on = excluded.last_activity_on, import_gen = excluded.import_gen "
+            "last_activity_on = excluded.last_activity_on, import_gen = excluded.import_gen, "
+            /* the ledger records Duo activity itself: an import carries a
+             * host's date over but never moves the ledger's back */
+            "last_duo_activity_on = CASE WHEN excluded.last_duo_activity_on IS NULL "
+            "THEN users.last_duo_activity_on WHEN users.last_duo_activity_on IS NULL "
+            "OR excluded.last_duo_activity_on > users.last_duo_activity_on "
+            "THEN excluded.last_duo_activity_on ELSE users.last_duo_activity_on END "
             "WHERE users.import_gen <> excluded.import_gen",
             &im->upsert, err);
     }

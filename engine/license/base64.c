@@ -10,27 +10,18 @@
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-
-/* Alphabet values by byte, 0xff for every other byte (`=` included). */
-static const unsigned char b64_table[256] = {
-#define X 0xff
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, 62, X, X, X, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
-    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
-    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-#undef X
+/* Alphabet value + 1 of every byte, 0 for bytes outside the alphabet: one
+ * load per character on the decoders' hot path. */
+const unsigned char sl__base64_table[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+    ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+    ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+    ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+    ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+    ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+    ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64
 };
 
 size_t sl__base64_decoded_max(size_t len)
@@ -45,7 +36,7 @@ static int next_value(const char *in, size_t len, size_t *pos, int stop_at_pad)
 {
     while (*pos < len) {
         unsigned char c = (unsigned char)in[*pos];
-        int v = b64_table[c] <= 63 ? b64_table[c] : -1;
+        int v = sl__base64_value(c);
         if (v >= 0) {
             (*pos)++;
             return v;
@@ -66,8 +57,9 @@ size_t sl__base64_decode(const char *in, size_t len, unsigned char *out)
         /* four alphabet characters in a row: exactly what the lenient path
          * below would take, without its skipping (most of a key) */
         while (pos + 4 <= len) {
-            unsigned va = b64_table[u[pos]], vb = b64_table[u[pos + 1]];
-            unsigned vc = b64_table[u[pos + 2]], vd = b64_table[u[pos + 3]];
+            /* value + 1 in the table: a byte outside the alphabet wraps */
+            unsigned va = sl__base64_table[u[pos]] - 1u, vb = sl__base64_table[u[pos + 1]] - 1u;
+            unsigned vc = sl__base64_table[u[pos + 2]] - 1u, vd = sl__base64_table[u[pos + 3]] - 1u;
             if ((va | vb | vc | vd) > 63)
                 break;
             out[n++] = (unsigned char)(va << 2 | vb >> 4);

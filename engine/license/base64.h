@@ -8,6 +8,14 @@
 
 #include "core/internal.h"
 
+/* Value of a character of the standard alphabet, -1 for everything else
+ * (`=` included). */
+extern const unsigned char sl__base64_table[256];
+static inline int sl__base64_value(unsigned char c)
+{
+    return (int)sl__base64_table[c] - 1;
+}
+
 /* Bytes sl__base64_decode() may write for `len` input characters. */
 size_t sl__base64_decoded_max(size_t len);
 

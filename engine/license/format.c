@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define AES_KEY_LEN 16
 #define AES_IV_LEN 16
@@ -223,10 +224,12 @@ enum {
 static int recover_key(const sl_keyring *kr, size_t i, const envelope *env,
                        unsigned char *out, size_t *out_len)
 {
+    EVP_PKEY_CTX *ctx = sl__keyring_recover_ctx(kr, i);
     int ok;
+    if (!ctx)
+        return 0;  /* not an RSA key: it cannot have wrapped a v1 key */
     *out_len = (size_t)EVP_PKEY_get_size(sl__keyring_key(kr, i));
-    ok = EVP_PKEY_verify_recover(sl__keyring_recover_ctx(kr, i), out, out_len, env->key,
-                                 env->key_len) > 0;
+    ok = EVP_PKEY_verify_recover(ctx, out, out_len, env->key, env->key_len) > 0;
     ERR_clear_error();
     return ok;
 }
@@ -276,13 +279,15 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
     unsigned char *recovered = NULL, *plain = NULL;
     size_t nkeys = sl_keyring_count(kr), plain_len = 0, recovered_len = 0, max_size = 0;
     int reached = REACHED_NONE, found = 0;
-    size_t bad_key_len = 0;
+    size_t bad_key_len = 0, signer = 0;
     sl_rc rc;
 
     *out = NULL;
     if (len > SL_LICENSE_TEXT_MAX)
         return sl__err(err, SL_ETOOBIG, "input: key text of %zu bytes is over the limit of %d",
                        len, SL_LICENSE_TEXT_MAX);
+    if (sl__license_v2_armored(text, len))
+        return sl__license_v2_decode(text, len, kr, out, err);
     rc = parse_envelope(text, len, &env, err);
     if (rc != SL_OK)
         goto done;
@@ -321,6 +326,7 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
         arc = aes_decrypt(recovered, &env, plain, &plain_len, &aes_err);
         if (arc == SL_OK) {
             found = 1;
+            signer = i;
         } else if (arc == SL_EINVAL) {
             reached = REACHED_AES;
         } else {
@@ -339,9 +345,15 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
                          "signature: key does not verify with any trusted public key");
         goto done;
     }
+    if (sl__keyring_requires_v2(kr, signer)) {
+        rc = sl__license_v2_only(kr, signer, err);
+        goto done;
+    }
     rc = sl_license_from_payload((const char *)plain, plain_len, out, err);
-    if (rc == SL_OK)
+    if (rc == SL_OK) {
         sl__license_set_wrapped_key(*out, env.key, env.key_len);
+        sl__license_set_origin(*out, SL_KEY_FORMAT_GITLAB, "rsa", kr, signer);
+    }
 done:
     if (recovered)
         OPENSSL_cleanse(recovered, max_size + 1);
@@ -355,40 +367,15 @@ done:
 
 /* ---- encoding -------------------------------------------------------------- */
 
-/* Never prompt on a terminal for a passphrase: an encrypted key fails. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
 static sl_rc load_private_key(const char *pem, size_t len, EVP_PKEY **out, sl_error *err)
 {
-    BIO *bio;
-    EVP_PKEY *pk;
-    *out = NULL;
-    if (len > SL_PEM_MAX)
-        return sl__err(err, SL_ETOOBIG, "private key: PEM of %zu bytes is over the limit of %d",
-                       len, SL_PEM_MAX);
-    bio = BIO_new_mem_buf(pem, (int)len);
-    if (!bio)
-        return sl__err(err, SL_ENOMEM, "out of memory");
-    pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-    BIO_free(bio);
-    ERR_clear_error();
-    if (!pk)
-        return sl__err(err, SL_EINVAL,
-                       "private key: not a PEM private key (expected BEGIN PRIVATE KEY "
-                       "or BEGIN RSA PRIVATE KEY, unencrypted)");
-    if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
-        EVP_PKEY_free(pk);
+    sl_rc rc = sl__pem_private_key(pem, len, out, err);
+    if (rc == SL_OK && EVP_PKEY_get_base_id(*out) != EVP_PKEY_RSA) {
+        EVP_PKEY_free(*out);
+        *out = NULL;
         return sl__err(err, SL_EINVAL, "private key: not an RSA key");
     }
-    *out = pk;
-    return SL_OK;
+    return rc;
 }
 
 /* The gem's Boundary.add_boundary line: `message` centred in 60 columns with
@@ -446,6 +433,10 @@ static sl_rc check_product(const char *product, sl_error *err)
         if (product[i] < 0x20 || product[i] > 0x7e)
             return sl__err(err, SL_EUSAGE,
                            "boundary: product name '%s' must be printable ASCII", product);
+    /* "BEGIN SEATLEDGER LICENSE" marks the v2 armor (format_v2.c) */
+    if (strcasecmp(product, "seatledger") == 0)
+        return sl__err(err, SL_EUSAGE, "boundary: product name '%s' is reserved for the v2 "
+                       "format's armor", product);
     return SL_OK;
 }
 

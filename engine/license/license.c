@@ -5,6 +5,7 @@
  * engine/license/format.c.
  */
 #include "license/license_internal.h"
+#include "license/keyring_internal.h"
 
 #include <openssl/evp.h>
 
@@ -23,7 +24,23 @@ struct sl_license {
      * the one part of a key nobody but the vendor can make */
     unsigned char wrapped_key_sha256[32];
     int has_wrapped_key;
+    sl_license_origin origin;                 /* strings static or in signer */
+    char signer[SL__SIGNER_NAME_MAX];
 };
+
+void sl__license_set_origin(sl_license *lic, sl_key_format format, const char *algorithm,
+                            const sl_keyring *kr, size_t i)
+{
+    lic->origin.format = format;
+    lic->origin.format_name = format == SL_KEY_FORMAT_V2 ? "v2" : "gitlab";
+    lic->origin.algorithm = algorithm;
+    lic->origin.signer = sl__keyring_display_name(kr, i, lic->signer, sizeof lic->signer);
+}
+
+const sl_license_origin *sl_license_get_origin(const sl_license *lic)
+{
+    return &lic->origin;
+}
 
 void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len)
 {
@@ -245,6 +262,17 @@ const json_t *sl__license_json(const sl_license *lic)
     return lic->root;
 }
 
+void sl_license_addon_grant(const sl_license *lic, sl_addon a, int32_t day,
+                            sl_addon_grant *out)
+{
+    sl__add_on_grant(lic->root, a, day, out);
+}
+
+sl_rc sl_license_add_on_products_json(const sl_license *lic, char **out_json, sl_error *err)
+{
+    return sl__add_on_products_dump(lic->root, out_json, err);
+}
+
 /* ---- validity ------------------------------------------------------------- */
 
 static int ends_with(const char *s, const char *suffix)
@@ -310,7 +338,7 @@ sl_rc sl_license_validate(const sl_license *lic, sl_error *err)
         return sl__err(err, SL_EINVAL,
                        "license: offline_cloud_licensing_enabled is set without "
                        "cloud_licensing_enabled");
-    return SL_OK;
+    return sl__license_check_add_on_products(root, err);
 }
 
 int sl_license_is_expired(const sl_license *lic, int32_t today)
@@ -391,25 +419,6 @@ static json_t *license_json(const sl_license *lic, int32_t today)
     return o;
 }
 
-/* A message as a JSON string; bytes that are not UTF-8 (a file name from the
- * caller, say) become '?' rather than losing the whole message. */
-static json_t *message_json(const char *msg)
-{
-    json_t *j = json_string(msg);
-    char *copy;
-    if (j)
-        return j;
-    copy = sl__strdup(msg);
-    if (!copy)
-        return NULL;
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
 sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure, int32_t today,
                              char **out_json, sl_error *err)
 {
@@ -435,10 +444,16 @@ sl_rc sl_license_verify_json(const sl_license *lic, const sl_error *failure, int
         }
     }
     json_object_set_new(doc, "valid", json_boolean(error == NULL));
-    json_object_set_new(doc, "error", error ? message_json(error) : json_null());
+    json_object_set_new(doc, "error", error ? sl__json_text(error) : json_null());
     json_object_set_new(doc, "expired", json_boolean(lic && sl_license_is_expired(lic, today)));
     json_object_set_new(doc, "started", json_boolean(lic && sl_license_is_started(lic, today)));
     json_object_set_new(doc, "license", licj ? licj : json_null());
+    /* GitLab-format documents stay as they always were */
+    if (lic && lic->origin.format == SL_KEY_FORMAT_V2) {
+        json_object_set_new(doc, "format", json_string(lic->origin.format_name));
+        json_object_set_new(doc, "algorithm", json_string(lic->origin.algorithm));
+        json_object_set_new(doc, "signed_by", sl__json_text(lic->origin.signer));
+    }
     *out_json = sl__json_dump(doc);
     if (!*out_json)
         rc = sl__err(err, SL_ENOMEM, "out of memory");

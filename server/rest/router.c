@@ -145,7 +145,7 @@ static sl_http_response resp_not_found_path(void)
 
 /* ---- request helpers ---------------------------------------------------- */
 
-static const char *header_get(const sl_http_request *req, const char *name)
+const char *sl_http_header_get(const sl_http_request *req, const char *name)
 {
     for (size_t i = 0; i < req->header_count; i++) {
         if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
@@ -261,7 +261,7 @@ static void license_restore_plus(char *s, size_t n)
  * ignored). */
 static int content_type_is(const sl_http_request *req, const char *type)
 {
-    const char *ct = header_get(req, "Content-Type");
+    const char *ct = sl_http_header_get(req, "Content-Type");
     size_t n = strlen(type);
     if (!ct)
         return 0;
@@ -380,7 +380,7 @@ static int part_is_license(const char *h, size_t n)
 static int multipart_license(const sl_http_request *req, const char **out,
                              size_t *out_len)
 {
-    const char *ct = header_get(req, "Content-Type");
+    const char *ct = sl_http_header_get(req, "Content-Type");
     char boundary[MULTIPART_BOUNDARY_MAX + 1];
     char delim[MULTIPART_BOUNDARY_MAX + 5];
     const char *b = req->body, *end, *p;
@@ -457,7 +457,7 @@ static char *dup_trimmed(const char *s, size_t n)
 static int find_token(const sl_http_request *req, char **out, size_t *len)
 {
     static const char *const params[] = {"private_token", "access_token"};
-    const char *v = header_get(req, "PRIVATE-TOKEN");
+    const char *v = sl_http_header_get(req, "PRIVATE-TOKEN");
     size_t n = 0;
     *out = NULL;
     *len = 0;
@@ -471,7 +471,7 @@ static int find_token(const sl_http_request *req, char **out, size_t *len)
         free(*out);
         *out = NULL;
     }
-    v = header_get(req, "Authorization");
+    v = sl_http_header_get(req, "Authorization");
     if (v && strncasecmp(v, "Bearer", 6) == 0 && (v[6] == ' ' || v[6] == '\t')) {
         *out = dup_trimmed(v + 7, strlen(v + 7));
         if (!*out)
@@ -594,6 +594,19 @@ static int match_route(const char *path, route *rt)
     return 1;
 }
 
+const char *sl_route_label(const char *path)
+{
+    static const char *const labels[] = {
+        [ROUTE_LICENSE] = "/api/v4/license",
+        [ROUTE_LICENSES] = "/api/v4/licenses",
+        [ROUTE_LICENSE_ID] = "/api/v4/license/:id",
+        [ROUTE_REFRESH] = "/api/v4/license/:id/refresh_billable_users",
+        [ROUTE_USAGE_EXPORT] = "/api/v4/license/usage_export",
+    };
+    route rt;
+    return match_route(path, &rt) ? labels[rt.kind] : NULL;
+}
+
 /* ---- handlers ----------------------------------------------------------- */
 
 static sl_http_response h_license_current(sl_store *st)
@@ -706,15 +719,37 @@ static sl_http_response h_usage_export(sl_store *st)
     return r;
 }
 
+/* The dry_run query parameter of POST /license: 1 "true" or "1", 0 absent,
+ * "false" or "0", -1 anything else, -2 out of memory. */
+static int dry_run_param(const sl_http_request *req)
+{
+    char *v = NULL;
+    size_t n = 0;
+    int found = req->query ? form_get(req->query, strlen(req->query), "dry_run", &v, &n) : 0;
+    int r;
+    if (found <= 0)
+        return found < 0 ? -2 : 0;
+    /* n, not strlen: a decoded %00 must not cut the value short */
+    if ((n == 4 && memcmp(v, "true", 4) == 0) || (n == 1 && v[0] == '1'))
+        r = 1;
+    else if ((n == 5 && memcmp(v, "false", 5) == 0) || (n == 1 && v[0] == '0'))
+        r = 0;
+    else
+        r = -1;
+    free(v);
+    return r;
+}
+
 /* POST /license: the key from the body (JSON, urlencoded or multipart
- * form) or else the `license` query parameter. */
+ * form) or else the `license` query parameter; with ?dry_run=true the
+ * report of sl_store_license_check() instead, 200 whatever its verdict. */
 static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
                                       const json_t *doc)
 {
     sl_error err = {0};
     char *key = NULL, *json = NULL;
     size_t klen = 0;
-    int found = 0;
+    int found = 0, dry;
     int64_t id = 0;
     sl_http_response r;
     sl_rc rc;
@@ -758,6 +793,21 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
     }
     if (!found)
         return resp_json_text(400, "error", "license is missing");
+    dry = dry_run_param(req);
+    if (dry < 0) {
+        free(key);
+        if (dry == -2)
+            goto oom;
+        return resp_json_text(400, "error", "dry_run is invalid");
+    }
+    if (dry) {
+        /* the report of what the add would do, refused or not; nothing stored */
+        rc = sl_store_license_check(st, key, klen, &json, &err);
+        free(key);
+        if (rc != SL_OK)
+            return resp_error(rc, &err);
+        return resp_engine_json(200, json);
+    }
     rc = sl_store_license_add(st, key, klen, SL_SOURCE_API, &id, &err);
     free(key);
     if (rc == SL_OK)
@@ -774,9 +824,7 @@ oom:
 
 /* ---- the entry point ---------------------------------------------------- */
 
-/* 401/403 unless the request carries a valid admin token; *ok set when it
- * does. */
-static sl_http_response authenticate(sl_store *st, const sl_http_request *req, int *ok)
+sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req, int *ok)
 {
     sl_error err = {0};
     char *token = NULL;
@@ -846,7 +894,7 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         if (rc != SL_OK)
             return resp_error(rc, &err);
     }
-    r = authenticate(st, req, &ok);
+    r = sl_route_authenticate(st, req, &ok);
     if (!ok)
         goto done;
     /* bodies are looked at only once the caller is known to be an admin */

@@ -4,9 +4,10 @@
  * once, as a server or `license add` does it.  Prints keys per second; the
  * anchor it is compared with is `openssl speed rsa2048` verify/s.
  *
- * usage: bench_decode [--seconds S] [--key FILE --public-key PEM]
- * Without --key it generates an RSA-2048 vendor pair and encodes a typical
- * ultimate-plan payload (setup, not timed).
+ * usage: bench_decode [--seconds S] [--format gitlab|v2] [--key FILE --public-key PEM]
+ * Without --key it generates a vendor pair (RSA-2048 for the GitLab format,
+ * Ed25519 for v2) and encodes a typical ultimate-plan payload (setup, not
+ * timed).  The anchor of the v2 figure is `openssl speed ed25519` verify/s.
  */
 #include "seatledger.h"
 
@@ -132,10 +133,47 @@ cleanup:
     return rate;
 }
 
+/* The bare Ed25519 verification of a message as long as the key's signed
+ * part, with a context set up once: what the v2 decode would cost if
+ * nothing but the signature check remained. */
+static double ed25519_only_rate(const char *priv_pem, size_t msg_len, double seconds)
+{
+    BIO *pbio = BIO_new_mem_buf(priv_pem, -1);
+    EVP_PKEY *priv = pbio ? PEM_read_bio_PrivateKey(pbio, NULL, NULL, NULL) : NULL;
+    EVP_MD_CTX *sctx = EVP_MD_CTX_new(), *vctx = EVP_MD_CTX_new();
+    unsigned char *msg = calloc(1, msg_len), sig[64];
+    size_t siglen = sizeof sig;
+    double t0, c0, elapsed = 0, rate = -1;
+    long long ops = 0;
+
+    if (!priv || !sctx || !vctx || !msg || EVP_DigestSignInit(sctx, NULL, NULL, NULL, priv) <= 0 ||
+        EVP_DigestSign(sctx, sig, &siglen, msg, msg_len) <= 0 ||
+        EVP_DigestVerifyInit(vctx, NULL, NULL, NULL, priv) <= 0)
+        goto cleanup;
+    t0 = now_seconds();
+    c0 = cpu_seconds();
+    while (elapsed < seconds) {
+        for (int i = 0; i < BENCH_BATCH; i++)
+            if (EVP_DigestVerify(vctx, sig, siglen, msg, msg_len) != 1)
+                goto cleanup;
+        ops += BENCH_BATCH;
+        elapsed = now_seconds() - t0;
+    }
+    c0 = cpu_seconds() - c0;
+    rate = (double)ops / (c0 > 0 ? c0 : elapsed);
+cleanup:
+    EVP_MD_CTX_free(sctx);
+    EVP_MD_CTX_free(vctx);
+    EVP_PKEY_free(priv);
+    BIO_free(pbio);
+    free(msg);
+    return rate;
+}
+
 int main(int argc, char **argv)
 {
     double seconds = BENCH_SECONDS_DEFAULT, t0, c0, cpu, elapsed = 0;
-    const char *key_path = NULL, *pub_path = NULL;
+    const char *key_path = NULL, *pub_path = NULL, *format = "gitlab";
     char *priv_pem = NULL, *pub_pem = NULL, *text = NULL;
     size_t text_len = 0, pub_len = 0;
     sl_keyring *kr = NULL;
@@ -150,8 +188,12 @@ int main(int argc, char **argv)
             key_path = argv[++i];
         } else if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc) {
             pub_path = argv[++i];
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+                   (strcmp(argv[i + 1], "gitlab") == 0 || strcmp(argv[i + 1], "v2") == 0)) {
+            format = argv[++i];
         } else {
-            fputs("usage: bench_decode [--seconds S] [--key FILE --public-key PEM]\n", stderr);
+            fputs("usage: bench_decode [--seconds S] [--format gitlab|v2] "
+                  "[--key FILE --public-key PEM]\n", stderr);
             return 2;
         }
     }
@@ -165,6 +207,15 @@ int main(int argc, char **argv)
         pub_pem = read_file(pub_path, &pub_len);
         if (!text || !pub_pem)
             goto cleanup;
+    } else if (strcmp(format, "v2") == 0) {
+        if (sl_keys_generate_ed25519(&priv_pem, &pub_pem, &err) != SL_OK ||
+            sl_license_encode_v2(typical_payload, strlen(typical_payload), priv_pem,
+                                 strlen(priv_pem), &text, &err) != SL_OK) {
+            fprintf(stderr, "bench_decode: setup: %s\n", err.message);
+            goto cleanup;
+        }
+        text_len = strlen(text);
+        pub_len = strlen(pub_pem);
     } else {
         if (sl_keys_generate(2048, &priv_pem, &pub_pem, &err) != SL_OK ||
             sl_license_encode(typical_payload, strlen(typical_payload), priv_pem,
@@ -202,7 +253,13 @@ int main(int argc, char **argv)
     printf("decode_validate_per_sec %.1f\n", (double)ops / cpu);
     printf("decode_validate_per_wall_sec %.1f\n", (double)ops / elapsed);
     printf("usec_cpu_per_key %.2f\n", cpu * 1e6 / (double)ops);
-    if (priv_pem) {
+    if (priv_pem && strcmp(format, "v2") == 0) {
+        /* the signed part: the 41-byte header and the payload */
+        double raw = ed25519_only_rate(priv_pem, 41 + strlen(typical_payload), seconds / 3);
+        if (raw > 0)
+            printf("ed25519_verify_per_sec %.1f\n", raw);
+    }
+    if (priv_pem && strcmp(format, "gitlab") == 0) {
         double raw = rsa_only_rate(pub_pem, pub_len, priv_pem, seconds / 3);
         if (raw > 0)
             printf("rsa_verify_recover_per_sec %.1f\n", raw);

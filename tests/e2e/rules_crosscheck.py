@@ -290,7 +290,7 @@ class Run:
                 return None
             self.m.add(lic, now, text)
             got = json.loads(out)
-            self.compare_entity("license add --json", self.m.entity(lic, now, True), got)
+            self.compare_entity("license add --json", self.m.cli_entity(lic, now), got)
             return lic
         self.same("license add exit code", 1, rc)
         got = err.decode(errors="replace")
@@ -387,7 +387,7 @@ class Run:
         if cur is None:
             self.same("license show (no current)", "null", out.decode().strip())
         elif rc == 0:
-            self.compare_entity("license show (current)", m.entity(cur, now, True),
+            self.compare_entity("license show (current)", m.cli_entity(cur, now),
                                 json.loads(out))
         # each license by id, with active_users (license list has all the
         # other fields; with many licenses a sample keeps the run short)
@@ -397,7 +397,7 @@ class Run:
             rc, out, _ = self.cli(["--json", "license", "show", str(lic.id)], now)
             if rc == 0:
                 self.compare_entity("license show %d" % lic.id,
-                                    m.entity(lic, now, True), json.loads(out))
+                                    m.cli_entity(lic, now), json.loads(out))
         # usage CSV
         want = m.usage_csv(now)
         rc, out, err = self.cli(["usage", "export"], now, want_rc=0 if want else 3)
@@ -992,9 +992,221 @@ def sc_random(ctx, rng, name):
     tl.play()
 
 
+# --------------------------------------------------------------- add-ons ----
+
+ADDON_TYPES = ["human"] * 7 + ["service_user", "bot", "service_account", "project_bot"]
+
+
+def addon_user(rng, uid, day):
+    used = rng.random() < 0.5
+    return {"id": str(uid), "username": "user%d" % uid,
+            "email": "user%d@%s" % (uid, rng.choice(["example.com", "corp.test"])),
+            "state": "active" if rng.random() < 0.8 else rng.choice(M.STATES[1:]),
+            "user_type": rng.choice(ADDON_TYPES),
+            "highest_role": rng.choice(M.ROLES), "guest_seat": False,
+            "last_activity_on": None,
+            "last_duo_activity_on": (day - dt.timedelta(days=rng.randint(0, 60))) if used else None}
+
+
+def addon_csv(rows):
+    out = ["id,username,email,state,user_type,highest_role,last_duo_activity_on"]
+    for u in rows:
+        out.append("%s,%s,%s,%s,%s,%s,%s" % (
+            u["id"], u["username"], u["email"], u["state"], u["user_type"],
+            u["highest_role"], u["last_duo_activity_on"].isoformat()
+            if u["last_duo_activity_on"] else ""))
+    return ("\n".join(out) + "\n").encode()
+
+
+def addon_products(rng, day):
+    """Random restrictions.add_on_products around `day`."""
+    out = {}
+    for name in M.ADDONS:
+        if rng.random() < (0.7 if name in M.SEAT_ASSIGNABLE else 0.3):
+            entries = []
+            for _ in range(rng.choice([1, 1, 1, 2])):
+                a = day + dt.timedelta(days=rng.randint(-60, 5))
+                b = a + dt.timedelta(days=rng.randint(3, 120))
+                e = {"quantity": rng.randint(1, 8), "started_on": a.isoformat(),
+                     "expires_on": b.isoformat()}
+                if rng.random() < 0.5:
+                    e["purchase_xid"] = "A-S%05d" % rng.randint(1, 99999)
+                if rng.random() < 0.4:
+                    e["trial"] = rng.random() < 0.5
+                entries.append(e)
+            out[name] = entries
+    return out
+
+
+def sc_addons(ctx, rng, name):
+    """Add-on seats over a few months: cloud and legacy keys with random
+    add-on products, directory changes, single and bulk (un)assignments by
+    id and username, refreshes with their clean-up; every answer, the
+    purchases after each step, add_on_metrics and the seat history compared
+    with the model (rules_model.Seats)."""
+    r = Run(ctx, name)
+    m, S = r.m, M.Seats()
+    day = d("2026-01-05") + dt.timedelta(days=rng.randint(0, 300))
+    end = day + dt.timedelta(days=rng.randint(70, 110))
+    state = {"rows": [addon_user(rng, i, day) for i in range(1, rng.randint(15, 45))],
+             "next": 100}
+
+    def users_import(t):
+        r.step = "users import at %s" % M.fmt_now_env(t)
+        path = r.file(addon_csv(state["rows"]), ".csv")
+        rc, _, _ = r.cli(["users", "import", path, "--prune"], t)
+        if rc == 0:
+            # the ledger keeps the later Duo activity of what it had and the file
+            old = {u: dict(v) for u, v in m.users.items()}
+            m.import_users(state["rows"], True)
+            for uid, u in m.users.items():
+                prev = old.get(uid, {}).get("last_duo_activity_on")
+                if prev and (u["last_duo_activity_on"] is None or prev > u["last_duo_activity_on"]):
+                    u["last_duo_activity_on"] = prev
+
+    def compare_purchases(t):
+        rc, out, _ = r.cli(["--json", "addons", "list"], t)
+        if rc == 0:
+            r.same("addons list --json", S.addons_list(m.today(t)), json.loads(out))
+            ctx.addon_checks += 1
+
+    def change_users(t):
+        rows = state["rows"]
+        for u in rows:
+            if rng.random() < 0.15:
+                u["state"] = "active" if rng.random() < 0.6 else rng.choice(M.STATES[1:])
+            if rng.random() < 0.05:
+                u["user_type"] = rng.choice(ADDON_TYPES)
+            if rng.random() < 0.2:
+                u["last_duo_activity_on"] = M.date_of(t) - dt.timedelta(days=rng.randint(0, 3))
+        rows[:] = [u for u in rows if rng.random() > 0.06]
+        for _ in range(rng.randint(0, 4)):
+            rows.append(addon_user(rng, state["next"], M.date_of(t)))
+            state["next"] += 1
+        users_import(t)
+
+    def license_add(t):
+        today = M.date_of(t)
+        pl = payload(rng.choice(["premium", "ultimate"]), (today - dt.timedelta(days=30)).isoformat(),
+                     (today + dt.timedelta(days=rng.randint(60, 400))).isoformat(), 100000,
+                     add_on_products=addon_products(rng, today),
+                     cloud_licensing_enabled=rng.random() < 0.75)
+        if r.add(t, pl) is not None:
+            S.provision(m.current(t), m.today(t))
+            ctx.addon_keys += 1
+        compare_purchases(t)
+
+    def license_delete(t):
+        cur = m.current(t)
+        if cur is None:
+            return
+        r.delete(t, cur.id)
+        S.provision(m.current(t), m.today(t))
+        compare_purchases(t)
+
+    def seats_op(t):
+        assign = rng.random() < 0.65
+        names = [rec["add_on"] for rec in S.purchases.values()] + [rng.choice(M.ADDONS)]
+        addon = rng.choice(names)
+        pool = [u["id"] for u in state["rows"]] or ["1"]
+        k = rng.choice([1, 1, 1, 2, 3, 5])
+        uids = rng.sample(pool, min(k, len(pool)))
+        if rng.random() < 0.05:
+            uids.append("nobody%d" % rng.randint(1, 9))
+        refs = [("user" + u if u.isdigit() and rng.random() < 0.5 and u in m.users else u)
+                for u in uids]
+        as_file = len(uids) == 1 and rng.random() < 0.2
+        bulk = len(uids) > 1 or as_file
+        args = ["--json", "seats", "assign" if assign else "unassign", addon]
+        if as_file:
+            args += ["--file", r.file(("\n".join(refs) + "\n").encode(), ".txt")]
+        else:
+            args += refs
+        r.step = "seats %s %s %s at %s" % (args[2], addon, refs, M.fmt_now_env(t))
+        today = m.today(t)
+        rec = S.by_add_on(addon)
+        rc, out, err = r.cli(args, t, check=False)
+        ctx.checks += 1
+        ctx.addon_ops += 1
+        if rec is None:
+            r.same("exit code (no purchase)", 3, rc)
+            return
+        unknown = [ref for ref, u in zip(refs, uids) if u not in m.users]
+        if assign and unknown:
+            r.same("exit code (unknown user)", 1, rc)
+            r.same("stderr (unknown user)", "seatledger: unknown user '%s'\n" % unknown[0],
+                   err.decode())
+            return
+        fn = S.assign if assign else S.unassign
+        code, outcomes = fn(addon, uids, bulk, m.users, today, t)
+        if code == M.NOT_FOUND:
+            r.same("exit code (not found)", 3, rc)
+            return
+        want_keys = ["assigned", "unchanged", "skipped"] if assign else ["unassigned", "unchanged"]
+        want = {"errors": [code] if code else [], "add_on": addon, "purchase_id": rec["id"]}
+        for key in want_keys:
+            want[key] = [u for u in uids if outcomes.get(u) == key]
+        r.same("exit code", 1 if code else 0, rc)
+        try:
+            got = json.loads(out)
+        except ValueError:
+            got = out.decode(errors="replace")
+        r.same("seats %s --json" % args[2], want, got)
+        ctx.addon_outcomes[code or "ok"] = ctx.addon_outcomes.get(code or "ok", 0) + 1
+
+    def refresh(t):
+        r.step = "refresh at %s" % M.fmt_now_env(t)
+        rc, out, _ = r.cli(["--json", "refresh"], t)
+        if rc != 0:
+            return
+        got = json.loads(out)
+        r.same("refresh billable_user_count", m.refresh(t), got["billable_user_count"])
+        today = M.date_of(t)
+        S.provision(m.current(t), today)
+        S.cleanup(m.users, today, t)
+        r.same("refresh add_on_metrics", S.metrics(today), got.get("add_on_metrics"))
+        ctx.snapshots += 1
+        compare_purchases(t)
+
+    tl = Timeline()
+    tl.on(at(day, 0, 5), users_import)
+    tl.on(at(day, 0, 10), license_add)
+    d_ = day
+    while d_ < end:
+        if rng.random() < 0.08:
+            tl.on(at(d_, 2), license_add)
+        if rng.random() < 0.05:
+            tl.on(at(d_, 3), license_delete)
+        if rng.random() < 0.15:
+            tl.on(at(d_, 4), change_users)
+        for k in range(rng.randint(0, 4)):
+            tl.on(at(d_, 8 + k), seats_op)
+        if rng.random() < 0.7:
+            tl.on(at(d_, 23), refresh)
+        d_ += dt.timedelta(days=1)
+    tl.play()
+    r.step = "seats history at the end"
+    rc, out, _ = r.cli(["--json", "seats", "history"], at(end, 23, 30))
+    if rc == 0:
+        want = [{"at": M.fmt_rfc3339(h[0]), "add_on": h[1], "purchase_id": h[2],
+                 "user_id": h[3], "username": h[4], "event": h[5], "reason": h[6],
+                 "actor": h[7]} for h in S.history]
+        got = json.loads(out)
+        r.same("seats history rows", len(want), len(got))
+        for i, (w, g) in enumerate(zip(want, got)):
+            if not r.same("seats history row %d" % i, w, g):
+                break
+        ctx.addon_history += len(got)
+    for h in S.history:
+        if h[6]:
+            ctx.addon_removals[h[6]] = ctx.addon_removals.get(h[6], 0) + 1
+
+
 # ------------------------------------------------------------------ main ----
 
 COMPACT_REFRESH = "refresh --json is compact JSON on one line"
+# add-on seat scenarios (sc_addons), each a few months of daily operations
+ADDON_SCENARIOS = int(os.environ.get("SL_CROSSCHECK_ADDON_SCENARIOS", "6"))
 ONCE = {COMPACT_REFRESH}
 
 
@@ -1009,6 +1221,12 @@ class Ctx:
         self.outcomes = {}
         self.runs = []
         self.reported_once = set()
+        self.addon_ops = 0
+        self.addon_checks = 0
+        self.addon_keys = 0
+        self.addon_history = 0
+        self.addon_outcomes = {}
+        self.addon_removals = {}
 
     def report(self, scenario, step, field, model, actual, extra=None):
         self.problems.append((scenario, step, field, model, actual, extra))
@@ -1050,7 +1268,9 @@ def main():
         scenarios = [("terms", sc_terms), ("large", sc_large), ("tiny", sc_tiny),
                      ("window", sc_window), ("edges", sc_edges), ("live", sc_live),
                      ] + [("random%d" % k, lambda c, g, k=k: sc_random(c, g, "random%d" % k))
-                          for k in range(1, 5)]
+                          for k in range(1, 5)] + \
+                    [("addons%d" % k, lambda c, g, k=k: sc_addons(c, g, "addons%d" % k))
+                     for k in range(1, ADDON_SCENARIOS + 1)]
         for i, (name, fn) in enumerate(scenarios):
             if a.only and a.only != name:
                 continue
@@ -1064,12 +1284,27 @@ def main():
     print("%d comparisons, %d seatledger runs, %d snapshots, add outcomes %s, %.1f s" % (
         ctx.checks, ctx.invocations, ctx.snapshots,
         json.dumps(ctx.outcomes, sort_keys=True), time.time() - started))
+    print("add-on seats: %d cloud/legacy keys added, %d seat calls, outcomes %s, "
+          "%d purchase lists compared, %d history rows compared, clean-up removals %s" % (
+              ctx.addon_keys, ctx.addon_ops, json.dumps(ctx.addon_outcomes, sort_keys=True),
+              ctx.addon_checks, ctx.addon_history,
+              json.dumps(ctx.addon_removals, sort_keys=True)))
     # the scenarios exist to provoke every outcome; a generator change that
     # loses one would silently weaken the check
     missing = [k for k in ("ok", "A", "B", "C", "expired", "invalid")
                if not ctx.outcomes.get(k) and not a.only]
     if missing:
         print("COVERAGE: no add attempt had the outcome %s" % ", ".join(missing))
+        return 1
+    seat_missing = [k for k in ("ok", "NO_SEATS_AVAILABLE", "SEAT_ASSIGNMENT_NOT_SUPPORTED",
+                                "INVALID_USER_MEMBERSHIP", "INCOMPATIBLE_ADD_ON",
+                                "INVALID_USER_ID_PRESENT", "NOT_ENOUGH_SEATS",
+                                "NO_ASSIGNMENTS_FOUND")
+                    if not ctx.addon_outcomes.get(k) and not a.only and ADDON_SCENARIOS >= 6]
+    seat_missing += ["removal " + k for k in ("ineligible", "overage", "expired")
+                     if not ctx.addon_removals.get(k) and not a.only and ADDON_SCENARIOS >= 6]
+    if seat_missing:
+        print("COVERAGE: no seat call had the outcome %s" % ", ".join(seat_missing))
         return 1
     if ctx.problems:
         repeats = len(ctx.problems) - len([p for p in ctx.problems if p[2] not in ONCE]) \

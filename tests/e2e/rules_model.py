@@ -330,6 +330,14 @@ class Ledger:
         e["add_ons"] = dict(lic.add_ons)
         return e
 
+    def cli_entity(self, lic, now):
+        """`license show --json` / `license add --json`: the API entity with
+        active_users plus the key's add_on_products as signed (add-ons.md)."""
+        e = self.entity(lic, now, True)
+        p = lic.r.get("add_on_products")
+        e["add_on_products"] = p if p is not None else {}
+        return e
+
     def entities(self, now):
         return [self.entity(l, now, False)
                 for l in sorted(self.licenses, key=lambda l: -l.id)]
@@ -463,3 +471,197 @@ def csv_cell(value):
     if any(ch in s for ch in ',"\r\n'):
         s = '"' + s.replace('"', '""') + '"'
     return s
+
+
+# ------------------------------------------------------------- add-ons ----
+# Written from /work/shared/spec/add-ons.md and the CLI contract of issue 11
+# alone.  Instants are integer seconds, dates datetime.date.
+
+ADDONS = ["duo_pro", "duo_enterprise", "duo_amazon_q", "duo_core"]
+SEAT_ASSIGNABLE = ("duo_pro", "duo_enterprise")
+DUO_PRECEDENCE = ["duo_amazon_q", "duo_enterprise", "duo_pro"]   # first wins
+GRACE_DAYS = 14
+BULK_MAX = 100
+NOT_FOUND = ("The resource that you are attempting to access does not exist "
+             "or you don't have permission to perform this action")
+
+
+def eligible(user):
+    """add-ons.md: active, and human or service_user; role does not matter."""
+    return user is not None and user["state"] == "active" and \
+        user["user_type"] in ("human", "service_user")
+
+
+def addon_grant(lic, name, day):
+    """(quantity, started, expires, xid, trial) of the active entries of
+    restrictions.add_on_products[name] on `day`; quantity 0 when none."""
+    products = lic.r.get("add_on_products") if lic else None
+    entries = products.get(name) if isinstance(products, dict) else None
+    q, s, e, xid, trials = 0, None, None, None, []
+    for ent in entries if isinstance(entries, list) else []:
+        a, b = parse_date(ent.get("started_on")), parse_date(ent.get("expires_on"))
+        if a is None or b is None or not (a <= day < b):
+            continue
+        q += ent["quantity"]
+        s = a if s is None else min(s, a)
+        e = b if e is None else max(e, b)
+        if xid is None and isinstance(ent.get("purchase_xid"), str):
+            xid = ent["purchase_xid"]
+        trials.append(ent.get("trial") is True)
+    return q, s, e, xid, bool(trials) and all(trials)
+
+
+class Seats:
+    """The add-on purchases, assignments and seat history of one ledger."""
+
+    def __init__(self):
+        self.purchases = {}    # tier -> dict(id, add_on, quantity, started, expires, xid, trial)
+        self.assigned = {}     # purchase id -> list of [user_id, username, order], oldest first
+        self.history = []      # (at, add_on, purchase_id, user_id, username, event, reason, actor)
+        self.next_id = 1
+        self.order = 0
+
+    # -- provisioning (on license add/delete and at every refresh)
+    def provision(self, lic, today):
+        cloud = lic is not None and lic.cloud
+        for tier, names in (("duo", DUO_PRECEDENCE), ("duo_core", ["duo_core"])):
+            grant, name = (0, None, None, None, False), names[-1]
+            for n in names if cloud else []:
+                g = addon_grant(lic, n, today)
+                if g[0] > 0:
+                    grant, name = g, n
+                    break
+            rec = self.purchases.get(tier)
+            if grant[0] > 0:
+                fields = dict(add_on=name, quantity=grant[0], started=grant[1],
+                              expires=grant[2], xid=grant[3], trial=grant[4])
+                if rec is None:
+                    rec = dict(id=self.next_id, **fields)
+                    self.next_id += 1
+                    self.purchases[tier] = rec
+                    self.assigned[rec["id"]] = []
+                else:
+                    rec.update(fields)
+            elif rec is not None and rec["expires"] > today:
+                # seatledger's choice (docs/add-ons.md): a record already off
+                # keeps its date
+                rec["expires"] = today - _dt.timedelta(days=1)
+
+    def active(self, rec, today):
+        return rec["started"] <= today < rec["expires"]
+
+    def by_add_on(self, name):
+        for rec in self.purchases.values():
+            if rec["add_on"] == name:
+                return rec
+        return None
+
+    def holds(self, rec, uid):
+        return any(a[0] == uid for a in self.assigned[rec["id"]])
+
+    def _give(self, rec, uid, users, at, actor):
+        self.order += 1
+        self.assigned[rec["id"]].append([uid, users[uid]["username"], self.order])
+        self.history.append((at, rec["add_on"], rec["id"], uid, users[uid]["username"],
+                             "assigned", None, actor))
+
+    def _take(self, rec, uid, at, actor, event="unassigned", reason=None):
+        lst = self.assigned[rec["id"]]
+        a = next(a for a in lst if a[0] == uid)
+        lst.remove(a)
+        self.history.append((at, rec["add_on"], rec["id"], uid, a[1], event, reason, actor))
+
+    # -- assignment; returns (error, outcomes): error None, a code, or a
+    # message (not found / too many); outcomes user -> assigned|unchanged|skipped
+    def assign(self, name, uids, bulk, users, today, at, actor="cli"):
+        if bulk and len(uids) > BULK_MAX:
+            return "The number of users to be assigned in a single API call should be less than 100.", {}
+        rec = self.by_add_on(name)
+        if rec is None or not self.active(rec, today) or any(u not in users for u in uids):
+            return NOT_FOUND, {}
+        free = rec["quantity"] - len(self.assigned[rec["id"]])
+        if not bulk:
+            uid = uids[0]
+            if self.holds(rec, uid):
+                return None, {uid: "unchanged"}
+            if free <= 0:
+                return "NO_SEATS_AVAILABLE", {}
+            if name not in SEAT_ASSIGNABLE:
+                return "SEAT_ASSIGNMENT_NOT_SUPPORTED", {}
+            if not eligible(users[uid]):
+                return "INVALID_USER_MEMBERSHIP", {}
+            self._give(rec, uid, users, at, actor)
+            return None, {uid: "assigned"}
+        if name not in SEAT_ASSIGNABLE:
+            return "INCOMPATIBLE_ADD_ON", {}
+        ok = [u for u in uids if eligible(users[u])]
+        if not ok:
+            return "INVALID_USER_ID_PRESENT", {}
+        new = [u for u in ok if not self.holds(rec, u)]
+        if free < len(new):
+            return "NOT_ENOUGH_SEATS", {}
+        out = {}
+        for u in uids:
+            if not eligible(users[u]):
+                out[u] = "skipped"
+            elif self.holds(rec, u):
+                out[u] = "unchanged"
+            else:
+                self._give(rec, u, users, at, actor)
+                out[u] = "assigned"
+        return None, out
+
+    def unassign(self, name, uids, bulk, users, today, at, actor="cli"):
+        if bulk and len(uids) > BULK_MAX:
+            return "The number of users to be unassigned in a single API call should be less than 100.", {}
+        rec = self.by_add_on(name)
+        if rec is None or not self.active(rec, today):
+            return NOT_FOUND, {}
+        if any(u not in users and not self.holds(rec, u) for u in uids):
+            return NOT_FOUND, {}
+        held = [u for u in uids if self.holds(rec, u)]
+        if bulk and not held:
+            return "NO_ASSIGNMENTS_FOUND", {}
+        out = {}
+        for u in uids:
+            if u in held:
+                self._take(rec, u, at, actor)
+                out[u] = "unassigned"
+            else:
+                out[u] = "unchanged"
+        return None, out
+
+    # -- clean-up at refresh, in the spec's order
+    def cleanup(self, users, today, at):
+        for rec in sorted(self.purchases.values(), key=lambda r: r["id"]):
+            for a in sorted(self.assigned[rec["id"]], key=lambda a: a[2]):
+                if not eligible(users.get(a[0])):
+                    self._take(rec, a[0], at, "system", "removed", "ineligible")
+        for rec in sorted(self.purchases.values(), key=lambda r: r["id"]):
+            lst = self.assigned[rec["id"]]
+            surplus = len(lst) - rec["quantity"]
+            if surplus <= 0:
+                continue
+            never = sorted([a for a in lst if users[a[0]].get("last_duo_activity_on") is None],
+                           key=lambda a: -a[2])
+            used = sorted([a for a in lst if users[a[0]].get("last_duo_activity_on")],
+                          key=lambda a: (users[a[0]]["last_duo_activity_on"], -a[2]))
+            for a in (never + used)[:surplus]:
+                self._take(rec, a[0], at, "system", "removed", "overage")
+        for rec in sorted(self.purchases.values(), key=lambda r: r["id"]):
+            if rec["expires"] < today - _dt.timedelta(days=GRACE_DAYS):
+                for a in sorted(self.assigned[rec["id"]], key=lambda a: a[2]):
+                    self._take(rec, a[0], at, "system", "removed", "expired")
+
+    def metrics(self, today):
+        return [{"add_on": r["add_on"], "purchased_seats": r["quantity"],
+                 "assigned_seats": len(self.assigned[r["id"]])}
+                for r in sorted(self.purchases.values(), key=lambda r: r["id"])
+                if self.active(r, today)]
+
+    def addons_list(self, today):
+        return [{"id": r["id"], "add_on": r["add_on"], "quantity": r["quantity"],
+                 "assigned": len(self.assigned[r["id"]]),
+                 "started_on": r["started"].isoformat(), "expires_on": r["expires"].isoformat(),
+                 "trial": r["trial"], "active": self.active(r, today), "purchase_xid": r["xid"]}
+                for r in sorted(self.purchases.values(), key=lambda r: r["id"])]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end: the documented cron entry (docs/seatledger.cron) really records
+# End-to-end: the installed cron entry (packaging/cron/seatledger.in, which
+# `cmake --install` and the package put in /etc/cron.d) really records
 # snapshots.  Installs Debian's cron when missing, puts the documented line
 # into /etc/cron.d with an every-minute schedule and a temporary ledger, and
 # waits for a snapshot with source "cron".  Needs root; skips (77) otherwise.
@@ -37,12 +38,16 @@ unset SEATLEDGER_NOW SEATLEDGER_DB
 "$SL" --db "$db" history >/dev/null || { echo "FAIL: cannot create the ledger"; exit 1; }
 
 # The documented line, every minute, with this build and the temporary ledger.
-line=$(grep -E '^0 12 \* \* \* ' "$SRC/docs/seatledger.cron") ||
-  { echo "FAIL: no schedule line in docs/seatledger.cron"; exit 1; }
+line=$(grep -E '^0 12 \* \* \* ' "$SRC/packaging/cron/seatledger.in") ||
+  { echo "FAIL: no schedule line in packaging/cron/seatledger.in"; exit 1; }
 line=${line#0 12 }
 line=${line/ seatledger / root }
-line=${line//\/usr\/local\/bin\/seatledger/$SL}
+line=${line//@SL_BINDIR@\/seatledger/$SL}
 line=${line//\/var\/lib\/seatledger\/ledger.db/$db}
+# on a host run by systemd the line defers to the timer; here cron must run it
+if [ -d /run/systemd/system ]; then
+  line=${line/\[ -d \/run\/systemd\/system \] || /}
+fi
 {
   echo "CRON_TZ=UTC"
   echo "* * $line"

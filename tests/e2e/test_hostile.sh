@@ -317,6 +317,55 @@ expect_err "cannot write"
 expect_clean_error
 end
 
+# ---- F. add-on seats ---------------------------------------------------------------
+if [ "$HAVE_USERS" = 1 ]; then
+# a cloud key with malformed add_on_products entries: invalid, naming add-on and field
+for bad in 'duo_pro:{"quantity":0,"started_on":"2026-01-01","expires_on":"2027-01-01"}:duo_pro[0].quantity must be an integer of at least 1' \
+           'duo_enterprise:{"quantity":2,"started_on":"2026-13-01","expires_on":"2027-01-01"}:duo_enterprise[0].started_on '"'"'2026-13-01'"'"' is not a valid date' \
+           'duo_core:{"quantity":2,"started_on":"2026-01-01"}:duo_core[0].expires_on is missing' \
+           'duo_amazon_q:"lots":duo_amazon_q is not an array'; do
+    name=${bad%%:*}; rest=${bad#*:}; entry=${rest%:*}; msg=${bad##*:}
+    case $entry in \{*) entry="[$entry]" ;; esac
+    payload "$TMP/p.json" "{$base,\"cloud_licensing_enabled\":true,\"restrictions\":{\"plan\":\"premium\",\"active_user_count\":100,\"add_on_products\":{\"$name\":$entry}}}"
+    key_for "$TMP/p.json" "$TMP/k.key"
+    refuse "add-ons: malformed $name entry in a key" 1 "license: add_on_products.$msg" \
+        --db "$DB" license add "$TMP/k.key"
+done
+# a ledger with a cloud key of 2 duo_pro seats and one assigned
+payload "$TMP/p.json" "{$base,\"cloud_licensing_enabled\":true,\"restrictions\":{\"plan\":\"premium\",\"active_user_count\":100,\"add_on_products\":{\"duo_pro\":[{\"quantity\":2,\"started_on\":\"2026-01-01\",\"expires_on\":\"2027-01-01\"}],\"duo_core\":[{\"quantity\":5,\"started_on\":\"2026-01-01\",\"expires_on\":\"2027-01-01\"}]}}}"
+key_for "$TMP/p.json" "$TMP/addons.key"
+must --db "$DB" license add "$TMP/addons.key"
+must --db "$DB" seats assign duo_pro ada
+refuse "add-ons: unknown add-on name" 1 "unknown add-on 'duo_max': use duo_pro, duo_enterprise, duo_amazon_q or duo_core" \
+    --db "$DB" seats assign duo_max ada
+refuse "add-ons: unknown user" 1 "unknown user 'mallory'" --db "$DB" seats assign duo_pro mallory
+refuse "add-ons: the same user twice (id and username)" 1 "user '2' is given more than once" \
+    --db "$DB" seats assign duo_pro bob 2
+python3 -c 'print("\n".join("u%d" % i for i in range(101)))' >"$TMP/many.txt"
+refuse "add-ons: 101 users in one call" 1 "The number of users to be assigned in a single API call should be less than 100." \
+    --db "$DB" seats assign duo_pro --file "$TMP/many.txt"
+refuse "add-ons: 101 users to unassign" 1 "The number of users to be unassigned in a single API call should be less than 100." \
+    --db "$DB" seats unassign duo_pro --file "$TMP/many.txt"
+printf 'ada\0bob\n' >"$TMP/nul.txt"
+refuse "add-ons: NUL byte in a user file" 1 "contains a NUL byte" --db "$DB" seats assign duo_pro --file "$TMP/nul.txt"
+refuse "add-ons: ineligible user" 1 "INVALID_USER_MEMBERSHIP" --db "$DB" seats assign duo_pro carol
+refuse "add-ons: duo_core takes no seats" 1 "SEAT_ASSIGNMENT_NOT_SUPPORTED" --db "$DB" seats assign duo_core bob
+refuse "add-ons: bulk on duo_core" 1 "INCOMPATIBLE_ADD_ON" --db "$DB" seats assign duo_core ada bob
+printf 'id,username,state,user_type\n4,dan,active,human\n5,eve,active,human\n6,robot,active,bot\n' >"$TMP/more.csv"
+must --db "$DB" users import "$TMP/more.csv"
+refuse "add-ons: bulk with nobody eligible" 1 "INVALID_USER_ID_PRESENT" --db "$DB" seats assign duo_pro carol robot
+refuse "add-ons: not enough seats is all or nothing" 1 "NOT_ENOUGH_SEATS" --db "$DB" seats assign duo_pro bob 4 5
+must --db "$DB" seats assign duo_pro bob
+refuse "add-ons: no seat left" 1 "NO_SEATS_AVAILABLE" --db "$DB" seats assign duo_pro dan
+refuse "add-ons: bulk unassign of users without seats" 1 "NO_ASSIGNMENTS_FOUND" --db "$DB" seats unassign duo_pro 4 5
+refuse "add-ons: no purchase of the add-on" 3 "does not exist or you don't have permission" \
+    --db "$DB" seats assign duo_enterprise ada
+refuse "add-ons: search longer than the limit" 1 "search is longer than 256 bytes" \
+    --db "$DB" seats list --search "$(head -c 300 /dev/zero | tr '\0' x)"
+refuse "add-ons: bad duo activity date in a directory" 1 "line 2: invalid last_duo_activity_on '2026-02-30': not a valid YYYY-MM-DD date" \
+    --db "$DB" users import <(printf 'id,username,state,last_duo_activity_on\n1,ada,active,2026-02-30\n')
+fi
+
 # ---- D. the ledger file and the disk ---------------------------------------------
 
 begin "db: missing ledger directory is created 0700"
@@ -583,4 +632,4 @@ begin "http: refused requests left the ledger unchanged"
 [ "$(ledger_state "$DB")" = "$HTTP_STATE" ] || flunk "ledger changed"
 end
 
-if [ "$HAVE_USERS" = 1 ]; then finish 84; else finish 54; fi
+if [ "$HAVE_USERS" = 1 ]; then finish 100; else finish 54; fi

@@ -28,7 +28,7 @@ run 3 "$SL" usage export
 expect_eq "export without license" "$err" "seatledger: no current license"
 expect_eq "export without license: no output" "$out" ""
 run 0 "$SL" refresh --json
-expect_eq "refresh json" "$out" '{"recorded_at":"2026-01-01T12:00:00.000Z","billable_user_count":0}'
+expect_eq "refresh json" "$out" '{"recorded_at":"2026-01-01T12:00:00.000Z","billable_user_count":0,"add_on_metrics":[]}'
 run 2 "$SL" refresh --source api
 expect_eq "refresh bad source" "$err" "seatledger: refresh: --source must be cron or cli, not 'api'
 Try 'seatledger help' for usage."
@@ -57,7 +57,7 @@ expect_eq "refresh one user" "$out" "recorded 1 billable user at 2026-06-02 12:0
 users 9
 export SEATLEDGER_NOW=2026-11-22T12:00:00Z
 run 0 "$SL" --json refresh --source cron
-expect_eq "refresh json, cron" "$out" '{"recorded_at":"2026-11-22T12:00:00.000Z","billable_user_count":9}'
+expect_eq "refresh json, cron" "$out" '{"recorded_at":"2026-11-22T12:00:00.000Z","billable_user_count":9,"add_on_metrics":[]}'
 
 # the clock set back: refused, nothing written
 # (ledger_sum's pipeline fails when SQLite removed an empty -wal; its output is still right)

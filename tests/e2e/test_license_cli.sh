@@ -44,7 +44,7 @@ expect_eq "unchanged after refusals" "$(ledger_sum)" "$before"
 
 # add a fixture key and our own key
 run 0 "$SL" --json license add "$FIX/01_premium_basic.gitlab-license"
-expect_eq "add json" "$out" '{"id":1,"plan":"premium","created_at":"2026-11-22T12:00:00.000Z","starts_at":"2024-01-01","expires_at":"2099-12-31","historical_max":0,"maximum_user_count":0,"expired":false,"overage":0,"user_limit":100,"active_users":0,"licensee":{"Name":"Ada Lovelace","Email":"ada@example.com","Company":"Example Corp"},"add_ons":{}}'
+expect_eq "add json" "$out" '{"id":1,"plan":"premium","created_at":"2026-11-22T12:00:00.000Z","starts_at":"2024-01-01","expires_at":"2099-12-31","historical_max":0,"maximum_user_count":0,"expired":false,"overage":0,"user_limit":100,"active_users":0,"licensee":{"Name":"Ada Lovelace","Email":"ada@example.com","Company":"Example Corp"},"add_ons":{},"add_on_products":{}}'
 run 0 "$SL" license add - <"$TMP/k.gitlab-license"
 expect_contains "add readable" "$out" "added license 2"
 expect_contains "add readable plan" "$out" "plan:               ultimate"

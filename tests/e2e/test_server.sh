@@ -175,7 +175,9 @@ run 0 "$SL" --json license list
 expect_eq "list is the engine's" "$body" "$out"
 http GET /api/v4/license "${H[@]}"
 run 0 "$SL" --json license show
-expect_http "current" 200 $JSON "$out"
+# the CLI adds the key's add_on_products (docs/cli.md), which GitLab's entity lacks
+expect_contains "show adds add_on_products last" "$out" ',"add_on_products":{}}'
+expect_http "current" 200 $JSON "${out%,\"add_on_products\":\{\}\}}}"
 http GET /api/v4/license/2 "${H[@]}"
 expect_http "by id" 200 $JSON "$(entity 2 premium 2026-01-01 2099-01-01 100 "Form Corp")"
 set +e

@@ -1,5 +1,7 @@
 /*
- * fuzz_http_route.c - libFuzzer target for the License API router.  The
+ * fuzz_http_route.c - libFuzzer target for the HTTP surfaces as the server
+ * dispatches them (server/dispatch.c: the License API router and GET
+ * /metrics with its Accept negotiation and request figures).  The
  * input is read like an HTTP request: "METHOD TARGET" on the first line,
  * "Name: value" header lines, an empty line, then the body.  The words
  * @ADMIN@, @USER@, @REVOKED@ and @EXPIRED@ in header values or the query
@@ -10,8 +12,8 @@
  * a 2xx, that no request makes a 5xx but the 501 of an unsupported
  * transfer coding, and that JSON bodies are JSON.
  */
+#include "dispatch.h"
 #include "fuzzutil.h"
-#include "router.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -39,6 +41,7 @@ static const char stored_payload[] =
     "\"active_user_count\":10,\"add_ons\":{\"GitLab_FileLocks\":1}}}";
 
 static const char *ledger_path;
+static sl_dispatch_ctx dispatch;   /* the API listener: /metrics needs a token */
 static int verbose;             /* FUZZ_VERBOSE=1: print each response */
 static char *template_bytes;
 static size_t template_len;
@@ -113,6 +116,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_init_clock();
     verbose = getenv("FUZZ_VERBOSE") != NULL;
     make_template();
+    dispatch.metrics = sl_metrics_new();
+    fuzz_assert(dispatch.metrics != NULL, "out of memory", NULL);
     return 0;
 }
 
@@ -173,6 +178,9 @@ static void check_response(const sl_http_response *r, int admin)
         fuzz_assert(r->body_len == 0, "204 with a body", NULL);
     if (r->body_len > 0)
         fuzz_assert(r->content_type != NULL, "body without a content type", NULL);
+    if (r->content_type && strncmp(r->content_type, "application/openmetrics-text", 28) == 0)
+        fuzz_assert(r->body_len >= 6 && memcmp(r->body + r->body_len - 6, "# EOF\n", 6) == 0,
+                    "OpenMetrics without # EOF", NULL);
     if (r->content_type && strcmp(r->content_type, "application/json") == 0) {
         char *copy = malloc(r->body_len + 1);
         fuzz_assert(copy != NULL, "out of memory", NULL);
@@ -241,7 +249,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unlink(path_wal);
     write_file(ledger_path, template_bytes, template_len);
     fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
-    resp = sl_route(st, &req);
+    resp = sl_dispatch(&dispatch, st, &req);
+    sl_metrics_observe(dispatch.metrics, sl_dispatch_label(&dispatch, req.path), resp.status, 0.001);
     if (verbose)
         fprintf(stderr, "fuzz: %s %s -> %d %.*s\n", req.method, req.path, resp.status,
                 (int)(resp.body_len < 300 ? resp.body_len : 300), resp.body ? resp.body : "");

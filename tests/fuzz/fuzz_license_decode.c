@@ -4,7 +4,9 @@
  * the fixture key, AES, payload, attributes, validity, verify JSON) and as
  * a decrypted payload (attributes, validity, verify JSON, then an encode and
  * decode round trip with a vendor key made at start-up that must give the
- * payload back byte for byte).
+ * payload back byte for byte).  restrictions.add_on_products is checked on
+ * every license: its validity, and the grant of each add-on on days around
+ * today (seed payload_add_on_products*).
  */
 #include "fuzzutil.h"
 
@@ -39,6 +41,35 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* restrictions.add_on_products: the grant of every add-on around `today`
+ * is well formed (active entries only), and the field dumps as JSON. */
+static void check_add_ons(const sl_license *lic, int32_t today, int valid)
+{
+    char *json = NULL;
+    sl_error err = {0};
+    for (int a = 0; a < SL_ADDON_COUNT; a++) {
+        for (int32_t day = today - 400; day <= today + 400; day += 200) {
+            sl_addon_grant g;
+            sl_license_addon_grant(lic, (sl_addon)a, day, &g);
+            fuzz_assert(g.quantity >= 0, "negative add-on quantity", NULL);
+            if (g.quantity == 0) {
+                fuzz_assert(g.started_on == SL_DATE_NONE && !g.trial && !g.purchase_xid,
+                            "an add-on without seats has dates", NULL);
+                continue;
+            }
+            fuzz_assert(g.started_on <= day && day < g.expires_on,
+                        "an add-on grant that is not active on its day", NULL);
+            fuzz_assert(!g.purchase_xid || strlen(g.purchase_xid) <= SL_ADDON_XID_MAX,
+                        "purchase_xid over its limit", NULL);
+        }
+    }
+    (void)valid;
+    fuzz_assert(sl_license_add_on_products_json(lic, &json, &err) == SL_OK,
+                "add_on_products json", &err);
+    fuzz_assert_json(json, "add_on_products json");
+    sl_free(json);
+}
+
 /* What every decoded license must satisfy, then its verify document. */
 static void check_license(const sl_license *lic, int32_t today)
 {
@@ -55,6 +86,7 @@ static void check_license(const sl_license *lic, int32_t today)
     fuzz_assert(inf->plan != NULL && inf->plan[0] != '\0', "plan missing", NULL);
     vrc = sl_license_validate(lic, &verr);
     fuzz_assert(vrc == SL_OK || (vrc == SL_EINVAL && verr.message[0]), "validate result", &verr);
+    check_add_ons(lic, today, vrc == SL_OK);
     (void)sl_license_is_expired(lic, today);
     (void)sl_license_is_started(lic, today);
     (void)sl_license_is_block_changes(lic, today);
