@@ -125,8 +125,6 @@ int32_t sl_date_add_years(int32_t days, int years);
 #define SL_JSON_DEPTH_MAX     32             /* nesting depth of any JSON */
 #define SL_PEM_MAX            (64 * 1024)    /* a PEM file */
 
-/* A keyring serves one thread at a time (each key keeps a prepared
- * verify-recover context). */
 typedef struct sl_keyring sl_keyring;
 
 /* A trusted key that accepts license keys in the v2 format only: a key in

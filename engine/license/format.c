@@ -224,12 +224,17 @@ enum {
 static int recover_key(const sl_keyring *kr, size_t i, const envelope *env,
                        unsigned char *out, size_t *out_len)
 {
-    EVP_PKEY_CTX *ctx = sl__keyring_recover_ctx(kr, i);
+    const EVP_PKEY_CTX *prepared = sl__keyring_recover_ctx(kr, i);
+    EVP_PKEY_CTX *ctx;
     int ok;
-    if (!ctx)
+    if (!prepared)
         return 0;  /* not an RSA key: it cannot have wrapped a v1 key */
     *out_len = (size_t)EVP_PKEY_get_size(sl__keyring_key(kr, i));
-    ok = EVP_PKEY_verify_recover(ctx, out, out_len, env->key, env->key_len) > 0;
+    /* a copy of the prepared context: about a tenth of the cost of making
+     * one, and the keyring stays usable from several threads at once */
+    ctx = EVP_PKEY_CTX_dup((EVP_PKEY_CTX *)prepared);
+    ok = ctx && EVP_PKEY_verify_recover(ctx, out, out_len, env->key, env->key_len) > 0;
+    EVP_PKEY_CTX_free(ctx);
     ERR_clear_error();
     return ok;
 }

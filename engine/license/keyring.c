@@ -23,8 +23,9 @@ struct sl_keyring {
     unsigned char kids[KEYRING_MAX][SL__KID_LEN]; /* SHA-256 of the SPKI DER */
     unsigned flags[KEYRING_MAX];               /* SL_KEY_REQUIRE_V2 */
     EVP_MD_CTX *verifiers[KEYRING_MAX];        /* v2 verification set up once, copied per use */
-    /* each key's context for verify-recover with PKCS#1 padding, made once:
-     * making one per decode cost about 2 us, an eighth of the RSA check */
+    /* each RSA key's context for verify-recover with PKCS#1 padding, made
+     * once and copied per use: making one per decode cost about 2 us, an
+     * eighth of the RSA check */
     EVP_PKEY_CTX *recover[KEYRING_MAX];
     size_t count;
 };
@@ -57,7 +58,7 @@ EVP_PKEY *sl__keyring_key(const sl_keyring *kr, size_t i)
     return i < kr->count ? kr->keys[i] : NULL;
 }
 
-EVP_PKEY_CTX *sl__keyring_recover_ctx(const sl_keyring *kr, size_t i)
+const EVP_PKEY_CTX *sl__keyring_recover_ctx(const sl_keyring *kr, size_t i)
 {
     return i < kr->count ? kr->recover[i] : NULL;
 }
