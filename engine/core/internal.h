@@ -78,6 +78,11 @@ sl_rc sl__json_load(const char *s, size_t len, size_t max_len,
  * for anything else (or out of memory): then ask json_loadb().  Nesting
  * deeper than SL_JSON_DEPTH_MAX is "anything else". */
 json_t *sl__json_load_plain(const char *s, size_t len);
+/* The body of a plain JSON string (as above) that starts after its opening
+ * quote at s[*pos], unescaped into out (room for n - *pos bytes); *pos ends
+ * past the closing quote.  Its length, or -1 when it is not plain (a \u
+ * escape, a control byte, invalid UTF-8, no closing quote). */
+long sl__json_plain_string(const char *s, size_t n, size_t *pos, char *out);
 /* json_dumps with the engine's flags (compact, UTF-8 raw, keys in
  * insertion order); caller frees with sl_free. */
 char *sl__json_dump(const json_t *j);

@@ -83,37 +83,35 @@ static const unsigned char verbatim[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,                     /* 0x70 */
 };
 
-/* A string after its opening quote, unescaped to r->scratch + r->top; its
- * length, or -1 when it is not plain. */
-static long plain_string(reader *r)
+long sl__json_plain_string(const char *text, size_t n, size_t *pos, char *out)
 {
-    char *out = r->scratch + r->top;
-    size_t o = 0;
-    while (r->i < r->n) {
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0, i = *pos;
+    while (i < n) {
         unsigned char c;
-        size_t run = r->i;
+        size_t run = i;
         /* eight bytes at a time while none is a control byte, '"', '\\'
          * or above 0x7f (the usual word-at-a-time tests) */
-        while (run + 8 <= r->n) {
+        while (run + 8 <= n) {
             uint64_t x, stop;
-            memcpy(&x, r->s + run, 8);
+            memcpy(&x, s + run, 8);
             stop = ((x - ONES * 0x20) & ~x) | HAS_ZERO(x ^ (ONES * '"')) |
                    HAS_ZERO(x ^ (ONES * '\\')) | x;
             if (stop & (ONES * 0x80))
                 break;
             run += 8;
         }
-        while (run < r->n && verbatim[r->s[run]])
+        while (run < n && verbatim[s[run]])
             run++;
-        if (run > r->i) {
-            memcpy(out + o, r->s + r->i, run - r->i);
-            o += run - r->i;
-            r->i = run;
+        if (run > i) {
+            memcpy(out + o, s + i, run - i);
+            o += run - i;
+            i = run;
             continue;
         }
-        c = r->s[r->i];
+        c = s[i];
         if (c == '"') {
-            r->i++;
+            *pos = i + 1;
             return (long)o;
         }
         if (c < 0x20)
@@ -121,26 +119,32 @@ static long plain_string(reader *r)
         if (c == '\\') {
             static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
             const char *e;
-            if (r->i + 1 >= r->n)
+            if (i + 1 >= n)
                 return -1;
-            e = memchr(from, r->s[r->i + 1], sizeof from - 1);
+            e = memchr(from, s[i + 1], sizeof from - 1);
             if (!e)
                 return -1;  /* \u and anything else: jansson's */
             out[o++] = to[e - from];
-            r->i += 2;
+            i += 2;
         } else if (c < 0x80) {
             out[o++] = (char)c;
-            r->i++;
+            i++;
         } else {
-            size_t len = utf8_len(r->s + r->i, r->n - r->i);
+            size_t len = utf8_len(s + i, n - i);
             if (len == 0)
                 return -1;
-            memcpy(out + o, r->s + r->i, len);
+            memcpy(out + o, s + i, len);
             o += len;
-            r->i += len;
+            i += len;
         }
     }
     return -1;
+}
+
+/* A string after its opening quote, unescaped to r->scratch + r->top. */
+static long plain_string(reader *r)
+{
+    return sl__json_plain_string((const char *)r->s, r->n, &r->i, r->scratch + r->top);
 }
 
 static json_t *plain_value(reader *r);
