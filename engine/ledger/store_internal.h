@@ -41,6 +41,11 @@ struct sl_store {
         int64_t entity_id;      /* id of the cached entity, 0 = none */
         int entity_active;      /* with active_users */
         char *entity_json;
+        /* the row of the token checked last (tokens.c) */
+        int token_known;
+        char token_hash[65];    /* its secret's SHA-256, hex */
+        int token_admin, token_revoked;
+        int32_t token_expires;
     } cache;
 };
 
