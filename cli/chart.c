@@ -8,13 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char chart_help[] =
-    "usage: seatledger usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg [--json]\n"
-    "\n"
-    "Writes the chart of billable users as SVG: the current license's term, or\n"
-    "from --from 00:00:00 through --to 23:59:59 UTC.  FILE '-' is stdout.\n"
-    "See docs/cli.md.\n";
-
 static int parse_day(const char *opt, const char *s, int32_t *out)
 {
     sl_error err = {0};
@@ -56,10 +49,6 @@ int cli_usage_chart(cli_ctx *ctx, int argc, char **argv)
 
     sl_chart_options_init(&opt);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(chart_help, stdout);
-            return EXIT_OK;
-        }
         if (cli_json_flag(ctx, argv[i]))
             continue;
         if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)

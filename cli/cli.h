@@ -67,41 +67,68 @@ void cli_protect_ledger(const char *path);
  * "--json". */
 bool cli_json_flag(cli_ctx *ctx, const char *arg);
 
+/* Untrusted text (a licensee, a username) as readable output shows it:
+ * control characters and the like escaped (sl_text_escape), so a name
+ * cannot drive the terminal.  NULL stays NULL.  The result lives until
+ * CLI_SHOWN_SLOTS more calls, enough for the fields of one printf. */
+#define CLI_SHOWN_SLOTS 16
+const char *cli_shown(const char *s);
+
 /* --from/--to of `cmd`: a date (the whole day counts: its first or, with
  * end_of_day, its last millisecond) or an instant.  EXIT_OK or a usage
  * error already printed. */
 int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_day,
                     int64_t *out);
 
-/* Does a subcommand's argument list (argv[0] its name) ask for --help?
- * Then print `usage` (one or more lines, no final newline needed) to stdout
- * and return true. */
-bool cli_help(int argc, char **argv, const char *usage);
-
+/* Open a directory file for `users import` / `projects import` ("-" is
+ * stdin): the format from --format (NULL: by the name, .jsonl/.ndjson are
+ * JSON Lines, else CSV), its size for progress (0 when unknown).  EXIT_OK,
+ * or the exit code after printing why. */
+int cli_import_open(const char *path, const char *format, sl_user_format *fmt, FILE **in,
+                    uint64_t *total);
 /* Parse a non-negative integer option value. */
 bool cli_parse_i64(const char *s, int64_t *out);
 
-/* Command groups (one file each). */
-int cmd_keys(cli_ctx *ctx, int argc, char **argv);
-int cmd_license(cli_ctx *ctx, int argc, char **argv);
-/* The ledger commands (cli/ledger.c). */
-int cmd_refresh(cli_ctx *ctx, int argc, char **argv);
+/* The commands, each reached through the table in cli/main.c (which also
+ * holds their usage); argv[0] is the command's last word. */
+int cmd_keys_generate(cli_ctx *ctx, int argc, char **argv);   /* cli/keys.c */
+int cmd_keys_trust(cli_ctx *ctx, int argc, char **argv);
+int cmd_keys_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_keys_untrust(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_add(cli_ctx *ctx, int argc, char **argv);     /* cli/license.c */
+int cmd_license_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_show(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_delete(cli_ctx *ctx, int argc, char **argv);
+int cmd_license_check(cli_ctx *ctx, int argc, char **argv);
+int cli_license_issue(cli_ctx *ctx, int argc, char **argv);   /* cli/license_codec.c */
+int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
+int cmd_users_import(cli_ctx *ctx, int argc, char **argv);    /* cli/users.c */
+int cmd_users_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_users_count(cli_ctx *ctx, int argc, char **argv);
+int cmd_refresh(cli_ctx *ctx, int argc, char **argv);         /* cli/ledger.c */
 int cmd_history(cli_ctx *ctx, int argc, char **argv);
-int cmd_usage(cli_ctx *ctx, int argc, char **argv);
+int cmd_usage_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cmd_backup(cli_ctx *ctx, int argc, char **argv);
-int cmd_token(cli_ctx *ctx, int argc, char **argv);
-int cmd_serve(cli_ctx *ctx, int argc, char **argv);
-int cmd_users(cli_ctx *ctx, int argc, char **argv);
-/* `addons list` and `seats assign|unassign|list|history` (cli/seats.c). */
-int cmd_addons(cli_ctx *ctx, int argc, char **argv);
-int cmd_seats(cli_ctx *ctx, int argc, char **argv);
-int cmd_notify(cli_ctx *ctx, int argc, char **argv);
-/* `license issue` and `license verify` (cli/license_codec.c). */
-int cli_license_issue(cli_ctx *ctx, int argc, char **argv);
-int cli_license_verify(cli_ctx *ctx, int argc, char **argv);
-/* `usage chart` (cli/chart.c); argv[0] is "chart". */
-int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);
+int cmd_clock_confirm(cli_ctx *ctx, int argc, char **argv);   /* cli/clock.c */
+int cmd_clock_recover(cli_ctx *ctx, int argc, char **argv);
+int cmd_token_create(cli_ctx *ctx, int argc, char **argv);    /* cli/token.c */
+int cmd_token_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_token_revoke(cli_ctx *ctx, int argc, char **argv);
+int cmd_serve(cli_ctx *ctx, int argc, char **argv);           /* cli/serve.c */
+int cmd_addons_list(cli_ctx *ctx, int argc, char **argv);     /* cli/seats.c */
+int cmd_seats_assign(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats_unassign(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_seats_history(cli_ctx *ctx, int argc, char **argv);
+int cli_usage_chart(cli_ctx *ctx, int argc, char **argv);     /* cli/chart.c */
+int cmd_notify(cli_ctx *ctx, int argc, char **argv);          /* cli/notify.c */
+int cmd_keys_instance_public(cli_ctx *ctx, int argc, char **argv); /* cli/keys.c */
+int cmd_seats_check(cli_ctx *ctx, int argc, char **argv);     /* cli/code_suggestions.c */
+int cmd_settings_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_settings_set(cli_ctx *ctx, int argc, char **argv);
+int cmd_projects_import(cli_ctx *ctx, int argc, char **argv);
+int cmd_projects_list(cli_ctx *ctx, int argc, char **argv);
 
 /* ---- notifications (cli/notify.c, cli/notify_deliver.c) ---------------- */
 

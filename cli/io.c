@@ -87,35 +87,14 @@ done:
     return SL_OK;
 }
 
-/* The ledger of this run: no output file may replace it or its WAL files. */
+/* The ledger of this run: no output file may replace it or a file SQLite
+ * keeps beside it. */
 static char *ledger_path;
 
 void cli_protect_ledger(const char *path)
 {
     free(ledger_path);
     ledger_path = path ? strdup(path) : NULL;
-}
-
-static bool same_file(const struct stat *a, const char *path)
-{
-    struct stat b;
-    return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
-}
-
-/* Is `path` (followed through links) the ledger, its -wal or its -shm? */
-static bool is_ledger(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    struct stat target;
-    char name[4096];
-    if (!ledger_path || stat(path, &target) != 0)
-        return false;
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", ledger_path, suffixes[i]);
-        if (same_file(&target, name))
-            return true;
-    }
-    return false;
 }
 
 int cli_check_out(const char *path)
@@ -133,6 +112,7 @@ sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_error *err)
 {
     char tmp[4096];
+    const char *role;
     FILE *f;
     int fd, e;
     sl_rc rc;
@@ -142,14 +122,16 @@ sl_rc cli_write_stream(const char *path, int private_mode,
             rc = sl_error_set(err, SL_ESTORAGE, "cannot write 'stdout': %s", strerror(errno));
         return rc;
     }
-    if (is_ledger(path))
-        return sl_error_set(err, SL_EINVAL, "cannot write '%s': it is the ledger", path);
+    role = sl_path_ledger_role(ledger_path, path);
+    if (role)
+        return sl_error_set(err, SL_EINVAL, "cannot write '%s': it is %s", path, role);
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
         return sl_error_set(err, SL_EINVAL, "cannot write '%s': path too long", path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_mode ? 0600 : 0644);
+    /* a missing directory is a file-system problem (exit 4), not a missing
+     * license, key, token or user (exit 3) */
     if (fd < 0)
-        return sl_error_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
-                            "cannot write '%s': %s", path, strerror(errno));
+        return sl_error_set(err, SL_ESTORAGE, "cannot write '%s': %s", path, strerror(errno));
     f = fdopen(fd, "w");
     if (!f) {
         e = errno;
@@ -206,6 +188,22 @@ bool cli_json_flag(cli_ctx *ctx, const char *arg)
     return true;
 }
 
+const char *cli_shown(const char *s)
+{
+    static char *slots[CLI_SHOWN_SLOTS];
+    static size_t next;
+    char *e;
+    if (!s)
+        return NULL;
+    e = sl_text_escape(s);
+    if (!e)
+        return "(out of memory)";
+    sl_free(slots[next]);
+    slots[next] = e;
+    next = (next + 1) % CLI_SHOWN_SLOTS;
+    return e;
+}
+
 bool cli_parse_i64(const char *s, int64_t *out)
 {
     char *end;
@@ -258,15 +256,4 @@ int cli_parse_bound(const char *cmd, const char *opt, const char *s, int end_of_
     if (sl_time_parse(s, out, &err) != SL_OK)
         return cli_usage("%s: %s: %s", cmd, opt, err.message);
     return EXIT_OK;
-}
-
-bool cli_help(int argc, char **argv, const char *usage)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: seatledger %s\n", usage);
-            return true;
-        }
-    }
-    return false;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int keys_generate(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_generate(cli_ctx *ctx, int argc, char **argv)
 {
     const char *priv = NULL, *pub = NULL, *type = "rsa";
     int64_t bits = 2048;
@@ -41,6 +41,9 @@ static int keys_generate(cli_ctx *ctx, int argc, char **argv)
     }
     if (!priv || !pub)
         return cli_usage("keys generate needs --private OUT.pem and --public OUT.pub.pem");
+    /* the public key would replace the private one */
+    if (sl_path_same(priv, pub))
+        return cli_usage("keys generate: --private and --public name the same file '%s'", priv);
     if (bits_given && strcmp(type, "ed25519") == 0)
         return cli_usage("keys generate: --bits applies to --type rsa only");
     /* never overwrite a private key: losing one means re-issuing every license */
@@ -79,7 +82,7 @@ done:
     return rc;
 }
 
-static int keys_trust(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_trust(cli_ctx *ctx, int argc, char **argv)
 {
     const char *file = NULL, *name = NULL;
     char *pem = NULL, *fp = NULL;
@@ -141,7 +144,7 @@ done:
     return rc;
 }
 
-static int keys_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_list(cli_ctx *ctx, int argc, char **argv)
 {
     sl_trusted_key *keys = NULL;
     size_t n = 0;
@@ -182,7 +185,7 @@ static int keys_list(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_untrust(cli_ctx *ctx, int argc, char **argv)
 {
     sl_error err = {0};
     sl_store *st;
@@ -201,31 +204,47 @@ static int keys_untrust(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-int cmd_keys(cli_ctx *ctx, int argc, char **argv)
+int cmd_keys_instance_public(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        cli_cmd_fn fn;
-        const char *usage;
-    } subs[] = {
-        {"generate", keys_generate,
-         "keys generate --private OUT.pem --public OUT.pub.pem [--type rsa|ed25519] "
-         "[--bits 2048|3072|4096]\nGenerates a vendor key pair (RSA by default; Ed25519 "
-         "signs v2 license keys only)."},
-        {"trust", keys_trust,
-         "keys trust PUB.pem [--name NAME] [--require-v2]\nTrusts a vendor public key; "
-         "--require-v2 makes it accept v2 license keys only (also on a key already trusted)."},
-        {"list", keys_list, "keys list\nThe trusted keys, in trust order."},
-        {"untrust", keys_untrust, "keys untrust NAME\nStops trusting a key."},
-    };
-    if (argc < 2)
-        return cli_usage("keys needs a subcommand: generate, trust, list, untrust");
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (strcmp(argv[1], subs[i].name) != 0)
-            continue;
-        if (cli_help(argc - 1, argv + 1, subs[i].usage))
-            return EXIT_OK;
-        return subs[i].fn(ctx, argc - 1, argv + 1);
+    sl_instance_key which = SL_INSTANCE_KEY_JWT;
+    char *pem = NULL;
+    sl_error err = {0};
+    sl_store *st;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--reports") == 0)
+            which = SL_INSTANCE_KEY_REPORTS;
+        else if (strcmp(argv[i], "--jwt") == 0)
+            which = SL_INSTANCE_KEY_JWT;
+        else
+            return cli_usage("keys instance-public: unexpected argument '%s'", argv[i]);
     }
-    return cli_usage("unknown keys subcommand '%s'", argv[1]);
+    st = cli_store(ctx, &rc);
+    if (!st)
+        return rc;
+    if (sl_store_instance_public_key(st, which, &pem, &err) != SL_OK)
+        return cli_fail(&err);
+    if (ctx->json) {
+        char id[SL_INSTANCE_UUID_LEN + 1];
+        json_t *o;
+        char *s;
+        if (sl_store_instance_id(st, id, &err) != SL_OK) {
+            sl_free(pem);
+            return cli_fail(&err);
+        }
+        o = json_pack("{s:s,s:s,s:s,s:s}", "instance_id", id, "key",
+                      which == SL_INSTANCE_KEY_JWT ? "jwt" : "reports", "algorithm",
+                      which == SL_INSTANCE_KEY_JWT ? "RS256" : "Ed25519", "public_key", pem);
+        s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            puts(s);
+        else
+            rc = EXIT_SYSTEM;
+        free(s);
+        json_decref(o);
+    } else {
+        fputs(pem, stdout);
+    }
+    sl_free(pem);
+    return rc;
 }

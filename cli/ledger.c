@@ -76,15 +76,66 @@ int cmd_refresh(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- history ----------------------------------------------------------- */
 
+/* The clock recoveries of the range, read first (there are few) and
+ * printed among the snapshots at their place in time. */
 typedef struct history_out {
     bool json;
     size_t rows;
+    sl_clock_event *events;
+    size_t nevents, next_event, cap;
+    bool oom;
 } history_out;
+
+static int collect_event(void *ud, const sl_clock_event *e)
+{
+    history_out *h = ud;
+    /* recoveries explain a jump in the history; confirmations only allow
+     * one (they are in the audit log) */
+    if (!e->recovery)
+        return 0;
+    if (h->nevents == h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 8;
+        sl_clock_event *p = realloc(h->events, ncap * sizeof *p);
+        if (!p) {
+            h->oom = true;
+            return 1;
+        }
+        h->events = p;
+        h->cap = ncap;
+    }
+    h->events[h->nevents++] = *e;
+    return 0;
+}
+
+static void print_clock_event(history_out *h, const sl_clock_event *e)
+{
+    char when[32], latest[32];
+    if (h->json) {
+        printf("%s{\"recorded_at\":\"%s\",\"clock_recovery\":{\"latest_before\":\"%s\"},"
+               "\"source\":\"%s\"}",
+               h->rows ? "," : "", sl_time_format_rfc3339(e->at_ms, when, sizeof when),
+               sl_time_format_rfc3339(e->latest_before_ms, latest, sizeof latest),
+               sl_source_name(e->source));
+    } else {
+        printf("%-23s  %14s  %s  clock recovered: the latest event had been recorded at %s\n",
+               sl_time_format_utc(e->at_ms, when, sizeof when), "-", sl_source_name(e->source),
+               sl_time_format_utc(e->latest_before_ms, latest, sizeof latest));
+    }
+    h->rows++;
+}
+
+/* Print the clock events recorded up to `until` (all: INT64_MAX). */
+static void print_events_until(history_out *h, int64_t until)
+{
+    while (h->next_event < h->nevents && h->events[h->next_event].at_ms <= until)
+        print_clock_event(h, &h->events[h->next_event++]);
+}
 
 static int print_snapshot(void *ud, const sl_snapshot *s)
 {
     history_out *h = ud;
     char when[32], n[32];
+    print_events_until(h, s->recorded_at_ms);
     if (h->json) {
         printf("%s{\"recorded_at\":\"%s\",\"billable_user_count\":%lld,\"source\":\"%s\"}",
                h->rows ? "," : "", sl_time_format_rfc3339(s->recorded_at_ms, when, sizeof when),
@@ -120,6 +171,10 @@ int cmd_history(cli_ctx *ctx, int argc, char **argv)
     if (!st)
         return rc;
     h.json = ctx->json;
+    if (sl_store_clock_events(st, from, to, collect_event, &h, &err) != SL_OK || h.oom) {
+        free(h.events);
+        return h.oom ? cli_fail(&(sl_error){SL_ENOMEM, "out of memory"}) : cli_fail(&err);
+    }
     if (h.json)
         putchar('[');
     else
@@ -127,8 +182,11 @@ int cmd_history(cli_ctx *ctx, int argc, char **argv)
     if (sl_store_history(st, from, to, print_snapshot, &h, &err) != SL_OK) {
         if (h.json)
             putchar('\n');
+        free(h.events);
         return cli_fail(&err);
     }
+    print_events_until(&h, INT64_MAX);
+    free(h.events);
     if (h.json)
         puts("]");
     return EXIT_OK;
@@ -141,18 +199,13 @@ static sl_rc write_usage(FILE *f, void *ud, sl_error *err)
     return sl_store_usage_export(ud, f, err);
 }
 
-int cmd_usage(cli_ctx *ctx, int argc, char **argv)
+int cmd_usage_export(cli_ctx *ctx, int argc, char **argv)
 {
     const char *out = NULL;
     sl_error err = {0};
     sl_store *st;
     int rc = EXIT_OK;
-    if (argc >= 2 && strcmp(argv[1], "chart") == 0)
-        return cli_usage_chart(ctx, argc - 1, argv + 1);
-    if (argc < 2 || strcmp(argv[1], "export") != 0)
-        return cli_usage("usage: the subcommands are 'usage export [--out FILE]' and "
-                         "'usage chart [--from DATE] [--to DATE] --out FILE'");
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc && !out)
             out = argv[++i];
         else
@@ -238,6 +291,17 @@ static int print_status_json(const sl_status *s)
     json_object_set_new(o, "future_starts_on",
                         s->has_future_license ? date_json(s->future_starts_on) : json_null());
     json_object_set_new(o, "add_ons", addons);
+    json_object_set_new(o, "latest_event_at",
+                        s->clock.has_latest
+                            ? json_string(sl_time_format_rfc3339(s->clock.latest_ms, when,
+                                                                 sizeof when))
+                            : json_null());
+    json_object_set_new(o, "clock_recoveries", json_integer(s->clock.recoveries));
+    json_object_set_new(o, "last_clock_recovery_at",
+                        s->clock.recoveries
+                            ? json_string(sl_time_format_rfc3339(s->clock.last_recovery_ms, when,
+                                                                 sizeof when))
+                            : json_null());
     json_object_set_new(o, "notices", notices);
     text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
@@ -254,13 +318,13 @@ static void print_status_text(const sl_status *s)
 {
     char a[32], b[32], n[32];
     if (s->has_license) {
-        printf("License %lld: %s%s\n", (long long)s->license_id, s->plan,
+        printf("License %lld: %s%s\n", (long long)s->license_id, cli_shown(s->plan),
                s->trial ? " (trial)" : "");
-        printf("  licensee:        %s", s->licensee_name ? s->licensee_name : "-");
+        printf("  licensee:        %s", s->licensee_name ? cli_shown(s->licensee_name) : "-");
         if (s->licensee_email)
-            printf(" <%s>", s->licensee_email);
+            printf(" <%s>", cli_shown(s->licensee_email));
         if (s->licensee_company)
-            printf(", %s", s->licensee_company);
+            printf(", %s", cli_shown(s->licensee_company));
         putchar('\n');
         if (s->expires_on == SL_DATE_NONE)
             printf("  term:            %s, no expiry\n", sl_date_format(s->starts_on, a, sizeof a));
@@ -303,7 +367,7 @@ static void print_status_text(const sl_status *s)
     if (s->notice_count) {
         printf("Notices:\n");
         for (size_t i = 0; i < s->notice_count; i++)
-            printf("  - %s\n", s->notices[i]);
+            printf("  - %s\n", cli_shown(s->notices[i]));
     }
 }
 

@@ -23,9 +23,9 @@ static void print_entity(const char *json)
     }
     lic = json_object_get(o, "licensee");
     printf("License %lld\n", (long long)json_integer_value(json_object_get(o, "id")));
-    printf("  plan:               %s\n", json_string_value(json_object_get(o, "plan")));
+    printf("  plan:               %s\n", cli_shown(json_string_value(json_object_get(o, "plan"))));
     json_object_foreach(lic, k, v)
-        printf("  licensee %-9s %s\n", k, json_string_value(v));
+        printf("  licensee %-9s %s\n", cli_shown(k), cli_shown(json_string_value(v)));
     printf("  starts:             %s\n", json_string_value(json_object_get(o, "starts_at")));
     printf("  expires:            %s%s\n",
            json_is_string(json_object_get(o, "expires_at"))
@@ -49,7 +49,7 @@ static void print_entity(const char *json)
     if (json_object_size(addons)) {
         printf("  add-ons:           ");
         json_object_foreach(addons, k, v)
-            printf(" %s=%lld", k, (long long)json_integer_value(v));
+            printf(" %s=%lld", cli_shown(k), (long long)json_integer_value(v));
         putchar('\n');
     }
     json_object_foreach(json_object_get(o, "add_on_products"), k, v) {
@@ -59,7 +59,7 @@ static void print_entity(const char *json)
         if (sl_addon_parse(k, &a, NULL) != SL_OK)
             continue;   /* kept in the key, ignored (add-ons.md) */
         json_array_foreach(v, i, e)
-            printf("  add-on product:     %s %lld seats, %s to %s%s\n", k,
+            printf("  add-on product:     %s %lld seats, %s to %s%s\n", cli_shown(k),
                    (long long)json_integer_value(json_object_get(e, "quantity")),
                    json_string_value(json_object_get(e, "started_on")),
                    json_string_value(json_object_get(e, "expires_on")),
@@ -111,7 +111,7 @@ done:
     return rc;
 }
 
-static int license_add(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_add(cli_ctx *ctx, int argc, char **argv)
 {
     char *text = NULL;
     size_t len = 0;
@@ -152,7 +152,7 @@ static void print_check(const json_t *doc)
     int valid = json_is_true(json_object_get(doc, "valid"));
     printf("verdict:  %s (dry run: nothing was stored)\n", valid ? "accepted" : "refused");
     if (!valid)
-        printf("error:    %s\n", json_string_value(json_object_get(doc, "error")));
+        printf("error:    %s\n", cli_shown(json_string_value(json_object_get(doc, "error"))));
     if (json_is_string(json_object_get(doc, "format")))
         printf("format:   %s, %s, signed by trusted key '%s'\n",
                json_string_value(json_object_get(doc, "format")),
@@ -213,7 +213,7 @@ static void print_check(const json_t *doc)
     }
 }
 
-static int license_check(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_check(cli_ctx *ctx, int argc, char **argv)
 {
     const char *file = NULL;
     char *text = NULL, *report = NULL;
@@ -223,12 +223,6 @@ static int license_check(cli_ctx *ctx, int argc, char **argv)
     json_t *doc;
     int rc = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            puts("usage: seatledger license check FILE|- [--json]\n"
-                 "Runs every check of 'license add' and reports what the key would give;\n"
-                 "stores nothing. Exit 0 when the add would succeed, 1 when refused.");
-            return EXIT_OK;
-        }
         if (cli_json_flag(ctx, argv[i]))
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
@@ -261,7 +255,7 @@ done:
     return rc;
 }
 
-static int license_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_list(cli_ctx *ctx, int argc, char **argv)
 {
     char *json = NULL;
     json_t *arr;
@@ -306,9 +300,9 @@ static int license_list(cli_ctx *ctx, int argc, char **argv)
             else
                 snprintf(seatbuf, sizeof seatbuf, "-");
             printf("%-3s %-6lld %-9s %-10s %-10s %-8s %s\n", id == current ? "*" : "",
-                   (long long)id, json_string_value(json_object_get(o, "plan")),
+                   (long long)id, cli_shown(json_string_value(json_object_get(o, "plan"))),
                    json_string_value(json_object_get(o, "starts_at")), exp ? exp : "never",
-                   seatbuf, who ? who : json_string_value(json_object_get(lic, "Name")));
+                   seatbuf, cli_shown(who ? who : json_string_value(json_object_get(lic, "Name"))));
         }
         puts("(* = current license)");
     }
@@ -316,7 +310,7 @@ static int license_list(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int license_show(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_show(cli_ctx *ctx, int argc, char **argv)
 {
     sl_error err = {0};
     sl_store *st;
@@ -339,7 +333,7 @@ static int license_show(cli_ctx *ctx, int argc, char **argv)
     return show_entity(ctx, st, id);
 }
 
-static int license_delete(cli_ctx *ctx, int argc, char **argv)
+int cmd_license_delete(cli_ctx *ctx, int argc, char **argv)
 {
     sl_error err = {0};
     sl_store *st;
@@ -359,38 +353,4 @@ static int license_delete(cli_ctx *ctx, int argc, char **argv)
     else
         printf("deleted license %lld\n", (long long)id);
     return EXIT_OK;
-}
-
-int cmd_license(cli_ctx *ctx, int argc, char **argv)
-{
-    /* `license check` answers --help itself */
-    static const struct {
-        const char *name;
-        cli_cmd_fn fn;
-        const char *usage;
-    } subs[] = {
-        {"issue", cli_license_issue,
-         "license issue --private-key PEM (--payload FILE | --licensee-name N --licensee-email E\n"
-         "       --licensee-company C --plan P --users N --starts DATE [--expires DATE] ...)\n"
-         "       [--format gitlab|v2] [--boundary PRODUCT] [--out FILE]\n"
-         "Signs a license key (docs/cli.md lists every option)."},
-        {"verify", cli_license_verify,
-         "license verify FILE|- [--public-key PEM]... [--require-v2] [--json]\n"
-         "Decodes and checks a key of either format without storing it."},
-        {"check", license_check, NULL},
-        {"add", license_add, "license add FILE|-\nImports a key of either format."},
-        {"list", license_list, "license list\nAll stored licenses, newest first."},
-        {"show", license_show, "license show [ID]\nOne license; without ID the current one."},
-        {"delete", license_delete, "license delete ID\nDeletes a stored license."},
-    };
-    if (argc < 2)
-        return cli_usage("license needs a subcommand: issue, verify, check, add, list, show, delete");
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (strcmp(argv[1], subs[i].name) != 0)
-            continue;
-        if (subs[i].usage && cli_help(argc - 1, argv + 1, subs[i].usage))
-            return EXIT_OK;
-        return subs[i].fn(ctx, argc - 1, argv + 1);
-    }
-    return cli_usage("unknown license subcommand '%s'", argv[1]);
 }

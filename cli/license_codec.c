@@ -349,6 +349,10 @@ int cli_license_issue(cli_ctx *ctx, int argc, char **argv)
         return rc;
     if (!o.private_key)
         return cli_usage("license issue: --private-key PEM is required");
+    /* losing the vendor's private key means re-issuing every license */
+    if (o.out && sl_path_same(o.out, o.private_key))
+        return cli_usage("license issue: --out '%s' is the private key (--private-key): "
+                         "it would be replaced", o.out);
     if (o.format && strcmp(o.format, "gitlab") != 0 && strcmp(o.format, "v2") != 0)
         return cli_usage("license issue: --format must be gitlab or v2, not '%s'", o.format);
     v2 = o.format && strcmp(o.format, "v2") == 0;
@@ -420,10 +424,12 @@ done:
 
 /* ---- license verify ---------------------------------------------------------- */
 
+/* A string member as readable output shows it (the key's text is
+ * untrusted: escaped), or the fallback. */
 static const char *str_or(const json_t *o, const char *key, const char *fallback)
 {
     const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : fallback;
+    return s ? cli_shown(s) : fallback;
 }
 
 /* The readable verdict, from the same document --json prints. */
@@ -464,7 +470,7 @@ static void print_verdict(const json_t *doc)
         printf("add-ons: ");
         json_object_foreach((json_t *)addons, k, v) {
             char *txt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            printf(" %s=%s", k, txt ? txt : "?");
+            printf(" %s=%s", cli_shown(k), txt ? cli_shown(txt) : "?");
             free(txt);
         }
         putchar('\n');
@@ -493,6 +499,7 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
     const sl_keyring *kr = NULL;
     sl_license *lic = NULL;
     sl_error err = {0}, failure = {0};
+    int32_t today = sl_clock_today();
     sl_rc drc;
     json_t *parsed;
     int rc = EXIT_OK;
@@ -550,7 +557,8 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
         sl_store *st = cli_store(ctx, &rc);
         if (!st)
             goto done;
-        if (sl_store_keyring(st, &kr, &err) != SL_OK) {
+        /* with the ledger's keys, its today too (the clock-safe one) */
+        if (sl_store_keyring(st, &kr, &err) != SL_OK || sl_store_today(st, &today, &err) != SL_OK) {
             rc = cli_fail(&err);
             goto done;
         }
@@ -560,7 +568,7 @@ int cli_license_verify(cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(&failure);
         goto done;
     }
-    if (sl_license_verify_json(lic, drc == SL_OK ? NULL : &failure, sl_clock_today(), &doc,
+    if (sl_license_verify_json(lic, drc == SL_OK ? NULL : &failure, today, &doc,
                                &err) != SL_OK) {
         rc = cli_fail(&err);
         goto done;

@@ -18,18 +18,6 @@
 /* a run holds what it delivers for the timeout plus this much */
 #define HOLD_MARGIN_MS 60000
 
-static const char notify_usage[] =
-    "usage: seatledger notify [--exec CMD]... [--mail ADDRESS...]... [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Records an event for every condition of `status` that got worse since the\n"
-    "last check (seats.threshold, seats.reached, seats.exceeded, license.expiring,\n"
-    "license.expired, snapshot.missing, addon.seats_full, addon.expiring), then\n"
-    "delivers to each target what it is owed: --exec runs CMD (no shell) with the\n"
-    "event as JSON on its standard input;\n"
-    "--mail pipes a plain-text mail to sendmail -t -oi ($SEATLEDGER_SENDMAIL, else\n"
-    "/usr/sbin/sendmail).  A failed delivery is retried by the next run.  Each run\n"
-    "has --timeout seconds (default 30).  Exit status 4 when a delivery failed.\n";
-
 void cli_notify_opts_free(cli_notify_opts *o)
 {
     for (size_t i = 0; i < o->ntargets; i++)
@@ -228,10 +216,6 @@ int cmd_notify(cli_ctx *ctx, int argc, char **argv)
             goto done;
         if (used)
             continue;
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(notify_usage, stdout);
-            goto done;
-        }
         if (!cli_json_flag(ctx, argv[i])) {
             rc = cli_usage("notify: unexpected argument '%s'", argv[i]);
             goto done;

@@ -16,20 +16,6 @@
                                          refuses more than 100 with GitLab's message) */
 #define ACTOR "cli"
 
-static const char addons_help[] =
-    "usage: seatledger addons list [--json]\n"
-    "  the add-on purchases provisioned from the current cloud license:\n"
-    "  id, add-on, quantity, assigned, started_on, expires_on, trial, active\n";
-
-static const char seats_help[] =
-    "usage: seatledger seats assign ADDON USER... [--file FILE] [--json]\n"
-    "       seatledger seats unassign ADDON USER... [--file FILE] [--json]\n"
-    "       seatledger seats list [ADDON] [--eligible] [--assigned|--unassigned]\n"
-    "                             [--search S] [--json]\n"
-    "       seatledger seats history [ADDON] [--from DATE] [--to DATE] [--json]\n"
-    "  USER is a directory id or a username; FILE has one per line.  More than\n"
-    "  one user (or --file) is a bulk call: at most 100 users, all or nothing.\n";
-
 static json_t *date_json(int32_t d)
 {
     char buf[16];
@@ -58,24 +44,14 @@ static bool put_json(json_t *j, const char *sep)
 
 /* ---- addons list ------------------------------------------------------------ */
 
-int cmd_addons(cli_ctx *ctx, int argc, char **argv)
+int cmd_addons_list(cli_ctx *ctx, int argc, char **argv)
 {
     sl_addon_purchase *p = NULL;
     sl_error err = {0};
     sl_store *st;
     size_t n = 0;
     int rc = EXIT_OK;
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(addons_help, stdout);
-        return EXIT_OK;
-    }
-    if (argc < 2 || strcmp(argv[1], "list") != 0)
-        return cli_usage("addons: the only subcommand is 'addons list [--json]'");
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(addons_help, stdout);
-            return EXIT_OK;
-        }
+    for (int i = 1; i < argc; i++) {
         if (!cli_json_flag(ctx, argv[i]))
             return cli_usage("addons list: unexpected argument '%s'", argv[i]);
     }
@@ -203,9 +179,9 @@ static int print_result(cli_ctx *ctx, int assign, const sl_addon_purchase *p, co
         return EXIT_OK;
     for (size_t i = 0; i < r->n; i++) {
         const char *key = outcome_key(out[i], assign);
-        printf("%-10s %s%s%s%s\n", key ? key : "refused", ids[i],
+        printf("%-10s %s%s%s%s\n", key ? key : "refused", cli_shown(ids[i]),
                strcmp(ids[i], r->v[i]) != 0 ? " (" : "",
-               strcmp(ids[i], r->v[i]) != 0 ? r->v[i] : "",
+               strcmp(ids[i], r->v[i]) != 0 ? cli_shown(r->v[i]) : "",
                strcmp(ids[i], r->v[i]) != 0 ? ")" : "");
     }
     return EXIT_OK;
@@ -345,7 +321,7 @@ static int print_user(void *ud, const sl_seat_user *u)
             return 1;
         }
     } else {
-        printf("%-12s %-24s %-24s %-8s %s\n", u->id, u->username, u->state,
+        printf("%-12s %-24s %-24s %-8s %s\n", cli_shown(u->id), cli_shown(u->username), u->state,
                u->assigned ? "yes" : "no",
                u->last_duo_activity_on ? u->last_duo_activity_on : "-");
     }
@@ -353,7 +329,7 @@ static int print_user(void *ud, const sl_seat_user *u)
     return 0;
 }
 
-static int seats_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_seats_list(cli_ctx *ctx, int argc, char **argv)
 {
     sl_seat_query q = {0};
     sl_addon_purchase p = {0};
@@ -440,13 +416,14 @@ static int print_event(void *ud, const sl_seat_event *e)
     } else {
         printf("%-23s  %-15s %-10s %-10s %-12s %-24s %s\n",
                sl_time_format_utc(e->at_ms, when, sizeof when), e->add_on, e->event,
-               e->reason ? e->reason : "-", e->user_id, e->username, e->actor);
+               e->reason ? e->reason : "-", cli_shown(e->user_id), cli_shown(e->username),
+               e->actor);
     }
     o->rows++;
     return 0;
 }
 
-static int seats_history(cli_ctx *ctx, int argc, char **argv)
+int cmd_seats_history(cli_ctx *ctx, int argc, char **argv)
 {
     int64_t from = INT64_MIN, to = INT64_MAX;
     const char *addon_name = NULL;
@@ -494,23 +471,12 @@ static int seats_history(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-int cmd_seats(cli_ctx *ctx, int argc, char **argv)
+int cmd_seats_assign(cli_ctx *ctx, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            fputs(seats_help, stdout);
-            return EXIT_OK;
-        }
-    }
-    if (argc < 2)
-        return cli_usage("seats needs a subcommand: assign, unassign, list, history");
-    if (strcmp(argv[1], "assign") == 0)
-        return seats_change(ctx, argc - 1, argv + 1, 1);
-    if (strcmp(argv[1], "unassign") == 0)
-        return seats_change(ctx, argc - 1, argv + 1, 0);
-    if (strcmp(argv[1], "list") == 0)
-        return seats_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "history") == 0)
-        return seats_history(ctx, argc - 1, argv + 1);
-    return cli_usage("unknown seats subcommand '%s'", argv[1]);
+    return seats_change(ctx, argc, argv, 1);
+}
+
+int cmd_seats_unassign(cli_ctx *ctx, int argc, char **argv)
+{
+    return seats_change(ctx, argc, argv, 0);
 }

@@ -1,7 +1,8 @@
 /*
- * serve.c - `seatledger serve`: run the GitLab-compatible License API
- * (server/) on the ledger until SIGINT or SIGTERM, with /metrics, and, when
- * given --exec or --mail, the notification round of `notify` on a timer.
+ * serve.c - `seatledger serve`: run the GitLab-compatible License API and
+ * GraphQL API (server/) on the ledger until SIGINT or SIGTERM, with /metrics
+ * and the Code Suggestions API in front of an AI gateway, and, when given
+ * --exec or --mail, the notification round of `notify` on a timer.
  */
 #include "cli.h"
 
@@ -15,20 +16,10 @@
 
 #define NOTIFY_INTERVAL_DEFAULT_S 60
 #define NOTIFY_INTERVAL_MAX_S 86400
-
-static const char serve_usage[] =
-    "usage: seatledger serve [--listen HOST:PORT] [--refresh-daily HH:MM]\n"
-    "                        [--metrics-listen HOST:PORT]\n"
-    "                        [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS]\n"
-    "                        [--notify-interval SECONDS]\n"
-    "\n"
-    "Serves GitLab's License API on --listen (default 127.0.0.1:8080) and GET\n"
-    "/metrics there behind an admin token; --metrics-listen serves /metrics alone,\n"
-    "without a token, on a second address.  --refresh-daily records a snapshot at\n"
-    "HH:MM UTC.  With --exec or --mail it runs the round of `seatledger notify` at\n"
-    "start and every --notify-interval seconds (default 60).\n";
+#define GATEWAY_TIMEOUT_MAX_S 3600
 
 #ifdef SL_HAVE_SERVER
+#include "code_suggestions/code_suggestions.h"
 #include "router.h"
 
 /* The notification round on a timer, in a thread of its own with its own
@@ -116,6 +107,7 @@ static void notifier_stop(notifier *n)
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     sl_server_config cfg = {0};
+    sl_cs_config cs = {0};
     cli_notify_opts opts;
     notifier nt;
     sl_error err = {0};
@@ -124,6 +116,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     memset(&opts, 0, sizeof opts);
     memset(&nt, 0, sizeof nt);
     cfg.refresh_minute = -1;
+    cfg.code_suggestions = &cs;
     for (int i = 1; i < argc; i++) {
         int used = cli_notify_option(&opts, argc, argv, &i, &rc);
         if (used < 0)
@@ -148,9 +141,23 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
                 goto done;
             }
             interval = (int)v;
-        } else if (strcmp(argv[i], "--help") == 0) {
-            fputs(serve_usage, stdout);
-            goto done;
+        } else if (strcmp(argv[i], "--ai-gateway") == 0 && i + 1 < argc) {
+            cs.ai_gateway_url = argv[++i];
+        } else if (strcmp(argv[i], "--external-host") == 0 && i + 1 < argc) {
+            cs.external_host = argv[++i];
+        } else if (strcmp(argv[i], "--ai-gateway-timeout") == 0 && i + 1 < argc) {
+            int64_t v = 0;
+            if (!cli_parse_i64(argv[++i], &v) || v < 1 || v > GATEWAY_TIMEOUT_MAX_S) {
+                rc = cli_usage("--ai-gateway-timeout needs 1 to %d seconds, not '%s'",
+                               GATEWAY_TIMEOUT_MAX_S, argv[i]);
+                goto done;
+            }
+            cs.gateway_timeout_s = (int)v;
+        } else if (strcmp(argv[i], "--rate-limit") == 0 && i + 1 < argc) {
+            if (sl_cs_parse_limit(argv[++i], &cs, &err) != SL_OK) {
+                rc = cli_usage("%s", err.message);
+                goto done;
+            }
         } else {
             rc = cli_usage("serve: unexpected argument '%s'", argv[i]);
             goto done;
@@ -184,10 +191,8 @@ done:
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        fputs(serve_usage, stdout);
-        return EXIT_OK;
-    }
+    (void)argc;
+    (void)argv;
     fputs("seatledger: this build has no HTTP server\n", stderr);
     return EXIT_SYSTEM;
 }

@@ -27,6 +27,46 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* ---- import -------------------------------------------------------------- */
 
+int cli_import_open(const char *path, const char *format, sl_user_format *fmt, FILE **in,
+                    uint64_t *total)
+{
+    struct stat sb;
+    sl_error err = {0};
+    *fmt = SL_USERS_CSV;
+    *in = stdin;
+    *total = 0;
+    if (format) {
+        if (strcmp(format, "jsonl") == 0)
+            *fmt = SL_USERS_JSONL;
+        else if (strcmp(format, "csv") != 0)
+            return cli_usage("--format must be csv or jsonl, not '%s'", format);
+    } else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) {
+        *fmt = SL_USERS_JSONL;
+    }
+    if (strcmp(path, "-") != 0) {
+        *in = fopen(path, "rb");
+        if (!*in) {
+            err.code = errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE;
+            snprintf(err.message, sizeof err.message, "cannot open '%s': %s", path,
+                     strerror(errno));
+            *in = stdin;
+            return cli_fail(&err);
+        }
+    }
+    if (fstat(fileno(*in), &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "seatledger: cannot read '%s': is a directory\n", path);
+            if (*in != stdin)
+                fclose(*in);
+            *in = stdin;
+            return EXIT_REJECTED;
+        }
+        if (S_ISREG(sb.st_mode))
+            *total = (uint64_t)sb.st_size;
+    }
+    return EXIT_OK;
+}
+
 static void draw_progress(void *ud, uint64_t done, uint64_t total)
 {
     const char *name = ud;
@@ -41,14 +81,13 @@ static void draw_progress(void *ud, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
-static int users_import(cli_ctx *ctx, int argc, char **argv)
+int cmd_users_import(cli_ctx *ctx, int argc, char **argv)
 {
     const char *path = NULL, *format = NULL, *name;
     sl_user_format fmt = SL_USERS_CSV;
     sl_import_stats s = {0};
     sl_error err = {0};
     sl_store *st;
-    struct stat sb;
     uint64_t total = 0;
     bool prune = false, bar;
     FILE *in = stdin;
@@ -71,33 +110,10 @@ static int users_import(cli_ctx *ctx, int argc, char **argv)
     }
     if (!path)
         return cli_usage("users import needs a FILE (or - for standard input)");
-    if (format) {
-        if (strcmp(format, "jsonl") == 0)
-            fmt = SL_USERS_JSONL;
-        else if (strcmp(format, "csv") != 0)
-            return cli_usage("--format must be csv or jsonl, not '%s'", format);
-    } else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) {
-        fmt = SL_USERS_JSONL;
-    }
+    rc = cli_import_open(path, format, &fmt, &in, &total);
+    if (rc != EXIT_OK)
+        return rc;
     name = strcmp(path, "-") == 0 ? "standard input" : path;
-    if (strcmp(path, "-") != 0) {
-        in = fopen(path, "rb");
-        if (!in) {
-            err.code = errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE;
-            snprintf(err.message, sizeof err.message, "cannot open '%s': %s", path,
-                     strerror(errno));
-            return cli_fail(&err);
-        }
-    }
-    if (fstat(fileno(in), &sb) == 0) {
-        if (S_ISDIR(sb.st_mode)) {
-            fprintf(stderr, "seatledger: cannot read '%s': is a directory\n", path);
-            rc = EXIT_REJECTED;
-            goto done;
-        }
-        if (S_ISREG(sb.st_mode))
-            total = (uint64_t)sb.st_size;
-    }
     st = cli_store(ctx, &rc);
     if (!st)
         goto done;
@@ -152,8 +168,9 @@ static int text_width(const char *s)
 
 static void user_cells(const sl_user *u, const char *cells[LIST_COLS])
 {
-    cells[0] = u->id;
-    cells[1] = u->username;
+    /* the host's ids and usernames are untrusted text */
+    cells[0] = cli_shown(u->id);
+    cells[1] = cli_shown(u->username);
     cells[2] = u->state;
     cells[3] = u->user_type;
     cells[4] = u->highest_role;
@@ -205,7 +222,7 @@ static int list_one(void *ud, const sl_user *u)
     return 0;
 }
 
-static int users_list(cli_ctx *ctx, int argc, char **argv)
+int cmd_users_list(cli_ctx *ctx, int argc, char **argv)
 {
     static const char *const headers[LIST_COLS] = {"ID", "USERNAME", "STATE", "TYPE", "ROLE",
                                                    "REASON"};
@@ -262,7 +279,7 @@ static int users_list(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- count --------------------------------------------------------------- */
 
-static int users_count(cli_ctx *ctx, int argc, char **argv)
+int cmd_users_count(cli_ctx *ctx, int argc, char **argv)
 {
     sl_user_counts c;
     sl_error err = {0};
@@ -306,17 +323,4 @@ static int users_count(cli_ctx *ctx, int argc, char **argv)
             printf("  %-27s %s\n", sl_reason_name(i), sl_format_count(c.by_reason[i], a, sizeof a));
     }
     return EXIT_OK;
-}
-
-int cmd_users(cli_ctx *ctx, int argc, char **argv)
-{
-    if (argc < 2)
-        return cli_usage("users needs a subcommand: import, list, count");
-    if (strcmp(argv[1], "import") == 0)
-        return users_import(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return users_list(ctx, argc - 1, argv + 1);
-    if (strcmp(argv[1], "count") == 0)
-        return users_count(ctx, argc - 1, argv + 1);
-    return cli_usage("unknown users subcommand '%s'", argv[1]);
 }

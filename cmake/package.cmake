@@ -75,7 +75,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libseatledger-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libseatledger${SL_SOVERSION} (= ${SL_DEB_PACKAGE_VERSION}), libsqlite3-dev, libssl-dev (>= 3.0), libjansson-dev, libcsv-dev")
+    "libseatledger${SL_SOVERSION} (= ${SL_DEB_PACKAGE_VERSION}), libsqlite3-dev, libssl-dev (>= 3.0), libjansson-dev, libjwt-dev, libcsv-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
 "license-key and billable-user accounting engine (development files)
 libseatledger is the engine behind the seatledger command: GitLab license

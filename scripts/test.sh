@@ -11,9 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # lintian and debootstrap for the packages stage, prometheus (with promtool)
-# for tests/e2e/test_prometheus.sh, groff and man for the man page check
+# for tests/e2e/test_prometheus.sh, groff and man for the man page check,
+# node and npm for the GraphQL clients (tests/e2e/lib_npm.sh)
 scripts/deps.sh clang libclang-rt-dev valgrind openssl lintian debootstrap prometheus \
-  groff-base man-db
+  groff-base man-db node=nodejs npm=npm
 status=0
 echo "== build and test (build/)"
 BUILD_DIR=build scripts/build.sh
@@ -111,7 +112,7 @@ if [ "$fuzz_seconds" != 0 ]; then
   CC=clang cmake -S . -B build-fuzz -DSL_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
   for target in fuzz_license_decode fuzz_license_v2 fuzz_users_import fuzz_http_route \
-                fuzz_chart_render fuzz_graphql fuzz_json_plain; do
+                fuzz_chart_render fuzz_graphql fuzz_graphql_api fuzz_json_plain; do
     work=build-fuzz/corpus/$target
     art=build-fuzz/artifacts/$target/
     mkdir -p "$work" "$art"

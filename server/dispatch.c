@@ -1,36 +1,102 @@
 /*
- * dispatch.c - the surfaces of the HTTP server by path: /metrics goes to
- * metrics/ (behind an admin token, or open on the --metrics-listen
- * listener, which serves nothing else), everything else to the License REST
- * API in rest/.
+ * dispatch.c - the surfaces of the HTTP server by path, one line of the
+ * table each, the first match winning: /metrics goes to metrics/ (behind an
+ * admin token, or open on the --metrics-listen listener, which serves
+ * nothing else), /api/graphql to graphql_api/, /api/v4/code_suggestions/
+ * to code_suggestions/ (when served), /api/v4/ and everything else to the
+ * License REST API in rest/, which answers unknown paths with its 404.  A
+ * new surface adds one line (an exact path, or a prefix ending in '/').
  */
 #include "dispatch.h"
+#include "http_util.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+static sl_http_response metrics_surface(const sl_dispatch_ctx *ctx, sl_store *st,
+                                        const sl_http_request *req)
+{
+    if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
+        return sl_route(NULL, req);   /* the router's 413 */
+    return sl_metrics_route(ctx->metrics, st, req, ctx->metrics_only);
+}
+
+static sl_http_response graphql_surface(const sl_dispatch_ctx *ctx, sl_store *st,
+                                        const sl_http_request *req)
+{
+    (void)ctx;
+    return sl_graphql_route(st, req);
+}
+
+static sl_http_response cs_surface(const sl_dispatch_ctx *ctx, sl_store *st,
+                                   const sl_http_request *req)
+{
+    return sl_cs_route(ctx->cs, st, req);
+}
+
+static sl_http_response rest_surface(const sl_dispatch_ctx *ctx, sl_store *st,
+                                     const sl_http_request *req)
+{
+    (void)ctx;
+    return sl_route(st, req);
+}
+
+static const char *metrics_label(const char *path)
+{
+    (void)path;
+    return SL_METRICS_PATH;
+}
+
+static const char *graphql_label(const char *path)
+{
+    (void)path;
+    return "/api/graphql";
+}
+
+static const struct surface {
+    const char *path;                       /* exact, or a prefix when it ends in '/' */
+    sl_surface_fn handle;
+    const char *(*label)(const char *path); /* the metrics' route label; NULL: none */
+    int metrics_listener;                   /* served on the --metrics-listen listener too */
+    int needs_cs;                           /* only when ctx->cs is set */
+} surfaces[] = {
+    {SL_METRICS_PATH, metrics_surface, metrics_label, 1, 0},     /* metrics/ */
+    {"/api/graphql", graphql_surface, graphql_label, 0, 0},      /* graphql_api/ */
+    {SL_CS_PREFIX, cs_surface, sl_cs_label, 0, 1},               /* code_suggestions/ */
+    {"/api/v4/", rest_surface, sl_route_label, 0, 0},            /* rest/ */
+};
+
+static const struct surface *surface_of(const sl_dispatch_ctx *ctx, const char *path)
+{
+    for (size_t i = 0; path && i < sizeof surfaces / sizeof surfaces[0]; i++) {
+        const struct surface *s = &surfaces[i];
+        size_t n = strlen(s->path);
+        if ((ctx->metrics_only && !s->metrics_listener) || (s->needs_cs && !ctx->cs))
+            continue;
+        if (s->path[n - 1] == '/' ? strncmp(path, s->path, n) == 0 : strcmp(path, s->path) == 0)
+            return s;
+    }
+    return NULL;
+}
 
 static sl_http_response not_found(void)
 {
     static const char body[] = "not found\n";
-    sl_http_response r;
-    memset(&r, 0, sizeof r);
-    r.status = 404;
-    r.body = malloc(sizeof body);
-    if (r.body) {
-        memcpy(r.body, body, sizeof body);
-        r.body_len = sizeof body - 1;
-        r.content_type = "text/plain; charset=utf-8";
-    }
+    sl_http_response r = sl_http_resp_new(404);
+    sl_http_resp_body(&r, "text/plain; charset=utf-8", body, sizeof body - 1);
     return r;
 }
 
 sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_http_request *req)
 {
-    if (req->path && strcmp(req->path, SL_METRICS_PATH) == 0) {
-        if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
-            return sl_route(NULL, req);   /* the router's 413 */
-        return sl_metrics_route(ctx->metrics, st, req, ctx->metrics_only);
-    }
+    const struct surface *s;
+    sl_http_response r;
+    /* an ambiguous body framing first, whatever the surface: nothing after
+     * it can be trusted */
+    if (sl_http_framing_refuse(req, &r))
+        return r;
+    s = surface_of(ctx, req->path);
+    if (s)
+        return s->handle(ctx, st, req);
     if (ctx->metrics_only)
         return not_found();
     return sl_route(st, req);
@@ -38,9 +104,7 @@ sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_
 
 const char *sl_dispatch_label(const sl_dispatch_ctx *ctx, const char *path)
 {
-    const char *label;
-    if (path && strcmp(path, SL_METRICS_PATH) == 0)
-        return SL_METRICS_PATH;
-    label = ctx->metrics_only ? NULL : sl_route_label(path);
+    const struct surface *s = surface_of(ctx, path);
+    const char *label = s && s->label ? s->label(path) : NULL;
     return label ? label : "other";
 }

@@ -6,11 +6,14 @@
  * until the client closes, and accepts header names with a space before
  * the colon.  Each of those lets a proxy in front of the server and the
  * server disagree about where the next request starts (request smuggling).
- * A pure function of the head; router.c turns its verdict into a status.
+ * A pure function of the head; sl_http_framing_refuse() turns its verdict
+ * into the status every surface answers with (dispatch.c asks first).
  */
+#include "http_util.h"
 #include "router.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -167,4 +170,25 @@ sl_http_framing sl_http_framing_check(const sl_http_request *req, const char **w
         return SL_FRAMING_INVALID;
     }
     return SL_FRAMING_OK;
+}
+
+int sl_http_framing_refuse(const sl_http_request *req, sl_http_response *r)
+{
+    const char *why = "";
+    char msg[96];
+    switch (sl_http_framing_check(req, &why)) {
+    case SL_FRAMING_OK:
+        return 0;
+    case SL_FRAMING_UNSUPPORTED:
+        snprintf(msg, sizeof msg, "501 Not Implemented - %s", why);
+        *r = sl_http_resp_message(501, msg);
+        break;
+    case SL_FRAMING_INVALID:
+    default:
+        snprintf(msg, sizeof msg, "400 Bad request - %s", why);
+        *r = sl_http_resp_message(400, msg);
+        break;
+    }
+    r->close = 1;
+    return 1;
 }

@@ -3,7 +3,8 @@
  * request bodies capped at SL_HTTP_BODY_MAX, connections capped per client
  * and in all, a deadline for each request head, one ledger connection per
  * worker thread, one access-log line per request (and its count in the
- * request metrics), the optional daily refresh timer, the optional metrics
+ * request metrics), streamed responses that never hold a worker thread
+ * (suspend/resume), the optional daily refresh timer, the optional metrics
  * listener, and a graceful stop on SIGINT/SIGTERM.
  */
 #include "dispatch.h"
@@ -55,6 +56,8 @@
  * so no cache may keep an answer, and no browser may guess its type. */
 #define CACHE_CONTROL "no-store"
 #define CONTENT_TYPE_OPTIONS "nosniff"
+#define SL_HTTP_STREAM_BLOCK (16 * 1024)      /* bytes pulled from a stream at once */
+#define SL_HTTP_STREAM_ABORT_MS 1000          /* aborted streams get this long to close */
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -108,6 +111,8 @@ typedef struct conn {
     int cut_logged;             /* ... and the access log has said so */
 } conn;
 
+typedef struct request request;
+
 typedef struct server {
     const char *db_path;
     pthread_key_t store_key;    /* each worker thread's own ledger connection */
@@ -116,10 +121,12 @@ typedef struct server {
     pthread_mutex_t conns_mu;   /* guards conns and every conn's fields */
     conn *conns;                /* open connections */
     sl_dispatch_ctx dispatch;   /* what this listener serves */
+    pthread_mutex_t streams_mu; /* guards `streams` (initialised with dispatch.cs) */
+    request *streams;           /* requests answering with a stream */
 } server;
 
 /* One request, from its request line to its completion. */
-typedef struct request {
+struct request {
     char *uri;                  /* raw, as received: path and query */
     struct timespec started;
     conn *cn;                   /* its connection (NULL when untracked) */
@@ -130,7 +137,14 @@ typedef struct request {
     int too_large;
     int status;                 /* what we queued; 0 when MHD answered itself */
     const char *label;          /* route label for the metrics (a literal) */
-} request;
+    /* a streamed response (see "streamed responses" below) */
+    sl_http_stream *stream;
+    struct MHD_Connection *conn;
+    pthread_mutex_t mu;         /* held across "ask the stream, then suspend" */
+    int suspended;
+    int aborted;                /* the server is stopping: give up */
+    request *prev, *next;       /* in server.streams */
+};
 
 static void store_destructor(void *p)
 {
@@ -397,6 +411,150 @@ static int head_arrived(server *sv, conn *cn)
     return ok;
 }
 
+/* ---- what every response carries ---------------------------------------- */
+
+/* no-store and nosniff on every answer, streamed or not; "Connection:
+ * close" while stopping, or when the surface says the stream cannot be
+ * trusted any further (`close`): no connection is kept open for another
+ * request then. */
+static void add_common_headers(server *sv, struct MHD_Response *mr, int close)
+{
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, CACHE_CONTROL);
+    MHD_add_response_header(mr, "X-Content-Type-Options", CONTENT_TYPE_OPTIONS);
+    if (close || atomic_load(&sv->stopping))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/* ---- streamed responses -------------------------------------------------- */
+
+/* A response whose head and body come later (sl_http_stream, the AI
+ * gateway's answer): whenever the stream has nothing yet the connection is
+ * suspended, and the stream's wake call resumes it, so no worker thread
+ * ever waits.  rq->mu is held across "ask the stream, then suspend", so a
+ * wake cannot slip in between; a wake resumes only what was suspended. */
+
+static void stream_wake(void *arg)
+{
+    request *rq = arg;
+    pthread_mutex_lock(&rq->mu);
+    if (rq->suspended) {
+        rq->suspended = 0;
+        MHD_resume_connection(rq->conn);
+    }
+    pthread_mutex_unlock(&rq->mu);
+}
+
+static void stream_take(server *sv, struct MHD_Connection *c, request *rq, sl_http_response *r)
+{
+    rq->stream = r->stream;
+    r->stream = NULL;
+    sl_http_response_free(r);
+    rq->conn = c;
+    pthread_mutex_lock(&sv->streams_mu);
+    rq->next = sv->streams;
+    if (sv->streams)
+        sv->streams->prev = rq;
+    sv->streams = rq;
+    pthread_mutex_unlock(&sv->streams_mu);
+}
+
+/* on_completed: no wake runs once the stream is freed. */
+static void stream_release(server *sv, request *rq)
+{
+    if (!rq->stream)
+        return;
+    pthread_mutex_lock(&sv->streams_mu);
+    if (rq->prev)
+        rq->prev->next = rq->next;
+    else
+        sv->streams = rq->next;
+    if (rq->next)
+        rq->next->prev = rq->prev;
+    pthread_mutex_unlock(&sv->streams_mu);
+    rq->stream->free(rq->stream);
+    rq->stream = NULL;
+}
+
+/* Stopping: every suspended connection must be resumed before the daemon
+ * stops; the streams give up. */
+static void streams_abort(server *sv)
+{
+    pthread_mutex_lock(&sv->streams_mu);
+    for (request *rq = sv->streams; rq; rq = rq->next) {
+        pthread_mutex_lock(&rq->mu);
+        rq->aborted = 1;
+        if (rq->suspended) {
+            rq->suspended = 0;
+            MHD_resume_connection(rq->conn);
+        }
+        pthread_mutex_unlock(&rq->mu);
+    }
+    pthread_mutex_unlock(&sv->streams_mu);
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    request *rq = cls;
+    long n = SL_HTTP_STREAM_ERROR;
+    (void)pos;
+    pthread_mutex_lock(&rq->mu);
+    if (!rq->aborted) {
+        n = rq->stream->read(rq->stream, buf, max, stream_wake, rq);
+        if (n == 0) {
+            rq->suspended = 1;
+            MHD_suspend_connection(rq->conn);
+        }
+    }
+    pthread_mutex_unlock(&rq->mu);
+    if (n == SL_HTTP_STREAM_END)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return (ssize_t)n;
+}
+
+/* Queue the stream's head once it is there; suspend until then. */
+static enum MHD_Result stream_respond(server *sv, struct MHD_Connection *c, request *rq)
+{
+    sl_http_response head;
+    struct MHD_Response *mr;
+    enum MHD_Result ret;
+    int ready;
+    memset(&head, 0, sizeof head);
+    pthread_mutex_lock(&rq->mu);
+    ready = rq->aborted ? -1 : rq->stream->head(rq->stream, &head, stream_wake, rq);
+    if (ready == 0) {
+        rq->suspended = 1;
+        MHD_suspend_connection(c);
+    }
+    pthread_mutex_unlock(&rq->mu);
+    if (ready == 0)
+        return MHD_YES;
+    if (ready < 0) {
+        static const char stopping[] = "{\"message\":\"503 Service Unavailable\"}";
+        mr = MHD_create_response_from_buffer(sizeof stopping - 1, (void *)stopping,
+                                             MHD_RESPMEM_PERSISTENT);
+        head.status = 503;
+        head.content_type = "application/json";
+    } else {
+        mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SL_HTTP_STREAM_BLOCK,
+                                               stream_reader, rq, NULL);
+    }
+    if (!mr)
+        return MHD_NO;
+    if (head.content_type)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, head.content_type);
+    for (size_t i = 0; i < head.header_count; i++)
+        MHD_add_response_header(mr, head.headers[i].name, head.headers[i].value);
+    add_common_headers(sv, mr, head.close);
+    if (head.status >= 500 && head.detail[0])
+        log_event("error", head.detail);
+    rq->status = head.status;
+    ret = MHD_queue_response(c, (unsigned int)head.status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
 /* Called with the raw URI as soon as the request line is read: the only
@@ -414,6 +572,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     }
     rq->cn = conn_of(c);
     clock_gettime(CLOCK_MONOTONIC, &rq->started);
+    pthread_mutex_init(&rq->mu, NULL);
     atomic_fetch_add(&sv->in_flight, 1);
     return rq;
 }
@@ -445,6 +604,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         log_line(rq->headers_seen ? rq->method : NULL, rq->uri, rq->status,
                  mono_elapsed_ms(&rq->started));
     /* else libmicrohttpd answered it itself: on_mhd_message logged it */
+    stream_release(sv, rq);
+    pthread_mutex_destroy(&rq->mu);
     free(rq->uri);
     free(rq->body);
     free(rq);
@@ -508,6 +669,10 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
     rq->label = sl_dispatch_label(&sv->dispatch, req.path);
     if (q)
         *q = '?';
+    if (r.stream) {
+        stream_take(sv, c, rq, &r);
+        return stream_respond(sv, c, rq);
+    }
     mr = MHD_create_response_from_buffer(r.body_len, r.body, MHD_RESPMEM_MUST_COPY);
     if (!mr) {
         sl_http_response_free(&r);
@@ -517,12 +682,7 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
     for (size_t i = 0; i < r.header_count; i++)
         MHD_add_response_header(mr, r.headers[i].name, r.headers[i].value);
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, CACHE_CONTROL);
-    MHD_add_response_header(mr, "X-Content-Type-Options", CONTENT_TYPE_OPTIONS);
-    /* while stopping, or when the router says the stream cannot be trusted
-     * any further, no connection is kept open for another request */
-    if (r.close || atomic_load(&sv->stopping))
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    add_common_headers(sv, mr, r.close);
     if (r.status >= 500 && r.detail[0])
         log_event("error", r.detail);
     rq->status = r.status;
@@ -610,6 +770,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (rq->status)
         return MHD_YES;  /* already answered */
+    if (rq->stream)
+        return stream_respond(sv, c, rq);  /* resumed: is the head there now? */
     return respond(sv, c, rq, method, version);
 }
 
@@ -882,8 +1044,40 @@ static void drain(server *sv, struct MHD_Daemon *d, int64_t deadline)
         sleep_ms(10);
         sweep_heads(sv);
     }
+    /* streams still waiting for the gateway give up: MHD must not stop
+     * with a suspended connection */
+    if (sv->dispatch.cs) {
+        streams_abort(sv);
+        deadline = mono_ms() + SL_HTTP_STREAM_ABORT_MS;
+        while (atomic_load(&sv->in_flight) > 0 && mono_ms() < deadline)
+            sleep_ms(10);
+    }
     MHD_stop_daemon(d);
     log_flush();
+}
+
+/* ---- the surfaces' shared state ---------------------------------------------- */
+
+static sl_rc surfaces_start(server *sv, const sl_server_config *cfg, sl_error *err)
+{
+    static const sl_cs_config none;
+    sl_rc rc = sl_cs_gateway_global_init(err);
+    if (rc != SL_OK)
+        return rc;
+    pthread_mutex_init(&sv->streams_mu, NULL);
+    return sl_cs_new(cfg->code_suggestions ? cfg->code_suggestions : &none,
+                     &sv->dispatch.cs, err);
+}
+
+/* After MHD_stop_daemon: every stream is freed by then.  libcurl's global
+ * state stays: a forward's thread may still be winding down. */
+static void surfaces_stop(server *sv)
+{
+    if (!sv->dispatch.cs)
+        return;
+    sl_cs_free(sv->dispatch.cs);
+    sv->dispatch.cs = NULL;
+    pthread_mutex_destroy(&sv->streams_mu);
 }
 
 /* ---- run ---------------------------------------------------------------- */
@@ -957,6 +1151,9 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
         rc = sl_error_set(err, SL_ENOMEM, "cannot start the %s: %s", "server", "out of memory");
         goto done;
     }
+    rc = surfaces_start(&sv, cfg, err);
+    if (rc != SL_OK)
+        goto done;
     rc = open_listener(addr, &fd, &port, host, sizeof host, &v6, err);
     if (rc != SL_OK)
         goto done;
@@ -976,6 +1173,7 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
     masked = 1;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
                                                                     : MHD_USE_POLL;
+    flags |= MHD_ALLOW_SUSPEND_RESUME;   /* streamed responses */
     /* the library's messages go to on_mhd_message, which keeps only its
      * own refusals of requests (for the access log) */
     if (MHD_is_feature_supported(MHD_FEATURE_MESSAGES) == MHD_YES)
@@ -1045,6 +1243,7 @@ done:
         pthread_key_delete(ml.sv.store_key);
     pthread_mutex_destroy(&ml.sv.conns_mu);
     pthread_mutex_destroy(&sv.conns_mu);
+    surfaces_stop(&sv);
     sl_metrics_free(sv.dispatch.metrics);
     return rc;
 }

@@ -187,14 +187,20 @@ char *sl_time_format_rfc3339(int64_t ms, char *buf, size_t size)
     return buf;
 }
 
-char *sl_time_format_utc(int64_t ms, char *buf, size_t size)
+char *sl_time_format_plain(int64_t ms, char *buf, size_t size)
 {
     int32_t days;
     int h, mi, s, milli;
     char date[16];
     split_ms(ms, &days, &h, &mi, &s, &milli);
-    snprintf(buf, size, "%s %02d:%02d:%02d UTC",
-             sl_date_format(days, date, sizeof date), h, mi, s);
+    snprintf(buf, size, "%s %02d:%02d:%02d", sl_date_format(days, date, sizeof date), h, mi, s);
+    return buf;
+}
+
+char *sl_time_format_utc(int64_t ms, char *buf, size_t size)
+{
+    char plain[24];
+    snprintf(buf, size, "%s UTC", sl_time_format_plain(ms, plain, sizeof plain));
     return buf;
 }
 
@@ -227,6 +233,65 @@ sl_rc sl_time_parse(const char *s, int64_t *out_ms, sl_error *err)
 bad:
     return sl__err(err, SL_EINVAL, "invalid time '%s': expected YYYY-MM-DDTHH:MM:SSZ",
                    s ? s : "");
+}
+
+/* A key's date-time the way the gem's DateTime.parse reads the forms keys
+ * carry: YYYY-MM-DD, then optionally T (or a space) HH:MM[:SS[.fraction]]
+ * and an offset (Z, +HH, +HH:MM, +HHMM or " UTC"); no offset is UTC. */
+sl_rc sl_time_parse_lenient(const char *s, size_t len, int64_t *out_ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
+    int64_t frac_ms = 0, offset_ms = 0;
+    int32_t days;
+    size_t pos = 10;
+    while (len && isspace((unsigned char)*s)) {
+        s++;
+        len--;
+    }
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (len < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
+        !digits(s + 8, 2, &d) || !make_date(y, mo, d, &days))
+        return SL_EINVAL;
+    if (pos < len && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ') && pos + 6 <= len &&
+        s[pos + 3] == ':') {
+        if (!digits(s + pos + 1, 2, &h) || !digits(s + pos + 4, 2, &mi) || h > 23 || mi > 59)
+            return SL_EINVAL;
+        pos += 6;
+        if (pos + 3 <= len && s[pos] == ':') {
+            if (!digits(s + pos + 1, 2, &sec) || sec > 60)
+                return SL_EINVAL;
+            pos += 3;
+            if (pos < len && (s[pos] == '.' || s[pos] == ',')) {
+                int64_t scale = 100;
+                pos++;
+                if (pos >= len || !isdigit((unsigned char)s[pos]))
+                    return SL_EINVAL;
+                for (; pos < len && isdigit((unsigned char)s[pos]); pos++, scale /= 10)
+                    frac_ms += (s[pos] - '0') * scale;
+            }
+        }
+    }
+    if (pos < len && (s[pos] == 'Z' || s[pos] == 'z')) {
+        pos++;
+    } else if (pos + 4 == len && strncmp(s + pos, " UTC", 4) == 0) {
+        pos += 4;
+    } else if (pos < len && (s[pos] == '+' || s[pos] == '-')) {
+        int sign = s[pos] == '-' ? -1 : 1;
+        size_t rest = len - pos - 1;
+        if ((rest != 2 && rest != 4 && rest != 5) || !digits(s + pos + 1, 2, &oh) ||
+            (rest == 4 && !digits(s + pos + 3, 2, &om)) ||
+            (rest == 5 && (s[pos + 3] != ':' || !digits(s + pos + 4, 2, &om))) || oh > 23 ||
+            om > 59)
+            return SL_EINVAL;
+        offset_ms = sign * ((int64_t)oh * 3600 + om * 60) * 1000;
+        pos = len;
+    }
+    if (pos != len)
+        return SL_EINVAL;
+    *out_ms = sl_date_to_ms(days) + ((int64_t)h * 3600 + mi * 60 + sec) * 1000 + frac_ms -
+              offset_ms;
+    return SL_OK;
 }
 
 int32_t sl_date_add_years(int32_t days, int years)

@@ -34,6 +34,11 @@ const char *sl_rc_name(sl_rc rc)
 
 void sl_free(void *p) { free(p); }
 
+#ifndef SL_VERSION
+#define SL_VERSION "0.0.0"
+#endif
+const char *sl_version(void) { return SL_VERSION; }
+
 static sl_rc set_error(sl_error *err, sl_rc code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 

@@ -49,7 +49,8 @@ typedef enum sl_rc {
     SL_ETOOBIG,    /* input over one of the named limits */
     SL_ENOTFOUND,  /* no such license, key, token, user or file */
     SL_EEXIST,     /* a name that must be unique is taken */
-    SL_ECLOCK,     /* the clock is behind the newest snapshot (clock safety) */
+    SL_ECLOCK,     /* clock safety: the clock is behind the ledger's latest
+                    * event, or too far ahead of it (SL_CLOCK_AHEAD_MAX_DAYS) */
     SL_EAUTH,      /* missing, unknown, expired or revoked token */
     SL_EFORBIDDEN, /* valid token without the needed rights */
     SL_EUSAGE,     /* API misuse: bad argument combination */
@@ -79,11 +80,16 @@ sl_rc sl_error_set(sl_error *err, sl_rc code, const char *fmt, ...)
 /* Frees memory the engine handed to the caller (strings, arrays). */
 void sl_free(void *p);
 
+/* seatledger's version, "MAJOR.MINOR.PATCH" (the build's project version). */
+const char *sl_version(void);
+
 /* ------------------------------------------------------------------------
  * Clock and dates
  * ---------------------------------------------------------------------- */
 
 #define SL_DATE_NONE INT32_MIN
+/* An instant that is absent. */
+#define SL_TIME_NONE INT64_MIN
 
 /* The one source of time.  When the environment variable SEATLEDGER_NOW is
  * set to YYYY-MM-DDTHH:MM:SSZ it is the answer; otherwise the system clock.
@@ -101,12 +107,21 @@ sl_rc sl_date_parse(const char *s, int32_t *out_days, sl_error *err);
  * date-time (its calendar date as written), or YYYYMMDD.  SL_EINVAL when
  * unparseable or impossible. */
 sl_rc sl_date_parse_lenient(const char *s, size_t len, int32_t *out_days);
+/* Parse a license date-time the way the gem's DateTime.parse reads keys:
+ * YYYY-MM-DD, optionally followed by T (or a space), HH:MM[:SS[.fraction]]
+ * and an offset (Z, +HH, +HH:MM, +HHMM or " UTC"; none is UTC), into an
+ * instant.  SL_EINVAL when unparseable or impossible. */
+sl_rc sl_time_parse_lenient(const char *s, size_t len, int64_t *out_ms);
 /* Format days as YYYY-MM-DD into buf (at least 11 bytes). Returns buf. */
 char *sl_date_format(int32_t days, char *buf, size_t size);
 /* Format an instant as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf >= 25 bytes). */
 char *sl_time_format_rfc3339(int64_t ms, char *buf, size_t size);
-/* Format an instant as "YYYY-MM-DD HH:MM:SS UTC" (buf >= 24 bytes). */
+/* Format an instant as "YYYY-MM-DD HH:MM:SS UTC" (buf >= 24 bytes), for
+ * people. */
 char *sl_time_format_utc(int64_t ms, char *buf, size_t size);
+/* The same in UTC without the zone suffix, "YYYY-MM-DD HH:MM:SS" (buf >= 20
+ * bytes): GitLab's `%Y-%m-%d %H:%M:%S`, the usage CSV's times. */
+char *sl_time_format_plain(int64_t ms, char *buf, size_t size);
 /* Parse "YYYY-MM-DDTHH:MM:SSZ" (also with a space for T, optional .mmm). */
 sl_rc sl_time_parse(const char *s, int64_t *out_ms, sl_error *err);
 /* days*86400000 */
@@ -114,6 +129,32 @@ int64_t sl_date_to_ms(int32_t days);
 int32_t sl_ms_to_date(int64_t ms);
 /* Shift a date by whole years (Feb 29 -> Feb 28 like Ruby's Date#<<). */
 int32_t sl_date_add_years(int32_t days, int years);
+
+/* ------------------------------------------------------------------------
+ * File names
+ * ---------------------------------------------------------------------- */
+
+/* 1 when `a` and `b` name the same file: the same inode when both exist,
+ * else the same path once their directories are resolved (a file about to
+ * be created is compared by the name it will get). */
+int sl_path_same(const char *a, const char *b);
+/* What `path` is to the ledger at `ledger_path` - "the ledger", "the
+ * ledger's rollback journal" (-journal), "the ledger's write-ahead log"
+ * (-wal) or "the ledger's shared-memory index" (-shm): SQLite owns all four
+ * names, and deletes a journal it finds beside the ledger - or NULL when it
+ * is none of them.  The answer is a static string. */
+const char *sl_path_ledger_role(const char *ledger_path, const char *path);
+
+/* ------------------------------------------------------------------------
+ * Text from untrusted sources, for people
+ * ---------------------------------------------------------------------- */
+
+/* A copy of `s` fit for a terminal or a log line: control characters as
+ * \t, \n, \r or \xHH (ESC is \x1b, DEL \x7f), bytes that are not UTF-8 as
+ * \xHH, C1 controls and bidirectional overrides as \uHHHH; every other
+ * character, backslash included, as it is.  Caller frees with sl_free(); NULL
+ * when `s` is NULL or memory runs out.  JSON output needs none of this. */
+char *sl_text_escape(const char *s);
 
 /* ------------------------------------------------------------------------
  * Trusted public keys (in memory) and vendor key pairs
@@ -198,6 +239,14 @@ typedef struct sl_license_info {
     int generated_from_cancellation;
     int contract_overages_allowed;
     const char *subscription_name;     /* NULL when absent */
+    /* GitLab's cloud-license attributes (the gem reads them as DateTime):
+     * a value that does not parse counts as absent, as in the gem. */
+    int32_t activated_on;              /* activated_at's calendar date as written;
+                                          SL_DATE_NONE if absent */
+    int64_t last_synced_at_ms;         /* last_synced_at as an instant (an offset
+                                          applied, none meaning UTC); SL_TIME_NONE */
+    int64_t key_id;                    /* restrictions.id when an integer (GitLab's
+                                          License#license_id); SL_COUNT_NONE */
 } sl_license_info;
 
 /* Decode a key's text in either format: the v2 format when the text holds
@@ -336,6 +385,20 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err);
 void sl_store_close(sl_store *st);
 /* Path the store was opened with (borrowed). */
 const char *sl_store_path(const sl_store *st);
+/* What an answer read from the ledger through `st` depends on: the
+ * connection, every commit (this connection's and other processes') and
+ * the clock's date.  An answer computed under a stamp is still the answer
+ * while a new stamp compares equal: the rule of the engine's own read
+ * cache, for callers that keep answers (the GraphQL API's response cache). */
+typedef struct sl_store_stamp {
+    uint64_t connection;     /* unique in the process, never reused */
+    int64_t data_version;
+    int64_t commits;
+    int32_t date;
+} sl_store_stamp;
+sl_rc sl_store_stamp_get(sl_store *st, sl_store_stamp *out, sl_error *err);
+int sl_store_stamp_equal(const sl_store_stamp *a, const sl_store_stamp *b);
+
 /* Online backup (SQLite backup API) into `dest_path`. */
 sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err);
 /* PRAGMA integrity_check == "ok" -> SL_OK. */
@@ -437,6 +500,52 @@ sl_rc sl_store_license_entity_json(sl_store *st, int64_t id,
 /* Array of all license entities, newest id first, without active_users. */
 sl_rc sl_store_license_list_json(sl_store *st, char **out_json, sl_error *err);
 
+/* The figures of one stored license at this moment (ledger-rules.md), the
+ * same numbers as its license entity. */
+typedef struct sl_license_figures {
+    int64_t historical_max;
+    int64_t maximum_user_count;  /* max(historical_max, active_users) */
+    int64_t overage;             /* the entity's: expired ? overage(maximum) : overage(today) */
+    int64_t overage_historical;  /* overage(maximum_user_count) at any time (GitLab's
+                                    overage_with_historical_max, GraphQL's
+                                    usersOverLicenseCount) */
+    int64_t user_limit;          /* seats; 0 when unlimited */
+    int64_t active_users;        /* daily_billable_users_count */
+    int expired;
+} sl_license_figures;
+sl_rc sl_store_license_figures(sl_store *st, int64_t id, sl_license_figures *out,
+                               sl_error *err);
+
+/* One stored license as GitLab's license history shows it (GraphQL's
+ * licenseHistoryEntries, subscriptionFutureEntries and currentLicense). */
+typedef struct sl_license_entry {
+    int64_t id;                  /* the ledger's id */
+    int64_t key_id;              /* restrictions.id of the key when an integer, else id */
+    const char *type;            /* "online_cloud", "offline_cloud" or "legacy_license" */
+    const char *plan;
+    const char *licensee_name;   /* NULL when absent (also email, company) */
+    const char *licensee_email;
+    const char *licensee_company;
+    const char *subscription_name;
+    int32_t starts_on;           /* SL_DATE_NONE when absent (also the others) */
+    int32_t expires_on;
+    int32_t block_changes_on;
+    int32_t activated_on;        /* the key's activated_at, else the date it was stored */
+    int64_t created_at_ms;       /* when it was stored */
+    int64_t last_synced_at_ms;   /* the key's last_synced_at; SL_TIME_NONE */
+    int64_t seats;               /* restrictions.active_user_count; SL_COUNT_NONE: unlimited */
+    int trial;
+    int future;                  /* starts after the ledger's today */
+} sl_license_entry;
+
+/* Every stored license whose payload parses, in GitLab's history order:
+ * newest first by (starts_on, created_at, expires_on), a missing date
+ * sorting last, ties by id, newest first.  *out is borrowed from the store
+ * (built once and kept until the ledger or the date changes) and valid
+ * until the next call into `st`; NULL when *count is 0. */
+sl_rc sl_store_license_history(sl_store *st, const sl_license_entry **out, size_t *count,
+                               sl_error *err);
+
 /* --- users (the directory of the host application) -------------------- */
 
 #define SL_USER_FIELD_MAX 1024      /* bytes in any one field */
@@ -513,6 +622,58 @@ typedef struct sl_user_counts {
  * non-ultimate rules without a current license); reads one index. */
 sl_rc sl_store_users_count(sl_store *st, sl_user_counts *out, sl_error *err);
 
+/* --- clock safety ------------------------------------------------------ */
+
+/* Every change of the ledger is an event at one time, and no event is
+ * recorded before the ledger's latest time (the newest time it has recorded
+ * anywhere), nor more than SL_CLOCK_AHEAD_MAX_DAYS after it unless the
+ * admin confirmed the clock (sl_store_clock_confirm): SL_ECLOCK otherwise,
+ * with nothing written.  Expiry (of licenses and tokens) is judged on the
+ * ledger's today, never before its latest time.  One set-forward clock can
+ * move the latest at most this far; a ledger whose latest lies in the
+ * future anyway is recovered with sl_store_clock_recover(), an audited
+ * event kept forever. */
+#define SL_CLOCK_AHEAD_MAX_DAYS 31
+
+/* The ledger's today: the date of max(clock now, its latest time). */
+sl_rc sl_store_today(sl_store *st, int32_t *out, sl_error *err);
+
+typedef struct sl_clock_state {
+    int64_t now_ms;          /* the clock */
+    int has_latest;          /* the ledger has recorded something */
+    int64_t latest_ms;       /* its latest time */
+    int64_t recoveries;      /* clock recoveries ever recorded */
+    int64_t confirmations;   /* clock confirmations ever recorded */
+    int64_t last_recovery_ms;                 /* 0 when none */
+    int64_t last_recovery_latest_before_ms;   /* the latest it set aside */
+} sl_clock_state;
+sl_rc sl_store_clock_state(sl_store *st, sl_clock_state *out, sl_error *err);
+
+/* The admin says the clock, more than SL_CLOCK_AHEAD_MAX_DAYS after the
+ * ledger's latest event, is right: record that (a clock event and an audit
+ * line, "clock.confirm"), which makes now the latest.  *recorded is 0, and
+ * nothing written, when the clock is not that far ahead; SL_ECLOCK when it
+ * is behind the ledger. */
+sl_rc sl_store_clock_confirm(sl_store *st, sl_source source, int *recorded, sl_error *err);
+/* Recover a ledger whose latest event lies after now (a clock that was set
+ * forward and then corrected): record a recovery at now (a clock event and
+ * an audit line, "clock.recover") that sets aside every time recorded
+ * before it; they stay in the ledger, visible, and now is the latest again.
+ * *recorded is 0, and nothing written, when the latest is not after now. */
+sl_rc sl_store_clock_recover(sl_store *st, sl_source source, int *recorded, sl_error *err);
+
+typedef struct sl_clock_event {
+    int64_t at_ms;
+    int recovery;             /* 1: recovery, 0: confirmation */
+    sl_source source;
+    int64_t latest_before_ms; /* the ledger's latest just before it */
+} sl_clock_event;
+/* Clock events with from <= at <= to, oldest first; fn as for
+ * sl_store_history(). */
+sl_rc sl_store_clock_events(sl_store *st, int64_t from_ms, int64_t to_ms,
+                            int (*fn)(void *ud, const sl_clock_event *e), void *ud,
+                            sl_error *err);
+
 /* --- snapshots (the append-only ledger) -------------------------------- */
 
 typedef struct sl_snapshot {
@@ -527,9 +688,9 @@ typedef struct sl_snapshot {
  * and append one snapshot, then provision the add-on purchases from the
  * current license, run the seat clean-up (add-ons.md: ineligible, overage,
  * expired) and record one add-on snapshot per active purchase
- * (sl_store_addon_metrics).  SL_ECLOCK when now is before the newest
- * snapshot ("clock is behind the ledger: ..."); nothing at all is written on
- * any failure.  `out` may be NULL. */
+ * (sl_store_addon_metrics).  SL_ECLOCK under the clock-safety rules above
+ * ("clock is behind the ledger: ..." or "clock is N days ahead of ...");
+ * nothing at all is written on any failure.  `out` may be NULL. */
 sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
                        sl_error *err);
 /* Snapshots with from <= recorded_at <= to (INT64_MIN/INT64_MAX for open
@@ -538,6 +699,12 @@ sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out,
 sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
                        int (*fn)(void *ud, const sl_snapshot *s), void *ud,
                        sl_error *err);
+
+/* The window the license figures cover by default: the current license's
+ * term, from its start date 00:00:00.000 (now minus one year when it has
+ * none) to its expiry date 23:59:59.999 (now when it has none); without a
+ * current license, the year up to now.  Instants, inclusive. */
+sl_rc sl_store_license_term(sl_store *st, int64_t *from_ms, int64_t *to_ms, sl_error *err);
 
 /* Write the usage CSV of ledger-rules.md to `out` (streamed: memory stays
  * flat however many snapshots there are).  It covers the current license's
@@ -571,7 +738,7 @@ typedef struct sl_status {
     int32_t starts_on;
     int32_t expires_on;           /* SL_DATE_NONE when none */
     int32_t block_changes_on;
-    int32_t today;                /* max(clock date, newest snapshot date) */
+    int32_t today;                /* the ledger's today (sl_store_today) */
     int64_t days_left;            /* -1 when no expiry, 0 once expired */
     int expired;
     int trial;
@@ -586,6 +753,7 @@ typedef struct sl_status {
     int has_future_license;
     int64_t future_license_id;
     int32_t future_starts_on;
+    sl_clock_state clock;         /* the clock against the ledger's latest */
     struct sl_status_addon *addons; /* active purchases, by id */
     size_t addon_count;
     char **notices;               /* human sentences */
@@ -735,6 +903,10 @@ typedef struct sl_seat_query {
      * `after_key` is the sl_seat_user.cursor of the last row seen */
     const char *after_key;
     size_t limit;            /* rows at most; 0: all */
+    /* only these directory ids (nids of them, at most SL_SEATS_BULK_MAX);
+     * ids NULL: every user */
+    const char *const *ids;
+    size_t nids;
 } sl_seat_query;
 
 typedef struct sl_seat_user {
@@ -753,7 +925,8 @@ typedef struct sl_seat_user {
 /* Calls fn for each directory user that q selects, in q->sort order (ties
  * by id).  The strings live until fn returns; fn returns non-zero to stop
  * and must not call into `st`.  SL_EINVAL for a bad query (search too long,
- * bad cursor), SL_ENOTFOUND for an unknown purchase id. */
+ * bad cursor, more than SL_SEATS_BULK_MAX ids), SL_ENOTFOUND for an unknown
+ * purchase id. */
 sl_rc sl_store_seat_users_each(sl_store *st, const sl_seat_query *q,
                                int (*fn)(void *ud, const sl_seat_user *u), void *ud,
                                sl_error *err);
@@ -801,6 +974,9 @@ typedef struct sl_token_info {
     int32_t expires_on;     /* SL_DATE_NONE when it never expires */
     int64_t created_at_ms;
     int64_t revoked_at_ms;  /* 0 when active */
+    char *user_id;          /* the bound directory user; NULL when unbound */
+    char *username;         /* that user's username now; NULL when unbound or
+                               no longer in the directory */
 } sl_token_info;
 
 /* Create a token; the secret is returned once and only its hash stored.
@@ -812,6 +988,13 @@ typedef struct sl_token_info {
 sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
                             int32_t expires_on, char **out_secret,
                             sl_error *err);
+/* Create a token bound to the directory user `user_id` (code-suggestions.md):
+ * it acts for that user, is never an admin token, and stops working when the
+ * user leaves the directory.  SL_ENOTFOUND "no user with id '<id>'" when the
+ * user is not in the directory; otherwise as sl_store_token_create (the
+ * audit line names the user id). */
+sl_rc sl_store_user_token_create(sl_store *st, const char *name, const char *user_id,
+                                 int32_t expires_on, char **out_secret, sl_error *err);
 /* Revoke by name: SL_ENOTFOUND when there is no such token; revoking a
  * revoked token is SL_OK and changes nothing. */
 sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err);
@@ -825,6 +1008,172 @@ void sl_token_infos_free(sl_token_info *t, size_t count);
  * presented secret is hashed and the hashes compared in constant time. */
 sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
                            sl_error *err);
+
+/* Who a valid token acts for. */
+typedef struct sl_token_auth {
+    int admin;
+    int bound;                              /* user_id names the acting user */
+    char name[SL_TOKEN_NAME_MAX + 1];
+    char user_id[SL_USER_FIELD_MAX + 1];    /* "" when not bound */
+} sl_token_auth;
+/* Authenticate a presented secret: SL_OK with *out filled for any valid
+ * token, admin or not; SL_EAUTH for an unknown, revoked or expired token and
+ * for a bound token whose user is no longer in the directory.  One indexed
+ * lookup; compared in constant time as sl_store_token_check. */
+sl_rc sl_store_token_authenticate(sl_store *st, const char *secret, size_t len,
+                                  sl_token_auth *out, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * The instance identity (code-suggestions.md)
+ *
+ * Every ledger has one, made with it (existing ledgers get it when
+ * migrated): a UUID (GitLab's instance_id), a secret salt for the anonymous
+ * user ids, an Ed25519 key pair (usage reports) and an RSA-2048 key pair
+ * that signs the direct-access JWTs (RS256: Debian's libjwt 1.10 has no
+ * EdDSA).  The RSA pair is made the first time it is needed (see
+ * sl_store_instance_prepare).  Private keys never leave the engine.
+ * ---------------------------------------------------------------------- */
+
+#define SL_INSTANCE_UUID_LEN   36   /* 8-4-4-4-12 lowercase hex */
+#define SL_GLOBAL_USER_ID_LEN  44   /* base64 of a SHA-256 */
+#define SL_ACCESS_TOKEN_TTL_S  3600 /* a direct-access JWT's lifetime */
+
+typedef enum sl_instance_key {
+    SL_INSTANCE_KEY_JWT = 0,   /* RSA-2048: verifies the direct-access JWTs */
+    SL_INSTANCE_KEY_REPORTS    /* Ed25519: verifies signed usage reports */
+} sl_instance_key;
+
+/* The instance's UUID into out. */
+sl_rc sl_store_instance_id(sl_store *st, char out[SL_INSTANCE_UUID_LEN + 1], sl_error *err);
+/* Make the JWT key pair if the ledger has none yet (an RSA-2048 generation,
+ * a tenth to a third of a second; audited as "instance.jwt_key").  Called by
+ * whatever needs the key first: `keys instance-public`, which the admin runs
+ * to hand the key to the gateway, or else the first direct-access token. */
+sl_rc sl_store_instance_prepare(sl_store *st, sl_error *err);
+/* The SPKI PEM public key of `which` (the JWT key is made when missing).
+ * Caller frees *out_pem with sl_free(). */
+sl_rc sl_store_instance_public_key(sl_store *st, sl_instance_key which, char **out_pem,
+                                   sl_error *err);
+/* GitLab's global_user_id of a directory user: base64 of SHA-256 over the
+ * instance id, the user id and the instance's secret salt (stable per
+ * ledger, and not computable from the two ids alone). */
+sl_rc sl_store_global_user_id(sl_store *st, const char *user_id,
+                              char out[SL_GLOBAL_USER_ID_LEN + 1], sl_error *err);
+/* A direct-access JWT for `user_id`, RS256 with the instance's JWT key
+ * (header kid: the first 16 hex digits of the key's SPKI SHA-256), claims
+ * iss (instance id), sub (global user id), aud "gitlab-ai-gateway", iat
+ * (the clock), exp (iat + SL_ACCESS_TOKEN_TTL_S), gitlab_realm
+ * "self-managed", scopes ["code_suggestions"].  Caller frees *out_jwt with
+ * sl_free(); *out_exp receives exp. */
+sl_rc sl_store_access_token(sl_store *st, const char *user_id, char **out_jwt,
+                            int64_t *out_exp, sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Instance settings (code-suggestions.md)
+ * ---------------------------------------------------------------------- */
+
+typedef enum sl_setting {
+    SL_SETTING_DUO_FEATURES_ENABLED = 0,
+    SL_SETTING_DUO_CORE_FEATURES_ENABLED,
+    SL_SETTING_DIRECT_CODE_SUGGESTIONS,
+    SL_SETTING_COUNT
+} sl_setting;
+
+/* "duo_features_enabled", ...; NULL when out of range. */
+const char *sl_setting_name(sl_setting s);
+
+typedef struct sl_setting_value {
+    sl_setting setting;
+    int value;          /* 1 on, 0 off */
+    int locked;         /* the instance value wins over every group and project */
+    int is_default;     /* never set: on */
+} sl_setting_value;
+
+/* Every setting, in enum order, into out[SL_SETTING_COUNT]. */
+sl_rc sl_store_settings(sl_store *st, sl_setting_value out[SL_SETTING_COUNT], sl_error *err);
+/* Set `name` to `value` ("true"/"false", also on/off, yes/no, 1/0), locked
+ * or not (only duo_features_enabled can be locked: SL_EINVAL for the
+ * others).  SL_EINVAL "unknown setting '<name>': use ..." or "invalid value
+ * '<v>' for <name>: use true or false".  One transaction with an audit line
+ * "settings.set" ("<name>: <old> -> <new>[, locked]"). */
+sl_rc sl_store_setting_set(sl_store *st, const char *name, const char *value, int lock,
+                           sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * The project directory (code-suggestions.md)
+ * ---------------------------------------------------------------------- */
+
+#define SL_PROJECT_PATH_MAX  1024  /* bytes of a path (the field limit too) */
+#define SL_PROJECT_DEPTH_MAX 21    /* segments: 20 nested groups and a project */
+
+/* Import the host's projects and groups from `in`, streamed and all or
+ * nothing like sl_store_users_import (same limits, same "line N: reason"
+ * messages, "projects.import" audit line).  Columns: path (required,
+ * unique: segments of [A-Za-z0-9_.-] joined by '/', not starting or ending
+ * with '/', at most SL_PROJECT_DEPTH_MAX), kind (project (default) or
+ * group), duo_features_enabled (true/false or empty: inherit), locked
+ * (true/false, default false).  JSON booleans are taken for the last two.
+ * `prune` removes what the file lacks. */
+sl_rc sl_store_projects_import(sl_store *st, FILE *in, sl_user_format format, int prune,
+                               sl_import_stats *stats, sl_error *err);
+
+typedef struct sl_project {
+    const char *path;
+    const char *kind;             /* "project" or "group" */
+    int duo_features_enabled;     /* 1, 0, or -1: inherit */
+    int locked;
+    int effective;                /* the cascade's answer for this path */
+} sl_project;
+/* Calls fn for each project and group by path (bytewise); the strings live
+ * until fn returns; fn returns non-zero to stop and must not use st. */
+sl_rc sl_store_projects_each(sl_store *st, int (*fn)(void *ud, const sl_project *p),
+                             void *ud, sl_error *err);
+/* Duo features for the project at `path` by the cascade: instance, then each
+ * group prefix, then the project; the most specific non-empty value wins,
+ * but a locked value wins over everything below it.  *out_enabled 1 or 0.
+ * SL_ENOTFOUND when the path is empty, malformed or not a known project (a
+ * group is not one). */
+sl_rc sl_store_project_duo_enabled(sl_store *st, const char *path, int *out_enabled,
+                                   sl_error *err);
+
+/* ------------------------------------------------------------------------
+ * Code Suggestions entitlement (code-suggestions.md)
+ * ---------------------------------------------------------------------- */
+
+/* Why a user is or is not entitled, in the spec's order (the first that
+ * applies). */
+typedef enum sl_entitlement_reason {
+    SL_ENT_INSTANCE_OFF = 0,     /* duo_features_enabled is off */
+    SL_ENT_NO_USER,              /* no acting user (an admin token without sudo) */
+    SL_ENT_NOT_IN_DIRECTORY,
+    SL_ENT_NOT_ELIGIBLE,         /* state or user_type (add-ons.md) */
+    SL_ENT_SEAT,                 /* allowed: a seat of an active duo_pro/duo_enterprise */
+    SL_ENT_AMAZON_Q,             /* allowed: an active duo_amazon_q purchase */
+    SL_ENT_DUO_CORE,             /* allowed: an active duo_core purchase, setting on */
+    SL_ENT_DUO_CORE_OFF,         /* denied: duo_core active, duo_core_features_enabled off */
+    SL_ENT_NONE,                 /* denied: nothing grants it */
+    SL_ENT_REASON_COUNT
+} sl_entitlement_reason;
+
+#define SL_ENTITLEMENT_DETAIL_MAX 160
+
+typedef struct sl_entitlement {
+    int allowed;
+    sl_entitlement_reason reason;
+    sl_addon add_on;                 /* the enabling add-on when allowed */
+    const char *enablement_type;     /* "duo_pro", ... or "" when denied (static) */
+    char detail[SL_ENTITLEMENT_DETAIL_MAX]; /* one line for `seats check` */
+} sl_entitlement;
+
+/* "instance_off", "no_user", "not_in_directory", "not_eligible", "seat",
+ * "amazon_q", "duo_core", "duo_core_off", "none"; NULL when out of range. */
+const char *sl_entitlement_reason_name(sl_entitlement_reason r);
+/* May `user_id` (NULL: no acting user) use Code Suggestions, and through
+ * which add-on?  Reads only: the settings, the user's row, the user's seats
+ * and the active purchases (indexed lookups).  SL_OK with *out filled,
+ * allowed or not; an error only when the ledger cannot be read. */
+sl_rc sl_store_code_suggestions_entitlement(sl_store *st, const char *user_id,
+                                            sl_entitlement *out, sl_error *err);
 
 /* ------------------------------------------------------------------------
  * The usage chart (engine/report/)

@@ -14,7 +14,7 @@
 /* "1 user", "0 users", "1,234 users" into buf (at least 40 bytes). */
 char *sl__count_users(int64_t n, char *buf, size_t size);
 
-/* ---- the ledger's today (ledger/today.c) ------------------------------- */
+/* ---- the ledger's latest, now and today (ledger/today.c) --------------- */
 
 /* The newest snapshot: *found is 0 (and *ms, *count 0) when there is none. */
 sl_rc sl__ledger_newest_snapshot(sl_store *st, int *found, int64_t *ms, int64_t *count,
@@ -22,10 +22,79 @@ sl_rc sl__ledger_newest_snapshot(sl_store *st, int *found, int64_t *ms, int64_t 
 /* recorded_at of the newest snapshot, 0 when none. */
 sl_rc sl__ledger_newest(sl_store *st, int64_t *out_ms, int64_t *out_count,
                         sl_error *err);
-/* max(clock now, newest snapshot): "now" that never runs behind the ledger. */
+
+/* The latest clock recovery (clock_events), all zero when there is none. */
+typedef struct sl__recovery {
+    int found;
+    int64_t id, at_ms, latest_before_ms;
+    /* watermarks: rows up to these ids were recorded before the recovery */
+    int64_t audit_id, snapshot_id, license_id, token_id, key_id;
+} sl__recovery;
+sl_rc sl__clock_recovery_last(sl_store *st, sl__recovery *out, sl_error *err);
+
+/* The ledger's latest: the newest time recorded in any table (the audit
+ * log, snapshots, licenses, tokens created and revoked, trusted keys, clock
+ * events), counting after the latest recovery only the rows recorded after
+ * it, and the recovery's own time.  *found is 0 on a ledger that has
+ * recorded nothing.  `cached`: through the read cache (read paths); write
+ * paths read afresh under their write lock. */
+sl_rc sl__ledger_latest(sl_store *st, int cached, int *found, int64_t *out_ms,
+                        sl_error *err);
+/* max(clock now, the ledger's latest): "now" that never runs behind it. */
 sl_rc sl__ledger_now(sl_store *st, int64_t *out_ms, sl_error *err);
-/* Clock-safe today: the date of sl__ledger_now(). */
+/* Clock-safe today: the date of sl__ledger_now(), cached with the read
+ * cache. */
 sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err);
+
+/* ---- events: the one way into the record (ledger/events.c) ------------- */
+
+/* One value of an appended row, bound in order. */
+typedef enum sl__vtype { SL__V_NULL, SL__V_INT, SL__V_TEXT, SL__V_AT } sl__vtype;
+typedef struct sl__value {
+    sl__vtype type;
+    int64_t i;
+    const char *s;   /* SL__V_TEXT: borrowed, copied when bound */
+    int len;         /* bytes of s, -1 up to its NUL */
+} sl__value;
+static inline sl__value sl__v_text(const char *s)
+{
+    return (sl__value){s ? SL__V_TEXT : SL__V_NULL, 0, s, -1};
+}
+#define SL__INT(x) ((sl__value){SL__V_INT, (x), NULL, 0})
+#define SL__NULL ((sl__value){SL__V_NULL, 0, NULL, 0})
+/* text up to its NUL; NULL binds SQL NULL */
+#define SL__TEXT(x) sl__v_text(x)
+#define SL__TEXTN(x, n) ((sl__value){SL__V_TEXT, 0, (x), (int)(n)})
+/* the event's own time */
+#define SL__AT ((sl__value){SL__V_AT, 0, NULL, 0})
+
+#define SL__EVENT_CONFIRMED 0x1  /* the admin confirmed the clock: no bound ahead */
+#define SL__EVENT_RECOVER   0x2  /* a clock recovery: may lie before the latest */
+
+/* Start the event of the store's write transaction (right after sl__begin,
+ * by whoever began it): read the clock and refuse, with SL_ECLOCK and
+ * nothing written, a time before the ledger's latest or more than
+ * SL_CLOCK_AHEAD_MAX_DAYS after it (unless `flags` allow it).  The event
+ * ends with the transaction. */
+sl_rc sl__event_begin(sl_store *st, int flags, sl_error *err);
+/* The time of the store's current event (0 when none is active). */
+int64_t sl__event_at(const sl_store *st);
+/* Append rows to an append-only table for the current event: `sql` is an
+ * INSERT string literal whose parameters take `vals` in order (SL__AT binds
+ * the event's time).  Every append goes through here, and only inside an
+ * event (SL_EINTERNAL otherwise).  `what` prefixes a storage error;
+ * *out_rowid (may be NULL) receives the last new row's id. */
+sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int nvals,
+                       const char *what, int64_t *out_rowid, sl_error *err);
+/* An audit line: for the current event inside a transaction, else an event
+ * of its own in its own transaction.  license_id <= 0 means none. */
+sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
+                const char *outcome, const char *detail, sl_error *err);
+/* An event that runs the prepared, bound single-row change `s` (a DELETE
+ * or UPDATE) with its audit line, in its own transaction; SL_ENOTFOUND with
+ * the message `notfound` when it changed no row (then nothing is written). */
+sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
+                     const char *detail, const char *notfound, sl_error *err);
 
 /* ---- which license is current (ledger/current_license.c) --------------- */
 
@@ -33,6 +102,59 @@ sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err);
  * *out is NULL (and SL_OK) when there is no current license. */
 sl_rc sl__license_current(sl_store *st, int32_t today, sl_license **out,
                           int64_t *out_id, sl_error *err);
+
+/* ---- tabular imports (ledger/table_import.c) --------------------------- */
+
+#define SL__TABLE_COLS_MAX 16   /* columns of an importable table */
+#define SL__QUOTE_MAX 64        /* bytes of a bad value shown in a message */
+
+/* One value of a row; p is borrowed and need not be NUL-terminated. */
+typedef struct sl__field {
+    const char *p;
+    size_t len;
+    bool present;
+} sl__field;
+
+typedef struct sl__table_reader sl__table_reader;
+
+/* What to read: the column names (CSV header names, JSON Lines keys; an
+ * unknown one is refused), those that must have a value in every row, the
+ * columns that take JSON integers or booleans besides strings (bit c for
+ * column c), and the row callback.  Every value has been checked for size
+ * (SL_USER_FIELD_MAX), NUL bytes and UTF-8 and the required ones for
+ * presence when `row` is called; it refuses a row with sl__table_fail(). */
+typedef struct sl__table {
+    const char *const *cols;
+    int ncols;
+    const int *required;
+    size_t nrequired;
+    unsigned json_int_cols, json_bool_cols;
+    const char *what;           /* "user": "cannot read the user file: ..." */
+    const char *nothing;        /* "no users": "empty input: no users" */
+    void (*row)(void *ud, sl__table_reader *r, int64_t line, const sl__field *vals);
+    void *ud;
+} sl__table;
+
+/* Read `in` (streamed; BOM skipped), calling t->row for each record.  Stops
+ * at the first failure, whose message is "line N: <why>". */
+sl_rc sl__table_read(const sl__table *t, FILE *in, sl_user_format format,
+                     uint64_t total_bytes, sl_progress_fn progress, void *progress_ud,
+                     sl_error *err);
+/* Refuse the row: the reader stops with "line N: <message>". */
+sl_rc sl__table_fail(sl__table_reader *r, int64_t line, sl_rc code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Stop with the store's last SQLite error: "<what>: <sqlite message>". */
+sl_rc sl__table_fail_db(sl__table_reader *r, sl_store *st, const char *what);
+/* A bad value fit for a one-line message (cut, control bytes as '?'). */
+const char *sl__table_quote(const char *p, size_t n, char out[SL__QUOTE_MAX + 4]);
+/* true/false/yes/no/1/0 (any case): 1 or 0; empty or absent 0; else -1. */
+int sl__table_bool(const sl__field *f);
+
+/* ---- instance settings (ledger/settings.c) ---------------------------- */
+
+/* One setting's value (its default, on, when never set) and lock. */
+sl_rc sl__setting_get(sl_store *st, sl_setting which, int *value, int *locked,
+                      sl_error *err);
 
 /* ---- users (ledger/users.c; the rules are in ledger/billable.c) -------- */
 
@@ -57,15 +179,8 @@ void sl__ledger_window(int32_t starts_on, int32_t expires_on, int64_t now_ms,
 /* overage(n) of ledger-rules.md; seats < 0 means unrestricted (nil). */
 int64_t sl__overage(int64_t n, int64_t seats);
 
-/* Figures of the license entity for one license (ledger-rules.md). */
-typedef struct sl_license_figures {
-    int64_t historical_max;
-    int64_t maximum_user_count;
-    int64_t overage;
-    int64_t user_limit;
-    int64_t active_users;   /* daily_billable_users_count */
-    int expired;
-} sl_license_figures;
+/* Figures of the license entity for one license (ledger-rules.md); the
+ * struct is public (seatledger.h, sl_store_license_figures). */
 sl_rc sl__ledger_figures(sl_store *st, const sl_license *lic, int32_t today,
                          sl_license_figures *out, sl_error *err);
 /* sl__ledger_figures over decoded attributes: `expired` is the license's
@@ -74,10 +189,10 @@ sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expi
                               sl_license_figures *out, sl_error *err);
 
 /* The ledger's step of a refresh, inside the caller's write transaction
- * (the refresh itself, with the add-on steps after this one, is
- * sl_store_refresh in ops/refresh.c): the clock check, the billable count
- * under the current license's plan, the snapshot and its audit line.
- * SL_ECLOCK when now is before the newest snapshot.  Fills *out. */
+ * and its event (the refresh itself, with the add-on steps after this one,
+ * is sl_store_refresh in ops/refresh.c, which began the event and so ran
+ * the clock check): the billable count under the current license's plan at
+ * the event's time, the snapshot and its audit line.  Fills *out. */
 sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out,
                                 sl_error *err);
 
@@ -122,11 +237,12 @@ sl_rc sl__add_checks_info(sl_store *st, const sl_license_info *lic,
 sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
                                  sl_license **out, sl_error *err);
 /* The ledger's step of adding the decoded `lic`, inside the caller's write
- * transaction: forged-key check, the add checks (what they looked at into
- * `fig`, may be NULL; fig->billable_now stays SL_COUNT_NONE when they did
- * not run), expiry, the row and its audit line.  (sl_store_license_add in
- * ops/license_ops.c runs it and then the add-on provisioning in one
- * transaction.) */
+ * transaction and its event: forged-key check (key_fingerprints), the add
+ * checks (what they looked at into `fig`, may be NULL; fig->billable_now
+ * stays SL_COUNT_NONE when they did not run), expiry on the event's date,
+ * the row, its key fingerprints and its audit line.  (sl_store_license_add
+ * in ops/license_ops.c begins the event, runs it and then the add-on
+ * provisioning in one transaction.) */
 sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
                              const sl_license *lic, sl_source source, int64_t *out_id,
                              sl_add_figures *fig, sl_error *err);
@@ -145,7 +261,8 @@ sl_rc sl__license_check_json(const sl_license *lic, const char *refusal,
                              const json_t *entity_json, const json_t *add_ons,
                              char **out_json, sl_error *err);
 /* The ledger's step of deleting license `id` inside the caller's write
- * transaction; SL_ENOTFOUND "no license with id N". */
+ * transaction and its event; SL_ENOTFOUND "no license with id N".  Its key
+ * fingerprints stay. */
 sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_error *err);
 
 /* ---- the usage CSV (ledger/usage_csv.c) ------------------------------ */

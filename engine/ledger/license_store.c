@@ -19,73 +19,89 @@ static sl_rc key_invalid(sl_error *err, const sl_error *detail)
 }
 
 static sl_rc insert_license(sl_store *st, const char *text, size_t len,
-                            const sl_license *lic, sl_source source, int64_t now_ms,
-                            int64_t *out_id, sl_error *err)
+                            const sl_license *lic, sl_source source, int64_t *out_id,
+                            sl_error *err)
 {
     const sl_license_info *inf = sl_license_get_info(lic);
     size_t plen;
     const char *payload = sl_license_payload(lic, &plen);
     char starts[16], expires[16], wrapped[65];
-    sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st,
+    const sl__value v[] = {
+        SL__TEXTN(text, len),
+        SL__TEXTN(payload, plen),
+        SL__AT,
+        SL__TEXT(inf->plan),
+        SL__TEXT(inf->starts_on == SL_DATE_NONE ? NULL
+                 : sl_date_format(inf->starts_on, starts, sizeof starts)),
+        SL__TEXT(inf->expires_on == SL_DATE_NONE ? NULL
+                 : sl_date_format(inf->expires_on, expires, sizeof expires)),
+        inf->seats != SL_COUNT_NONE ? SL__INT(inf->seats) : SL__NULL,
+        SL__TEXT(inf->licensee_name),
+        SL__TEXT(inf->licensee_email),
+        SL__TEXT(inf->licensee_company),
+        SL__TEXT(sl_source_name(source)),
+        SL__TEXT(sl__license_wrapped_key_hex(lic, wrapped) ? wrapped : NULL),
+    };
+    return sl__event_append(st,
         "INSERT INTO licenses(data, payload, created_at, plan, starts_on, expires_on, "
         "user_limit, licensee_name, licensee_email, licensee_company, source, "
-        "wrapped_key_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_text(s, 1, text, (int)len, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, now_ms);
-    sl__bind_text(s, 4, inf->plan);
-    sl__bind_text(s, 5, inf->starts_on == SL_DATE_NONE ? NULL
-                        : sl_date_format(inf->starts_on, starts, sizeof starts));
-    sl__bind_text(s, 6, inf->expires_on == SL_DATE_NONE ? NULL
-                        : sl_date_format(inf->expires_on, expires, sizeof expires));
-    if (inf->seats != SL_COUNT_NONE)
-        sqlite3_bind_int64(s, 7, inf->seats);
-    sl__bind_text(s, 8, inf->licensee_name);
-    sl__bind_text(s, 9, inf->licensee_email);
-    sl__bind_text(s, 10, inf->licensee_company);
-    sl__bind_text(s, 11, sl_source_name(source));
-    sl__bind_text(s, 12, sl__license_wrapped_key_hex(lic, wrapped) ? wrapped : NULL);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot store the license");
-        sqlite3_reset(s);
-        return rc;
-    }
-    sqlite3_reset(s);
-    *out_id = sqlite3_last_insert_rowid(st->db);
-    return SL_OK;
+        "wrapped_key_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        v, (int)(sizeof v / sizeof v[0]), "cannot store the license", out_id, err);
 }
 
-/* A stored license with the same wrapped AES key but another payload means
- * the new key was forged from it (see schema/005_wrapped_key.sql). */
-static sl_rc check_wrapped_key(sl_store *st, const sl_license *lic, sl_error *err)
+/* A license, stored or deleted, that came with the same AES key (or, for
+ * one stored before its AES key was fingerprinted, the same wrapped key)
+ * but another payload means the new key was forged from it
+ * (schema/011_key_fingerprints.sql). */
+static sl_rc check_key_fingerprints(sl_store *st, const sl_license *lic, sl_error *err)
 {
-    char hex[65];
+    char aes[65], wrapped[65];
     size_t plen;
     const char *payload = sl_license_payload(lic, &plen);
     sqlite3_stmt *s;
     int step;
     sl_rc rc;
-    if (!sl__license_wrapped_key_hex(lic, hex))
+    if (!sl__license_aes_key_hex(lic, aes) || !sl__license_wrapped_key_hex(lic, wrapped))
         return SL_OK;
-    rc = sl__stmt(st, "SELECT id FROM licenses WHERE wrapped_key_sha256 = ?1 "
-                      "AND payload <> ?2 LIMIT 1", &s, err);
+    rc = sl__stmt(st, "SELECT f.license_id, l.id IS NULL FROM key_fingerprints f "
+                      "LEFT JOIN licenses l ON l.id = f.license_id "
+                      "WHERE (f.aes_key_sha256 = ?1 OR f.wrapped_key_sha256 = ?2) "
+                      "AND f.payload <> ?3 LIMIT 1", &s, err);
     if (rc != SL_OK)
         return rc;
-    sl__bind_text(s, 1, hex);
-    sqlite3_bind_text(s, 2, payload, (int)plen, SQLITE_STATIC);
+    sl__bind_text(s, 1, aes);
+    sl__bind_text(s, 2, wrapped);
+    sqlite3_bind_text(s, 3, payload, (int)plen, SQLITE_STATIC);
     step = sqlite3_step(s);
     if (step == SQLITE_ROW)
         rc = sl__err(err, SL_EINVAL,
-                     "%s (signature: the signed AES key of stored license %lld is reused "
+                     "%s (signature: the signed AES key of %s license %lld is reused "
                      "with a different payload: the key is forged)",
-                     SL_MSG_KEY_INVALID, (long long)sqlite3_column_int64(s, 0));
+                     SL_MSG_KEY_INVALID, sqlite3_column_int(s, 1) ? "deleted" : "stored",
+                     (long long)sqlite3_column_int64(s, 0));
     else if (step != SQLITE_DONE)
         rc = sl__db_err(st, err, "cannot read licenses");
     sqlite3_reset(s);
     return rc;
+}
+
+/* Keep the AES key of the license `id` just stored, for good. */
+static sl_rc record_key_fingerprints(sl_store *st, const sl_license *lic, int64_t id,
+                                     sl_error *err)
+{
+    char aes[65], wrapped[65];
+    size_t plen;
+    const char *payload = sl_license_payload(lic, &plen);
+    if (!sl__license_aes_key_hex(lic, aes) || !sl__license_wrapped_key_hex(lic, wrapped))
+        return SL_OK;
+    {
+        const sl__value v[] = {SL__AT, SL__INT(id), SL__TEXT(aes), SL__TEXT(wrapped),
+                               SL__TEXTN(payload, plen)};
+        return sl__event_append(st, "INSERT INTO key_fingerprints(recorded_at, license_id, "
+                                    "aes_key_sha256, wrapped_key_sha256, payload) "
+                                    "VALUES (?,?,?,?,?)",
+                                v, 5, "cannot store the license's key fingerprint", NULL, err);
+    }
 }
 
 sl_rc sl__license_decode_trusted(sl_store *st, const char *text, size_t len,
@@ -125,16 +141,16 @@ sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
                              sl_add_figures *fig, sl_error *err)
 {
     sl_license *current = NULL;
-    int32_t today;
-    sl_rc rc = check_wrapped_key(st, lic, err);
+    /* the event (begun by ops/license_ops.c) is never before the ledger's
+     * latest: its date is today */
+    int32_t today = sl_ms_to_date(sl__event_at(st));
+    sl_rc rc = check_key_fingerprints(st, lic, err);
     *out_id = 0;
     if (fig)
         fig->billable_now = SL_COUNT_NONE;   /* "the checks did not run" */
     if (rc != SL_OK)
         return rc;
-    rc = sl__ledger_today(st, &today, err);
-    if (rc == SL_OK)
-        rc = sl__license_current(st, today, &current, NULL, err);
+    rc = sl__license_current(st, today, &current, NULL, err);
     /* 2. user count / true-up */
     if (rc == SL_OK)
         rc = sl__add_checks(st, lic, current, fig, err);
@@ -142,7 +158,9 @@ sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
     if (rc == SL_OK && sl_license_is_expired(lic, today))
         rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
     if (rc == SL_OK)
-        rc = insert_license(st, text, len, lic, source, sl_clock_now_ms(), out_id, err);
+        rc = insert_license(st, text, len, lic, source, out_id, err);
+    if (rc == SL_OK)
+        rc = record_key_fingerprints(st, lic, *out_id, err);
     if (rc == SL_OK)
         rc = sl__audit(st, "license.add", *out_id, "ok", sl_source_name(source), err);
     sl_license_free(current);
@@ -387,6 +405,21 @@ static sl_rc entity(sl_store *st, int64_t id, const sl_license *lic, int64_t cre
     json_object_set_new(o, "add_ons", add_ons_json(lic));
     *out = o;
     return SL_OK;
+}
+
+sl_rc sl_store_license_figures(sl_store *st, int64_t id, sl_license_figures *out,
+                               sl_error *err)
+{
+    sl_license *lic = NULL;
+    int32_t today;
+    sl_rc rc = sl__ledger_today(st, &today, err);
+    memset(out, 0, sizeof *out);
+    if (rc == SL_OK)
+        rc = sl_store_license_get(st, id, &lic, NULL, err);
+    if (rc == SL_OK)
+        rc = sl__ledger_figures(st, lic, today, out, err);
+    sl_license_free(lic);
+    return rc;
 }
 
 static sl_rc dump_to(json_t *j, char **out_json, sl_error *err)

@@ -1,7 +1,8 @@
 /*
- * ledger/snapshots.c - the append-only billable-user snapshots: refresh with
- * the clock safety rule, history, and the figures derived from them
- * (historical max, daily count, maximum, overage) for a license.
+ * ledger/snapshots.c - the append-only billable-user snapshots: refresh (an
+ * event under the clock-safety rules of events.c), history, and the figures
+ * derived from them (historical max, daily count, maximum, overage) for a
+ * license.
  */
 #include "ledger/ledger_internal.h"
 
@@ -106,8 +107,27 @@ sl_rc sl__ledger_figures_info(sl_store *st, const sl_license_info *inf, int expi
     out->expired = expired != 0;
     /* rest-api.md: an expired license owes for its peak, a running one for today */
     out->overage = sl__overage(expired ? out->maximum_user_count : daily, inf->seats);
+    /* GitLab's overage_with_historical_max: what the subscription page shows */
+    out->overage_historical = sl__overage(out->maximum_user_count, inf->seats);
     out->user_limit = inf->seats != SL_COUNT_NONE ? inf->seats : 0;
     out->active_users = daily;
+    return SL_OK;
+}
+
+sl_rc sl_store_license_term(sl_store *st, int64_t *from_ms, int64_t *to_ms, sl_error *err)
+{
+    sl_license *cur = NULL;
+    const sl_license_info *inf;
+    int64_t now;
+    sl_rc rc = sl__ledger_now(st, &now, err);
+    if (rc == SL_OK)
+        rc = sl__license_current(st, sl_ms_to_date(now), &cur, NULL, err);
+    if (rc != SL_OK)
+        return rc;
+    inf = cur ? sl_license_get_info(cur) : NULL;
+    sl__ledger_window(inf ? inf->starts_on : SL_DATE_NONE, inf ? inf->expires_on : SL_DATE_NONE,
+                      now, from_ms, to_ms);
+    sl_license_free(cur);
     return SL_OK;
 }
 
@@ -122,47 +142,25 @@ sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out
                                 sl_error *err)
 {
     sl_license *lic = NULL;
-    sqlite3_stmt *s;
     char detail[REFRESH_DETAIL_MAX];
-    int found;
-    int64_t newest_ms, newest_count, now, license_id = 0, count = 0, id;
-    sl_rc rc = sl__ledger_newest_snapshot(st, &found, &newest_ms, &newest_count, err);
-    if (rc != SL_OK)
-        goto done;
-    /* read the clock only once we hold the write lock, so a refresh that
-     * waited for another one is not "earlier" than the snapshot it waited for */
-    now = sl_clock_now_ms();
-    if (found && now < newest_ms) {
-        char a[32], b[32];
-        rc = sl__err(err, SL_ECLOCK,
-                     "clock is behind the ledger: now is %s, "
-                     "the newest snapshot was recorded at %s",
-                     sl_time_format_rfc3339(now, a, sizeof a),
-                     sl_time_format_rfc3339(newest_ms, b, sizeof b));
-        goto done;
-    }
-    rc = sl__license_current(st, sl_ms_to_date(now), &lic, &license_id, err);
+    int64_t now = sl__event_at(st), license_id = 0, count = 0, id = 0;
+    /* the event (begun by ops/refresh.c) was checked against the ledger's
+     * latest: its date is today */
+    sl_rc rc = sl__license_current(st, sl_ms_to_date(now), &lic, &license_id, err);
     if (rc != SL_OK)
         goto done;
     rc = sl__users_billable_count(st, lic ? sl_license_get_info(lic)->plan : NULL, &count, err);
     if (rc != SL_OK)
         goto done;
-    rc = sl__stmt(st, "INSERT INTO snapshots(recorded_at, billable_user_count, source, "
-                      "license_id) VALUES (?,?,?,?)", &s, err);
+    {
+        const sl__value v[] = {SL__AT, SL__INT(count), SL__TEXT(sl_source_name(source)),
+                               lic ? SL__INT(license_id) : SL__NULL};
+        rc = sl__event_append(st, "INSERT INTO snapshots(recorded_at, billable_user_count, "
+                                       "source, license_id) VALUES (?,?,?,?)",
+                              v, 4, "cannot record the snapshot", &id, err);
+    }
     if (rc != SL_OK)
         goto done;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, count);
-    sl__bind_text(s, 3, sl_source_name(source));
-    if (lic)
-        sqlite3_bind_int64(s, 4, license_id);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot record the snapshot");
-        sqlite3_reset(s);
-        goto done;
-    }
-    sqlite3_reset(s);
-    id = sqlite3_last_insert_rowid(st->db);
     snprintf(detail, sizeof detail, "source=%s billable_user_count=%lld",
              sl_source_name(source), (long long)count);
     rc = sl__audit(st, "ledger.refresh", lic ? license_id : 0, "ok", detail, err);
@@ -175,17 +173,6 @@ sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out
 done:
     sl_license_free(lic);
     return rc;
-}
-
-static sl_source source_from_name(const char *name)
-{
-    static const sl_source all[] = {SL_SOURCE_CLI, SL_SOURCE_API, SL_SOURCE_CRON,
-                                    SL_SOURCE_SCHEDULER};
-    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
-        if (strcmp(name, sl_source_name(all[i])) == 0)
-            return all[i];
-    }
-    return SL_SOURCE_CLI;   /* unreachable: the schema's CHECK admits only these */
 }
 
 sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
@@ -209,7 +196,7 @@ sl_rc sl_store_history(sl_store *st, int64_t from_ms, int64_t to_ms,
         snap.id = sqlite3_column_int64(s, 0);
         snap.recorded_at_ms = sqlite3_column_int64(s, 1);
         snap.billable_user_count = sqlite3_column_int64(s, 2);
-        snap.source = source_from_name((const char *)sqlite3_column_text(s, 3));
+        snap.source = sl__source_from_name((const char *)sqlite3_column_text(s, 3));
         if (fn(ud, &snap) != 0) {
             step = SQLITE_DONE;
             break;

@@ -2,7 +2,8 @@
  * status.c - the morning summary of `seatledger status`: the current
  * license, its seats and figures, and the notices an admin must act on
  * (expiry and block-changes windows, seat threshold, overage, a waiting
- * future-dated license, a stale ledger).
+ * future-dated license, a stale ledger, a clock behind or far ahead of the
+ * ledger, and every clock recovery ever made).
  */
 #include "ledger/ledger_internal.h"
 
@@ -16,6 +17,7 @@
 #define WARN_DAYS_TRIAL 7
 /* a daily refresh that has not run for longer than this is reported */
 #define STALE_MS (2 * MS_PER_DAY)
+#define CLOCK_AHEAD_MAX_MS ((int64_t)SL_CLOCK_AHEAD_MAX_DAYS * MS_PER_DAY)
 #define NOTICE_MAX 256
 
 sl_rc sl__status_notice(sl_status *s, sl_error *err, const char *fmt, ...)
@@ -60,6 +62,34 @@ static const char *days_phrase(int64_t n, char *buf, size_t size)
     char num[32];
     snprintf(buf, size, "%s %s", sl_format_count(n, num, sizeof num), n == 1 ? "day" : "days");
     return buf;
+}
+
+/* The clock against the ledger's latest event, and every recovery ever
+ * made (an auditor must see that one happened, and when). */
+static sl_rc clock_notices(sl_status *s, sl_error *err)
+{
+    const sl_clock_state *c = &s->clock;
+    char a[32], b[32], n[32];
+    sl_rc rc = SL_OK;
+    if (c->has_latest && c->now_ms < c->latest_ms)
+        rc = sl__status_notice(s, err, "clock is behind the ledger's latest event (%s): nothing can be "
+                                "recorded until it is right, or until the ledger is recovered "
+                                "with seatledger clock recover",
+                        sl_time_format_utc(c->latest_ms, a, sizeof a));
+    else if (c->has_latest && c->now_ms - c->latest_ms > CLOCK_AHEAD_MAX_MS)
+        rc = sl__status_notice(s, err, "clock is %s days ahead of the ledger's latest event (%s): "
+                                "nothing is recorded until the clock is confirmed with "
+                                "seatledger clock confirm",
+                        sl_format_count((c->now_ms - c->latest_ms) / MS_PER_DAY, n, sizeof n),
+                        sl_time_format_utc(c->latest_ms, a, sizeof a));
+    if (rc == SL_OK && c->recoveries > 0)
+        rc = sl__status_notice(s, err, "the ledger's clock was recovered %s%s, last at %s: its latest "
+                                "event had been recorded at %s (see history and the audit log)",
+                        c->recoveries == 1 ? "once" : sl_format_count(c->recoveries, n, sizeof n),
+                        c->recoveries == 1 ? "" : " times",
+                        sl_time_format_utc(c->last_recovery_ms, a, sizeof a),
+                        sl_time_format_utc(c->last_recovery_latest_before_ms, b, sizeof b));
+    return rc;
 }
 
 int sl__status_seat_level(const sl_status *s)
@@ -160,6 +190,8 @@ sl_rc sl__status_notices(sl_status *s, int64_t now_ms, sl_error *err)
     if (rc == SL_OK && s->has_future_license)
         rc = sl__status_notice(s, err, "license %lld starts on %s", (long long)s->future_license_id,
                         sl_date_format(s->future_starts_on, d, sizeof d));
+    if (rc == SL_OK)
+        rc = clock_notices(s, err);
     if (rc == SL_OK && sl__status_snapshot_stale(s, now_ms)) {
         sl__status_snapshot_sentence(s, now_ms, text, sizeof text);
         rc = sl__status_notice(s, err, "%s", text);
@@ -271,6 +303,9 @@ sl_rc sl__status_fill(sl_store *st, sl_status *out, int64_t *now_ms, sl_error *e
         goto done;
     *now_ms = now;
     out->today = sl_ms_to_date(now);
+    rc = sl_store_clock_state(st, &out->clock, err);
+    if (rc != SL_OK)
+        goto done;
     rc = snapshot_stats(st, out, err);
     if (rc != SL_OK)
         goto done;

@@ -1,13 +1,16 @@
 /*
  * store.c - the SQLite ledger file: opening with safe defaults, numbered
  * migrations from schema/ (embedded at build time), the statement cache,
- * transactions, integrity check, online backup and the audit log.
+ * transactions, integrity check and online backup.  Rows are appended
+ * (the audit log included) through ledger/events.c.
  */
 #include "ledger/store_internal.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,6 +82,47 @@ sl_rc sl__db_err(sl_store *st, sl_error *err, const char *what)
     return sl__err(err, rc, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
+/* Like ssh with a private key: a ledger (or a -wal or -shm beside it) that
+ * someone else can write is refused, since whoever can write it can insert
+ * an admin token or rewrite history.  The owner must be the user running
+ * seatledger or root.  Links are followed: their target is what SQLite
+ * opens.  A file that does not exist yet passes (SQLite creates the side
+ * files with the ledger's mode). */
+static sl_rc check_owner_and_mode(const char *path, const char *file, sl_error *err)
+{
+    struct stat sb;
+    uid_t me = geteuid();
+    if (stat(file, &sb) != 0)
+        return errno == ENOENT ? SL_OK
+                               : sl__err(err, SL_ESTORAGE, "cannot open '%s': %s", file,
+                                         strerror(errno));
+    if (sb.st_mode & (S_IWGRP | S_IWOTH))
+        return sl__err(err, SL_ESTORAGE,
+                       "cannot open '%s': it is writable by group or others (mode %04o), so "
+                       "they can change the ledger; run chmod 600 '%s'",
+                       file, (unsigned)(sb.st_mode & 07777), file);
+    if (sb.st_uid != me && sb.st_uid != 0)
+        return sl__err(err, SL_ESTORAGE,
+                       "cannot open '%s': it is owned by uid %u, not by uid %u who runs "
+                       "seatledger, so that user can change the ledger; run chown or use "
+                       "a copy ('%s' is the ledger)",
+                       file, (unsigned)sb.st_uid, (unsigned)me, path);
+    return SL_OK;
+}
+
+static sl_rc check_files(const char *path, sl_error *err)
+{
+    static const char *const side[] = {"-wal", "-shm"};
+    char name[4096];
+    sl_rc rc = check_owner_and_mode(path, path, err);
+    for (size_t i = 0; rc == SL_OK && i < sizeof side / sizeof side[0]; i++) {
+        if ((size_t)snprintf(name, sizeof name, "%s%s", path, side[i]) >= sizeof name)
+            return sl__err(err, SL_ETOOBIG, "ledger path is too long");
+        rc = check_owner_and_mode(path, name, err);
+    }
+    return rc;
+}
+
 static sl_rc exec(sl_store *st, const char *sql, const char *what, sl_error *err)
 {
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -129,6 +173,11 @@ static sl_rc migrate(sl_store *st, int readonly, sl_error *err)
         if (rc != SL_OK)
             goto fail;
     }
+    /* the identity is part of the ledger: a new ledger and an upgraded one
+     * have it from this transaction on */
+    rc = sl__instance_create(st->db, err);
+    if (rc != SL_OK)
+        goto fail;
     return sl__commit(st, err);
 fail:
     sl__rollback(st);
@@ -145,6 +194,10 @@ static void sqlite_setup(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
+
+/* Numbers the connections of the process, so a stamp never matches a
+ * connection opened later at the same address. */
+static atomic_uint_fast64_t store_serials;
 
 sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
 {
@@ -180,10 +233,14 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
                        "cannot open '%s': %s", path, strerror(errno));
     }
     pthread_once(&sqlite_once, sqlite_setup);
+    rc = check_files(path, err);
+    if (rc != SL_OK)
+        return rc;
     st = calloc(1, sizeof *st);
     if (!st)
         return sl__err(err, SL_ENOMEM, "out of memory");
     st->keyring_version = -1;
+    st->serial = atomic_fetch_add(&store_serials, 1) + 1;
     st->path = sl__strdup(path);
     if (!st->path) {
         rc = sl__err(err, SL_ENOMEM, "out of memory");
@@ -224,7 +281,11 @@ void sl_store_close(sl_store *st)
     for (int i = 0; i < st->nstmts; i++)
         sqlite3_finalize(st->stmts[i].stmt);
     sl_keyring_free(st->keyring);
-    free(st->cache.entity_json);
+    sl__cache_clear(st);
+    if (st->instance.jwt_private_pem) {
+        OPENSSL_cleanse(st->instance.jwt_private_pem, strlen(st->instance.jwt_private_pem));
+        free(st->instance.jwt_private_pem);
+    }
     sqlite3_close_v2(st->db);
     free(st->path);
     free(st);
@@ -275,6 +336,7 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
         return rc;
     }
     st->in_txn = 0;
+    st->event.active = 0;
     st->commits++;
     return SL_OK;
 }
@@ -320,6 +382,45 @@ void sl_store_read_end(sl_store *st)
         sqlite3_reset(s);
 }
 
+sl_rc sl_store_stamp_get(sl_store *st, sl_store_stamp *out, sl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->connection = st->serial;
+    out->data_version = sl__data_version(st);
+    out->commits = st->commits;
+    out->date = sl_clock_today();
+    if (out->data_version < 0)
+        return sl__db_err(st, err, "cannot read the ledger's version");
+    return SL_OK;
+}
+
+int sl_store_stamp_equal(const sl_store_stamp *a, const sl_store_stamp *b)
+{
+    return a->connection == b->connection && a->data_version == b->data_version &&
+           a->commits == b->commits && a->date == b->date;
+}
+
+void sl__cache_clear(sl_store *st)
+{
+    free(st->cache.entity_json);
+    if (st->cache.history_free)
+        st->cache.history_free(st->cache.history);
+    memset(&st->cache, 0, sizeof st->cache);
+}
+
+int sl__cache_slot(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t n = 0;
+    for (const char *p = key; *p; p++, n++) {
+        if (n >= SL_CACHE_KEY_MAX)
+            return -1;
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    return (int)(h % SL_CACHE_SLOTS);
+}
+
 int sl__cache_fresh(sl_store *st, int32_t clock_date)
 {
     int64_t dv;
@@ -333,8 +434,7 @@ int sl__cache_fresh(sl_store *st, int32_t clock_date)
     if (st->cache.valid && st->cache.data_version == dv && st->cache.commits == st->commits &&
         st->cache.clock_date == clock_date)
         return 1;
-    free(st->cache.entity_json);
-    memset(&st->cache, 0, sizeof st->cache);
+    sl__cache_clear(st);
     st->cache.data_version = dv;
     st->cache.commits = st->commits;
     st->cache.clock_date = clock_date;
@@ -348,6 +448,7 @@ void sl__rollback(sl_store *st)
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = 0;
+    st->event.active = 0;
     /* what was read inside the transaction may be gone (the dry run reads
      * its own uncommitted rows) */
     st->cache.valid = 0;
@@ -370,54 +471,6 @@ int sl__bind_text(sqlite3_stmt *s, int i, const char *v)
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
 }
 
-sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
-                const char *outcome, const char *detail, sl_error *err)
-{
-    sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st,
-        "INSERT INTO audit_log(at, action, license_id, outcome, detail) VALUES (?,?,?,?,?)",
-        &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_int64(s, 1, sl_clock_now_ms());
-    sl__bind_text(s, 2, action);
-    if (license_id > 0)
-        sqlite3_bind_int64(s, 3, license_id);
-    sl__bind_text(s, 4, outcome);
-    sl__bind_text(s, 5, detail);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = sl__db_err(st, err, "cannot write the audit log");
-    sqlite3_reset(s);
-    return rc;
-}
-
-sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
-                     const char *detail, const char *notfound, sl_error *err)
-{
-    sl_rc rc = sl__begin(st, err);
-    if (rc != SL_OK) {
-        sqlite3_reset(s);
-        return rc;
-    }
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, action);
-        goto fail;
-    }
-    if (sqlite3_changes(st->db) == 0) {
-        rc = sl__err(err, SL_ENOTFOUND, "%s", notfound);
-        goto fail;
-    }
-    sqlite3_reset(s);
-    rc = sl__audit(st, action, license_id, "ok", detail, err);
-    if (rc != SL_OK)
-        goto fail;
-    return sl__commit(st, err);
-fail:
-    sqlite3_reset(s);
-    sl__rollback(st);
-    return rc;
-}
-
 sl_rc sl_store_check(sl_store *st, sl_error *err)
 {
     sqlite3_stmt *s = NULL;
@@ -438,7 +491,11 @@ sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err)
     sqlite3 *dst = NULL;
     sqlite3_backup *b;
     sl_rc rc = SL_OK;
-    int fd = open(dest_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const char *role = sl_path_ledger_role(st->path, dest_path);
+    int fd;
+    if (role)
+        return sl__err(err, SL_EINVAL, "cannot back up to '%s': it is %s", dest_path, role);
+    fd = open(dest_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return sl__err(err, errno == EEXIST ? SL_EEXIST : SL_ESTORAGE,
                        "cannot create '%s': %s", dest_path, strerror(errno));
@@ -476,4 +533,15 @@ const char *sl_source_name(sl_source s)
     case SL_SOURCE_SCHEDULER: return "scheduler";
     }
     return "cli";
+}
+
+sl_source sl__source_from_name(const char *name)
+{
+    static const sl_source all[] = {SL_SOURCE_CLI, SL_SOURCE_API, SL_SOURCE_CRON,
+                                    SL_SOURCE_SCHEDULER};
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, sl_source_name(all[i])) == 0)
+            return all[i];
+    }
+    return SL_SOURCE_CLI;   /* unreachable: the schema's CHECKs admit only these */
 }

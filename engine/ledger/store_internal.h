@@ -13,6 +13,17 @@
 /* ---- the store --------------------------------------------------------- */
 
 #define SL_STMT_CACHE 64
+#define SL_CACHE_SLOTS 64       /* entitlements and projects cached per connection */
+#define SL_CACHE_KEY_MAX 127    /* bytes of a user id or path that is cached */
+
+/* The change being recorded inside the store's write transaction
+ * (ledger/events.c): every row it appends carries at_ms. */
+typedef struct sl_event {
+    int active;          /* begun and not yet committed or rolled back */
+    int64_t at_ms;       /* the clock, read once under the write lock */
+    int has_latest;      /* the ledger had recorded something before */
+    int64_t latest_ms;   /* its latest time then */
+} sl_event;
 
 struct sl_store {
     sqlite3 *db;
@@ -26,16 +37,22 @@ struct sl_store {
     int read_depth;             /* sl_store_read_begin() calls not yet ended */
     int read_owned;             /* ... and the outermost one began a transaction */
     int read_checked;           /* the read cache was checked in this read scope */
+    sl_event event;             /* valid while in_txn, once begun */
     sl_keyring *keyring;        /* cached trusted keys */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */
+    uint64_t serial;            /* this connection among the process's (stamps) */
     /* Cached answers of the read path (API hot path), valid while
      * (data_version, commits, today) are unchanged. */
     struct {
         int64_t data_version;
         int64_t commits;
         int32_t clock_date;     /* sl_clock_today() when validated */
+        int today_known;
         int32_t today;          /* clock-safe today for that state */
+        int latest_known;
+        int latest_found;       /* the ledger has recorded something */
+        int64_t latest_ms;      /* the ledger's latest time (ledger/today.c) */
         int valid;
         int64_t current_id;     /* 0 = none */
         int64_t entity_id;      /* id of the cached entity, 0 = none */
@@ -44,15 +61,53 @@ struct sl_store {
         /* the row of the token checked last (tokens.c) */
         int token_known;
         char token_hash[65];    /* its secret's SHA-256, hex */
-        int token_admin, token_revoked;
+        sl_token_auth token;    /* what authenticating it answered */
+        int token_revoked, token_user_gone;
         int32_t token_expires;
+        /* modules above the store keep their own cached answers here,
+         * released with their free function (the store does not know them) */
+        void *history;          /* license_history.c's list */
+        void (*history_free)(void *history);
+        /* the Code Suggestions hot path: recent entitlement verdicts and
+         * project answers (direct-mapped; keys longer than the slot are not
+         * cached) */
+        struct {
+            char user_id[SL_CACHE_KEY_MAX + 1];   /* "" = empty slot */
+            sl_entitlement e;
+        } ent[SL_CACHE_SLOTS];
+        struct {
+            char path[SL_CACHE_KEY_MAX + 1];
+            sl_rc rc;           /* SL_OK or SL_ENOTFOUND */
+            int enabled;
+        } proj[SL_CACHE_SLOTS];
     } cache;
+    /* The instance identity (instance.c), read once: it never changes but
+     * for the JWT key, which is made once and then kept too. */
+    struct {
+        int loaded;
+        char uuid[SL_INSTANCE_UUID_LEN + 1];
+        char salt[65];
+        char *jwt_private_pem;  /* NULL until made; cleansed when freed */
+        char kid[17];           /* first 16 hex of the JWT key's SPKI SHA-256 */
+    } instance;
 };
 
+/* Empty the read cache (with the modules' own cached answers). */
+void sl__cache_clear(sl_store *st);
+
+/* Create the instance identity (UUID, salt, Ed25519 pair) when the ledger
+ * has none; run by the migrations inside their transaction, on the raw
+ * connection (ledger/instance_keys.c). */
+sl_rc sl__instance_create(sqlite3 *db, sl_error *err);
+
+/* The slot of a cache key (FNV-1a), SL_CACHE_SLOTS of them; -1 when the key
+ * is too long to be cached. */
+int sl__cache_slot(const char *key);
+
 /* Is the read cache still valid for this clock date (no commit anywhere
- * since it was filled)?  If not it is emptied and keyed anew, and the caller
- * fills cache.today.  Called by sl__ledger_today() only: after that call the
- * cache fields are valid for the ledger as it is. */
+ * since it was filled)?  If not it is emptied and keyed anew, and the
+ * callers fill what they know.  Called by ledger/today.c only: after
+ * sl__ledger_today() the cache fields are valid for the ledger as it is. */
 int sl__cache_fresh(sl_store *st, int32_t clock_date);
 
 /* A prepared statement for `sql`, cached for the store's lifetime and reset
@@ -68,15 +123,8 @@ sl_rc sl__commit(sl_store *st, sl_error *err);
 void sl__rollback(sl_store *st);
 /* PRAGMA data_version: changes whenever another connection commits. */
 int64_t sl__data_version(sl_store *st);
-/* Append a line to the audit log (own statement; call inside or outside a
- * transaction).  license_id <= 0 means none. */
-sl_rc sl__audit(sl_store *st, const char *action, int64_t license_id,
-                const char *outcome, const char *detail, sl_error *err);
-/* Run the prepared, bound single-row change `s` in its own transaction
- * with an audit line; SL_ENOTFOUND with the message `notfound` when it
- * changed no row (then nothing is written). */
-sl_rc sl__change_one(sl_store *st, sqlite3_stmt *s, const char *action, int64_t license_id,
-                     const char *detail, const char *notfound, sl_error *err);
+/* The source named `name` by sl_source_name() (SL_SOURCE_CLI for any other). */
+sl_source sl__source_from_name(const char *name);
 /* Bind helpers: NULL string binds SQL NULL. */
 int sl__bind_text(sqlite3_stmt *s, int i, const char *v);
 

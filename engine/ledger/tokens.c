@@ -1,7 +1,8 @@
 /*
  * tokens.c - API tokens of the HTTP server: creation (the secret is shown
  * once, only its SHA-256 is stored), revocation, listing and the
- * constant-time check every API request goes through.
+ * constant-time check every API request goes through, with expiry judged on
+ * the ledger's clock-safe today.
  */
 #include "ledger/ledger_internal.h"
 #include "ledger/store_internal.h"
@@ -9,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,22 +92,20 @@ static sl_rc new_secret(char **out, sl_error *err)
     return SL_OK;
 }
 
-sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
-                            int32_t expires_on, char **out_secret,
-                            sl_error *err)
+/* An admin token, an unbound non-admin token, or (user_id set) a token
+ * bound to a directory user. */
+static sl_rc create_token(sl_store *st, const char *name, int admin, const char *user_id,
+                          int32_t expires_on, char **out_secret, sl_error *err)
 {
     sqlite3_stmt *s;
     char *secret = NULL;
     char hash[TOKEN_HASH_HEX + 1];
-    char date[16], detail[160];
+    char date[16], detail[SL_TOKEN_NAME_MAX + 160];
     sl_rc rc;
     *out_secret = NULL;
     rc = check_name(name, err);
     if (rc != SL_OK)
         return rc;
-    if (expires_on != SL_DATE_NONE && expires_on <= sl_clock_today())
-        return sl__err(err, SL_EINVAL, "token expiry '%s' is not after today",
-                       sl_date_format(expires_on, date, sizeof date));
     rc = new_secret(&secret, err);
     if (rc != SL_OK)
         return rc;
@@ -115,6 +115,15 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK)
+        goto fail;
+    /* the ledger's today: the event is never before its latest time */
+    if (expires_on != SL_DATE_NONE && expires_on <= sl_ms_to_date(sl__event_at(st))) {
+        rc = sl__err(err, SL_EINVAL, "token expiry '%s' is not after today",
+                     sl_date_format(expires_on, date, sizeof date));
+        goto fail;
+    }
     rc = sl__stmt(st, "SELECT 1 FROM api_tokens WHERE name = ?", &s, err);
     if (rc != SL_OK)
         goto fail;
@@ -132,26 +141,42 @@ sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
         sqlite3_reset(s);
         goto fail;
     }
-    rc = sl__stmt(st,
-        "INSERT INTO api_tokens(name, secret_sha256, admin, expires_on, created_at)"
-        " VALUES (?,?,?,?,?)", &s, err);
+    if (user_id) {
+        rc = sl__stmt(st, "SELECT 1 FROM users WHERE id = ?1", &s, err);
+        if (rc != SL_OK)
+            goto fail;
+        sl__bind_text(s, 1, user_id);
+        switch (sqlite3_step(s)) {
+        case SQLITE_ROW:
+            sqlite3_reset(s);
+            break;
+        case SQLITE_DONE:
+            sqlite3_reset(s);
+            rc = sl__err(err, SL_ENOTFOUND, "no user with id '%.64s'", user_id);
+            goto fail;
+        default:
+            rc = sl__db_err(st, err, "cannot read the user directory");
+            sqlite3_reset(s);
+            goto fail;
+        }
+    }
+    {
+        const sl__value v[] = {
+            SL__TEXT(name), SL__TEXT(hash), SL__INT(admin ? 1 : 0),
+            SL__TEXT(expires_on == SL_DATE_NONE ? NULL
+                     : sl_date_format(expires_on, date, sizeof date)),
+            SL__AT, SL__TEXT(user_id),
+        };
+        rc = sl__event_append(st,
+            "INSERT INTO api_tokens(name, secret_sha256, admin, expires_on, created_at, user_id)"
+            " VALUES (?,?,?,?,?,?)", v, 6, "cannot store the token", NULL, err);
+    }
     if (rc != SL_OK)
         goto fail;
-    sl__bind_text(s, 1, name);
-    sl__bind_text(s, 2, hash);
-    sqlite3_bind_int(s, 3, admin ? 1 : 0);
-    sl__bind_text(s, 4, expires_on == SL_DATE_NONE ? NULL
-                        : sl_date_format(expires_on, date, sizeof date));
-    sqlite3_bind_int64(s, 5, sl_clock_now_ms());
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot store the token");
-        sqlite3_reset(s);
-        goto fail;
-    }
-    sqlite3_reset(s);
     /* the audit line names the token, never its secret */
-    snprintf(detail, sizeof detail, "name '%s', %s, expires %s", name,
-             admin ? "admin" : "not admin",
+    snprintf(detail, sizeof detail, "name '%s', %s%s%.64s%s, expires %s", name,
+             admin ? "admin" : "not admin", user_id ? ", user id '" : "",
+             user_id ? user_id : "", user_id ? "'" : "",
              expires_on == SL_DATE_NONE ? "never" : sl_date_format(expires_on, date, sizeof date));
     rc = sl__audit(st, "token.create", 0, "ok", detail, err);
     if (rc != SL_OK)
@@ -172,6 +197,22 @@ done:
     return rc;
 }
 
+sl_rc sl_store_token_create(sl_store *st, const char *name, int admin,
+                            int32_t expires_on, char **out_secret,
+                            sl_error *err)
+{
+    return create_token(st, name, admin, NULL, expires_on, out_secret, err);
+}
+
+sl_rc sl_store_user_token_create(sl_store *st, const char *name, const char *user_id,
+                                 int32_t expires_on, char **out_secret, sl_error *err)
+{
+    *out_secret = NULL;
+    if (!user_id || !*user_id)
+        return sl__err(err, SL_EINVAL, "a user token needs a user");
+    return create_token(st, name, 0, user_id, expires_on, out_secret, err);
+}
+
 sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
 {
     sqlite3_stmt *s;
@@ -183,6 +224,9 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "SELECT revoked_at IS NOT NULL FROM api_tokens WHERE name = ?",
                   &s, err);
     if (rc != SL_OK)
@@ -213,7 +257,7 @@ sl_rc sl_store_token_revoke(sl_store *st, const char *name, sl_error *err)
     rc = sl__stmt(st, "UPDATE api_tokens SET revoked_at = ? WHERE name = ?", &s, err);
     if (rc != SL_OK)
         goto fail;
-    sqlite3_bind_int64(s, 1, sl_clock_now_ms());
+    sqlite3_bind_int64(s, 1, sl__event_at(st));
     sl__bind_text(s, 2, name);
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = sl__db_err(st, err, "cannot revoke the token");
@@ -252,7 +296,8 @@ sl_rc sl_store_token_list(sl_store *st, sl_token_info **out, size_t *count,
     *out = NULL;
     *count = 0;
     rc = sl__stmt(st,
-        "SELECT name, admin, expires_on, created_at, revoked_at FROM api_tokens ORDER BY id",
+        "SELECT t.name, t.admin, t.expires_on, t.created_at, t.revoked_at, t.user_id, "
+        "u.username FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id ORDER BY t.id",
         &s, err);
     if (rc != SL_OK)
         return rc;
@@ -270,8 +315,15 @@ sl_rc sl_store_token_list(sl_store *st, sl_token_info **out, size_t *count,
             v = p;
             cap = ncap;
         }
+        memset(&v[n], 0, sizeof v[n]);
         v[n].name = sl__strdup((const char *)sqlite3_column_text(s, 0));
-        if (!v[n].name) {
+        if (sqlite3_column_type(s, 5) != SQLITE_NULL)
+            v[n].user_id = sl__strdup((const char *)sqlite3_column_text(s, 5));
+        if (sqlite3_column_type(s, 6) != SQLITE_NULL)
+            v[n].username = sl__strdup((const char *)sqlite3_column_text(s, 6));
+        if (!v[n].name || (sqlite3_column_type(s, 5) != SQLITE_NULL && !v[n].user_id) ||
+            (sqlite3_column_type(s, 6) != SQLITE_NULL && !v[n].username)) {
+            n++;
             rc = sl__err(err, SL_ENOMEM, "out of memory");
             goto fail;
         }
@@ -300,20 +352,24 @@ void sl_token_infos_free(sl_token_info *t, size_t count)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         free(t[i].name);
+        free(t[i].user_id);
+        free(t[i].username);
+    }
     free(t);
 }
 
-sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
-                           sl_error *err)
+sl_rc sl_store_token_authenticate(sl_store *st, const char *secret, size_t len,
+                                  sl_token_auth *out, sl_error *err)
 {
     sqlite3_stmt *s;
     char hash[TOKEN_HASH_HEX + 1];
-    const char *stored;
-    int admin, revoked, step;
+    const char *stored, *name, *user_id;
+    int revoked, step, user_gone;
     int32_t expires_on, today;
     sl_rc rc;
+    memset(out, 0, sizeof *out);
     if (!secret || len == 0)
         return sl__err(err, SL_EAUTH, "no token given");
     if (len > SL_TOKEN_SECRET_MAX)
@@ -322,19 +378,23 @@ sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
     if (rc != SL_OK)
         return rc;
     /* a client presents the same token request after request: its row is
-     * kept with the read cache, which any commit anywhere empties */
+     * kept with the read cache, which any commit anywhere (or a new day)
+     * empties; the ledger's today is asked first, as it checks the cache */
     rc = sl__ledger_today(st, &today, err);
     if (rc != SL_OK)
         return rc;
     if (st->cache.token_known && CRYPTO_memcmp(st->cache.token_hash, hash, TOKEN_HASH_HEX) == 0) {
-        admin = st->cache.token_admin;
+        *out = st->cache.token;
         expires_on = st->cache.token_expires;
         revoked = st->cache.token_revoked;
+        user_gone = st->cache.token_user_gone;
         goto decide;
     }
     rc = sl__stmt(st,
-        "SELECT secret_sha256, admin, expires_on, revoked_at IS NOT NULL"
-        " FROM api_tokens WHERE secret_sha256 = ?", &s, err);
+        "SELECT t.secret_sha256, t.admin, t.expires_on, t.revoked_at IS NOT NULL, t.name,"
+        " t.user_id, t.user_id IS NOT NULL AND u.id IS NULL"
+        " FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id"
+        " WHERE t.secret_sha256 = ?", &s, err);
     if (rc != SL_OK)
         return rc;
     sl__bind_text(s, 1, hash);
@@ -356,21 +416,46 @@ sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
         sqlite3_reset(s);
         return sl__err(err, SL_EAUTH, "unknown token");
     }
-    admin = sqlite3_column_int(s, 1);
+    out->admin = sqlite3_column_int(s, 1);
     expires_on = column_date(s, 2);
     revoked = sqlite3_column_int(s, 3);
+    name = (const char *)sqlite3_column_text(s, 4);
+    user_id = (const char *)sqlite3_column_text(s, 5);
+    user_gone = sqlite3_column_int(s, 6);
+    snprintf(out->name, sizeof out->name, "%s", name ? name : "");
+    if (user_id) {
+        out->bound = 1;
+        snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
+    }
     sqlite3_reset(s);
     memcpy(st->cache.token_hash, hash, sizeof st->cache.token_hash);
-    st->cache.token_admin = admin;
+    st->cache.token = *out;
     st->cache.token_expires = expires_on;
     st->cache.token_revoked = revoked;
+    st->cache.token_user_gone = user_gone;
     st->cache.token_known = 1;
 decide:
+    /* expiry by the ledger's today: a clock set back does not bring an
+     * expired token back */
     if (revoked)
-        return sl__err(err, SL_EAUTH, "token is revoked");
-    if (expires_on != SL_DATE_NONE && sl_clock_today() >= expires_on)
-        return sl__err(err, SL_EAUTH, "token has expired");
-    if (!admin)
+        rc = sl__err(err, SL_EAUTH, "token is revoked");
+    else if (expires_on != SL_DATE_NONE && today >= expires_on)
+        rc = sl__err(err, SL_EAUTH, "token has expired");
+    else if (user_gone)
+        rc = sl__err(err, SL_EAUTH, "the token's user is no longer in the directory");
+    if (rc != SL_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+sl_rc sl_store_token_check(sl_store *st, const char *secret, size_t len,
+                           sl_error *err)
+{
+    sl_token_auth a;
+    sl_rc rc = sl_store_token_authenticate(st, secret, len, &a, err);
+    if (rc != SL_OK)
+        return rc;
+    if (!a.admin)
         return sl__err(err, SL_EFORBIDDEN, "token is not an admin token");
     return SL_OK;
 }

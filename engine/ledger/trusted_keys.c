@@ -3,7 +3,8 @@
  * (with the key's fingerprint, a name and the v2-only mark), removing,
  * listing, and the cached keyring every decode uses.
  */
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
+#include "license/keyring_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +54,17 @@ sl_rc sl_store_key_trust_flags(sl_store *st, const char *pem, size_t len,
 {
     char *fp = NULL, defname[32];
     sqlite3_stmt *s;
+    EVP_PKEY *pk = NULL;
     int require_v2 = (flags & SL_KEY_REQUIRE_V2) != 0;
-    sl_rc rc = sl_key_fingerprint(pem, len, &fp, err);
+    sl_rc rc = sl__pem_public_key(pem, len, &pk, err);
     if (out_marked)
         *out_marked = 0;
+    /* no vendor key weaker than the format can stand behind */
+    if (rc == SL_OK && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
+        rc = sl__rsa_key_strong(pk, err);
+    EVP_PKEY_free(pk);
+    if (rc == SL_OK)
+        rc = sl_key_fingerprint(pem, len, &fp, err);
     if (rc != SL_OK)
         return rc;
     if (!name) {
@@ -71,6 +79,9 @@ sl_rc sl_store_key_trust_flags(sl_store *st, const char *pem, size_t len,
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto done;
+    rc = sl__event_begin(st, 0, err);
+    if (rc != SL_OK)
+        goto fail;
     rc = sl__stmt(st, "SELECT name, fingerprint = ?2 FROM trusted_keys "
                       "WHERE name = ?1 OR fingerprint = ?2 ORDER BY fingerprint = ?2 DESC", &s, err);
     if (rc != SL_OK)
@@ -101,19 +112,15 @@ sl_rc sl_store_key_trust_flags(sl_store *st, const char *pem, size_t len,
         goto fail;
     }
     sqlite3_reset(s);
-    rc = sl__stmt(st, "INSERT INTO trusted_keys(name, fingerprint, pem, created_at, "
-                      "require_v2) VALUES (?,?,?,?,?)", &s, err);
+    {
+        const sl__value v[] = {SL__TEXT(name), SL__TEXT(fp), SL__TEXTN(pem, len), SL__AT,
+                               SL__INT(require_v2)};
+        rc = sl__event_append(st, "INSERT INTO trusted_keys(name, fingerprint, pem, "
+                                  "created_at, require_v2) VALUES (?,?,?,?,?)",
+                              v, 5, "cannot store the key", NULL, err);
+    }
     if (rc != SL_OK)
         goto fail;
-    sl__bind_text(s, 1, name);
-    sl__bind_text(s, 2, fp);
-    sqlite3_bind_text(s, 3, pem, (int)len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 4, sl_clock_now_ms());
-    sqlite3_bind_int(s, 5, require_v2);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-        rc = sl__db_err(st, err, "cannot store the key");
-        goto fail;
-    }
     rc = sl__audit(st, "key.trust", 0, "ok", name, err);
     if (rc == SL_OK && require_v2)
         rc = sl__audit(st, "key.require_v2", 0, "ok", name, err);

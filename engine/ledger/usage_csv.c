@@ -99,7 +99,7 @@ sl_rc sl__usage_csv_write(sl_store *st, FILE *out, const sl_usage_head *head, sl
     fputs("\nCompany,", out);
     put_text(out, head->company);
     fprintf(out, "\nGenerated At,%s\n",
-            sl_time_format_utc(head->generated_at_ms, when, sizeof when));
+            sl_time_format_plain(head->generated_at_ms, when, sizeof when));
     /* GitLab writes the blank separator row with two quoted empty cells */
     fputs("\"\",\"\"\nDate,Billable User Count\n", out);
     if (ferror(out))
@@ -115,7 +115,7 @@ sl_rc sl__usage_csv_write(sl_store *st, FILE *out, const sl_usage_head *head, sl
         step = sqlite3_step(s);
         if (step != SQLITE_ROW)
             break;
-        fprintf(out, "%s,%lld\n", sl_time_format_utc(sqlite3_column_int64(s, 0), when, sizeof when),
+        fprintf(out, "%s,%lld\n", sl_time_format_plain(sqlite3_column_int64(s, 0), when, sizeof when),
                 (long long)sqlite3_column_int64(s, 1));
         /* stop at the first failed write (a closed pipe, a full disk) */
         if (ferror(out))

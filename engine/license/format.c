@@ -309,12 +309,17 @@ done:
 /* How far one trusted key got; the furthest attempt names the failure. */
 enum {
     REACHED_NONE = 0,
+    REACHED_WRAPPED_LEN, /* the wrapped key is not as long as the modulus */
     REACHED_SIGNATURE,  /* verify-recover failed */
     REACHED_KEY_LEN,    /* recovered, but not an AES-128 key */
     REACHED_AES         /* AES rejected the padding */
 };
 
-/* Recover the AES key with the i-th trusted key.  1 on success. */
+/* Recover the AES key with the i-th trusted key.  1 on success, 0 when it
+ * does not verify, -1 when the wrapped key is not exactly as long as the
+ * modulus: the gem always writes it at full length, and OpenSSL would also
+ * accept a copy with a leading zero byte dropped, a second encoding of one
+ * key. */
 static int recover_key(const sl_keyring *kr, size_t i, const envelope *env,
                        unsigned char *out, size_t *out_len)
 {
@@ -324,6 +329,8 @@ static int recover_key(const sl_keyring *kr, size_t i, const envelope *env,
     if (!prepared)
         return 0;  /* not an RSA key: it cannot have wrapped a v1 key */
     *out_len = (size_t)EVP_PKEY_get_size(sl__keyring_key(kr, i));
+    if (env->key_len != *out_len)
+        return -1;
     /* a copy of the prepared context: about a tenth of the cost of making
      * one, and the keyring stays usable from several threads at once */
     ctx = EVP_PKEY_CTX_dup((EVP_PKEY_CTX *)prepared);
@@ -410,9 +417,10 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
      * a later layer is not the end, the next key may still be the right one */
     for (size_t i = 0; i < nkeys && !found; i++) {
         sl_rc arc;
-        if (!recover_key(kr, i, &env, recovered, &recovered_len)) {
-            if (reached < REACHED_SIGNATURE)
-                reached = REACHED_SIGNATURE;
+        int rk = recover_key(kr, i, &env, recovered, &recovered_len);
+        if (rk <= 0) {
+            if (reached < (rk < 0 ? REACHED_WRAPPED_LEN : REACHED_SIGNATURE))
+                reached = rk < 0 ? REACHED_WRAPPED_LEN : REACHED_SIGNATURE;
             continue;
         }
         if (recovered_len != AES_KEY_LEN) {
@@ -439,6 +447,10 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
         else if (reached == REACHED_KEY_LEN)
             rc = sl__err(err, SL_EINVAL,
                          "signature: recovered AES key is %zu bytes, expected 16", bad_key_len);
+        else if (reached == REACHED_WRAPPED_LEN)
+            rc = sl__err(err, SL_EINVAL,
+                         "signature: the signed AES key is %zu bytes, not the size of a trusted "
+                         "key's modulus", env.key_len);
         else
             rc = sl__err(err, SL_EINVAL,
                          "signature: key does not verify with any trusted public key");
@@ -450,7 +462,7 @@ sl_rc sl_license_decode(const char *text, size_t len, const sl_keyring *kr,
     }
     rc = sl_license_from_payload((const char *)plain, plain_len, out, err);
     if (rc == SL_OK) {
-        sl__license_set_wrapped_key(*out, env.key, env.key_len);
+        sl__license_set_key_fingerprints(*out, env.key, env.key_len, recovered, recovered_len);
         sl__license_set_origin(*out, SL_KEY_FORMAT_GITLAB, "rsa", kr, signer);
     }
 done:

@@ -8,6 +8,8 @@
 #include "license/keyring_internal.h"
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -16,6 +18,8 @@
 #include <string.h>
 
 #define KEYRING_MAX 64
+/* the weakest vendor key the ledger trusts (NIST SP 800-131A: 112 bits) */
+#define RSA_BITS_MIN 2048
 
 struct sl_keyring {
     EVP_PKEY *keys[KEYRING_MAX];
@@ -174,6 +178,30 @@ sl_rc sl__pem_public_key(const char *pem, size_t len, EVP_PKEY **out, sl_error *
     }
     *out = pk;
     return SL_OK;
+}
+
+sl_rc sl__rsa_key_strong(EVP_PKEY *pk, sl_error *err)
+{
+    BIGNUM *e = NULL;
+    int bits = EVP_PKEY_get_bits(pk);
+    sl_rc rc = SL_OK;
+    if (bits < RSA_BITS_MIN)
+        return sl__err(err, SL_EINVAL,
+                       "public key: RSA key of %d bits is too weak: at least %d bits", bits,
+                       RSA_BITS_MIN);
+    if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e))
+        return sl__err(err, SL_EINTERNAL, "public key: cannot read the RSA public exponent");
+    /* e = 3 makes the raw PKCS#1 v1.5 "signature" of a 16-byte AES key
+     * fragile (Bleichenbacher's e = 3 forgeries); FIPS 186-5 asks 65537 at least */
+    if (BN_cmp(e, BN_value_one()) <= 0 || !BN_is_odd(e) || BN_num_bits(e) < 17) {
+        char *dec = BN_bn2dec(e);
+        rc = sl__err(err, SL_EINVAL,
+                     "public key: RSA public exponent %s is too small: at least 65537",
+                     dec ? dec : "?");
+        OPENSSL_free(dec);
+    }
+    BN_free(e);
+    return rc;
 }
 
 sl_rc sl_keyring_add_pem(sl_keyring *kr, const char *pem, size_t len,

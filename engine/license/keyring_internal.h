@@ -47,6 +47,10 @@ sl_rc sl__pkey_kid(EVP_PKEY *pk, unsigned char out[SL__KID_LEN]);
 const char *sl__pkey_type(EVP_PKEY *pk);
 /* Parse an SPKI PEM public key, RSA or Ed25519. */
 sl_rc sl__pem_public_key(const char *pem, size_t len, EVP_PKEY **out, sl_error *err);
+/* SL_OK for an RSA key strong enough to trust: at least 2048 bits and a
+ * public exponent of at least 65537; SL_EINVAL naming the size or exponent
+ * otherwise. */
+sl_rc sl__rsa_key_strong(EVP_PKEY *pk, sl_error *err);
 /* Parse an unencrypted PEM private key of any type (never prompts for a
  * passphrase); the caller checks the type it needs and frees *out. */
 sl_rc sl__pem_private_key(const char *pem, size_t len, EVP_PKEY **out, sl_error *err);

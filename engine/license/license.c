@@ -20,10 +20,11 @@ struct sl_license {
     size_t payload_len;
     json_t *root;         /* the parsed payload object */
     sl_license_info info; /* strings borrowed from root */
-    /* SHA-256 of the RSA-wrapped AES key of the envelope (decoded keys only):
-     * the one part of a key nobody but the vendor can make */
+    /* SHA-256 of the envelope's RSA-wrapped AES key and of the AES key
+     * itself (decoded keys only): the part of a key only the vendor makes */
     unsigned char wrapped_key_sha256[32];
-    int has_wrapped_key;
+    unsigned char aes_key_sha256[32];
+    int has_key_fingerprints;
     sl_license_origin origin;                 /* strings static or in signer */
     char signer[SL__SIGNER_NAME_MAX];
 };
@@ -42,18 +43,29 @@ const sl_license_origin *sl_license_get_origin(const sl_license *lic)
     return &lic->origin;
 }
 
-void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len)
+void sl__license_set_key_fingerprints(sl_license *lic, const unsigned char *wrapped,
+                                      size_t wrapped_len, const unsigned char *aes_key,
+                                      size_t aes_len)
 {
-    lic->has_wrapped_key = sl__sha256(wrapped, len, lic->wrapped_key_sha256);
+    lic->has_key_fingerprints = sl__sha256(wrapped, wrapped_len, lic->wrapped_key_sha256) &&
+                                sl__sha256(aes_key, aes_len, lic->aes_key_sha256);
+}
+
+static int hex32(const unsigned char *md, char out[65])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 1;
 }
 
 int sl__license_wrapped_key_hex(const sl_license *lic, char out[65])
 {
-    if (!lic->has_wrapped_key)
-        return 0;
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", lic->wrapped_key_sha256[i]);
-    return 1;
+    return lic->has_key_fingerprints && hex32(lic->wrapped_key_sha256, out);
+}
+
+int sl__license_aes_key_hex(const sl_license *lic, char out[65])
+{
+    return lic->has_key_fingerprints && hex32(lic->aes_key_sha256, out);
 }
 
 /* Top-level members that hold a date or a date-time: a value that is not a
@@ -103,6 +115,18 @@ static int64_t count_of(const json_t *obj, const char *name)
             return (int64_t)r;
     }
     return SL_COUNT_NONE;
+}
+
+/* A date-time member as an instant; SL_TIME_NONE when absent, null, not a
+ * string or not parseable (the gem's DateTime.parse rescue nil). */
+static int64_t instant_of(const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    int64_t ms;
+    if (!json_is_string(v) ||
+        sl_time_parse_lenient(json_string_value(v), json_string_length(v), &ms) != SL_OK)
+        return SL_TIME_NONE;
+    return ms;
 }
 
 static const char *string_of(const json_t *obj, const char *name)
@@ -168,6 +192,10 @@ static void fill_info(sl_license *lic)
     v = json_object_get(root, "contract_overages_allowed");
     in->contract_overages_allowed = !json_is_false(v);
     in->subscription_name = string_of(r, "subscription_name");
+    in->activated_on = date_of(root, "activated_at");
+    in->last_synced_at_ms = instant_of(root, "last_synced_at");
+    v = json_object_get(r, "id");
+    in->key_id = json_is_integer(v) ? (int64_t)json_integer_value(v) : SL_COUNT_NONE;
 }
 
 /* version: missing or null is 1, 1.0 is 1, anything else is unsupported. */

@@ -9,13 +9,18 @@
 
 #include "core/internal.h"
 
-/* Remember / read the SHA-256 of the envelope's RSA-wrapped AES key (set by
- * the decoder; absent for licenses built from a stored payload).  A forger
- * who holds one genuine key and the public key can recover its AES key and
- * encrypt any payload under the same wrapped key, so a wrapped key seen
- * before with a different payload marks a forgery. */
-void sl__license_set_wrapped_key(sl_license *lic, const unsigned char *wrapped, size_t len);
+/* Remember / read the SHA-256 of the AES key the decoder recovered and of
+ * the envelope's RSA-wrapped copy of it, as lowercase hex (set by the
+ * decoder; absent for licenses built from a stored payload: the readers
+ * return 0).  A forger who holds one genuine key and the public key can
+ * recover its AES key and encrypt any payload under it, so an AES key seen
+ * before with a different payload marks a forgery; it is the AES key that
+ * identifies it, not one of its encodings. */
+void sl__license_set_key_fingerprints(sl_license *lic, const unsigned char *wrapped,
+                                      size_t wrapped_len, const unsigned char *aes_key,
+                                      size_t aes_len);
 int sl__license_wrapped_key_hex(const sl_license *lic, char out[65]);
+int sl__license_aes_key_hex(const sl_license *lic, char out[65]);
 /* The payload as parsed JSON (borrowed). */
 const json_t *sl__license_json(const sl_license *lic);
 /* Record how a decoded key was signed: its format, the algorithm (a static

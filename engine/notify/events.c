@@ -256,8 +256,10 @@ sl_rc sl_store_notify_check(sl_store *st, const char *const *targets, size_t nta
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    /* everything below sees the ledger as this transaction holds it */
-    rc = sl__ledger_now(st, &now, err);
+    /* everything below sees the ledger as this transaction holds it; the
+     * check is an event (its audit lines), at one clock-checked time */
+    rc = sl__event_begin(st, 0, err);
+    now = sl__event_at(st);
     for (size_t i = 0; rc == SL_OK && i < ntargets; i++)
         rc = register_target(st, targets[i], now, err);
     if (rc == SL_OK)

@@ -11,17 +11,12 @@
 
 #include <string.h>
 
-/* Provisioning after a license change, on the ledger's today. */
+/* Provisioning after a license change, at the event's time (checked
+ * against the ledger's latest: its date is the ledger's today). */
 static sl_rc provision_now(sl_store *st, sl_error *err)
 {
-    int32_t today;
-    int64_t now;
-    sl_rc rc = sl__ledger_today(st, &today, err);
-    if (rc == SL_OK)
-        rc = sl__ledger_now(st, &now, err);
-    if (rc == SL_OK)
-        rc = sl__provision(st, today, now, err);
-    return rc;
+    int64_t now = sl__event_at(st);
+    return sl__provision(st, sl_ms_to_date(now), now, err);
 }
 
 /* ---- the dry run's add-on figures ------------------------------------------ */
@@ -75,21 +70,18 @@ static void count_removal(void *ud, const sl_seat_removal *r)
  * would run it, both to be rolled back. */
 static sl_rc add_on_figures(sl_store *st, json_t **out, sl_error *err)
 {
-    int32_t today;
-    int64_t now, removed = 0;
+    int64_t now = sl__event_at(st), removed = 0;
+    int32_t today = sl_ms_to_date(now);
     json_t *doc = NULL, *prov = json_array();
     json_t *cleanup = json_pack("{s:I,s:{},s:{}}", "removes", (json_int_t)0, "by_reason",
                                 "by_add_on");
-    sl_rc rc = sl__ledger_today(st, &today, err);
+    sl_rc rc = SL_OK;
     *out = NULL;
     if (!prov || !cleanup) {
         rc = sl__err(err, SL_ENOMEM, "out of memory");
         goto done;
     }
-    if (rc == SL_OK)
-        rc = sl__ledger_now(st, &now, err);
-    if (rc == SL_OK)
-        rc = provision_json(st, today, prov, err);
+    rc = provision_json(st, today, prov, err);
     if (rc == SL_OK)
         rc = sl__provision(st, today, now, err);
     if (rc == SL_OK)
@@ -134,7 +126,10 @@ static sl_rc add_run_do(sl_store *st, const char *text, size_t len, sl_source so
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__license_add_locked(st, text, len, run->lic, source, &run->id, &run->fig, err);
+    /* one event, clock-checked, at whose time every step records */
+    rc = sl__event_begin(st, 0, err);
+    if (rc == SL_OK)
+        rc = sl__license_add_locked(st, text, len, run->lic, source, &run->id, &run->fig, err);
     if (rc == SL_OK && run->commit) {
         rc = provision_now(st, err);
         if (rc == SL_OK)
@@ -186,7 +181,9 @@ sl_rc sl_store_license_delete(sl_store *st, int64_t id, sl_source source, sl_err
     sl_rc rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__license_delete_locked(st, id, source, err);
+    rc = sl__event_begin(st, 0, err);
+    if (rc == SL_OK)
+        rc = sl__license_delete_locked(st, id, source, err);
     if (rc == SL_OK)
         rc = provision_now(st, err);
     if (rc == SL_OK)

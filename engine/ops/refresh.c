@@ -13,7 +13,10 @@ sl_rc sl_store_refresh(sl_store *st, sl_source source, sl_snapshot *out, sl_erro
     sl_rc rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__ledger_refresh_locked(st, source, &snap, err);
+    /* the clock check: the refresh is one event, every step at its time */
+    rc = sl__event_begin(st, 0, err);
+    if (rc == SL_OK)
+        rc = sl__ledger_refresh_locked(st, source, &snap, err);
     if (rc != SL_OK)
         goto fail;
     /* the snapshot's instant is the refresh's now: never behind the ledger */

@@ -11,23 +11,14 @@
 sl_rc sl__addon_snapshots_record(sl_store *st, int64_t snapshot_id, int64_t now_ms,
                                  int32_t today, sl_error *err)
 {
-    sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st,
+    const sl__value v[] = {SL__INT(snapshot_id), SL__INT(now_ms), SL__INT(today)};
+    return sl__event_append(st,
         "INSERT INTO add_on_snapshots(snapshot_id, recorded_at, add_on, purchase_id, "
         "purchased_seats, assigned_seats) "
         "SELECT ?1, ?2, p.add_on, p.id, p.quantity, "
         "(SELECT count(*) FROM seat_assignments a WHERE a.purchase_id = p.id) "
         "FROM add_on_purchases p WHERE p.started_on <= ?3 AND ?3 < p.expires_on ORDER BY p.id",
-        &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_int64(s, 1, snapshot_id);
-    sqlite3_bind_int64(s, 2, now_ms);
-    sqlite3_bind_int(s, 3, today);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = sl__db_err(st, err, "cannot record the add-on snapshots");
-    sqlite3_reset(s);
-    return rc;
+        v, 3, "cannot record the add-on snapshots", NULL, err);
 }
 
 sl_rc sl_store_addon_metrics(sl_store *st, int64_t snapshot_id, sl_addon_metric **out,

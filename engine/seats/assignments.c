@@ -44,6 +44,7 @@ typedef struct call {
     int64_t now;
     sl_seat_error *code;
     sl_error *err;
+    size_t changed;      /* seats given or taken */
 } call;
 
 /* A rule refuses the call: nothing is written. */
@@ -133,6 +134,8 @@ static sl_rc give(call *c, size_t i)
         rc = sl__seat_history_append(c->st, c->now, sl_addon_name(c->p->add_on), c->p->id,
                                      c->ids[i], c->m[i].who.username, "assigned", NULL,
                                      c->actor, c->err);
+    if (rc == SL_OK)
+        c->changed++;
     if (rc == SL_OK && c->outcomes)
         c->outcomes[i] = SL_SEAT_CHANGED;
     return rc;
@@ -154,6 +157,8 @@ static sl_rc take(call *c, size_t i)
     if (rc == SL_OK)
         rc = sl__seat_history_append(c->st, c->now, sl_addon_name(c->p->add_on), c->p->id,
                                      c->ids[i], name, "unassigned", NULL, c->actor, c->err);
+    if (rc == SL_OK)
+        c->changed++;
     if (rc == SL_OK && c->outcomes)
         c->outcomes[i] = SL_SEAT_CHANGED;
     return rc;
@@ -237,6 +242,21 @@ static sl_rc unassign_rules(call *c, int bulk)
     return rc;
 }
 
+/* Every change of the ledger leaves an audit line at its time (the
+ * ledger's latest time is read from it); a call that changed no seat
+ * recorded nothing. */
+static sl_rc audit_changes(call *c, int assign)
+{
+    char detail[160];
+    if (c->changed == 0)
+        return SL_OK;
+    snprintf(detail, sizeof detail, "purchase=%lld add_on=%s seats=%zu actor=%.64s",
+             (long long)c->p->id, sl_addon_name(c->p->add_on), c->changed,
+             c->actor ? c->actor : "");
+    return sl__audit(c->st, assign ? "seats.assign" : "seats.unassign", 0, "ok", detail,
+                     c->err);
+}
+
 static sl_rc seats_call(sl_store *st, int64_t purchase_id, const char *const *ids, size_t n,
                         int bulk, int assign, const char *actor, sl_seat_outcome *outcomes,
                         sl_seat_error *out_error, sl_error *err)
@@ -261,19 +281,23 @@ static sl_rc seats_call(sl_store *st, int64_t purchase_id, const char *const *id
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         goto out;
-    rc = sl__ledger_today(st, &today, err);
-    if (rc == SL_OK)
-        rc = sl__ledger_now(st, &c.now, err);
+    /* an event at one time, checked against the ledger's latest: its date
+     * is the ledger's today */
+    rc = sl__event_begin(st, 0, err);
+    c.now = sl__event_at(st);
+    today = sl_ms_to_date(c.now);
     if (rc == SL_OK)
         rc = sl__purchase_load(st, purchase_id, today, &p, &found, err);
     if (rc == SL_OK && (!found || !p.active))
         rc = sl__err(err, SL_ENOTFOUND, "%s", SL_MSG_SEAT_NOT_FOUND);
     if (rc != SL_OK)
         goto fail;
-    c = (call){st, &p, ids, n, c.m, outcomes, actor, c.now, out_error, err};
+    c = (call){st, &p, ids, n, c.m, outcomes, actor, c.now, out_error, err, 0};
     rc = load_members(&c);
     if (rc == SL_OK)
         rc = assign ? assign_rules(&c, bulk) : unassign_rules(&c, bulk);
+    if (rc == SL_OK)
+        rc = audit_changes(&c, assign);
     if (rc != SL_OK)
         goto fail;
     rc = sl__commit(st, err);

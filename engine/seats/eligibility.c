@@ -38,7 +38,9 @@ sl_rc sl__seat_subject(sl_store *st, const char *user_id, sl_seat_subject *out,
     step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
         out->found = 1;
-        out->eligible = sl__seat_eligible(sqlite3_column_int(s, 1), sqlite3_column_int(s, 2));
+        out->state = sqlite3_column_int(s, 1);
+        out->user_type = sqlite3_column_int(s, 2);
+        out->eligible = sl__seat_eligible(out->state, out->user_type);
         snprintf(out->username, sizeof out->username, "%s",
                  (const char *)sqlite3_column_text(s, 0));
     } else if (step != SQLITE_DONE) {
@@ -61,6 +63,7 @@ sl_rc sl__seat_subject(sl_store *st, const char *user_id, sl_seat_subject *out,
     "AND (?3 = 0 OR (a.id IS NOT NULL) = (?3 > 0)) "                                     \
     "AND (?4 IS NULL OR instr(lower(u.username), ?4) > 0 "                               \
     "     OR instr(lower(coalesce(u.email, '')), ?4) > 0) "                              \
+    "AND (?8 IS NULL OR u.id IN (SELECT value FROM json_each(?8))) "                     \
     "AND (?5 IS NULL OR " KEYSET ") ORDER BY " ORDER " LIMIT ?7"
 
 #define SEAT_COUNT_SQL                                                                   \
@@ -69,7 +72,8 @@ sl_rc sl__seat_subject(sl_store *st, const char *user_id, sl_seat_subject *out,
     "WHERE (?2 = 0 OR u.billing_key < 64) "                                              \
     "AND (?3 = 0 OR (a.id IS NOT NULL) = (?3 > 0)) "                                     \
     "AND (?4 IS NULL OR instr(lower(u.username), ?4) > 0 "                               \
-    "     OR instr(lower(coalesce(u.email, '')), ?4) > 0)"
+    "     OR instr(lower(coalesce(u.email, '')), ?4) > 0) "                              \
+    "AND (?8 IS NULL OR u.id IN (SELECT value FROM json_each(?8)))"
 
 static const struct {
     const char *sql;
@@ -89,11 +93,30 @@ static const struct {
                         "coalesce(u.last_activity_on, -1) DESC, u.id DESC"), 2},
 };
 
-/* Bind what every form of the query shares (?1 - ?4). */
+/* Bind what every form of the query shares (?1 - ?4, ?8); *ids_text (the
+ * id list as JSON) is the caller's to free once the statement is reset. */
 static sl_rc bind_filters(sl_store *st, sqlite3_stmt *s, const sl_seat_query *q, char *lower,
-                          sl_error *err)
+                          char **ids_text, sl_error *err)
 {
     size_t n;
+    *ids_text = NULL;
+    if (q->ids) {
+        json_t *a;
+        if (q->nids > SL_SEATS_BULK_MAX)
+            return sl__err(err, SL_EINVAL, "more than %d user ids", SL_SEATS_BULK_MAX);
+        a = json_array();
+        for (size_t i = 0; a && i < q->nids; i++) {
+            if (json_array_append_new(a, json_string(q->ids[i] ? q->ids[i] : "")) != 0) {
+                json_decref(a);
+                return sl__err(err, SL_EINVAL, "user id %zu is not valid UTF-8", i + 1);
+            }
+        }
+        *ids_text = a ? sl__json_dump(a) : NULL;
+        json_decref(a);
+        if (!*ids_text)
+            return sl__err(err, SL_ENOMEM, "out of memory");
+        sqlite3_bind_text(s, 8, *ids_text, -1, SQLITE_STATIC);
+    }
     if (q->assigned < -1 || q->assigned > 1)
         return sl__err(err, SL_EUSAGE, "seat users: assigned must be -1, 0 or 1");
     sqlite3_bind_int64(s, 1, q->purchase_id);
@@ -165,6 +188,7 @@ sl_rc sl_store_seat_users_each(sl_store *st, const sl_seat_query *q,
                                sl_error *err)
 {
     char lower[SL_SEAT_SEARCH_MAX + 1], cursor[CURSOR_MAX], a1[16], a2[16];
+    char *ids_text = NULL;
     sqlite3_stmt *s;
     int step, key;
     sl_rc rc;
@@ -179,11 +203,12 @@ sl_rc sl_store_seat_users_each(sl_store *st, const sl_seat_query *q,
     rc = sl__stmt(st, sorts[q->sort].sql, &s, err);
     if (rc != SL_OK)
         return rc;
-    rc = bind_filters(st, s, q, lower, err);
+    rc = bind_filters(st, s, q, lower, &ids_text, err);
     if (rc == SL_OK)
         rc = bind_cursor(s, key, q->after_key, err);
     if (rc != SL_OK) {
         sqlite3_reset(s);
+        free(ids_text);
         return rc;
     }
     sqlite3_bind_int64(s, 7, q->limit ? (int64_t)q->limit : -1);
@@ -229,6 +254,7 @@ sl_rc sl_store_seat_users_each(sl_store *st, const sl_seat_query *q,
     if (step != SQLITE_DONE)
         rc = sl__db_err(st, err, "cannot list users");
     sqlite3_reset(s);
+    free(ids_text);
     return rc;
 }
 
@@ -236,6 +262,7 @@ sl_rc sl_store_seat_users_count(sl_store *st, const sl_seat_query *q, int64_t *o
                                 sl_error *err)
 {
     char lower[SL_SEAT_SEARCH_MAX + 1];
+    char *ids_text = NULL;
     sqlite3_stmt *s;
     sl_rc rc = check_purchase(st, q->purchase_id, err);
     *out = 0;
@@ -244,7 +271,7 @@ sl_rc sl_store_seat_users_count(sl_store *st, const sl_seat_query *q, int64_t *o
     rc = sl__stmt(st, SEAT_COUNT_SQL, &s, err);
     if (rc != SL_OK)
         return rc;
-    rc = bind_filters(st, s, q, lower, err);
+    rc = bind_filters(st, s, q, lower, &ids_text, err);
     if (rc == SL_OK) {
         if (sqlite3_step(s) == SQLITE_ROW)
             *out = sqlite3_column_int64(s, 0);
@@ -252,6 +279,7 @@ sl_rc sl_store_seat_users_count(sl_store *st, const sl_seat_query *q, int64_t *o
             rc = sl__db_err(st, err, "cannot count users");
     }
     sqlite3_reset(s);
+    free(ids_text);
     return rc;
 }
 

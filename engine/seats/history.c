@@ -12,24 +12,12 @@ sl_rc sl__seat_history_append(sl_store *st, int64_t at_ms, const char *add_on,
                               const char *event, const char *reason, const char *actor,
                               sl_error *err)
 {
-    sqlite3_stmt *s;
-    sl_rc rc = sl__stmt(st,
+    const sl__value v[] = {SL__INT(at_ms), SL__TEXT(add_on), SL__INT(purchase_id),
+                           SL__TEXT(user_id), SL__TEXT(username), SL__TEXT(event),
+                           SL__TEXT(reason), SL__TEXT(actor)};
+    return sl__event_append(st,
         "INSERT INTO seat_history(at, add_on, purchase_id, user_id, username, event, reason, "
-        "actor) VALUES (?,?,?,?,?,?,?,?)", &s, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_bind_int64(s, 1, at_ms);
-    sl__bind_text(s, 2, add_on);
-    sqlite3_bind_int64(s, 3, purchase_id);
-    sl__bind_text(s, 4, user_id);
-    sl__bind_text(s, 5, username);
-    sl__bind_text(s, 6, event);
-    sl__bind_text(s, 7, reason);
-    sl__bind_text(s, 8, actor);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = sl__db_err(st, err, "cannot write the seat history");
-    sqlite3_reset(s);
-    return rc;
+        "actor) VALUES (?,?,?,?,?,?,?,?)", v, 8, "cannot write the seat history", NULL, err);
 }
 
 sl_rc sl_store_seat_history(sl_store *st, const char *add_on, int64_t from_ms, int64_t to_ms,

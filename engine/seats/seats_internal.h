@@ -20,6 +20,7 @@ int sl__seat_eligible(int state, int user_type);
 typedef struct sl_seat_subject {
     int found;                        /* in the directory */
     int eligible;
+    int state, user_type;             /* codes of ledger/billable.h */
     char username[SL_USER_FIELD_MAX + 1];
 } sl_seat_subject;
 sl_rc sl__seat_subject(sl_store *st, const char *user_id, sl_seat_subject *out,

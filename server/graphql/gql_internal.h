@@ -440,6 +440,7 @@ json_t *gql_value_to_json(const gql_value *v);
 typedef struct gql_problem {
     json_t *path;                    /* array, NULL until a problem is set */
     gql_buf why;
+    int coercion;                    /* why is a custom scalar's own message */
 } gql_problem;
 
 /* Set the problem (the innermost caller sets it, the outer ones prepend
@@ -457,9 +458,11 @@ void gql_json_print(gql_buf *b, const json_t *v);
 int gql_coerce_json(const sl_gql_schema *s, const gql_typeref *t, const json_t *in,
                     json_t **out, gql_problem *pr, int depth);
 /* A literal is valid for t given the declared variables (validation).
- * 0 ok, -1 invalid.  vars may be NULL (const context). */
+ * 0 ok, -1 invalid.  vars may be NULL (const context).  When a custom
+ * scalar's coercion refused it and `coercion` is not NULL, its message goes
+ * there (graphql-ruby's CoercionError replaces the generic message). */
 int gql_literal_valid(const sl_gql_schema *s, const gql_typeref *t, const gql_value *v,
-                      int depth);
+                      int depth, gql_buf *coercion);
 /* Coerce a literal (with variables already coerced in vars) to JSON for
  * type t.  Returns 0 and *out, or 1 when the value is absent (an unset
  * variable), -1 on error (message in pr). */

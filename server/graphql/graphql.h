@@ -180,7 +180,9 @@ void sl_gql_value_free(sl_gql_value *v);
 
 typedef enum sl_gql_op {
     SL_GQL_OP_NONE,             /* none selected: the document did not parse,
-                                   or the name matched no operation */
+                                   or the name matched no operation (a document
+                                   that parsed but failed validation has its
+                                   operation's kind) */
     SL_GQL_OP_QUERY,
     SL_GQL_OP_MUTATION,
     SL_GQL_OP_SUBSCRIPTION      /* parsed and validated, never executed */
@@ -212,9 +214,14 @@ sl_rc sl_gql_query_new(const sl_gql_schema *s, const char *text, size_t len,
                        sl_gql_query **out, sl_error *err);
 void sl_gql_query_free(sl_gql_query *q);
 
-/* The selected operation's kind; SL_GQL_OP_NONE when none was selected
- * (the GET rule: a document that does not parse counts as a mutation). */
+/* The selected operation's kind, also for a document refused by validation;
+ * SL_GQL_OP_NONE when none was selected (the GET rule: a document that does
+ * not parse counts as a mutation). */
 sl_gql_op sl_gql_query_op(const sl_gql_query *q);
+/* The selected operation's name (borrowed from q); NULL when it has none
+ * or none was selected.  GitLab allows its introspection query, named
+ * IntrospectionQuery, a complexity above the anonymous limit. */
+const char *sl_gql_query_operation_name(const sl_gql_query *q);
 /* Figures of the selected operation, fragments expanded, @skip/@include
  * applied with the variables (0 for a refused query): depth as
  * graphql-ruby's max_depth counts it, and the complexity score. */

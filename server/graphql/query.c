@@ -31,7 +31,9 @@ static void refuse(sl_gql_query *q, const char *fmt, ...)
     va_end(ap);
 }
 
-static const gql_operation *select_operation(sl_gql_query *q, const char *name)
+/* The operation `name` selects (the only one when name is NULL or empty);
+ * NULL when none.  With `quiet` 0 a failure refuses the query. */
+static const gql_operation *select_operation(sl_gql_query *q, const char *name, int quiet)
 {
     const gql_document *d = &q->doc;
     if (name && name[0]) {
@@ -39,12 +41,14 @@ static const gql_operation *select_operation(sl_gql_query *q, const char *name)
             if (d->ops[i]->name && strcmp(d->ops[i]->name, name) == 0)
                 return d->ops[i];
         }
-        refuse(q, MSG_UNKNOWN_OPERATION, name);
+        if (!quiet)
+            refuse(q, MSG_UNKNOWN_OPERATION, name);
         return NULL;
     }
     if (d->nops == 1)
         return d->ops[0];
-    refuse(q, "%s", MSG_NO_OPERATION);
+    if (!quiet)
+        refuse(q, "%s", MSG_NO_OPERATION);
     return NULL;
 }
 
@@ -174,8 +178,11 @@ sl_rc sl_gql_query_new(const sl_gql_schema *s, const char *text, size_t len,
     if (q->errors.oom)
         goto oom;
     if (json_array_size(q->errors.list) > 0) {
+        /* refused, but its kind is known (the GET rule: an invalid query is
+         * still no mutation); it never executes */
         q->refused = 1;
-    } else if ((q->op = select_operation(q, operation_name)) != NULL) {
+        q->op = select_operation(q, operation_name, 1);
+    } else if ((q->op = select_operation(q, operation_name, 0)) != NULL) {
         if (coerce_variables(q, variables) == 0) {
             if (gql_analyze(s, q->op, q->vars, &q->an) < 0)
                 goto oom;
@@ -207,6 +214,11 @@ void sl_gql_query_free(sl_gql_query *q)
 sl_gql_op sl_gql_query_op(const sl_gql_query *q)
 {
     return q && q->op ? q->op->op : SL_GQL_OP_NONE;
+}
+
+const char *sl_gql_query_operation_name(const sl_gql_query *q)
+{
+    return q && q->op ? q->op->name : NULL;
 }
 
 int sl_gql_query_depth(const sl_gql_query *q)

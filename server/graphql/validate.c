@@ -247,6 +247,7 @@ static void check_arguments(vctx *v, const char *kind, const char *name, gql_inp
     for (size_t i = 0; i < nargs && !stop(v); i++) {
         const gql_argument *a = args[i];
         const gql_input_def *def = gql_find_input(defs, ndefs, a->name);
+        gql_buf coercion = {0};
         int dup = 0;
         for (size_t j = 0; j < i && !dup; j++)
             dup = strcmp(args[j]->name, a->name) == 0;
@@ -265,15 +266,20 @@ static void check_arguments(vctx *v, const char *kind, const char *name, gql_inp
         if (a->value->kind == GQL_V_VARIABLE)
             continue;
         if (check_input_literal(v, def->type, a->value, 0) == 0 &&
-            gql_literal_valid(v->s, def->type, a->value, 0) < 0) {
+            gql_literal_valid(v->s, def->type, a->value, 0, &coercion) < 0) {
             gql_buf val = {0}, sig = {0};
             gql_value_print(&val, a->value);
             gql_ref_print(&sig, def->type);
-            verr(v, a->off, 1, "Argument '%s' on %s '%s' has an invalid value (%s). Expected type '%s'.",
-                 a->name, kind, name, val.s ? val.s : "", sig.s ? sig.s : "");
+            /* a custom scalar's refusal says why in its own words */
+            if (coercion.s)
+                verr(v, a->off, 1, "%s", coercion.s);
+            else
+                verr(v, a->off, 1, "Argument '%s' on %s '%s' has an invalid value (%s). Expected type '%s'.",
+                     a->name, kind, name, val.s ? val.s : "", sig.s ? sig.s : "");
             gql_buf_free(&val);
             gql_buf_free(&sig);
         }
+        gql_buf_free(&coercion);
     }
     for (size_t k = 0; k < ndefs; k++) {
         int given = 0;
@@ -617,6 +623,7 @@ static void check_variables(vctx *v, gql_operation *op)
     for (size_t i = 0; i < op->nvars && !stop(v); i++) {
         gql_vardef *var = op->vars[i];
         const gql_typeref *named = gql_ref_named(var->type);
+        gql_buf coercion = {0};
         gql_typeref *r;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(op->vars[j]->name, var->name) == 0) {
@@ -641,13 +648,17 @@ static void check_variables(vctx *v, gql_operation *op)
             continue;
         }
         if (var->def && (check_input_literal(v, var->type, var->def, 0) > 0 ||
-                         gql_literal_valid(v->s, var->type, var->def, 0) < 0)) {
+                         gql_literal_valid(v->s, var->type, var->def, 0, &coercion) < 0)) {
             gql_buf sig = {0};
             gql_ref_print(&sig, var->type);
-            verr(v, var->def->off, 1, "Default value for $%s doesn't match type %s", var->name,
-                 sig.s ? sig.s : "");
+            if (coercion.s)
+                verr(v, var->def->off, 1, "%s", coercion.s);
+            else
+                verr(v, var->def->off, 1, "Default value for $%s doesn't match type %s", var->name,
+                     sig.s ? sig.s : "");
             gql_buf_free(&sig);
         }
+        gql_buf_free(&coercion);
     }
 }
 

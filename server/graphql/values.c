@@ -33,6 +33,7 @@ void gql_problem_set(gql_problem *pr, const char *fmt, ...)
     pr->path = json_array();
     gql_buf_free(&pr->why);
     gql_buf_str(&pr->why, msg);
+    pr->coercion = 0;
 }
 
 void gql_problem_in(gql_problem *pr, json_t *segment)
@@ -268,9 +269,17 @@ static int custom_scalar(const gql_type *t, const json_t *in, json_t **out, gql_
     }
     if (t->parse(in, out, t->parse_ud, &err) != SL_OK || !*out) {
         gql_problem_set(pr, "%s", err.message[0] ? err.message : "invalid value");
+        pr->coercion = 1;
         return -1;
     }
     return 0;
+}
+
+/* A value the output can share rather than copy: jansson values are
+ * reference-counted and nothing writes to a response being built. */
+static json_t *share(const json_t *in, int output)
+{
+    return output ? json_incref((json_t *)in) : json_copy((json_t *)in);
 }
 
 int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, int output, json_t **out)
@@ -280,10 +289,12 @@ int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, i
     if (t->kind == GQL_ENUM) {
         for (size_t i = 0; json_is_string(in) && i < t->nvalues; i++) {
             if (strcmp(t->values[i]->name, json_string_value(in)) == 0)
-                *out = json_string(t->values[i]->name);
+                *out = output ? share(in, 1) : json_string(t->values[i]->name);
         }
     } else if (t == s->t_int) {
-        if (json_is_number(in) && d == floor(d) && d >= INT32_LO && d <= INT32_HI)
+        if (json_is_integer(in) && d >= INT32_LO && d <= INT32_HI)
+            *out = share(in, output);
+        else if (json_is_number(in) && d == floor(d) && d >= INT32_LO && d <= INT32_HI)
             *out = json_integer((json_int_t)d);
     } else if (t == s->t_float) {
         if (json_is_number(in) && isfinite(d))
@@ -293,7 +304,7 @@ int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, i
             *out = json_copy((json_t *)in);
     } else if (t == s->t_string || t == s->t_id) {
         if (json_is_string(in)) {
-            *out = json_copy((json_t *)in);
+            *out = share(in, output);
         } else if (json_is_integer(in) && (t == s->t_id || output)) {
             char num[32];
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(in));
@@ -302,7 +313,7 @@ int gql_leaf_json(const sl_gql_schema *s, const gql_type *t, const json_t *in, i
             *out = json_string(json_is_true(in) ? "true" : "false");
         }
     } else if (output) {
-        *out = json_deep_copy(in);
+        *out = share(in, 1);
     }
     return *out ? 0 : -1;
 }
@@ -606,11 +617,14 @@ int gql_coerce_literal(const sl_gql_schema *s, const gql_typeref *t, const gql_v
     return literal_leaf(s, t->type, v, out, pr);
 }
 
-int gql_literal_valid(const sl_gql_schema *s, const gql_typeref *t, const gql_value *v, int depth)
+int gql_literal_valid(const sl_gql_schema *s, const gql_typeref *t, const gql_value *v, int depth,
+                      gql_buf *coercion)
 {
     gql_problem pr = {0};
     json_t *out = NULL;
     int rc = gql_coerce_literal(s, t, v, NULL, &out, &pr, depth);
+    if (rc < 0 && coercion && pr.coercion && pr.why.s)
+        gql_buf_str(coercion, pr.why.s);
     json_decref(out);
     gql_problem_free(&pr);
     return rc < 0 ? -1 : 0;

@@ -4,6 +4,7 @@
  * engine and turn its answer (or its error, through one table) into a
  * status, a content type and a body.
  */
+#include "http_util.h"
 #include "router.h"
 
 #include <jansson.h>
@@ -42,80 +43,10 @@ static const struct {
 
 /* ---- responses ---------------------------------------------------------- */
 
-static sl_http_response resp_new(int status)
-{
-    sl_http_response r;
-    memset(&r, 0, sizeof r);
-    r.status = status;
-    return r;
-}
-
-/* Copy len bytes as the body.  On allocation failure the response becomes a
- * bodiless 500, which is the most that can be said then. */
-static void resp_body(sl_http_response *r, const char *ctype, const char *data,
-                      size_t len)
-{
-    char *p = malloc(len + 1);
-    if (!p) {
-        r->status = 500;
-        r->content_type = NULL;
-        r->body = NULL;
-        r->body_len = 0;
-        snprintf(r->detail, sizeof r->detail, "out of memory");
-        return;
-    }
-    if (len)
-        memcpy(p, data, len);
-    p[len] = '\0';
-    r->content_type = ctype;
-    r->body = p;
-    r->body_len = len;
-}
-
-static void resp_header(sl_http_response *r, const char *name, const char *value)
-{
-    if (r->header_count < SL_HTTP_RESPONSE_HEADERS_MAX) {
-        r->headers[r->header_count].name = name;
-        r->headers[r->header_count].value = value;
-        r->header_count++;
-    }
-}
-
-/* {"<member>":"<text>"} with proper JSON escaping. */
-static sl_http_response resp_json_text(int status, const char *member, const char *text)
-{
-    sl_http_response r = resp_new(status);
-    json_t *o = json_object();
-    json_t *v = json_string(text);
-    char *s = NULL;
-    if (!v)  /* not UTF-8: say no more than the status */
-        v = json_string("400 Bad request");
-    if (o && v && json_object_set_new(o, member, v) == 0) {
-        v = NULL;
-        s = json_dumps(o, JSON_COMPACT);
-    }
-    json_decref(v);
-    json_decref(o);
-    if (!s) {
-        r.status = 500;
-        snprintf(r.detail, sizeof r.detail, "out of memory");
-        return r;
-    }
-    resp_body(&r, CT_JSON, s, strlen(s));
-    free(s);
-    return r;
-}
-
-static sl_http_response resp_message(int status, const char *text)
-{
-    return resp_json_text(status, "message", text);
-}
-
-/* Engine JSON text taken over as a body (the engine's copy is freed). */
 static sl_http_response resp_engine_json(int status, char *json)
 {
-    sl_http_response r = resp_new(status);
-    resp_body(&r, CT_JSON, json, strlen(json));
+    sl_http_response r = sl_http_resp_new(status);
+    sl_http_resp_body(&r, CT_JSON, json, strlen(json));
     sl_free(json);
     return r;
 }
@@ -131,7 +62,7 @@ static sl_http_response resp_error(sl_rc rc, const sl_error *err)
         msg = rc_http[rc].message ? rc_http[rc].message
               : err->message[0] ? err->message : sl_rc_name(rc);
     }
-    r = resp_message(status, msg);
+    r = sl_http_resp_message(status, msg);
     if (status >= 500 && r.status >= 500)
         snprintf(r.detail, sizeof r.detail, "%s",
                  err->message[0] ? err->message : sl_rc_name(rc));
@@ -140,101 +71,10 @@ static sl_http_response resp_error(sl_rc rc, const sl_error *err)
 
 static sl_http_response resp_not_found_path(void)
 {
-    return resp_message(404, "404 Not Found");
+    return sl_http_resp_message(404, "404 Not Found");
 }
 
 /* ---- request helpers ---------------------------------------------------- */
-
-const char *sl_http_header_get(const sl_http_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->header_count; i++) {
-        if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
-            return req->headers[i].value;
-    }
-    return NULL;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* First occurrence of needle in hay[0..n), or NULL (memmem is a GNU
- * extension the build does not enable). */
-static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t m)
-{
-    if (m == 0)
-        return hay;
-    for (size_t i = 0; m <= n && i <= n - m; i++) {
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
-            return hay + i;
-    }
-    return NULL;
-}
-
-/* application/x-www-form-urlencoded decoding of s[0..n): '+' is a space,
- * %XX a byte; a malformed escape stays as written.  Caller frees. */
-static char *form_decode(const char *s, size_t n, size_t *out_len)
-{
-    char *out = malloc(n + 1);
-    size_t o = 0;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-                   hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    *out_len = o;
-    return out;
-}
-
-/* Value of the first `name` parameter in the urlencoded s[0..n).
- * 1 found (*out malloc'd and decoded), 0 absent, -1 out of memory. */
-static int form_get(const char *s, size_t n, const char *name, char **out,
-                    size_t *out_len)
-{
-    size_t i = 0, nlen = strlen(name);
-    *out = NULL;
-    *out_len = 0;
-    while (s && i < n) {
-        size_t start = i, eq, end, klen;
-        char *key;
-        int match;
-        while (i < n && s[i] != '&')
-            i++;
-        end = i++;
-        eq = start;
-        while (eq < end && s[eq] != '=')
-            eq++;
-        key = form_decode(s + start, eq - start, &klen);
-        if (!key)
-            return -1;
-        match = klen == nlen && memcmp(key, name, nlen) == 0;
-        free(key);
-        if (!match)
-            continue;
-        if (eq < end)
-            *out = form_decode(s + eq + 1, end - eq - 1, out_len);
-        else
-            *out = form_decode("", 0, out_len);
-        return *out ? 1 : -1;
-    }
-    return 0;
-}
 
 /* Keys pasted into a query string lose their '+' to form decoding.  Base64
  * has no spaces, so every space in the key blob was a '+'; BEGIN/END
@@ -247,67 +87,14 @@ static void license_restore_plus(char *s, size_t n)
         int boundary;
         while (end < n && s[end] != '\n')
             end++;
-        boundary = find_bytes(s + i, end - i, "LICENSE", 7) &&
-                   (find_bytes(s + i, end - i, "BEGIN", 5) || find_bytes(s + i, end - i, "END", 3));
+        boundary = sl_http_find_bytes(s + i, end - i, "LICENSE", 7) &&
+                   (sl_http_find_bytes(s + i, end - i, "BEGIN", 5) || sl_http_find_bytes(s + i, end - i, "END", 3));
         for (size_t k = i; !boundary && k < end; k++) {
             if (s[k] == ' ')
                 s[k] = '+';
         }
         i = end + 1;
     }
-}
-
-/* The media type of Content-Type is `type` (case-insensitive, parameters
- * ignored). */
-static int content_type_is(const sl_http_request *req, const char *type)
-{
-    const char *ct = sl_http_header_get(req, "Content-Type");
-    size_t n = strlen(type);
-    if (!ct)
-        return 0;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    if (strncasecmp(ct, type, n) != 0)
-        return 0;
-    ct += n;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    return *ct == '\0' || *ct == ';';
-}
-
-static int body_blank(const sl_http_request *req)
-{
-    for (size_t i = 0; i < req->body_len; i++) {
-        char c = req->body[i];
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-            return 0;
-    }
-    return 1;
-}
-
-/* Nesting depth of JSON text (brackets outside strings) is at most
- * SL_JSON_DEPTH_MAX: checked before the parser recurses. */
-static int json_depth_ok(const char *s, size_t n)
-{
-    int depth = 0, in_str = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '[' || c == '{') {
-            depth++;
-            if (depth > SL_JSON_DEPTH_MAX)
-                return 0;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return 1;
 }
 
 /* Parameter `name` of a header value such as `multipart/form-data;
@@ -362,7 +149,7 @@ static int part_is_license(const char *h, size_t n)
     static const char cd[] = "Content-Disposition:";
     size_t i = 0;
     while (i < n) {
-        const char *eol = find_bytes(h + i, n - i, "\r\n", 2);
+        const char *eol = sl_http_find_bytes(h + i, n - i, "\r\n", 2);
         size_t end = eol ? (size_t)(eol - h) : n;
         char val[16];
         if (end - i > sizeof cd - 1 && strncasecmp(h + i, cd, sizeof cd - 1) == 0 &&
@@ -393,7 +180,7 @@ static int multipart_license(const sl_http_request *req, const char **out,
     if (req->body_len >= dlen - 2 && memcmp(b, delim + 2, dlen - 2) == 0) {
         p = b + dlen - 2;
     } else {
-        p = find_bytes(b, req->body_len, delim, dlen);
+        p = sl_http_find_bytes(b, req->body_len, delim, dlen);
         if (!p)
             return -1;
         p += dlen;
@@ -412,7 +199,7 @@ static int multipart_license(const sl_http_request *req, const char **out,
             hlen = 0;  /* a part without headers */
             content = p + 2;
         } else {
-            const char *hend = find_bytes(p, (size_t)(end - p), "\r\n\r\n", 4);
+            const char *hend = sl_http_find_bytes(p, (size_t)(end - p), "\r\n\r\n", 4);
             if (!hend)
                 return -1;
             hlen = (size_t)(hend - p);
@@ -420,7 +207,7 @@ static int multipart_license(const sl_http_request *req, const char **out,
         }
         if (hlen > PART_HEADERS_MAX)
             return -1;
-        next = find_bytes(content, (size_t)(end - content), delim, dlen);
+        next = sl_http_find_bytes(content, (size_t)(end - content), delim, dlen);
         if (!next)
             return -1;
         if (part_is_license(p, hlen)) {
@@ -430,70 +217,6 @@ static int multipart_license(const sl_http_request *req, const char **out,
         }
         p = next + dlen;
     }
-}
-
-static char *dup_trimmed(const char *s, size_t n)
-{
-    char *out;
-    while (n && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return out;
-}
-
-/* The presented token: PRIVATE-TOKEN header, Authorization: Bearer, then
- * the private_token / access_token query parameters.  1 found (*out
- * malloc'd), 0 none, -1 out of memory. */
-/* The presented token and its length: a query parameter is URL-decoded and
- * may hold a NUL byte, which must count as part of the token, not end it. */
-static int find_token(const sl_http_request *req, char **out, size_t *len)
-{
-    static const char *const params[] = {"private_token", "access_token"};
-    const char *v = sl_http_header_get(req, "PRIVATE-TOKEN");
-    size_t n = 0;
-    *out = NULL;
-    *len = 0;
-    if (v && *v) {
-        *out = dup_trimmed(v, strlen(v));
-        if (!*out)
-            return -1;
-        *len = strlen(*out);
-        if (**out)
-            return 1;
-        free(*out);
-        *out = NULL;
-    }
-    v = sl_http_header_get(req, "Authorization");
-    if (v && strncasecmp(v, "Bearer", 6) == 0 && (v[6] == ' ' || v[6] == '\t')) {
-        *out = dup_trimmed(v + 7, strlen(v + 7));
-        if (!*out)
-            return -1;
-        *len = strlen(*out);
-        if (**out)
-            return 1;
-        free(*out);
-        *out = NULL;
-    }
-    for (size_t i = 0; req->query && i < sizeof params / sizeof params[0]; i++) {
-        int found = form_get(req->query, strlen(req->query), params[i], out, &n);
-        if (found < 0)
-            return -1;
-        if (found && n > 0) {
-            *len = n;
-            return 1;
-        }
-        free(*out);
-        *out = NULL;
-    }
-    return 0;
 }
 
 /* ---- routes ------------------------------------------------------------- */
@@ -616,8 +339,8 @@ static sl_http_response h_license_current(sl_store *st)
     char *json = NULL;
     sl_rc rc = sl_store_license_current(st, &id, &err);
     if (rc == SL_ENOTFOUND) {
-        sl_http_response r = resp_new(200);
-        resp_body(&r, CT_JSON, "null", 4);
+        sl_http_response r = sl_http_resp_new(200);
+        sl_http_resp_body(&r, CT_JSON, "null", 4);
         return r;
     }
     if (rc == SL_OK)
@@ -665,7 +388,7 @@ static sl_http_response h_license_delete(sl_store *st, const route *rt)
     rc = sl_store_license_delete(st, rt->id, SL_SOURCE_API, &err);
     if (rc != SL_OK)
         return resp_error(rc, &err);
-    return resp_new(204);
+    return sl_http_resp_new(204);
 }
 
 static sl_http_response h_refresh(sl_store *st, const route *rt)
@@ -684,8 +407,8 @@ static sl_http_response h_refresh(sl_store *st, const route *rt)
         rc = sl_store_refresh(st, SL_SOURCE_API, &snap, &err);
     if (rc != SL_OK)
         return resp_error(rc, &err);
-    r = resp_new(202);
-    resp_body(&r, CT_JSON, "{\"success\":true}", 16);
+    r = sl_http_resp_new(202);
+    sl_http_resp_body(&r, CT_JSON, "{\"success\":true}", 16);
     return r;
 }
 
@@ -711,11 +434,11 @@ static sl_http_response h_usage_export(sl_store *st)
         free(buf);
         return resp_error(rc, &err);
     }
-    r = resp_new(200);
-    resp_body(&r, CT_CSV, buf, len);
+    r = sl_http_resp_new(200);
+    sl_http_resp_body(&r, CT_CSV, buf, len);
     free(buf);
     if (r.status == 200)
-        resp_header(&r, "Content-Disposition", "attachment; filename=\"license_usage.csv\"");
+        sl_http_resp_header(&r, "Content-Disposition", "attachment; filename=\"license_usage.csv\"");
     return r;
 }
 
@@ -725,7 +448,7 @@ static int dry_run_param(const sl_http_request *req)
 {
     char *v = NULL;
     size_t n = 0;
-    int found = req->query ? form_get(req->query, strlen(req->query), "dry_run", &v, &n) : 0;
+    int found = req->query ? sl_http_form_get(req->query, strlen(req->query), "dry_run", &v, &n) : 0;
     int r;
     if (found <= 0)
         return found < 0 ? -2 : 0;
@@ -757,7 +480,7 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
         const json_t *v = json_is_object(doc) ? json_object_get(doc, "license") : NULL;
         if (v && !json_is_null(v)) {
             if (!json_is_string(v))
-                return resp_json_text(400, "error", "license is invalid");
+                return sl_http_resp_json_text(400, "error", "license is invalid");
             klen = json_string_length(v);
             key = malloc(klen + 1);
             if (!key)
@@ -765,17 +488,17 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
             memcpy(key, json_string_value(v), klen + 1);
             found = 1;
         }
-    } else if (content_type_is(req, "application/x-www-form-urlencoded")) {
-        found = form_get(req->body, req->body_len, "license", &key, &klen);
+    } else if (sl_http_content_type_is(req, "application/x-www-form-urlencoded")) {
+        found = sl_http_form_get(req->body, req->body_len, "license", &key, &klen);
         if (found < 0)
             goto oom;
         if (found)
             license_restore_plus(key, klen);
-    } else if (content_type_is(req, "multipart/form-data")) {
+    } else if (sl_http_content_type_is(req, "multipart/form-data")) {
         const char *part = NULL;
         found = multipart_license(req, &part, &klen);
         if (found < 0)
-            return resp_message(400, "400 Bad request - malformed multipart body");
+            return sl_http_resp_message(400, "400 Bad request - malformed multipart body");
         if (found) {
             key = malloc(klen + 1);
             if (!key)
@@ -785,20 +508,20 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
         }
     }
     if (!found && req->query) {
-        found = form_get(req->query, strlen(req->query), "license", &key, &klen);
+        found = sl_http_form_get(req->query, strlen(req->query), "license", &key, &klen);
         if (found < 0)
             goto oom;
         if (found)
             license_restore_plus(key, klen);
     }
     if (!found)
-        return resp_json_text(400, "error", "license is missing");
+        return sl_http_resp_json_text(400, "error", "license is missing");
     dry = dry_run_param(req);
     if (dry < 0) {
         free(key);
         if (dry == -2)
             goto oom;
-        return resp_json_text(400, "error", "dry_run is invalid");
+        return sl_http_resp_json_text(400, "error", "dry_run is invalid");
     }
     if (dry) {
         /* the report of what the add would do, refused or not; nothing stored */
@@ -817,7 +540,7 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
     return resp_engine_json(201, json);
 oom:
     free(key);
-    r = resp_message(500, "500 Internal Server Error");
+    r = sl_http_resp_message(500, "500 Internal Server Error");
     snprintf(r.detail, sizeof r.detail, "out of memory");
     return r;
 }
@@ -830,21 +553,21 @@ sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req,
     char *token = NULL;
     size_t token_len = 0;
     sl_rc rc;
-    int found = find_token(req, &token, &token_len);
+    int found = sl_http_find_token(req, &token, &token_len);
     *ok = 0;
     if (found < 0) {
-        sl_http_response r = resp_message(500, "500 Internal Server Error");
+        sl_http_response r = sl_http_resp_message(500, "500 Internal Server Error");
         snprintf(r.detail, sizeof r.detail, "out of memory");
         return r;
     }
     if (!found)
-        return resp_message(401, "401 Unauthorized");
+        return sl_http_resp_message(401, "401 Unauthorized");
     rc = sl_store_token_check(st, token, token_len, &err);
     free(token);
     if (rc != SL_OK)
         return resp_error(rc, &err);
     *ok = 1;
-    return resp_new(200);
+    return sl_http_resp_new(200);
 }
 
 sl_http_response sl_route(sl_store *st, const sl_http_request *req)
@@ -853,35 +576,17 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     json_t *doc = NULL;
     route rt;
     int ok = 0, reading;
-    const char *why = "";
-    char msg[96];
-    /* an ambiguous body framing first: nothing after it can be trusted */
-    switch (sl_http_framing_check(req, &why)) {
-    case SL_FRAMING_OK:
-        break;
-    case SL_FRAMING_UNSUPPORTED:
-        snprintf(msg, sizeof msg, "501 Not Implemented - %s", why);
-        r = resp_message(501, msg);
-        r.close = 1;
-        return r;
-    case SL_FRAMING_INVALID:
-    default:
-        snprintf(msg, sizeof msg, "400 Bad request - %s", why);
-        r = resp_message(400, msg);
-        r.close = 1;
-        return r;
-    }
     if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
-        return resp_message(413, "413 Request Entity Too Large");
+        return sl_http_resp_message(413, "413 Request Entity Too Large");
     if (!match_route(req->path, &rt))
         return resp_not_found_path();
     if (!(method_bit(req->method) & routes[rt.kind].methods)) {
-        r = resp_message(405, "405 Method Not Allowed");
-        resp_header(&r, "Allow", routes[rt.kind].allow);
+        r = sl_http_resp_message(405, "405 Method Not Allowed");
+        sl_http_resp_header(&r, "Allow", routes[rt.kind].allow);
         return r;
     }
     if (!st) {
-        r = resp_message(500, "500 Internal Server Error");
+        r = sl_http_resp_message(500, "500 Internal Server Error");
         snprintf(r.detail, sizeof r.detail, "the ledger is not open");
         return r;
     }
@@ -898,16 +603,16 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     if (!ok)
         goto done;
     /* bodies are looked at only once the caller is known to be an admin */
-    if (content_type_is(req, CT_JSON) && req->body && !body_blank(req)) {
+    if (sl_http_content_type_is(req, CT_JSON) && req->body && !sl_http_body_blank(req)) {
         json_error_t jerr;
-        if (!json_depth_ok(req->body, req->body_len)) {
-            r = resp_message(400, "400 Bad request - JSON body nested too deeply");
+        if (!sl_http_json_depth_ok(req->body, req->body_len)) {
+            r = sl_http_resp_message(400, "400 Bad request - JSON body nested too deeply");
             goto done;
         }
         doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
                          &jerr);
         if (!doc) {
-            r = resp_message(400, "400 Bad request - malformed JSON body");
+            r = sl_http_resp_message(400, "400 Bad request - malformed JSON body");
             goto done;
         }
     }
@@ -938,13 +643,4 @@ done:
         sl_store_read_end(st);
     json_decref(doc);
     return r;
-}
-
-void sl_http_response_free(sl_http_response *r)
-{
-    if (!r)
-        return;
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
 }

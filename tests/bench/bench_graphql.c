@@ -2,13 +2,16 @@
  * bench_graphql.c - what the GraphQL engine spends before a resolver runs:
  * parse + validate + variables + analysis (sl_gql_query_new) of a
  * realistic 10,000-character query against the toy schema, and of hostile
- * documents of the same size that must be refused quickly.  Prints the
- * median and worst time of each over many runs.
+ * documents of the same size that must be refused quickly; then a
+ * realistic 10,000-character query of GitLab's admin pages against the
+ * GraphQL API's own schema (server/graphql_api/).  Prints the median and
+ * worst time of each over many runs.
  * Usage: bench_graphql [RUNS [FILE...]]   (default 2000 runs; each FILE is
  * a further document measured the same way, e.g. GraphiQL's introspection
  * query)
  */
 #include "graphql_toy.h"
+#include "graphql_api/graphql_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +98,36 @@ static size_t merge_heavy(char *buf, size_t target)
     return n;
 }
 
+/* The admin pages' documents, as one query grown to `target` characters:
+ * the subscription page's license fields and history, the usage quotas'
+ * eligible users with their assignments, under aliases. */
+static size_t api_realistic(char *buf, size_t target)
+{
+    size_t n = 0;
+    int i = 0;
+    const char *tail = "}\nfragment License on CurrentLicense { id type plan name email company startsAt "
+                       "expiresAt activatedAt lastSync usersInLicenseCount billableUsersCount maximumUserCount "
+                       "usersOverLicenseCount }\nfragment PageInfo on PageInfo { hasNextPage hasPreviousPage "
+                       "startCursor endCursor }\n";
+    n += (size_t)sprintf(buf + n, "query AdminPages($purchases: [GitlabSubscriptionsAddOnPurchaseID!]!, "
+                                  "$sort: GitlabSubscriptionsUserSort!, $after: String) {\n");
+    while (n + 400 + strlen(tail) < target) {
+        n += (size_t)sprintf(buf + n,
+                             "  l%d: currentLicense { ...License }\n"
+                             "  h%d: licenseHistoryEntries(first: %d) { nodes { id type plan usersInLicenseCount "
+                             "startsAt expiresAt } }\n"
+                             "  u%d: selfManagedAddOnEligibleUsers(addOnType: CODE_SUGGESTIONS, addOnPurchaseIds: "
+                             "$purchases, sort: $sort, first: 20, after: $after) { nodes { id username name "
+                             "lastActivityOn addOnAssignments(addOnPurchaseIds: $purchases) { nodes { addOnPurchase "
+                             "{ name } } } } pageInfo { ...PageInfo } }\n", i, i, 1 + i % 20, i);
+        i++;
+    }
+    while (n + strlen(tail) < target - 1)
+        buf[n++] = ' ';
+    n += (size_t)sprintf(buf + n, "%s", tail);
+    return n;
+}
+
 static void bench(const sl_gql_schema *s, const char *name, const char *doc, size_t len, int runs,
                   const json_t *vars)
 {
@@ -139,6 +172,16 @@ int main(int argc, char **argv)
     bench(s, "merge-heavy", doc, n, runs, NULL);
     memset(doc, 'a', 10001);
     bench(s, "too-large", doc, 10001, runs, NULL);
+    {
+        const sl_gql_schema *api = NULL;
+        json_t *api_vars = json_pack("{s:[s],s:s}", "purchases",
+                                     "gid://gitlab/GitlabSubscriptions::AddOnPurchase/1", "sort", "NAME_ASC");
+        if (sl_graphql_schema(&api, NULL) == SL_OK) {
+            n = api_realistic(doc, 10000);
+            bench(api, "api-realistic", doc, n, runs, api_vars);
+        }
+        json_decref(api_vars);
+    }
     for (int i = 2; i < argc; i++) {
         FILE *f = fopen(argv[i], "rb");
         if (!f) {

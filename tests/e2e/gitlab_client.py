@@ -79,7 +79,7 @@ csv = gl.http_get("/license/usage_export.csv")
 check("usage export is raw text", hasattr(csv, "text") and
       csv.headers.get("Content-Type") == "text/csv", repr(csv))
 check("usage export body", csv.text.startswith("License Key,\"")
-      and "\nDate,Billable User Count\n2026-11-22 12:00:00 UTC,0\n" in csv.text, csv.text[-200:])
+      and "\nDate,Billable User Count\n2026-11-22 12:00:00,0\n" in csv.text, csv.text[-200:])
 
 resp = gl.http_delete(f"/license/{added['id']}")
 check("delete 204", resp.status_code == 204 and resp.content == b"", repr(resp))

@@ -14,6 +14,17 @@ can tamper with existing keys:
                                               genuine key is recovered with the
                                               public key and reused
   keytool.py envelope KEY_FILE                print the envelope JSON
+  keytool.py forge-zero PAYLOAD_FILE PRIVATE_PEM
+                                              like forge, with an AES key whose
+                                              RSA-wrapped copy starts with a
+                                              0x00 byte (one key in 256)
+  keytool.py shorten KEY_FILE                 the same key with that leading
+                                              0x00 of the wrapped key dropped
+  keytool.py rewrap KEY_FILE PUBLIC_PEM PRIVATE_PEM PAYLOAD_FILE
+                                              the AES key of a genuine key,
+                                              wrapped with another private key
+                                              (a second encoding of it), over
+                                              PAYLOAD
 Keys are written to stdout, base64 wrapped at 60 columns.
 """
 import base64
@@ -54,6 +65,71 @@ def forge(payload_path, private_pem):
     sys.stdout.write(b64_wrapped(envelope))
 
 
+def rsa_private_numbers(private_pem):
+    """n, d of an RSA private key, from the openssl command's text dump."""
+    text = subprocess.run(["openssl", "rsa", "-in", private_pem, "-noout", "-text"],
+                          capture_output=True, check=True, text=True).stdout
+    fields, name = {}, None
+    for line in text.splitlines():
+        if not line.startswith(" ") and line.rstrip().endswith(":"):
+            name = line.strip()[:-1]
+            fields[name] = ""
+        elif line.startswith(" ") and name:
+            fields[name] += line.strip().replace(":", "")
+        else:
+            name = None
+    return int(fields["modulus"], 16), int(fields["privateExponent"], 16)
+
+
+def sign_raw(aes_key, n, d):
+    """PKCS#1 v1.5 type 1 over the raw AES key (no DigestInfo), as the gem."""
+    k = (n.bit_length() + 7) // 8
+    em = b"\x00\x01" + b"\xff" * (k - 3 - len(aes_key)) + b"\x00" + aes_key
+    return pow(int.from_bytes(em, "big"), d, n).to_bytes(k, "big")
+
+
+def envelope_for(payload, aes_key, iv, wrapped):
+    data = subprocess.run(
+        ["openssl", "enc", "-aes-128-cbc", "-K", aes_key.hex(), "-iv", iv.hex()],
+        input=payload, capture_output=True, check=True).stdout
+    return json.dumps({"data": b64_wrapped(data), "key": b64_wrapped(wrapped),
+                       "iv": b64_wrapped(iv)}).encode()
+
+
+def forge_zero(payload_path, private_pem):
+    n, d = rsa_private_numbers(private_pem)
+    for _ in range(20000):
+        aes_key = os.urandom(16)
+        wrapped = sign_raw(aes_key, n, d)
+        if wrapped[0] == 0:
+            break
+    else:
+        sys.exit("keytool: no wrapped key with a leading zero byte in 20,000 tries")
+    env = envelope_for(open(payload_path, "rb").read(), aes_key, os.urandom(16), wrapped)
+    sys.stdout.write(b64_wrapped(env))
+
+
+def shorten(key_path):
+    env = envelope_of(key_path)
+    wrapped = lenient_b64(env["key"].encode())
+    if wrapped[0] != 0:
+        sys.exit("keytool: the wrapped key does not start with a zero byte")
+    env["key"] = b64_wrapped(wrapped[1:])
+    sys.stdout.write(b64_wrapped(json.dumps(env).encode()))
+
+
+def rewrap(key_path, public_pem, private_pem, payload_path):
+    env = envelope_of(key_path)
+    aes_key = subprocess.run(
+        ["openssl", "pkeyutl", "-verifyrecover", "-pubin", "-inkey", public_pem,
+         "-pkeyopt", "rsa_padding_mode:pkcs1"],
+        input=lenient_b64(env["key"].encode()), capture_output=True, check=True).stdout
+    n, d = rsa_private_numbers(private_pem)
+    new = envelope_for(open(payload_path, "rb").read(), aes_key,
+                       lenient_b64(env["iv"].encode()), sign_raw(aes_key, n, d))
+    sys.stdout.write(b64_wrapped(new))
+
+
 def envelope_of(key_path):
     return json.loads(lenient_b64(open(key_path, "rb").read()))
 
@@ -92,6 +168,12 @@ def main(argv):
         reencrypt(argv[2], argv[3], argv[4])
     elif len(argv) == 3 and argv[1] == "envelope":
         print(json.dumps(envelope_of(argv[2])))
+    elif len(argv) == 4 and argv[1] == "forge-zero":
+        forge_zero(argv[2], argv[3])
+    elif len(argv) == 3 and argv[1] == "shorten":
+        shorten(argv[2])
+    elif len(argv) == 6 and argv[1] == "rewrap":
+        rewrap(argv[2], argv[3], argv[4], argv[5])
     else:
         sys.exit(__doc__)
 

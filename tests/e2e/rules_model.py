@@ -122,9 +122,9 @@ def add_years(d, n):
         return d.replace(year=y, day=28)
 
 
-def fmt_utc(t):
-    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S UTC")
+def fmt_csv_time(t):
+    """GitLab's usage CSV time: %Y-%m-%d %H:%M:%S in UTC, no zone suffix."""
+    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def fmt_rfc3339(t):
@@ -446,14 +446,14 @@ class Ledger:
             ["License Start Date", lic.starts.isoformat()],
             ["License End Date", lic.expires.isoformat() if lic.expires else ""],
             ["Company", lic.licensee.get("Company", "")],
-            ["Generated At", fmt_utc(now)],
+            ["Generated At", fmt_csv_time(now)],
         ]
         out = [",".join(csv_cell(c) for c in row) for row in rows]
         out.append('"",""')
         out.append("Date,Billable User Count")
         for t, c in self.snapshots:
             if frm <= t <= to:
-                out.append("%s,%d" % (csv_cell(fmt_utc(t)), c))
+                out.append("%s,%d" % (csv_cell(fmt_csv_time(t)), c))
         return ("\n".join(out) + "\n").encode("utf-8")
 
 

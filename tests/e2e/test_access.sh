@@ -10,17 +10,18 @@ need_cmd curl sqlite3 python3
 
 DB=$TMP/private/ledger.db
 LICENSE=$(fixture 01_premium_basic)
+secret() { must --db "$DB" --json token create "$@"; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$TMP/out"; }
+# an admin token that has expired by now: made first, while the clock stood
+# before its expiry date (nothing is recorded before the ledger's latest)
+EXPIRED=$(SEATLEDGER_NOW=2026-11-01T00:00:00Z secret --name old --admin --expires 2026-11-10)
 must --db "$DB" keys trust "$FIX/public.pem" --name gitlab
 must --db "$DB" license add "$LICENSE"
 
-# tokens: admin, non-admin, revoked admin, and an admin token that expired
-# (made while the clock stood before its expiry date)
-secret() { must --db "$DB" --json token create "$@"; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$TMP/out"; }
+# tokens: admin, non-admin, revoked admin
 ADMIN=$(secret --name admin --admin)
 USER_TOKEN=$(secret --name reader)
 REVOKED=$(secret --name gone --admin)
 must --db "$DB" token revoke gone
-EXPIRED=$(SEATLEDGER_NOW=2026-11-01T00:00:00Z secret --name old --admin --expires 2026-11-10)
 # a well-formed token nobody created
 WRONG=slt_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 [ -n "$ADMIN" ] && [ -n "$USER_TOKEN" ] && [ -n "$REVOKED" ] && [ -n "$EXPIRED" ] ||

@@ -3,24 +3,14 @@
 # the GraphQL engine's introspection of its toy schema: buildClientSchema
 # builds a valid schema from GraphiQL's introspection query, and
 # introspecting that rebuilt schema with graphql-js gives our answer back,
-# type by type.  The binding's own end-to-end tests come later; this only
-# checks the engine.  Skips (77) without node/npm or when the package
-# cannot be installed.  Cache: SL_NPM_CACHE (default ~/.cache/seatledger-npm).
+# type by type.  This checks the engine alone; the API's schema is
+# tests/e2e/test_graphql_api.sh's.  Skips (77) without node/npm or when the packages
+# cannot be installed (tests/e2e/lib_npm.sh: pinned, cached outside the tree).
 set -euo pipefail
-GRAPHQL_JS=graphql@16.9.0
-cache=${SL_NPM_CACHE:-$HOME/.cache/seatledger-npm}
+source "$(dirname "$0")/lib_npm.sh"
 driver=${SL_BINARY_DIR:?}/graphql_toy_run
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "skip: node or npm is not installed"; exit 77
-fi
-if [ "$(cat "$cache/.graphql-version" 2>/dev/null)" != "$GRAPHQL_JS" ]; then
-  mkdir -p "$cache"
-  if ! (cd "$cache" && npm install --no-audit --no-fund --no-save --silent "$GRAPHQL_JS" >"$cache/npm.log" 2>&1); then
-    echo "skip: cannot install $GRAPHQL_JS (see $cache/npm.log)"; exit 77
-  fi
-  echo "$GRAPHQL_JS" >"$cache/.graphql-version"
-fi
-NODE_PATH=$cache/node_modules node - "$driver" <<'JS'
+npm_ready || exit $?
+NODE_PATH=$NPM_CACHE/node_modules node - "$driver" <<'JS'
 const g = require('graphql');
 const { execFileSync } = require('child_process');
 const driver = process.argv[2];

@@ -126,6 +126,63 @@ refuse "key: forged payload reusing the wrapped AES key of a stored license is r
     "signature: the signed AES key of stored license 1 is reused with a different payload" \
     --db "$DB" license add "$TMP/reenc.key"
 
+# issue 10, item 7: about one genuine key in 256 has a wrapped AES key that
+# starts with 0x00; OpenSSL also accepts it with that byte dropped, a second
+# encoding the raw-bytes check did not know
+python3 - "$TMP/p.json" "$TMP/p-forged.json" <<'EOF'
+import json, sys
+lic = {"version": 1, "licensee": {"Name": "Zero", "Email": "z@example.com", "Company": "Zero Inc"},
+       "issued_at": "2026-01-01", "expires_at": "2099-01-01",
+       "restrictions": {"plan": "premium", "active_user_count": 10}}
+json.dump(lic, open(sys.argv[1], "w"))
+lic["restrictions"]["active_user_count"] = 100000
+json.dump(lic, open(sys.argv[2], "w"))
+EOF
+python3 "$KEYTOOL" forge-zero "$TMP/p.json" "$K/vendor.pem" >"$TMP/zero.key" || die "keytool forge-zero failed"
+must --db "$DB" --json license add "$TMP/zero.key"
+ZERO_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+python3 "$KEYTOOL" reencrypt "$TMP/zero.key" "$K/vendor.pub.pem" "$TMP/p-forged.json" >"$TMP/zero-forged.key"
+python3 "$KEYTOOL" shorten "$TMP/zero-forged.key" >"$TMP/zero-short.key" || die "keytool shorten failed"
+refuse "key: forged payload under a genuine key's wrapped AES key minus its leading zero byte" 1 \
+    "$INVALID (signature: the signed AES key is 255 bytes, not the size of a trusted key's modulus)" \
+    --db "$DB" license add "$TMP/zero-short.key"
+begin "key: a wrapped AES key minus its leading zero byte does not verify"
+sl license verify "$TMP/zero-short.key" --public-key "$K/vendor.pub.pem"
+expect_rc 1
+expect_out "the signed AES key is 255 bytes"
+end
+# the fingerprint is of the AES key, not of one encoding of it: the same AES
+# key wrapped by a second trusted vendor key is still the same key
+must keys generate --private "$K/vendor2.pem" --public "$K/vendor2.pub.pem"
+must --db "$DB" keys trust "$K/vendor2.pub.pem" --name vendor2
+python3 "$KEYTOOL" rewrap "$TMP/zero.key" "$K/vendor.pub.pem" "$K/vendor2.pem" "$TMP/p-forged.json" \
+    >"$TMP/zero-rewrapped.key" || die "keytool rewrap failed"
+refuse "key: forged payload under a genuine key's AES key wrapped by another trusted key" 1 \
+    "signature: the signed AES key of stored license $ZERO_ID is reused with a different payload" \
+    --db "$DB" license add "$TMP/zero-rewrapped.key"
+
+# issue 10, item 8: deleting the genuine license removed its fingerprint,
+# and the forged key was then accepted
+sl --db "$DB" license delete "$ZERO_ID"
+[ "$RC" -eq 0 ] || die "cannot delete license $ZERO_ID"
+refuse "key: forged payload under the AES key of a deleted license" 1 \
+    "signature: the signed AES key of deleted license $ZERO_ID is reused with a different payload" \
+    --db "$DB" license add "$TMP/zero-forged.key"
+refuse "key: the same, wrapped by another trusted key" 1 \
+    "signature: the signed AES key of deleted license $ZERO_ID is reused with a different payload" \
+    --db "$DB" license add "$TMP/zero-rewrapped.key"
+must --db "$DB" keys untrust vendor2
+
+# issue 10, item 9: weak vendor keys are not trusted
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null |
+    openssl pkey -pubout -out "$K/weak1024.pub.pem" || die "cannot make a 1024-bit key"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_pubexp:3 2>/dev/null |
+    openssl pkey -pubout -out "$K/e3.pub.pem" || die "cannot make an e=3 key"
+refuse "keys: trust a 1024-bit RSA key" 1 "public key: RSA key of 1024 bits is too weak: at least 2048 bits" \
+    --db "$DB" keys trust "$K/weak1024.pub.pem"
+refuse "keys: trust an RSA key with public exponent 3" 1 \
+    "public key: RSA public exponent 3 is too small: at least 65537" --db "$DB" keys trust "$K/e3.pub.pem"
+
 head -c $((100 * 1024 * 1024)) /dev/zero | tr '\0' 'A' >"$TMP/huge.key"
 refuse "key: 100 MB file" 1 "is larger than the limit of 1048576 bytes" \
     --db "$DB" license add "$TMP/huge.key"
@@ -201,6 +258,52 @@ end
 sl --db "$DB" license delete "${SQL_ID:-0}"
 [ "$RC" -eq 0 ] || die "cannot delete license ${SQL_ID:-?}"
 
+# terminal escapes in a licensee: readable output shows them escaped (JSON
+# output escapes them as JSON does)
+python3 - "$TMP/p.json" <<'EOF'
+import json, sys
+json.dump({"version": 1, "licensee": {"Name": "bob\x1b[8m", "Email": "e\x07@example.com",
+           "Company": "\x1b]0;owned\x07Evil\u009b2J\u202eCorp\r"},
+           "issued_at": "2026-01-01", "expires_at": "2099-01-01",
+           "restrictions": {"plan": "premium\x1b[31m", "active_user_count": 100,
+                            "add_ons": {"x\x1b[8m": 1}}}, open(sys.argv[1], "w"))
+EOF
+key_for "$TMP/p.json" "$TMP/esc.key"
+must --db "$DB" --json license add "$TMP/esc.key"
+ESC_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+# no_raw_controls: stdout holds no control character but newlines (C0, DEL,
+# C1 as UTF-8, bidi overrides)
+no_raw_controls() {
+    python3 - "$TMP/out" <<'EOF' || flunk "raw control characters on stdout: $(head -c 300 "$TMP/out" | od -c | head -5)"
+import re, sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+sys.exit(1 if re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text) else 0)
+EOF
+}
+for cmd in "license show $ESC_ID" "license list" "status" "license verify $TMP/esc.key"; do
+    begin "escapes: $cmd shows the licensee's control characters escaped"
+    # shellcheck disable=SC2086
+    sl --db "$DB" $cmd
+    expect_rc 0
+    no_raw_controls
+    expect_out '\x1b]0;owned\x07Evil'
+    end
+done
+begin "escapes: license show shows every escaped field"
+sl --db "$DB" license show "$ESC_ID"
+expect_out 'e\x07@example.com'
+expect_out '\x1b]0;owned\x07Evil\u009b2J\u202eCorp\r'
+expect_out 'premium\x1b[31m'
+expect_out 'x\x1b[8m=1'
+end
+begin "escapes: --json keeps the values exact"
+sl --db "$DB" --json license show "$ESC_ID"
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["licensee"]["Name"] != "bob\x1b[8m")' \
+    "$TMP/out" || flunk "licensee name not exact in JSON: $(head -c 300 "$TMP/out")"
+end
+sl --db "$DB" license delete "$ESC_ID"
+[ "$RC" -eq 0 ] || die "cannot delete license $ESC_ID"
+
 # ---- B. user directories -------------------------------------------------------
 if [ "$HAVE_USERS" = 1 ]; then
 
@@ -260,6 +363,19 @@ ok = by_id.get("q1", {}).get("username") == 'multi\nline "quoted"' and by_id.get
 sys.exit(0 if ok else 1)
 EOF
 end
+begin "escapes: users list shows control characters in usernames and ids escaped"
+printf 'id,username,state\nz\033[8m,bob\033[8m,active\nz2,"\302\233 \r\tcarol\177",active\n' >"$TMP/u.csv"
+sl --db "$DB" users import "$TMP/u.csv"
+expect_rc 0
+sl --db "$DB" users list --explain
+expect_rc 0
+no_raw_controls
+expect_out 'z\x1b[8m  bob\x1b[8m'
+expect_out '\u009b \r\tcarol\x7f'
+sl --db "$DB" --json users list
+python3 -c 'import json,sys; sys.exit("bob\x1b[8m" not in [u["username"] for u in json.load(open(sys.argv[1]))])' \
+    "$TMP/out" || flunk "username not exact in JSON: $(head -c 300 "$TMP/out")"
+end
 must --db "$DB" users import "$TMP/users.csv" --prune
 fi
 
@@ -290,8 +406,14 @@ refuse "cli: a private key is not a trusted public key" 1 "public key" \
 SEATLEDGER_NOW=2026-01-01T00:00:00Z refuse "cli: refresh with the clock behind the newest snapshot" 1 \
     "" --db "$DB" refresh
 refuse "out: usage export into a directory" 1 "is a directory" --db "$DB" usage export --out "$TMP"
-refuse "out: usage export into a missing directory" 3 "cannot write '$TMP/nope/u.csv'" \
+refuse "out: usage export into a missing directory" 4 "cannot write '$TMP/nope/u.csv'" \
     --db "$DB" usage export --out "$TMP/nope/u.csv"
+refuse "out: license issue into a missing directory" 4 "cannot write '$TMP/nope/k.key'" \
+    license issue --private-key "$K/vendor.pem" --licensee-name a --licensee-email a@b.c \
+    --licensee-company c --plan premium --users 5 --starts 2026-01-01 --expires 2027-01-01 \
+    --out "$TMP/nope/k.key"
+refuse "out: keys generate into a missing directory" 4 "cannot write '$TMP/nope/v.pem'" \
+    keys generate --private "$TMP/nope/v.pem" --public "$TMP/nope/v.pub.pem"
 refuse "out: usage export onto the ledger itself" 1 "cannot write '$DB': it is the ledger" \
     --db "$DB" usage export --out "$DB"
 refuse "out: usage export onto the ledger's WAL" 1 "it is the ledger" \
@@ -299,6 +421,57 @@ refuse "out: usage export onto the ledger's WAL" 1 "it is the ledger" \
 ln -s "$DB" "$TMP/ledger-link.csv"
 refuse "out: usage export through a symlink to the ledger" 1 "it is the ledger" \
     --db "$DB" usage export --out "$TMP/ledger-link.csv"
+# every name SQLite owns beside the ledger: it would use (and, for a journal
+# it thinks hot, delete) whatever file we put there
+for side in -journal -wal -shm; do
+    rm -f "$TMP/side.db$side"
+    refuse "out: backup onto the ledger's $side file" 1 "cannot back up to '$DB$side': it is the ledger's" \
+        --db "$DB" backup "$DB$side"
+    refuse "out: usage export onto the ledger's $side file" 1 "cannot write '$DB$side': it is the ledger" \
+        --db "$DB" usage export --out "$DB$side"
+done
+begin "out: no file was left where SQLite looks for the ledger's journal"
+[ -e "$DB-journal" ] && flunk "'$DB-journal' exists"
+end
+refuse "out: backup onto the ledger's journal by another name" 1 "it is the ledger's rollback journal" \
+    --db "$DB" backup "$TMP/./../$(basename "$TMP")/$(basename "$DB")-journal"
+refuse "out: license issue onto the ledger's journal" 1 "it is the ledger's rollback journal" \
+    --db "$DB" license issue --private-key "$K/vendor.pem" --licensee-name a --licensee-email a@b.c \
+    --licensee-company c --plan premium --users 5 --starts 2026-01-01 --expires 2027-01-01 \
+    --out "$DB-journal"
+refuse "out: usage chart onto the ledger's journal" 1 "it is the ledger's rollback journal" \
+    --db "$DB" usage chart --out "$DB-journal"
+refuse "out: keys generate onto the ledger's journal" 1 "it is the ledger's rollback journal" \
+    --db "$DB" keys generate --private "$DB-journal" --public "$TMP/side.pub.pem"
+
+# the vendor's private key is never replaced by the tool
+cp "$K/vendor.pem" "$TMP/keep.pem"
+ln "$TMP/keep.pem" "$TMP/keep-hardlink.pem"
+begin "keys: generate with --private and --public the same file"
+sl keys generate --private "$TMP/same.pem" --public "$TMP/same.pem"
+expect_rc 2
+expect_err "--private and --public name the same file '$TMP/same.pem'"
+expect_clean_error
+[ -e "$TMP/same.pem" ] && flunk "'$TMP/same.pem' was written"
+end
+begin "keys: generate with --private and --public the same file by two names"
+sl keys generate --private "$TMP/same.pem" --public "$TMP/../$(basename "$TMP")/same.pem"
+expect_rc 2
+expect_err "--private and --public name the same file"
+[ -e "$TMP/same.pem" ] && flunk "'$TMP/same.pem' was written"
+end
+for out in keep.pem keep-hardlink.pem; do
+    begin "keys: license issue --out onto its own --private-key ($out)"
+    sl license issue --private-key "$TMP/keep.pem" --licensee-name a --licensee-email a@b.c \
+        --licensee-company c --plan premium --users 5 --starts 2026-01-01 --expires 2027-01-01 \
+        --out "$TMP/$out"
+    expect_rc 2
+    expect_err "--out '$TMP/$out' is the private key"
+    expect_clean_error
+    cmp -s "$TMP/keep.pem" "$K/vendor.pem" || flunk "the private key was replaced"
+    end
+done
+
 sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 cp "$DB" "$TMP/victim.db"
 begin "out: usage export through a symlink replaces the link, not its target"
@@ -390,6 +563,54 @@ expect_err "file is not a database"
 expect_clean_error
 [ "$(sha256sum <"$TMP/notadb")" = "$CASE_STATE" ] || flunk "the foreign file was modified"
 end
+
+# a ledger anyone else can write is refused, the way ssh refuses a loose
+# private key: whoever can write it can insert an admin token
+sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+for mode in 666 664 646 606; do
+    cp -p "$DB" "$TMP/loose.db"
+    chmod "$mode" "$TMP/loose.db"
+    begin "db: a ledger with mode $mode is refused" "$TMP/loose.db"
+    sl --db "$TMP/loose.db" license list
+    expect_rc 4
+    expect_err "cannot open '$TMP/loose.db': it is writable by group or others (mode 0$mode)"
+    expect_err "chmod 600 '$TMP/loose.db'"
+    expect_clean_error
+    expect_unchanged
+    [ -e "$TMP/loose.db-wal" ] && flunk "a -wal was created beside the loose ledger"
+    end
+done
+cp -p "$DB" "$TMP/loose.db"
+chmod 600 "$TMP/loose.db"
+: >"$TMP/loose.db-wal"
+chmod 666 "$TMP/loose.db-wal"
+begin "db: a ledger whose -wal has mode 666 is refused"
+sl --db "$TMP/loose.db" refresh
+expect_rc 4
+expect_err "cannot open '$TMP/loose.db-wal': it is writable by group or others (mode 0666)"
+expect_clean_error
+end
+: >"$TMP/empty-target"
+chmod 666 "$TMP/empty-target"
+ln -s "$TMP/empty-target" "$TMP/link.db"
+begin "db: a symlink to an empty world-writable file is refused"
+sl --db "$TMP/link.db" token create --name intruder --admin
+expect_rc 4
+expect_err "it is writable by group or others"
+expect_clean_error
+[ -s "$TMP/empty-target" ] && flunk "the link's target was written"
+end
+if [ "$(id -u)" -eq 0 ]; then
+    cp -p "$DB" "$TMP/foreign.db"
+    chown nobody "$TMP/foreign.db"
+    begin "db: a ledger owned by another user is refused" "$TMP/foreign.db"
+    sl --db "$TMP/foreign.db" license list
+    expect_rc 4
+    expect_err "it is owned by uid $(id -u nobody), not by uid 0 who runs seatledger"
+    expect_clean_error
+    expect_unchanged
+    end
+fi
 
 # read-only ledger: root ignores file modes, so run the command as nobody
 RO=$TMP/ro
@@ -630,6 +851,170 @@ done
 end
 begin "http: refused requests left the ledger unchanged"
 [ "$(ledger_state "$DB")" = "$HTTP_STATE" ] || flunk "ledger changed"
+end
+
+# ---- F. the clock ------------------------------------------------------------------
+# Every time the ledger records is an event, never before its latest one and
+# never more than 31 days after it without the admin's audited confirmation;
+# a ledger whose latest event lies in the future gets an audited recovery.
+
+# at TIME CMD...: run CMD with the clock at TIME
+at() { local t=$1; shift; SEATLEDGER_NOW=$t "$@"; }
+# expect_audited DB ACTION: the audit log of DB has one line of ACTION
+expect_audited() {
+    [ "$(sqlite3 "$1" "SELECT count(*) FROM audit_log WHERE action = '$2'")" = 1 ] ||
+        flunk "no $2 line in the audit log"
+}
+# key_between START EXPIRES OUT: a key of the trusted vendor for that term
+key_between() {
+    payload "$TMP/p.json" "{\"version\":1,\"licensee\":{\"Name\":\"Clock\",\"Email\":\"c@example.com\",\"Company\":\"Clock Inc\"},\"issued_at\":\"$1\",\"expires_at\":\"$2\",\"restrictions\":{\"plan\":\"premium\",\"active_user_count\":50}}"
+    key_for "$TMP/p.json" "$3"
+}
+key_between 2026-01-01 2027-06-01 "$TMP/old.key"
+key_between 2027-01-01 2028-01-01 "$TMP/new.key"
+key_between 2026-01-01 2027-01-01 "$TMP/ends-2027.key"
+
+# issue 10, item 4: set back, an expired key came back and refresh wrote
+# history before an event already in the ledger
+C4=$TMP/clock4.db
+at 2026-06-01T12:00:00Z must --db "$C4" keys trust "$K/vendor.pub.pem" --name vendor
+at 2026-06-01T12:00:00Z must --db "$C4" license add "$TMP/old.key"
+at 2027-02-01T12:00:00Z must --db "$C4" clock confirm
+at 2027-02-01T12:00:00Z must --db "$C4" license add "$TMP/new.key"
+CLOCK4=(env SEATLEDGER_NOW=2026-12-15T12:00:00Z)
+begin "clock: set back before a license add, a key that expired by the ledger's today is refused" "$C4"
+"${CLOCK4[@]}" "$SL" --db "$C4" license add "$TMP/ends-2027.key" >"$TMP/out" 2>"$TMP/err" </dev/null
+RC=$?
+expect_rc 1
+expect_err "clock is behind the ledger: now is 2026-12-15T12:00:00.000Z, the ledger's latest event was recorded at 2027-02-01T12:00:00.000Z"
+expect_clean_error
+expect_unchanged
+end
+refuse_clock4() { # NAME ARGS...: refused with the clock at 2026-12-15, nothing written
+    local name=$1
+    shift
+    begin "clock: set back, $name is refused" "$C4"
+    "${CLOCK4[@]}" "$SL" --db "$C4" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    RC=$?
+    expect_rc 1
+    expect_err "clock is behind the ledger"
+    expect_clean_error
+    expect_unchanged
+    end
+}
+refuse_clock4 "a refresh (a snapshot before the latest event)" refresh
+refuse_clock4 "a token" token create --name late
+refuse_clock4 "a users import" users import "$TMP/users.csv"
+refuse_clock4 "trusting a key" keys trust "$K/rogue.pub.pem"
+refuse_clock4 "deleting a license" license delete 1
+begin "clock: set back, today stays the ledger's latest date and the new license stays current"
+"${CLOCK4[@]}" "$SL" --db "$C4" --json status >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 0
+expect_out '"license_id":2,'
+expect_out '"today":"2027-02-01"'
+expect_out '"latest_event_at":"2027-02-01T12:00:00.000Z"'
+expect_out "clock is behind the ledger's latest event (2027-02-01 12:00:00 UTC)"
+end
+
+# issue 10, item 5: set back, an expired token worked again
+C5=$TMP/clock5.db
+at 2026-06-01T12:00:00Z must --db "$C5" --json token create --name shortlived --admin --expires 2026-07-01
+T5=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$TMP/out")
+at 2026-08-01T12:00:00Z must --db "$C5" clock confirm
+at 2026-08-01T12:00:00Z must --db "$C5" refresh
+SEATLEDGER_NOW=2026-06-15T12:00:00Z serve_start "$C5"
+begin "clock: set back, a token that expired by the ledger's today stays refused (401)"
+http GET /api/v4/license -H "PRIVATE-TOKEN: $T5"
+expect_status 401
+end
+serve_stop
+begin "clock: set back, token list shows the token expired"
+at 2026-06-15T12:00:00Z sl --db "$C5" token list
+expect_rc 0
+expect_out "expired"
+end
+
+# issue 10, item 6: one refresh set forward bricked the ledger
+C6=$TMP/clock6.db
+must --db "$C6" keys trust "$FIX/public.pem" --name gitlab
+must --db "$C6" license add "$(fixture 01_premium_basic)"
+must --db "$C6" refresh
+for far in 2036-01-01T00:00:00Z 9999-12-31T23:59:59Z 2026-12-23T12:00:01Z; do
+    begin "clock: set forward to $far, a refresh is refused without confirmation" "$C6"
+    at "$far" sl --db "$C6" refresh
+    expect_rc 1
+    expect_err "days ahead of the ledger's latest event"
+    expect_err "more than the 31 days allowed: if the clock is right, confirm it with 'seatledger clock confirm'"
+    expect_clean_error
+    expect_unchanged
+    end
+done
+cp "$C6" "$TMP/clock6-bound.db"
+begin "clock: exactly 31 days after the latest event is allowed"
+at 2026-12-23T12:00:00Z sl --db "$TMP/clock6-bound.db" refresh
+expect_rc 0
+end
+ADMIN6=$(at 2026-11-22T12:00:00Z "$SL" --db "$C6" token create --name admin6 --admin 2>/dev/null)
+begin "clock: set forward to 2036, the refresh API is refused (409)" "$C6"
+SEATLEDGER_NOW=2036-01-01T00:00:00Z serve_start "$C6"
+http PUT /api/v4/license/1/refresh_billable_users -H "PRIVATE-TOKEN: $ADMIN6"
+expect_status 409
+expect_body_has "days ahead of the ledger's latest event"
+serve_stop
+expect_unchanged
+end
+begin "clock: nothing to confirm within 31 days, and nothing is written" "$C6"
+at 2026-11-23T12:00:00Z sl --db "$C6" clock confirm
+expect_rc 0
+expect_out "nothing to confirm"
+expect_unchanged
+end
+begin "clock: nothing to recover when the latest event is not in the future" "$C6"
+at 2026-11-23T12:00:00Z sl --db "$C6" clock recover
+expect_rc 0
+expect_out "nothing to recover"
+expect_unchanged
+end
+begin "clock: the admin confirms a clock far ahead, audited, and the refresh works"
+at 2036-01-01T00:00:00Z sl --db "$C6" clock confirm
+expect_rc 0
+expect_out "confirmed the clock"
+at 2036-01-01T00:00:00Z sl --db "$C6" refresh
+expect_rc 0
+expect_audited "$C6" clock.confirm
+end
+begin "clock: with the clock right again the ledger refuses to record (behind its 2036 event)" "$C6"
+at 2026-11-24T12:00:00Z sl --db "$C6" refresh
+expect_rc 1
+expect_err "the ledger's latest event was recorded at 2036-01-01T00:00:00.000Z"
+expect_unchanged
+end
+begin "clock: an audited recovery makes the ledger usable again"
+at 2026-11-24T12:00:00Z sl --db "$C6" clock recover
+expect_rc 0
+expect_out "recovered the ledger's clock at 2026-11-24 12:00:00 UTC"
+at 2026-11-24T12:00:01Z sl --db "$C6" refresh
+expect_rc 0
+at 2026-11-24T12:00:01Z sl --db "$C6" --json license show
+expect_out '"expired":false'
+expect_audited "$C6" clock.recover
+end
+begin "clock: the recovery stays visible in status and the history, and the 2036 rows are kept"
+at 2026-12-01T12:00:00Z sl --db "$C6" status
+expect_rc 0
+expect_out "the ledger's clock was recovered once, last at 2026-11-24 12:00:00 UTC: its latest event had been recorded at 2036-01-01 00:00:00 UTC"
+at 2026-12-01T12:00:00Z sl --db "$C6" history
+expect_out "2026-11-24 12:00:00 UTC               -  cli  clock recovered: the latest event had been recorded at 2036-01-01 00:00:00 UTC"
+expect_out "2036-01-01 00:00:00 UTC"
+at 2026-12-01T12:00:00Z sl --db "$C6" --json history
+expect_out '{"recorded_at":"2026-11-24T12:00:00.000Z","clock_recovery":{"latest_before":"2036-01-01T00:00:00.000Z"},"source":"cli"}'
+at 2026-12-01T12:00:00Z sl --db "$C6" --json status
+expect_out '"clock_recoveries":1,"last_clock_recovery_at":"2026-11-24T12:00:00.000Z"'
+end
+begin "clock: recovery and confirmation rows are append-only"
+sqlite3 "$C6" "DELETE FROM clock_events" 2>"$TMP/err" && flunk "a clock event was deleted"
+expect_err "clock events are append-only"
 end
 
 if [ "$HAVE_USERS" = 1 ]; then finish 100; else finish 54; fi

@@ -46,16 +46,21 @@ run 0 "$SL" license issue --private-key "$TMP/v.pem" --licensee-name "Ada" \
   --users 10 --starts 2026-01-01 --expires 2026-12-31 --out "$TMP/k.gitlab-license"
 run 0 "$SL" license add "$TMP/k.gitlab-license"
 
+# months pass between these refreshes (a real ledger records daily): the
+# admin confirms each jump of more than 31 days (docs/security.md)
 users 8
+SEATLEDGER_NOW=2026-03-01T12:00:00Z run 0 "$SL" clock confirm
 SEATLEDGER_NOW=2026-03-01T12:00:00Z run 0 "$SL" refresh --source cron
 expect_eq "refresh readable" "$out" "recorded 8 billable users at 2026-03-01 12:00:00 UTC"
-users 12
+SEATLEDGER_NOW=2026-06-01T12:00:00Z run 0 "$SL" clock confirm
+SEATLEDGER_NOW=2026-06-01T12:00:00Z users 12
 SEATLEDGER_NOW=2026-06-01T12:00:00Z run 0 "$SL" refresh
-users 1
+SEATLEDGER_NOW=2026-06-02T12:00:00Z users 1
 SEATLEDGER_NOW=2026-06-02T12:00:00Z run 0 "$SL" refresh
 expect_eq "refresh one user" "$out" "recorded 1 billable user at 2026-06-02 12:00:00 UTC"
-users 9
 export SEATLEDGER_NOW=2026-11-22T12:00:00Z
+run 0 "$SL" clock confirm
+users 9
 run 0 "$SL" --json refresh --source cron
 expect_eq "refresh json, cron" "$out" '{"recorded_at":"2026-11-22T12:00:00.000Z","billable_user_count":9,"add_on_metrics":[]}'
 
@@ -63,7 +68,7 @@ expect_eq "refresh json, cron" "$out" '{"recorded_at":"2026-11-22T12:00:00.000Z"
 # (ledger_sum's pipeline fails when SQLite removed an empty -wal; its output is still right)
 before=$(ledger_sum) || true
 SEATLEDGER_NOW=2026-11-21T00:00:00Z run 1 "$SL" refresh
-expect_eq "clock behind" "$err" "seatledger: clock is behind the ledger: now is 2026-11-21T00:00:00.000Z, the newest snapshot was recorded at 2026-11-22T12:00:00.000Z"
+expect_eq "clock behind" "$err" "seatledger: clock is behind the ledger: now is 2026-11-21T00:00:00.000Z, the ledger's latest event was recorded at 2026-11-22T12:00:00.000Z"
 expect_eq "clock behind: unchanged" "$(ledger_sum)" "$before"
 
 # ---- history -------------------------------------------------------------------
@@ -104,7 +109,7 @@ expect_contains "expired overage" "$out" '"historical_max":12,"maximum_user_coun
 
 # ---- usage CSV ------------------------------------------------------------------
 key=$(cat "$TMP/k.gitlab-license")
-printf 'License Key,"%s\n"\nEmail,ada@example.com\nLicense Start Date,2026-01-01\nLicense End Date,2026-12-31\nCompany,"'"'"'=Evil ""Corp"", Inc."\nGenerated At,2026-11-22 12:00:00 UTC\n"",""\nDate,Billable User Count\n2026-01-01 12:00:00 UTC,0\n2026-03-01 12:00:00 UTC,8\n2026-06-01 12:00:00 UTC,12\n2026-06-02 12:00:00 UTC,1\n2026-11-22 12:00:00 UTC,9\n' "$key" >"$TMP/expected.csv"
+printf 'License Key,"%s\n"\nEmail,ada@example.com\nLicense Start Date,2026-01-01\nLicense End Date,2026-12-31\nCompany,"'"'"'=Evil ""Corp"", Inc."\nGenerated At,2026-11-22 12:00:00\n"",""\nDate,Billable User Count\n2026-01-01 12:00:00,0\n2026-03-01 12:00:00,8\n2026-06-01 12:00:00,12\n2026-06-02 12:00:00,1\n2026-11-22 12:00:00,9\n' "$key" >"$TMP/expected.csv"
 "$SL" usage export >"$TMP/stdout.csv"
 checks=$((checks + 1))
 cmp -s "$TMP/stdout.csv" "$TMP/expected.csv" || fail "usage CSV on stdout differs: $(diff "$TMP/expected.csv" "$TMP/stdout.csv")"
@@ -117,7 +122,7 @@ cmp -s "$TMP/exports/license_usage.csv" "$TMP/expected.csv" || fail "usage CSV -
 expect_eq "no temp file left" "$(ls "$TMP/exports")" "license_usage.csv"
 run 1 "$SL" usage export --out "$TMP/exports"
 expect_eq "--out a directory" "$err" "seatledger: cannot write '$TMP/exports': is a directory"
-run 3 "$SL" usage export --out "$TMP/missing/usage.csv"
+run 4 "$SL" usage export --out "$TMP/missing/usage.csv"
 expect_eq "--out in a missing directory" "$err" "seatledger: cannot write '$TMP/missing/usage.csv': No such file or directory"
 
 # ---- backup and restore -----------------------------------------------------------

@@ -113,6 +113,8 @@ SEATLEDGER_NOW=2026-11-23T12:00:00Z run 0 notify
 expect_eq "an improvement is not an event" "$out" "no new events"
 
 # --- expiry: expiring, then expired -----------------------------------------
+# half a year later: the admin confirms the clock (docs/security.md)
+SEATLEDGER_NOW=2027-05-20T12:00:00Z run 0 "$SL" clock confirm
 SEATLEDGER_NOW=2027-05-20T12:00:00Z run 0 "$SL" refresh
 SEATLEDGER_NOW=2027-05-20T12:00:00Z run 0 notify
 expect_eq "expiring" "$out" "event 5 license.expiring: license expires in 12 days on 2027-06-01
@@ -171,6 +173,10 @@ expect_eq "deliveries recorded" \
 8|1|1|
 9|3|1|exit status 3"
 
+# the clock moves on with the ledger: nothing is recorded before its latest
+# event (docs/security.md, "Clock safety")
+export SEATLEDGER_NOW=2027-06-09T12:00:00Z
+
 # --- no shell, a deadline ---------------------------------------------------
 cat >"$TMP/args.sh" <<EOF
 #!/bin/sh
@@ -214,7 +220,7 @@ if "$SL" serve --help >/dev/null 2>&1; then
   run 0 "$SL" notify --mail ops@example.com   # the ledger is fresh again
   # four days later the snapshot is stale: the server's timer and cron's
   # run race to record that change
-  export SEATLEDGER_NOW=2027-06-10T12:00:00Z
+  export SEATLEDGER_NOW=2027-06-13T12:00:00Z
   "$SL" serve --listen 127.0.0.1:0 --exec "$TMP/rec.sh" --notify-interval 1 2>"$TMP/serve.log" &
   SERVER_PID=$!
   run 0 "$SL" notify --mail ops@example.com

@@ -98,11 +98,11 @@ expect_eq "duplicate token" "$err" "seatledger: token 'admin' already exists"
 run 3 "$SL" token revoke nosuch
 expect_eq "revoke missing" "$err" "seatledger: no token named 'nosuch'"
 run 0 "$SL" token list
-expect_eq "token list" "$out" "NAME                     ADMIN EXPIRES    CREATED                 STATUS
-admin                    yes   never      2026-11-22 12:00:00 UTC active
-reader                   no    never      2026-11-22 12:00:00 UTC active
-gone                     yes   never      2026-11-22 12:00:00 UTC revoked
-ci                       yes   2027-01-01 2026-11-22 12:00:00 UTC active"
+expect_eq "token list" "$out" "NAME                     ADMIN EXPIRES    CREATED                 STATUS    USER
+admin                    yes   never      2026-11-22 12:00:00 UTC active    -
+reader                   no    never      2026-11-22 12:00:00 UTC active    -
+gone                     yes   never      2026-11-22 12:00:00 UTC revoked   -
+ci                       yes   2027-01-01 2026-11-22 12:00:00 UTC active    -"
 run 0 "$SL" --json token list
 expect_contains "token list json" "$out" '{"name":"gone","admin":true,"expires_at":null,"created_at":"2026-11-22T12:00:00.000Z","revoked_at":"2026-11-22T12:00:00.000Z","status":"revoked"}'
 case "$out" in *slt_*) fail "token list shows a secret" ;; esac
@@ -211,7 +211,7 @@ http GET /api/v4/license
 expect_contains "401: not cached" "$headers" "Cache-Control: no-store"
 expect_contains "401: no sniffing" "$headers" "X-Content-Type-Options: nosniff"
 expect_contains "export rows" "$(cat "$TMP/expected.csv")" "Date,Billable User Count
-2026-11-22 12:00:00 UTC,0"
+2026-11-22 12:00:00,0"
 http DELETE /api/v4/license/1 "${H[@]}"
 expect_http "delete" 204 "" ""
 http DELETE /api/v4/license/1 "${H[@]}"

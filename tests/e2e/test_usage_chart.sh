@@ -63,7 +63,7 @@ Try 'seatledger help' for usage."
 run 2 "$SL" usage chart --out "$TMP/c.svg" --bogus
 run 2 "$SL" usage chart --out
 run 2 "$SL" usage plot
-expect_contains "unknown subcommand" "$err" "'usage chart [--from DATE] [--to DATE] --out FILE'"
+expect_contains "unknown subcommand" "$err" "seatledger: unknown usage subcommand 'plot'"
 [ ! -e "$TMP/c.svg" ] || fail "a usage error wrote the file"
 
 run 0 "$SL" usage chart --out "$TMP/empty.svg"

@@ -1,21 +1,27 @@
 /*
  * fuzz_http_route.c - libFuzzer target for the HTTP surfaces as the server
- * dispatches them (server/dispatch.c: the License API router and GET
- * /metrics with its Accept negotiation and request figures).  The
- * input is read like an HTTP request: "METHOD TARGET" on the first line,
- * "Name: value" header lines, an empty line, then the body.  The words
- * @ADMIN@, @USER@, @REVOKED@ and @EXPIRED@ in header values or the query
- * become the secrets of such tokens, so the fuzzer gets past authentication.
- * Every input runs against a fresh copy of one prepared ledger (a trusted
- * key, a license, users, a snapshot), so a saved crash reproduces alone.
- * Beyond memory errors it checks that nothing but an admin token ever gets
- * a 2xx, that no request makes a 5xx but the 501 of an unsupported
- * transfer coding, and that JSON bodies are JSON.
+ * dispatches them (server/dispatch.c: the License API router, GET /metrics
+ * with its Accept negotiation and request figures, the Code Suggestions
+ * API, and the GraphQL API at /api/graphql).  The input is read like an
+ * HTTP request: "METHOD TARGET" on the first line, "Name: value" header
+ * lines, an empty line, then the body.
+ * The words @ADMIN@, @USER@, @REVOKED@, @EXPIRED@ and @DUO@ (a token bound
+ * to a user with a Duo seat) in header values or the query become the
+ * secrets of such tokens, so the fuzzer gets past authentication.  Every
+ * input runs against a fresh copy of one prepared ledger (a trusted key, a
+ * cloud license with duo_pro, users, a seat, projects, a snapshot) and fresh
+ * rate-limit windows, so a saved crash reproduces alone.  Beyond memory
+ * errors it checks that only an admin token gets a 2xx from the License API
+ * (and only an admin or the Duo user's token from Code Suggestions) and
+ * license data from GraphQL, that no request makes a 5xx but the 501 of an
+ * unsupported transfer coding (with the connection closed) and the
+ * completion that has no gateway to go to, that only a framing error
+ * closes the connection, and that JSON bodies are JSON.
  */
 #include "dispatch.h"
 #include "fuzzutil.h"
 
-#include <fcntl.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +32,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HEADERS_MAX 32
-#define TEMPLATE_MAX (16 * 1024 * 1024)
 
-#define NTOKENS 4
+#define NTOKENS 5
+#define DUO_TOKEN 4
 /* the words and the secrets they stand for; index 0 is the admin token */
-static const char *const token_words[NTOKENS] = {"@ADMIN@", "@USER@", "@REVOKED@", "@EXPIRED@"};
+static const char *const token_words[NTOKENS] = {"@ADMIN@", "@USER@", "@REVOKED@", "@EXPIRED@",
+                                                 "@DUO@"};
 static char *secrets[NTOKENS];
 
 /* the license stored in the template ledger (id 1) */
 static const char stored_payload[] =
     "{\"version\":1,\"licensee\":{\"Name\":\"Fuzz\",\"Email\":\"f@example.com\","
     "\"Company\":\"=cmd|' /C calc'!A0\"},\"issued_at\":\"2025-01-01\","
-    "\"expires_at\":\"2027-01-01\",\"restrictions\":{\"plan\":\"ultimate\","
-    "\"active_user_count\":10,\"add_ons\":{\"GitLab_FileLocks\":1}}}";
+    "\"expires_at\":\"2027-01-01\",\"cloud_licensing_enabled\":true,"
+    "\"restrictions\":{\"plan\":\"ultimate\",\"active_user_count\":10,"
+    "\"add_ons\":{\"GitLab_FileLocks\":1},\"add_on_products\":{\"duo_pro\":[{\"quantity\":2,"
+    "\"started_on\":\"2025-01-01\",\"expires_on\":\"2027-01-01\"}]}}}";
 
 static const char *ledger_path;
 static sl_dispatch_ctx dispatch;   /* the API listener: /metrics needs a token */
@@ -46,37 +55,32 @@ static int verbose;             /* FUZZ_VERBOSE=1: print each response */
 static char *template_bytes;
 static size_t template_len;
 
-static void write_file(const char *path, const char *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    fuzz_assert(fd >= 0, "cannot write the scratch ledger", NULL);
-    fuzz_assert(write(fd, data, len) == (ssize_t)len, "short write of the scratch ledger", NULL);
-    close(fd);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = malloc(TEMPLATE_MAX);
-    fuzz_assert(f && buf, "cannot read the template ledger", NULL);
-    *len = fread(buf, 1, TEMPLATE_MAX, f);
-    fuzz_assert(*len > 0 && *len < TEMPLATE_MAX, "template ledger size", NULL);
-    fclose(f);
-    return buf;
-}
-
 /* The ledger every input starts from, kept as bytes (WAL checkpointed away
  * by closing the only connection). */
 static void make_template(void)
 {
     static const char users_csv[] =
         "id,username,state,highest_role\n1,ada,active,owner\n2,bob,active,guest\n";
+    static const char projects_csv[] =
+        "path,kind,duo_features_enabled,locked\ng,group,false,true\ng/p,project,true,\n"
+        "h,group,,\nh/p,project,,\nh/off,project,false,\n";
+    const char *ada = "1";
+    sl_seat_outcome outcome;
+    sl_seat_error seat_error;
+    sl_addon_purchase duo;
     sl_store *st = fuzz_store_open(&ledger_path);
     sl_error err = {0};
     char *priv = NULL, *pub = NULL, *key = NULL;
     int64_t id = 0;
     sl_snapshot snap;
     FILE *f;
+    /* tokens: the expired one is made first, 20 days before the fuzzing
+     * clock and for 10 days (nothing is recorded before the ledger's
+     * latest event, nor more than 31 days after it) */
+    setenv("SEATLEDGER_NOW", "2025-12-26T12:00:00Z", 1);
+    fuzz_assert(sl_store_token_create(st, "expired", 1, sl_clock_today() + 10, &secrets[3], &err) == SL_OK,
+                "expired token", &err);
+    fuzz_init_clock();
     /* the fixture key lets seeds POST the fixture licenses */
     fuzz_assert(sl_store_key_trust(st, fuzz_fixture_public_pem, strlen(fuzz_fixture_public_pem),
                                    "fixture", &err) == SL_OK, "trust", &err);
@@ -89,12 +93,6 @@ static void make_template(void)
     sl_free(priv);
     sl_free(pub);
     sl_free(key);
-    /* tokens: the expired one is made while the clock still lies before
-     * its expiry */
-    setenv("SEATLEDGER_NOW", "2025-01-01T00:00:00Z", 1);
-    fuzz_assert(sl_store_token_create(st, "expired", 1, sl_clock_today() + 30, &secrets[3], &err) == SL_OK,
-                "expired token", &err);
-    fuzz_init_clock();
     fuzz_assert(sl_store_token_create(st, "admin", 1, SL_DATE_NONE, &secrets[0], &err) == SL_OK,
                 "admin token", &err);
     fuzz_assert(sl_store_token_create(st, "user", 0, SL_DATE_NONE, &secrets[1], &err) == SL_OK,
@@ -107,8 +105,22 @@ static void make_template(void)
                 "users", &err);
     fclose(f);
     fuzz_assert(sl_store_refresh(st, SL_SOURCE_CLI, &snap, &err) == SL_OK, "refresh", &err);
+    /* Code Suggestions: ada holds a duo_pro seat and has a token of her own;
+     * the JWT key is made once here, not per input */
+    fuzz_assert(sl_store_addon_purchase_find(st, SL_ADDON_DUO_PRO, &duo, &err) == SL_OK,
+                "duo_pro purchase", &err);
+    fuzz_assert(sl_store_seats_assign(st, duo.id, &ada, 1, 0, "fuzz", &outcome, &seat_error,
+                                      &err) == SL_OK, "seat", &err);
+    sl_addon_purchase_clear(&duo);
+    fuzz_assert(sl_store_user_token_create(st, "duo", "1", SL_DATE_NONE, &secrets[DUO_TOKEN],
+                                           &err) == SL_OK, "duo token", &err);
+    f = fmemopen((void *)projects_csv, sizeof projects_csv - 1, "r");
+    fuzz_assert(f && sl_store_projects_import(st, f, SL_USERS_CSV, 0, NULL, &err) == SL_OK,
+                "projects", &err);
+    fclose(f);
+    fuzz_assert(sl_store_instance_prepare(st, &err) == SL_OK, "instance keys", &err);
     sl_store_close(st);
-    template_bytes = slurp(ledger_path, &template_len);
+    template_bytes = fuzz_template_read(ledger_path, &template_len);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -158,22 +170,52 @@ static const char *line_end(const char *p, const char *end)
     return nl ? nl : end;
 }
 
-static void check_response(const sl_http_response *r, int admin)
+/* GraphQL answers anyone; without an admin token no license datum may be
+ * in its "data" (the template license's email, any license's Global ID). */
+static void check_graphql(const sl_http_response *r, int admin)
 {
+    json_t *j, *items;
+    size_t i;
+    if (admin || !r->body_len)
+        return;
+    j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, NULL);
+    items = json_is_array(j) ? json_incref(j) : json_pack("[O]", j);
+    for (i = 0; j && items && i < json_array_size(items); i++) {
+        char *data = json_dumps(json_object_get(json_array_get(items, i), "data"),
+                                JSON_ENCODE_ANY | JSON_COMPACT);
+        fuzz_assert(!data || (!strstr(data, "f@example.com") && !strstr(data, "gid://gitlab/License")),
+                    "license data without an admin token", NULL);
+        free(data);
+    }
+    json_decref(items);
+    json_decref(j);
+}
+
+static void check_response(const sl_http_request *req, const sl_http_response *r, int admin,
+                           int duo)
+{
+    static const char no_gateway[] =
+        "{\"message\":\"503 Service Unavailable - no AI gateway configured\"}";
+    int cs = strncmp(req->path, SL_CS_PREFIX, sizeof SL_CS_PREFIX - 1) == 0;
+    fuzz_assert(r->stream == NULL, "a stream without a gateway", NULL);
     fuzz_assert(r->status >= 200 && r->status < 600, "status out of range", NULL);
-    /* 501 is the one 5xx a request may earn: a transfer coding we do not
+    /* 501 is one 5xx a request may earn: a transfer coding we do not
      * implement, answered before the body and with the connection closed */
     if (r->status == 501) {
         fuzz_assert(r->close, "501 without closing the connection", NULL);
-    } else if (r->status >= 500) {
+    } else if (r->status >= 500 &&
+               !(cs && r->status == 503 && r->body_len == sizeof no_gateway - 1 &&
+                 memcmp(r->body, no_gateway, r->body_len) == 0)) {
         fprintf(stderr, "fuzz: status %d, detail: %s\n", r->status, r->detail);
         fuzz_assert(0, "a request made a 5xx on a healthy ledger", NULL);
     }
     if (r->close)
         fuzz_assert(r->status == 400 || r->status == 501,
                     "close on a status that is not a framing error", NULL);
-    if (r->status >= 200 && r->status < 300)
-        fuzz_assert(admin, "2xx without an admin token", NULL);
+    if (strcmp(req->path, "/api/graphql") == 0)
+        check_graphql(r, admin);
+    else if (r->status >= 200 && r->status < 300)
+        fuzz_assert(admin || (cs && duo), "2xx without an admin (or Duo user's) token", NULL);
     if (r->status == 204)
         fuzz_assert(r->body_len == 0, "204 with a body", NULL);
     if (r->body_len > 0)
@@ -192,6 +234,16 @@ static void check_response(const sl_http_response *r, int admin)
     fuzz_assert(r->header_count <= SL_HTTP_RESPONSE_HEADERS_MAX, "header count", NULL);
 }
 
+/* Whether the secret of token t appears in the request (after substitution). */
+static int uses_token(char *const *owned, size_t n, int t)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (owned[i] && strstr(owned[i], secrets[t]))
+            return 1;
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data, *end = p + size, *eol, *sp, *q;
@@ -202,8 +254,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_http_response resp;
     sl_store *st = NULL;
     sl_error err = {0};
-    char path_wal[320];
     int admin = 0;
+    sl_cs_config cscfg = {0};
 
     /* request line */
     eol = line_end(p, end);
@@ -245,17 +297,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = p < end ? p : NULL;
     req.body_len = (size_t)(end - p);
 
-    snprintf(path_wal, sizeof path_wal, "%s-wal", ledger_path);
-    unlink(path_wal);
-    write_file(ledger_path, template_bytes, template_len);
+    fuzz_template_restore(ledger_path, template_bytes, template_len);
     fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
+    cscfg.external_host = "fuzz.example";
+    fuzz_assert(sl_cs_new(&cscfg, &dispatch.cs, &err) == SL_OK, "code suggestions", &err);
     resp = sl_dispatch(&dispatch, st, &req);
     sl_metrics_observe(dispatch.metrics, sl_dispatch_label(&dispatch, req.path), resp.status, 0.001);
     if (verbose)
         fprintf(stderr, "fuzz: %s %s -> %d %.*s\n", req.method, req.path, resp.status,
                 (int)(resp.body_len < 300 ? resp.body_len : 300), resp.body ? resp.body : "");
-    check_response(&resp, admin);
+    check_response(&req, &resp, admin, uses_token(owned, nowned, DUO_TOKEN));
     sl_http_response_free(&resp);
+    sl_cs_free(dispatch.cs);
+    dispatch.cs = NULL;
     fuzz_assert(sl_store_check(st, &err) == SL_OK, "ledger damaged by a request", &err);
     sl_store_close(st);
     for (size_t i = 0; i < nowned; i++)

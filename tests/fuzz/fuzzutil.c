@@ -4,7 +4,9 @@
  */
 #include "fuzzutil.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +93,29 @@ void fuzz_assert_json(const char *s, const char *what)
         abort();
     }
     json_decref(j);
+}
+
+#define TEMPLATE_MAX (16 * 1024 * 1024)
+
+char *fuzz_template_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(TEMPLATE_MAX);
+    fuzz_assert(f && buf, "cannot read the template ledger", NULL);
+    *len = fread(buf, 1, TEMPLATE_MAX, f);
+    fuzz_assert(*len > 0 && *len < TEMPLATE_MAX, "template ledger size", NULL);
+    fclose(f);
+    return buf;
+}
+
+void fuzz_template_restore(const char *path, const char *bytes, size_t len)
+{
+    char wal[PATH_MAX];
+    int fd;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fuzz_assert(fd >= 0, "cannot write the scratch ledger", NULL);
+    fuzz_assert(write(fd, bytes, len) == (ssize_t)len, "short write of the scratch ledger", NULL);
+    close(fd);
 }

@@ -23,6 +23,12 @@ void fuzz_init_clock(void);
 /* A new ledger in a fresh temporary directory (removed at exit); aborts on
  * failure.  Ledger path in *path_out when non-NULL (borrowed, static). */
 sl_store *fuzz_store_open(const char **path_out);
+/* A prepared ledger kept as bytes (the file after its only connection
+ * closed, the WAL checkpointed away), so every input starts from it and a
+ * saved crash reproduces alone: read it once, restore it before each input
+ * (its -wal removed).  The bytes are the caller's to free. */
+char *fuzz_template_read(const char *path, size_t *len);
+void fuzz_template_restore(const char *path, const char *bytes, size_t len);
 /* Abort with a message when cond is false: an invariant of the engine broke. */
 void fuzz_assert(int cond, const char *what, const sl_error *err);
 /* Abort unless s is one well-formed JSON text. */

@@ -75,8 +75,20 @@ static inline sl_license_info lt_info(const char *plan, int64_t seats, const cha
     return inf;
 }
 
+/* The admin confirms the clock when it jumped more than
+ * SL_CLOCK_AHEAD_MAX_DAYS past the ledger's latest event (tests jump months
+ * where a real ledger records daily); nothing happens otherwise. */
+static inline void lt_confirm(sl_store *st)
+{
+    sl_error err = {0};
+    int recorded = 0;
+    if (sl_store_clock_confirm(st, SL_SOURCE_CLI, &recorded, &err) != SL_OK)
+        fail_msg("clock confirm: %s", err.message);
+}
+
 /* Replace the user directory with n billable users (active human developers)
- * and `free_guests` guests, who are billable except on ultimate. */
+ * and `free_guests` guests, who are billable except on ultimate (after
+ * lt_confirm: the import is an event at the clock's time). */
 static inline void lt_users(sl_store *st, int n, int free_guests)
 {
     size_t cap = 64 + (size_t)(n + free_guests) * 64, len = 0;
@@ -92,6 +104,7 @@ static inline void lt_users(sl_store *st, int n, int free_guests)
         len += (size_t)snprintf(csv + len, cap - len, "g%d,guest%d,active,human,guest\n", i, i);
     f = fmemopen(csv, len, "r");
     assert_non_null(f);
+    lt_confirm(st);
     if (sl_store_users_import(st, f, SL_USERS_CSV, 1, len, NULL, NULL, &stats, &err) != SL_OK)
         fail_msg("import: %s", err.message);
     fclose(f);

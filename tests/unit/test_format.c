@@ -672,13 +672,17 @@ static void test_layer_errors(void **state)
     expect_envelope_fail(env, kr, "signature: key does not verify with any trusted public key");
     expect_envelope_fail(env, none, "signature: no trusted public key");
     free(key);
+    /* a wrapped key of any other length than the modulus is refused before
+     * RSA (issue 10: OpenSSL accepts one with a leading zero byte dropped) */
     key = b64_json(raw, 100);
     snprintf(env, sizeof env, "{\"data\":\"QUJD\",\"key\":\"%s\",\"iv\":\"%s\"}", key, iv16);
-    expect_envelope_fail(env, kr, "signature: key does not verify with any trusted public key");
+    expect_envelope_fail(env, kr, "signature: the signed AES key is 100 bytes, not the size of "
+                                  "a trusted key's modulus");
     free(key);
     key = b64_json(raw, 300);
     snprintf(env, sizeof env, "{\"data\":\"QUJD\",\"key\":\"%s\",\"iv\":\"%s\"}", key, iv16);
-    expect_envelope_fail(env, kr, "signature: key does not verify with any trusted public key");
+    expect_envelope_fail(env, kr, "signature: the signed AES key is 300 bytes, not the size of "
+                                  "a trusted key's modulus");
     free(key);
     free(iv12);
     free(iv16);
@@ -814,7 +818,8 @@ static void test_envelope_leniency(void **state)
         sl_license_free(expect_ok(t2, strlen(t2), kr, payload01));
         free(t2);
         snprintf(e, sz, "{\"key\":%s,\"data\":%s,\"iv\":%s,\"key\":\"QUJD\"}", ky, d, iv);
-        expect_envelope_fail(e, kr, "signature: key does not verify with any trusted public key");
+        expect_envelope_fail(e, kr, "signature: the signed AES key is 3 bytes, not the size of a "
+                                    "trusted key's modulus");
         free(e);
         free(d);
         free(ky);

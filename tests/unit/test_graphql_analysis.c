@@ -191,8 +191,12 @@ static void test_operation_kind(void **state)
         {"{ greeting }", SL_GQL_OP_QUERY},
         {"mutation { counter }", SL_GQL_OP_MUTATION},
         {"{ greeting", SL_GQL_OP_NONE},
-        {"{ zzz }", SL_GQL_OP_NONE},
+        /* refused by validation, yet of a known kind: a GET of an invalid
+         * query answers its validation errors, not "Mutations are forbidden" */
+        {"{ zzz }", SL_GQL_OP_QUERY},
+        {"mutation { zzz }", SL_GQL_OP_MUTATION},
         {"query A { greeting } mutation B { counter }", SL_GQL_OP_NONE},
+        {"{ greeting } { greeting }", SL_GQL_OP_NONE},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -202,6 +206,24 @@ static void test_operation_kind(void **state)
         assert_int_equal(sl_gql_query_op(q), cases[i].op);
         sl_gql_query_free(q);
     }
+}
+
+/* The selected operation's name (the server's introspection allowance). */
+static void test_operation_name(void **state)
+{
+    static const char doc[] = "query A { greeting } query IntrospectionQuery { __typename }";
+    sl_gql_query *q = NULL;
+    (void)state;
+    sl_gql_query_new(schema, doc, strlen(doc), "IntrospectionQuery", NULL, &q, NULL);
+    assert_string_equal(sl_gql_query_operation_name(q), "IntrospectionQuery");
+    sl_gql_query_free(q);
+    sl_gql_query_new(schema, "{ greeting }", 12, NULL, NULL, &q, NULL);
+    assert_null(sl_gql_query_operation_name(q));
+    sl_gql_query_free(q);
+    sl_gql_query_new(schema, doc, strlen(doc), NULL, NULL, &q, NULL);
+    assert_null(sl_gql_query_operation_name(q));
+    sl_gql_query_free(q);
+    assert_null(sl_gql_query_operation_name(NULL));
 }
 
 /* graphql-ruby's count_introspection_fields: false */
@@ -255,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_all_reported),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_operation_kind),
+        cmocka_unit_test(test_operation_name),
         cmocka_unit_test(test_introspection_uncounted),
         cmocka_unit_test(test_cost_hook),
     };

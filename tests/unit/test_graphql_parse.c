@@ -254,28 +254,6 @@ static void test_limit_text(void **state)
     free(doc);
 }
 
-/* A document of `count` copies of `unit` inside `head` ... `tail`, "%d"
- * in unit standing for the copy's number. */
-static char *repeat(const char *head, const char *unit, int count, const char *tail)
-{
-    size_t len = strlen(head) + (strlen(unit) + 8) * (size_t)count + strlen(tail) + 1;
-    char *q = malloc(len), *p = q;
-    assert_non_null(q);
-    p += sprintf(p, "%s", head);
-    for (int i = 0; i < count; i++) {
-        for (const char *u = unit; *u; u++) {
-            if (u[0] == '%' && u[1] == 'd') {
-                p += sprintf(p, "%d", i);
-                u++;
-            } else {
-                *p++ = *u;
-            }
-        }
-    }
-    sprintf(p, "%s", tail);
-    return q;
-}
-
 /* n fragments, each spreading the next. */
 static char *fragment_chain(int n)
 {
@@ -340,37 +318,37 @@ static void test_limits(void **state)
 {
     (void)state;
     /* tokens */
-    expect_limit(repeat("{", " a", 4999, "}"), "This query is too large to execute.");
+    expect_limit(tu_repeat("{", " a", 4999, "}"), "This query is too large to execute.");
     /* nesting: selection sets, list values, list types */
-    expect_parses(repeat("{ authors ", "{ books { author ", 30, repeat_close()));
-    expect_limit(repeat("", "{a", 65, ""), "Query is nested too deeply (more than 64 levels) at [1, 129]");
-    expect_limit(repeat("{ echo(matrix: ", "[", 70, "") , "Query is nested too deeply (more than 64 levels)");
-    expect_limit(repeat("query($v: ", "[", 70, "") , "Query is nested too deeply (more than 64 levels)");
+    expect_parses(tu_repeat("{ authors ", "{ books { author ", 30, repeat_close()));
+    expect_limit(tu_repeat("", "{a", 65, ""), "Query is nested too deeply (more than 64 levels) at [1, 129]");
+    expect_limit(tu_repeat("{ echo(matrix: ", "[", 70, "") , "Query is nested too deeply (more than 64 levels)");
+    expect_limit(tu_repeat("query($v: ", "[", 70, "") , "Query is nested too deeply (more than 64 levels)");
     /* aliases */
-    expect_ok(repeat("{", " g%d: greeting", 200, "}"));
-    expect_limit(repeat("{", " g%d: greeting", 201, "}"), "Too many aliases (more than 200) at [1, ");
+    expect_ok(tu_repeat("{", " g%d: greeting", 200, "}"));
+    expect_limit(tu_repeat("{", " g%d: greeting", 201, "}"), "Too many aliases (more than 200) at [1, ");
     /* fragments */
     expect_ok(fragment_chain(100));
-    expect_limit(repeat("{ greeting } ", "fragment F%d on Query { greeting } ", 101, ""),
+    expect_limit(tu_repeat("{ greeting } ", "fragment F%d on Query { greeting } ", 101, ""),
                  "Too many fragments (more than 100) at [1, ");
     /* operations */
-    expect_limit(repeat("", "query Q%d { greeting } ", 101, ""), "Too many operations (more than 100) at [1, ");
+    expect_limit(tu_repeat("", "query Q%d { greeting } ", 101, ""), "Too many operations (more than 100) at [1, ");
     /* variables */
-    expect_limit(repeat("query(", "$v%d: Int ", 101, ") { greeting }"), "Too many variables (more than 100) at [1, ");
+    expect_limit(tu_repeat("query(", "$v%d: Int ", 101, ") { greeting }"), "Too many variables (more than 100) at [1, ");
     /* directives at one location */
-    expect_ok(repeat("{ greeting", " @include(if: true)", 1, " }"));
-    expect_limit(repeat("{ greeting", " @skip(if: false)", 11, " }"),
+    expect_ok(tu_repeat("{ greeting", " @include(if: true)", 1, " }"));
+    expect_limit(tu_repeat("{ greeting", " @skip(if: false)", 11, " }"),
                  "Too many directives at one location (more than 10) at [1, ");
     /* arguments of a field, fields of an input object */
-    expect_limit(repeat("{ echo(", "a%d: 1 ", 51, ") }"), "Too many arguments (more than 50) at [1, ");
-    expect_limit(repeat("{ echo(filter: {", "a%d: 1 ", 51, "}) }"), "Too many input object fields (more than 50) at [1, ");
+    expect_limit(tu_repeat("{ echo(", "a%d: 1 ", 51, ") }"), "Too many arguments (more than 50) at [1, ");
+    expect_limit(tu_repeat("{ echo(filter: {", "a%d: 1 ", 51, "}) }"), "Too many input object fields (more than 50) at [1, ");
     /* string and number literals */
-    expect_ok(repeat("{ echo(s: \"", "x", 4096, "\") }"));
-    expect_limit(repeat("{ echo(s: \"", "x", 4097, "\") }"), "String too long at [1, 11]");
-    expect_limit(repeat("{ echo(s: \"\"\"", "x", 4097, "\"\"\") }"), "String too long at [1, 11]");
-    expect_limit(repeat("{ echo(f: 1", "0", 64, ") }"), "Number too long at [1, 11]");
+    expect_ok(tu_repeat("{ echo(s: \"", "x", 4096, "\") }"));
+    expect_limit(tu_repeat("{ echo(s: \"", "x", 4097, "\") }"), "String too long at [1, 11]");
+    expect_limit(tu_repeat("{ echo(s: \"\"\"", "x", 4097, "\"\"\") }"), "String too long at [1, 11]");
+    expect_limit(tu_repeat("{ echo(f: 1", "0", 64, ") }"), "Number too long at [1, 11]");
     /* fragments that spread each other twice over: refused by size */
-    expect_limit(repeat("{ ...F0 } ", "fragment F%d on Query { ...Fx greeting } ", 0,
+    expect_limit(tu_repeat("{ ...F0 } ", "fragment F%d on Query { ...Fx greeting } ", 0,
                         "fragment F0 on Query { ...F1 ...F1 } fragment F1 on Query { ...F2 ...F2 }"
                         " fragment F2 on Query { ...F3 ...F3 } fragment F3 on Query { ...F4 ...F4 }"
                         " fragment F4 on Query { ...F5 ...F5 } fragment F5 on Query { ...F6 ...F6 }"
@@ -390,11 +368,11 @@ static void test_hostile_is_fast(void **state)
     char *docs[5];
     int n = 0;
     (void)state;
-    docs[n++] = repeat("", "{a", 4999, "");
-    docs[n++] = repeat("{", " a", 4999, "}");
-    docs[n++] = repeat("{ ...F0 } ", "fragment F%d on Query { ...F1 ...F1 greeting }\n", 99, "");
-    docs[n++] = repeat("{", " x: echo(value: 1, values: [1, 2, 3])", 260, "}");
-    docs[n++] = repeat("{ echo(matrix: ", "[[[[[[[[[[", 999, "");
+    docs[n++] = tu_repeat("", "{a", 4999, "");
+    docs[n++] = tu_repeat("{", " a", 4999, "}");
+    docs[n++] = tu_repeat("{ ...F0 } ", "fragment F%d on Query { ...F1 ...F1 greeting }\n", 99, "");
+    docs[n++] = tu_repeat("{", " x: echo(value: 1, values: [1, 2, 3])", 260, "}");
+    docs[n++] = tu_repeat("{ echo(matrix: ", "[[[[[[[[[[", 999, "");
     for (int i = 0; i < n; i++) {
         struct timespec t0;
         sl_gql_query *q = NULL;

@@ -88,9 +88,13 @@ static void test_arguments(void **state)
                     "Argument 'flag' on Field 'echo' has an invalid value (1). Expected type 'Boolean'. | "
                     "Argument 'f' on Field 'echo' has an invalid value (true). Expected type 'Float'. | "
                     "Argument 's' on Field 'echo' has an invalid value (2). Expected type 'String'.");
-    /* the custom scalar's own parser decides */
-    expect_messages("{ echo(date: \"2024-13\") }",
-                    "Argument 'date' on Field 'echo' has an invalid value (\"2024-13\"). Expected type 'Date'.");
+    /* the custom scalar's own parser decides, in its own words (graphql-ruby's
+     * CoercionError), in a literal, an input object or a default value */
+    expect_messages("{ echo(date: \"2024-13\") }", "Date must be YYYY-MM-DD");
+    expect_messages("{ echo(value: 1.5, date: 5) }",
+                    "Argument 'value' on Field 'echo' has an invalid value (1.5). Expected type 'Int'. | "
+                    "Date must be YYYY-MM-DD");
+    expect_messages("query($d: Date = \"x\") { echo(date: $d) }", "Date must be YYYY-MM-DD");
     /* a single value where a list is wanted is a list of one */
     expect_json(schema, "{ echo(values: 4, date: \"2024-01-31\") }",
                 "{\"data\":{\"echo\":\"{\\\"values\\\":[4],\\\"date\\\":\\\"2024-01-31\\\",\\\"nonNull\\\":7}\"}}");

@@ -4,7 +4,7 @@
  * Each test names the input or interleaving that once went wrong.
  */
 #include "testutil.h"
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,10 +96,65 @@ static void test_second_connection_keeps_wal_locks(void **state)
     assert_int_equal(child_rows, 1);
 }
 
+/* Issue 10, item 17: a backup named LEDGER-journal "succeeded", and SQLite
+ * deleted it as a hot journal at the next open.  Every name SQLite owns
+ * beside the ledger is refused, by any spelling, and nothing is created. */
+static void test_backup_refuses_sqlite_side_files(void **state)
+{
+    (void)state;
+    static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
+    char *dir = NULL, name[4096], other[4096];
+    sl_store *st = tu_store(&dir);
+    sl_error err = {0};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(name, sizeof name, "%s/ledger.db%s", dir, suffixes[i]);
+        snprintf(other, sizeof other, "%s/./../%s/ledger.db%s", dir, strrchr(dir, '/') + 1,
+                 suffixes[i]);
+        assert_int_equal(sl_store_backup(st, other, &err), SL_EINVAL);
+        assert_non_null(strstr(err.message, "it is the ledger"));
+        assert_non_null(sl_path_ledger_role(sl_store_path(st), name));
+    }
+    snprintf(name, sizeof name, "%s/ledger.db-journal", dir);
+    assert_int_equal(access(name, F_OK), -1);
+    snprintf(name, sizeof name, "%s/ledger.db-journal.bak", dir);
+    assert_null(sl_path_ledger_role(sl_store_path(st), name));
+    assert_int_equal(sl_store_backup(st, name, &err), SL_OK);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Issue 10, item 14: `users list`, `license show`, `status` printed a
+ * username or licensee raw, so "bob\e[8m" hid every later row. */
+static void test_text_escape_for_terminals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"bob\x1b[8m", "bob\\x1b[8m"},
+        {"a\tb\nc\rd\x7f", "a\\tb\\nc\\rd\\x7f"},
+        {"\xc2\x9b" "2J", "\\u009b2J"},              /* C1 CSI as UTF-8 */
+        {"\x9b" "2J \xff", "\\x9b2J \\xff"},          /* stray bytes */
+        {"evil\xe2\x80\xae" "Corp", "evil\\u202eCorp"}, /* right-to-left override */
+        {"Zo\xc3\xab \xe6\x9d\xb1 \\ ok", "Zo\xc3\xab \xe6\x9d\xb1 \\ ok"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *e = sl_text_escape(cases[i].in);
+        assert_non_null(e);
+        assert_string_equal(e, cases[i].out);
+        sl_free(e);
+    }
+    assert_null(sl_text_escape(NULL));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_connection_keeps_wal_locks),
+        cmocka_unit_test(test_backup_refuses_sqlite_side_files),
+        cmocka_unit_test(test_text_escape_for_terminals),
     };
     if (argc == 4 && strcmp(argv[1], "--sql") == 0)
         return run_sql(argv[2], argv[3]);

@@ -73,7 +73,7 @@ static void test_refresh_refuses_a_clock_behind_the_ledger(void **state)
     assert_int_equal(sl_store_refresh(st, SL_SOURCE_CLI, &snap, &err), SL_ECLOCK);
     assert_string_equal(err.message,
                         "clock is behind the ledger: now is 2026-11-22T11:59:59.000Z, "
-                        "the newest snapshot was recorded at 2026-11-22T12:00:00.000Z");
+                        "the ledger's latest event was recorded at 2026-11-22T12:00:00.000Z");
     /* nothing written: no snapshot, no audit line */
     assert_int_equal(lt_scalar(st, "SELECT COUNT(*) FROM snapshots"), 1);
     assert_int_equal(lt_scalar(st, "SELECT COUNT(*) FROM audit_log"), 1);

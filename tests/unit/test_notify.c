@@ -120,6 +120,11 @@ static void test_once_per_change(void **state)
     EXPECT_CHECK(f->st, NULL, 0, "3 seats.exceeded;");
     EXPECT_CHECK(f->st, NULL, 0, "");
     setenv("SEATLEDGER_NOW", "2027-05-30T12:00:00Z", 1);
+    {   /* half a year later: the admin confirms the clock */
+        sl_error err = {0};
+        int recorded = 0;
+        assert_int_equal(sl_store_clock_confirm(f->st, SL_SOURCE_CLI, &recorded, &err), SL_OK);
+    }
     EXPECT_CHECK(f->st, NULL, 0, "4 license.expiring;5 snapshot.missing;");
     EXPECT_CHECK(f->st, NULL, 0, "");
 }

@@ -65,15 +65,6 @@ static int64_t add_key(fx *f, int cloud, const char *restrictions)
     return id;
 }
 
-static void import(fx *f, const char *csv)
-{
-    FILE *in = fmemopen((void *)csv, strlen(csv), "r");
-    sl_error err = {0};
-    if (sl_store_users_import(f->st, in, SL_USERS_CSV, 1, 0, NULL, NULL, NULL, &err) != SL_OK)
-        fail_msg("import: %s", err.message);
-    fclose(in);
-}
-
 static const char users_csv[] =
     "id,username,email,state,user_type,highest_role\n"
     "1,alice,alice@example.com,active,human,developer\n"
@@ -241,7 +232,7 @@ static void test_precedence_upgrade_keeps_seats(void **state)
     sl_addon_purchase p, q;
     sl_error err = {0};
     sl_seat_error code;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(5, "2026-01-01", "2027-01-01") "]"));
     p = find(f, SL_ADDON_DUO_PRO);
     assert_int_equal(ASSIGN1(f, p.id, "1", &code, &err), SL_OK);
@@ -275,7 +266,7 @@ static void test_expiry_and_grace(void **state)
     sl_error err = {0};
     sl_seat_error code;
     int64_t lid;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     lid = add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(5, "2026-01-01", "2027-01-01") "]"));
     p = find(f, SL_ADDON_DUO_PRO);
     assert_int_equal(ASSIGN1(f, p.id, "1", &code, &err), SL_OK);
@@ -315,7 +306,7 @@ static void test_renewal_brings_seats_back(void **state)
     sl_error err = {0};
     sl_seat_error code;
     int64_t lid;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     lid = add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(5, "2026-01-01", "2027-01-01") "]"));
     assert_int_equal(ASSIGN1(f, 1, "1", &code, &err), SL_OK);
     now("2026-06-10T12:00:00Z");
@@ -339,7 +330,7 @@ static void test_assign_single_codes(void **state)
     sl_seat_outcome out = SL_SEAT_CHANGED;
     sl_error err = {0};
     sl_seat_error code;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(2, "2026-01-01", "2027-01-01") "],"
                            "\"duo_core\":[" ENTRY(9, "2026-01-01", "2027-01-01") "]"));
     assert_int_equal(ASSIGN1(f, 1, "1", &code, &err), SL_OK);
@@ -383,7 +374,7 @@ static void test_assign_bulk(void **state)
     sl_seat_outcome out[4];
     sl_error err = {0};
     sl_seat_error code;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(3, "2026-01-01", "2027-01-01") "],"
                            "\"duo_core\":[" ENTRY(9, "2026-01-01", "2027-01-01") "]"));
     for (int i = 0; i < 101; i++) {
@@ -432,7 +423,7 @@ static void test_unassign(void **state)
     sl_seat_outcome out[3];
     sl_error err = {0};
     sl_seat_error code;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(3, "2026-01-01", "2027-01-01") "]"));
     assert_int_equal(assign(f, 1, 1, &code, &err, (const char *const[]){"1", "2"}, 2), SL_OK);
     /* single: no seat is a no-op */
@@ -448,7 +439,7 @@ static void test_unassign(void **state)
                                              NULL, &code, &err), SL_EINVAL);
     assert_int_equal(code, SL_SEAT_NO_ASSIGNMENTS_FOUND);
     /* a user pruned from the directory who still holds a seat */
-    import(f, "id,username,state\n2,bob,active\n6,eve,active\n");
+    tu_import_csv(f->st, "id,username,state\n2,bob,active\n6,eve,active\n");
     assert_int_equal(sl_store_seats_unassign(f->st, 1, (const char *const[]){"1", "6", "2"}, 3, 1,
                                              "cli", out, &code, &err), SL_OK);
     assert_int_equal(out[0], SL_SEAT_CHANGED);
@@ -466,11 +457,11 @@ static void test_cleanup_ineligible(void **state)
     fx *f = *state;
     sl_error err = {0};
     sl_seat_error code;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(5, "2026-01-01", "2027-01-01") "]"));
     assert_int_equal(assign(f, 1, 1, &code, &err, (const char *const[]){"1", "2", "4"}, 3), SL_OK);
     /* alice is blocked, dave leaves the directory, bob turns bot */
-    import(f, "id,username,state,user_type\n1,alice,blocked,human\n2,bob,active,bot\n");
+    tu_import_csv(f->st, "id,username,state,user_type\n1,alice,blocked,human\n2,bob,active,bot\n");
     refresh(f);
     assert_int_equal(seats_of(f, 1), 0);
     assert_int_equal(lt_scalar(f->st, "SELECT count(*) FROM seat_history WHERE reason = "
@@ -483,7 +474,7 @@ static void overage_scenario(void **state)
     sl_error err = {0};
     sl_seat_error code;
     const char *order[] = {"a", "b", "c", "d", "e", "f"};
-    import(f, "id,username,state,last_duo_activity_on\n"
+    tu_import_csv(f->st, "id,username,state,last_duo_activity_on\n"
               "a,a,active,2026-05-03\nb,b,active,\nc,c,active,2026-05-01\n"
               "d,d,active,\ne,e,active,2026-05-02\nf,f,active,2026-05-04\n");
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(6, "2026-01-01", "2027-01-01") "]"));
@@ -526,7 +517,7 @@ static void test_append_only_and_metrics(void **state)
     size_t n = 0;
     sl_error err = {0};
     sl_seat_error code;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(5, "2026-01-01", "2027-01-01") "],"
                            "\"duo_core\":[" ENTRY(9, "2026-01-01", "2027-01-01") "]"));
     assert_int_equal(ASSIGN1(f, 1, "1", &code, &err), SL_OK);
@@ -554,7 +545,7 @@ static void test_failed_refresh_writes_nothing(void **state)
     fx *f = *state;
     sl_error err = {0};
     int64_t before;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(5, "2026-01-01", "2027-01-01") "]"));
     refresh(f);
     before = lt_scalar(f->st, "SELECT count(*) FROM add_on_snapshots");
@@ -571,7 +562,7 @@ static void test_status_lines_and_notices(void **state)
     sl_status s;
     sl_error err = {0};
     sl_seat_error code;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(1, "2026-01-01", "2026-06-17") "]"));
     assert_int_equal(sl_store_status(f->st, &s, &err), SL_OK);
     assert_int_equal(s.addon_count, 1);
@@ -602,7 +593,7 @@ static void test_entitlement_and_activity(void **state)
     sl_error err = {0};
     sl_seat_error code;
     int written = 0;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_enterprise\":[" ENTRY(5, "2026-01-01", "2027-01-01") "]"));
     assert_int_equal(sl_store_seat_entitlement(f->st, "1", &a, &err), SL_ENOTFOUND);
     assert_int_equal(ASSIGN1(f, 1, "1", &code, &err), SL_OK);
@@ -614,7 +605,7 @@ static void test_entitlement_and_activity(void **state)
     assert_false(written);
     assert_int_equal(sl_store_user_duo_activity(f->st, "nobody", &written, &err), SL_ENOTFOUND);
     /* an import carries a host's date over but never moves it back */
-    import(f, "id,username,state,last_duo_activity_on\n1,alice,active,2026-01-01\n"
+    tu_import_csv(f->st, "id,username,state,last_duo_activity_on\n1,alice,active,2026-01-01\n"
               "2,bob,active,2026-02-02\n");
     assert_int_equal(lt_scalar(f->st, "SELECT last_duo_activity_on FROM users WHERE id = '1'"),
                      lt_day("2026-06-01"));
@@ -657,7 +648,7 @@ static void test_user_list(void **state)
     sl_seat_error code;
     rows r;
     int64_t n;
-    import(f, users_csv);
+    tu_import_csv(f->st, users_csv);
     add_key(f, 1, PRODUCTS("\"duo_pro\":[" ENTRY(5, "2026-01-01", "2027-01-01") "]"));
     assert_int_equal(assign(f, 1, 1, &code, &err, (const char *const[]){"2", "6"}, 2), SL_OK);
     q.purchase_id = 1;
@@ -687,6 +678,20 @@ static void test_user_list(void **state)
     assert_int_equal(sl_store_seat_users_each(f->st, &q, collect_row, &r, &err), SL_EINVAL);
     q = (sl_seat_query){.purchase_id = 42};
     assert_int_equal(sl_store_seat_users_each(f->st, &q, collect_row, &r, &err), SL_ENOTFOUND);
+    /* only given ids (GraphQL's payload users): unknown ones are no rows, the
+     * filters still apply, and the statement forgets them next time */
+    q = (sl_seat_query){.purchase_id = 1, .ids = (const char *const[]){"6", "2", "nobody"},
+                        .nids = 3};
+    assert_string_equal(list(f, &q, &r), "bob*,eve*");
+    assert_int_equal(sl_store_seat_users_count(f->st, &q, &n, &err), SL_OK);
+    assert_int_equal(n, 2);
+    q.assigned = -1;
+    assert_string_equal(list(f, &q, &r), "");
+    q = (sl_seat_query){.purchase_id = 1, .eligible_only = 1};
+    assert_string_equal(list(f, &q, &r), "alice,bob*,dave,eve*");
+    q = (sl_seat_query){.ids = (const char *const[]){"1"}, .nids = SL_SEATS_BULK_MAX + 1};
+    assert_int_equal(sl_store_seat_users_each(f->st, &q, collect_row, &r, &err), SL_EINVAL);
+    assert_string_equal(err.message, "more than 100 user ids");
 }
 
 static void test_resolve(void **state)
@@ -694,7 +699,7 @@ static void test_resolve(void **state)
     fx *f = *state;
     char *ids[3];
     sl_error err = {0};
-    import(f, "id,username,state\n1,alice,active\n2,1,active\n3,twin,active\n4,twin,active\n");
+    tu_import_csv(f->st, "id,username,state\n1,alice,active\n2,1,active\n3,twin,active\n4,twin,active\n");
     assert_int_equal(sl_store_users_resolve(f->st, (const char *const[]){"alice", "1", "zed"}, 3,
                                             ids, &err), SL_OK);
     assert_string_equal(ids[0], "1");

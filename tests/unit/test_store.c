@@ -2,7 +2,7 @@
  * test_store.c - opening, migrating and protecting the ledger file.
  */
 #include "testutil.h"
-#include "ledger/store_internal.h"
+#include "ledger/ledger_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +112,42 @@ static void test_read_scope(void **state)
     free(dir);
 }
 
+/* A stamp changes with every commit, ours or another connection's, and
+ * differs between connections even when one reuses the other's address. */
+static void test_stamp(void **state)
+{
+    char *dir;
+    sl_store *st = tu_store(&dir), *other = NULL;
+    sl_store_stamp a, b, c;
+    sl_error err = {0};
+    char *secret = NULL;
+    uint64_t first;
+    (void)state;
+    assert_int_equal(sl_store_stamp_get(st, &a, &err), SL_OK);
+    assert_int_equal(sl_store_stamp_get(st, &b, &err), SL_OK);
+    assert_true(sl_store_stamp_equal(&a, &b));
+    assert_int_equal(sl_store_token_create(st, "one", 1, SL_DATE_NONE, &secret, &err), SL_OK);
+    sl_free(secret);
+    assert_int_equal(sl_store_stamp_get(st, &b, &err), SL_OK);
+    assert_false(sl_store_stamp_equal(&a, &b));
+    assert_int_equal(sl_store_open(sl_store_path(st), 0, &other, &err), SL_OK);
+    assert_int_equal(sl_store_stamp_get(other, &c, &err), SL_OK);
+    assert_true(c.connection != b.connection);
+    first = c.connection;
+    assert_int_equal(sl_store_token_create(other, "two", 1, SL_DATE_NONE, &secret, &err), SL_OK);
+    sl_free(secret);
+    assert_int_equal(sl_store_stamp_get(st, &c, &err), SL_OK);
+    assert_false(sl_store_stamp_equal(&b, &c));
+    sl_store_close(other);
+    assert_int_equal(sl_store_open(sl_store_path(st), 0, &other, &err), SL_OK);
+    assert_int_equal(sl_store_stamp_get(other, &c, &err), SL_OK);
+    assert_true(c.connection > first);
+    sl_store_close(other);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_audit_append_only),
         cmocka_unit_test(test_backup),
         cmocka_unit_test(test_read_scope),
+        cmocka_unit_test(test_stamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -284,6 +284,39 @@ static void test_list(void **state)
     free(dir);
 }
 
+/* Who a token is: its name and rights for any valid token, nothing for
+ * the others (GraphQL's caller and actor). */
+static void test_auth_names_the_token(void **state)
+{
+    char *dir, *admin = NULL, *user = NULL, *gone = NULL;
+    sl_store *st = tu_store(&dir);
+    sl_token_auth who;
+    sl_error err = {0};
+    (void)state;
+    assert_int_equal(sl_store_token_create(st, "ops-bot", 1, SL_DATE_NONE, &admin, &err), SL_OK);
+    assert_int_equal(sl_store_token_create(st, "reader", 0, SL_DATE_NONE, &user, &err), SL_OK);
+    assert_int_equal(sl_store_token_create(st, "gone", 1, SL_DATE_NONE, &gone, &err), SL_OK);
+    assert_int_equal(sl_store_token_revoke(st, "gone", &err), SL_OK);
+    assert_int_equal(sl_store_token_authenticate(st, admin, strlen(admin), &who, &err), SL_OK);
+    assert_string_equal(who.name, "ops-bot");
+    assert_int_equal(who.admin, 1);
+    assert_int_equal(sl_store_token_authenticate(st, user, strlen(user), &who, &err), SL_OK);
+    assert_string_equal(who.name, "reader");
+    assert_int_equal(who.admin, 0);
+    assert_int_equal(sl_store_token_check(st, user, strlen(user), &err), SL_EFORBIDDEN);
+    assert_int_equal(sl_store_token_authenticate(st, gone, strlen(gone), &who, &err), SL_EAUTH);
+    assert_string_equal(err.message, "token is revoked");
+    assert_string_equal(who.name, "");
+    assert_int_equal(sl_store_token_authenticate(st, "slt_nope", 8, &who, &err), SL_EAUTH);
+    assert_string_equal(err.message, "unknown token");
+    sl_free(admin);
+    sl_free(user);
+    sl_free(gone);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_revoke),
         cmocka_unit_test(test_check_after_revoke_elsewhere),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_auth_names_the_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

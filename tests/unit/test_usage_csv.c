@@ -79,9 +79,9 @@ static void test_window_without_expiry_or_term(void **state)
     lt_snapshot(st, "2026-11-22T12:00:00Z", 3);
     csv = export_text(st, &head, NULL);
     assert_non_null(strstr(csv, "Date,Billable User Count\n"
-                                "2025-11-22 11:59:59 UTC,1\n"
-                                "2025-11-22 12:00:00 UTC,2\n"
-                                "2026-11-22 12:00:00 UTC,3\n"));
+                                "2025-11-22 11:59:59,1\n"
+                                "2025-11-22 12:00:00,2\n"
+                                "2026-11-22 12:00:00,3\n"));
     free(csv);
     /* without a term at all: from now minus one year, to the millisecond */
     head.starts_on = SL_DATE_NONE;
@@ -92,11 +92,11 @@ static void test_window_without_expiry_or_term(void **state)
         "License Start Date,\n"
         "License End Date,\n"
         "Company,Plain Co\n"
-        "Generated At,2026-11-22 12:00:00 UTC\n"
+        "Generated At,2026-11-22 12:00:00\n"
         "\"\",\"\"\n"
         "Date,Billable User Count\n"
-        "2025-11-22 12:00:00 UTC,2\n"
-        "2026-11-22 12:00:00 UTC,3\n");
+        "2025-11-22 12:00:00,2\n"
+        "2026-11-22 12:00:00,3\n");
     free(csv);
     sl_store_close(st);
     tu_rmtree(dir);
@@ -124,7 +124,7 @@ static void test_guard_and_quotes_on_every_cell(void **state)
         "License Start Date,2026-01-01\n"
         "License End Date,2026-12-31\n"
         "Company,'\tTabbed\n"
-        "Generated At,2026-11-22 12:00:00 UTC\n"
+        "Generated At,2026-11-22 12:00:00\n"
         "\"\",\"\"\n"
         "Date,Billable User Count\n");
     free(csv);

@@ -102,3 +102,33 @@ char *tu_issue(const char *priv_pem, const tu_license *l)
         fail_msg("encode: %s", err.message);
     return text;
 }
+
+char *tu_repeat(const char *head, const char *unit, int count, const char *tail)
+{
+    size_t len = strlen(head) + (strlen(unit) + 8) * (size_t)count + strlen(tail) + 1;
+    char *q = malloc(len), *p = q;
+    assert_non_null(q);
+    p += sprintf(p, "%s", head);
+    for (int i = 0; i < count; i++) {
+        for (const char *u = unit; *u; u++) {
+            if (u[0] == '%' && u[1] == 'd') {
+                p += sprintf(p, "%d", i);
+                u++;
+            } else {
+                *p++ = *u;
+            }
+        }
+    }
+    sprintf(p, "%s", tail);
+    return q;
+}
+
+void tu_import_csv(sl_store *st, const char *csv)
+{
+    FILE *in = fmemopen((void *)csv, strlen(csv), "r");
+    sl_error err = {0};
+    assert_non_null(in);
+    if (sl_store_users_import(st, in, SL_USERS_CSV, 1, 0, NULL, NULL, NULL, &err) != SL_OK)
+        fail_msg("import: %s", err.message);
+    fclose(in);
+}

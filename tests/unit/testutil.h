@@ -41,6 +41,15 @@ typedef struct tu_license {
     const char *boundary;
 } tu_license;
 
+/* Replace the ledger's user directory with the CSV text (import --prune);
+ * fails the test when refused. */
+void tu_import_csv(sl_store *st, const char *csv);
+
+/* `count` copies of `unit` inside head ... tail, each "%d" in unit
+ * standing for the copy's number (documents of a given size).  Caller
+ * frees. */
+char *tu_repeat(const char *head, const char *unit, int count, const char *tail);
+
 /* A key signed with priv_pem; fails the test when encoding fails. Caller
  * frees with sl_free. */
 char *tu_issue(const char *priv_pem, const tu_license *l);
