@@ -172,35 +172,27 @@ static sl_store *worker_store(server *sv)
 
 /* ---- access log --------------------------------------------------------- */
 
-/* A field as the log shows it: bytes outside printable ASCII (and spaces,
- * unless keep_spaces) as %XX, so no client can write control characters
- * into the log or make one field look like two; cut at
+/* The bytes a logged field may take: SL_HTTP_LOG_FIELD_MAX characters of
+ * input, each escaped ("\u202e" is the longest), and "...". */
+#define LOG_FIELD_BYTES (6 * SL_HTTP_LOG_FIELD_MAX + 4)
+
+/* A field as the log shows it: escaped by the engine's sl_text_escape_to()
+ * (control characters, stray bytes, C1 and bidirectional controls as \xHH
+ * or \uHHHH, and spaces too unless keep_spaces), so no client can write
+ * control characters into the log or make one field look like two; cut at
  * SL_HTTP_LOG_FIELD_MAX bytes of input with "..." and, when stop_at_query,
  * at the first '?' (a query may carry a token).  "-" when empty. */
-static void log_field(char *out, size_t size, const char *s, int stop_at_query,
+static void log_field(char out[LOG_FIELD_BYTES], const char *s, int stop_at_query,
                       int keep_spaces)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0, i;
-    for (i = 0; s && s[i] && !(stop_at_query && s[i] == '?') && i < SL_HTTP_LOG_FIELD_MAX; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (o + 4 >= size)
-            break;
-        if ((c > 0x20 && c < 0x7f) || (c == ' ' && keep_spaces)) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0xf];
-        }
-    }
-    if (s && s[i] && !(stop_at_query && s[i] == '?') && o + 4 < size) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    if (o == 0)
-        out[o++] = '-';
-    out[o] = '\0';
+    size_t n = s ? (stop_at_query ? strcspn(s, "?") : strlen(s)) : 0;
+    size_t take = n < SL_HTTP_LOG_FIELD_MAX ? n : SL_HTTP_LOG_FIELD_MAX;
+    size_t used = sl_text_escape_to(out, LOG_FIELD_BYTES - 3, s, take,
+                                    keep_spaces ? 0u : SL_ESCAPE_SPACE);
+    if (used < n)
+        strcat(out, "...");
+    if (!out[0])
+        strcpy(out, "-");
 }
 
 /* The log goes out in batches: each line joins one buffer (under a mutex)
@@ -271,15 +263,15 @@ static void log_time(char out[32])
  * duration shown as "-".  Assembled by hand (the log is on the hot path). */
 static void log_line(const char *method, const char *uri, int status, double ms)
 {
-    char line[32 + 2 * (4 * SL_HTTP_LOG_FIELD_MAX + 8) + 64];
+    char line[32 + 2 * (LOG_FIELD_BYTES + 1) + 64];
     size_t n;
     log_time(line);
     n = strlen(line);
     line[n++] = ' ';
-    log_field(line + n, 4 * SL_HTTP_LOG_FIELD_MAX + 8, method, 0, 0);
+    log_field(line + n, method, 0, 0);
     n += strlen(line + n);
     line[n++] = ' ';
-    log_field(line + n, 4 * SL_HTTP_LOG_FIELD_MAX + 8, uri, 1, 0);
+    log_field(line + n, uri, 1, 0);
     n += strlen(line + n);
     if (status > 0)
         n += (size_t)snprintf(line + n, sizeof line - n, " %d", status);
@@ -296,16 +288,18 @@ static void log_line(const char *method, const char *uri, int status, double ms)
 }
 
 /* "<time> <what>: <message>" with the message escaped (it may quote
- * what a client sent). */
+ * what a client sent), written at once with the lines before it: errors
+ * are rare, and an operator looks for them right away. */
 static void log_event(const char *what, const char *message)
 {
-    char when[32], msg[4 * SL_HTTP_LOG_FIELD_MAX + 8], line[sizeof when + 64 + sizeof msg];
+    char when[32], msg[LOG_FIELD_BYTES], line[sizeof when + 64 + sizeof msg];
     int n;
     sl_time_format_rfc3339(sl_clock_now_ms(), when, sizeof when);
-    log_field(msg, sizeof msg, message, 0, 1);
+    log_field(msg, message, 0, 1);
     n = snprintf(line, sizeof line, "%s %.64s: %s\n", when, what, msg);
     if (n > 0)
         log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    log_flush();
 }
 
 /* libmicrohttpd answers some requests itself, before they reach us (a

@@ -155,6 +155,15 @@ const char *sl_path_ledger_role(const char *ledger_path, const char *path);
  * character, backslash included, as it is.  Caller frees with sl_free(); NULL
  * when `s` is NULL or memory runs out.  JSON output needs none of this. */
 char *sl_text_escape(const char *s);
+/* Escape into a buffer, as sl_text_escape() does, and also ' ' as \x20 when
+ * flags has SL_ESCAPE_SPACE (a field of a line whose fields are separated
+ * by spaces).  Reads at most `len` bytes of `s` (less at a NUL), writes at
+ * most `size` bytes to `out`, always NUL-terminated when size > 0, and stops
+ * before a character whose escape would not fit.  Returns the number of
+ * bytes of `s` consumed (less than the input's length: the output was cut).
+ * `s` may be NULL (nothing consumed). */
+#define SL_ESCAPE_SPACE 1u
+size_t sl_text_escape_to(char *out, size_t size, const char *s, size_t len, unsigned flags);
 
 /* ------------------------------------------------------------------------
  * Trusted public keys (in memory) and vendor key pairs

@@ -817,6 +817,12 @@ raw_http "$TMP/raw"
 case $RAW_STATUSES in "HTTP/1.1 405"*) ;; *) flunk "status lines '$RAW_STATUSES', expected 405" ;; esac
 expect_server_alive
 end
+begin "http: a right-to-left override in the path"
+printf 'GET /api/v4/x\342\200\256y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$TMP/raw"
+raw_http "$TMP/raw"
+case $RAW_STATUSES in "HTTP/1.1 404"*) ;; *) flunk "status lines '$RAW_STATUSES', expected 404" ;; esac
+expect_server_alive
+end
 begin "http: a 12 KB request line still reaches the API"
 http GET "/api/v4/license?license=$(head -c 12000 /dev/zero | tr '\0' 'a')"
 expect_status 401
@@ -841,8 +847,12 @@ end
 serve_stop
 begin "http: the access log escapes what clients send"
 grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TMP/serve.err" && flunk "control characters in the log: $(grep -n $'[\x01-\x08\x0b-\x1f\x7f]' "$TMP/serve.err" | cat -A | head -3)"
-grep -qE ' G%1B\[8mET%07%0D /api/v4/license 405 [0-9.]+ms$' "$TMP/serve.err" ||
+# the engine's escapes (sl_text_escape_to), spaces included
+grep -qF ' G\x1b[8mET\x07\r /api/v4/license 405 ' "$TMP/serve.err" ||
     flunk "no escaped line for the method with control characters"
+grep -qF ' GET /api/v4/x\u202ey 404 ' "$TMP/serve.err" ||
+    flunk "no escaped line for the path with a right-to-left override"
+grep -q $'\xe2\x80\xae' "$TMP/serve.err" && flunk "a raw right-to-left override in the log"
 end
 begin "http: requests libmicrohttpd refuses itself are logged with their status"
 for want in 414 431 400; do
@@ -1017,4 +1027,4 @@ sqlite3 "$C6" "DELETE FROM clock_events" 2>"$TMP/err" && flunk "a clock event wa
 expect_err "clock events are append-only"
 end
 
-if [ "$HAVE_USERS" = 1 ]; then finish 100; else finish 54; fi
+if [ "$HAVE_USERS" = 1 ]; then finish 193; else finish 54; fi
