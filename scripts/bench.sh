@@ -549,14 +549,14 @@ wait_ready() {  # wait_ready URL: bounded wait until it answers
   return 1
 }
 
-# serve_start DB LOG [serve options]: starts seatledger serve on a free port;
-# sets pid and port.
+# serve_start DB LOG [serve options]: starts seatledger serve on a port the
+# kernel picks (a port found free beforehand may be taken by someone else's
+# process on a shared machine before the server binds it); sets pid and port.
 serve_start() {
   local db=$1 log=$2 i
   shift 2
-  port=$(free_port)
   : >"$log"
-  "$SL" --db "$db" serve --listen "127.0.0.1:$port" "$@" 2>"$log" >/dev/null &
+  "$SL" --db "$db" serve --listen "127.0.0.1:0" "$@" 2>"$log" >/dev/null &
   pid=$!
   started "$pid"
   for ((i = 0; i < READY_TRIES; i++)); do
@@ -564,7 +564,8 @@ serve_start() {
     kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "the server exited"; }
     sleep 0.1
   done
-  grep -q "listening on http://" "$log" || die "the server did not start"
+  port=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' "$log")
+  [ -n "$port" ] || die "the server did not start: $(cat "$log")"
 }
 
 # nginx_serve FILE URLPATH: nginx (Debian's, worker_processes auto) serving
