@@ -6,7 +6,9 @@
 # served within 1 s while they are open; one address gets at most 64
 # connections; every unfinished head is closed 10 s after it began and
 # logged as 408, and a kept-alive connection that goes quiet is closed
-# without a log line.  About 15 s.
+# without a log line.  The --metrics-listen listener has the same head
+# deadline: 20 slow connections to it are cut the same way while a scraper
+# is served.  About 15 s.
 #
 # SL_E2E_TIME_FACTOR (default 1) stretches the time limits for slow runs
 # (valgrind).
@@ -18,12 +20,16 @@ FACTOR=${SL_E2E_TIME_FACTOR:-1}
 SERVE_WITHIN_S=$(awk -v f="$FACTOR" 'BEGIN { print 1.0 * f }')
 DEADLINE_S=10            # SL_HTTP_HEAD_DEADLINE_MS in server/http.c
 CLIENT_LIMIT=64          # SL_HTTP_CLIENT_CONNECTION_LIMIT
+METRICS_SLOW=20          # under SL_HTTP_METRICS_CONNECTION_LIMIT (32)
+CUT=$((300 + CLIENT_LIMIT + METRICS_SLOW))   # slow heads cut, one 408 line each
 HOLD_S=$(awk -v f="$FACTOR" -v d="$DEADLINE_S" 'BEGIN { print d + 4 * f }')
 
 DB=$TMP/ledger.db
 must --db "$DB" --json token create --name admin --admin
 TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$TMP/out")
-serve_start "$DB"
+serve_start "$DB" --metrics-listen 127.0.0.1:0
+MPORT=$(sed -n 's|^metrics on http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' "$TMP/serve.err")
+[ -n "$MPORT" ] || die "no metrics listener: $(cat "$TMP/serve.err")"
 
 # the attack: five addresses x 60 (each under the per-client limit, together
 # over the old limit of 256 connections), one address x 100, one client that
@@ -40,6 +46,10 @@ python3 "$SLOW" "$PORT" 127.0.0.8:1 --partial-line --ready "$TMP/line.ready" --h
     >"$TMP/line.out" 2>"$TMP/line.err" &
 line=$!
 BG_PIDS+=("$line")
+python3 "$SLOW" "$MPORT" 127.0.0.9:$METRICS_SLOW --ready "$TMP/metrics.ready" --hold "$HOLD_S" \
+    >"$TMP/metrics.out" 2>"$TMP/metrics.err" &
+metrics=$!
+BG_PIDS+=("$metrics")
 # meanwhile a kept-alive connection that goes quiet after one request
 python3 - "$PORT" "$TOKEN" "$DEADLINE_S" >"$TMP/ka.out" <<'EOF' &
 import socket, sys, time
@@ -59,7 +69,7 @@ print("closed after %.1f s" % (time.monotonic() - t0))
 EOF
 ka=$!
 BG_PIDS+=("$ka")
-for f in spread one line; do
+for f in spread one line metrics; do
     waited=0
     while [ ! -f "$TMP/$f.ready" ]; do
         if ! kill -0 "${!f}" 2>/dev/null; then
@@ -96,7 +106,20 @@ awk -v t="$took" -v m="$SERVE_WITHIN_S" 'BEGIN { exit !(t + 0 < m + 0) }' ||
 expect_server_alive
 end
 
-for f in spread one line; do wait "${!f}"; forget_pid "${!f}"; done
+begin "slowloris: the metrics listener serves a scraper within ${SERVE_WITHIN_S} s meanwhile, no-store"
+read -r _ open _ refused <"$TMP/metrics.ready"
+[ "$open:$refused" = "$METRICS_SLOW:0" ] || flunk "open $open, refused $refused; expected $METRICS_SLOW open"
+res=$(curl -s -D "$TMP/mhead" -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 \
+    "http://127.0.0.1:$MPORT/metrics") || res="000 -"
+read -r code took <<<"$res"
+[ "$code" = 200 ] || flunk "status $code, expected 200"
+awk -v t="$took" -v m="$SERVE_WITHIN_S" 'BEGIN { exit !(t + 0 < m + 0) }' ||
+    flunk "served in $took s, expected under $SERVE_WITHIN_S s"
+grep -qi '^cache-control: no-store' "$TMP/mhead" || flunk "no Cache-Control: no-store"
+grep -qi '^x-content-type-options: nosniff' "$TMP/mhead" || flunk "no X-Content-Type-Options"
+end
+
+for f in spread one line metrics; do wait "${!f}"; forget_pid "${!f}"; done
 
 # SOURCE open N refused M closed K first_close T1 last_close T2
 closed_in_time() { # FILE: every open connection closed by the deadline, on time
@@ -113,6 +136,7 @@ closed_in_time() { # FILE: every open connection closed by the deadline, on time
 begin "slowloris: the head deadline closes every slow connection ${DEADLINE_S} s after it began"
 closed_in_time "$TMP/spread.out"
 closed_in_time "$TMP/one.out"
+closed_in_time "$TMP/metrics.out"
 end
 
 begin "slowloris: an unfinished request line is closed by the deadline too"
@@ -124,12 +148,12 @@ end
 # the server writes its log in batches, at least every quarter second
 log_count() { grep -cE "$1" "$TMP/serve.err" || true; }
 for ((waited = 0; waited < 20 * FACTOR; waited++)); do
-    [ "$(log_count ' 408 ')" -ge $((300 + CLIENT_LIMIT + 1)) ] && break
+    [ "$(log_count ' 408 ')" -ge $((CUT + 1)) ] && break
     sleep 0.25
 done
 begin "slowloris: each cut head is one access-log line with status 408"
 n=$(grep -cE '^[0-9T:.Z-]+ - /api/v4/license 408 [0-9.]+ms$' "$TMP/serve.err" || true)
-[ "$n" = $((300 + CLIENT_LIMIT)) ] || flunk "$n lines '- /api/v4/license 408', expected $((300 + CLIENT_LIMIT))"
+[ "$n" = "$CUT" ] || flunk "$n lines '- /api/v4/license 408', expected $CUT"
 n=$(grep -cE '^[0-9T:.Z-]+ - - 408 [0-9.]+ms$' "$TMP/serve.err" || true)
 [ "$n" = 1 ] || flunk "$n lines '- - 408', expected 1 (the unfinished request line)"
 end
@@ -148,11 +172,11 @@ awk -v t="${closed:-0}" -v d="$DEADLINE_S" -v f="$FACTOR" \
     'BEGIN { exit !(t + 0 >= d - 1 && t + 0 <= d + 2 * f) }' ||
     flunk "kept-alive connection: '$(cat "$TMP/ka.out")', expected closed after about $DEADLINE_S s"
 n=$(grep -cE ' 408 ' "$TMP/serve.err" || true)
-[ "$n" = $((300 + CLIENT_LIMIT + 1)) ] || flunk "$n 408 lines, expected no new one"
+[ "$n" = $((CUT + 1)) ] || flunk "$n 408 lines, expected no new one"
 end
 
 serve_stop
 begin "server: stops cleanly after the attack"
 [ "$SERVE_RC" = 0 ] || flunk "exit status $SERVE_RC"
 end
-finish 9
+finish 10
