@@ -4,7 +4,9 @@
  * admin token, or open on the --metrics-listen listener, which serves
  * nothing else), /api/graphql to graphql_api/, /api/v4/code_suggestions/
  * to code_suggestions/ (when served), /api/v4/ and everything else to the
- * License REST API in rest/, which answers unknown paths with its 404.  A
+ * License REST API in rest/, which answers unknown paths with its 404.
+ * Before any of them, a request whose path or parameters are not UTF-8 or
+ * hold a NUL byte is answered 400, as GitLab does.  A
  * new surface adds one line (an exact path, or a prefix ending in '/').
  */
 #include "dispatch.h"
@@ -86,14 +88,25 @@ static sl_http_response not_found(void)
     return r;
 }
 
+/* GitLab's answer to a malformed string (see sl_http_malformed). */
+static sl_http_response bad_request(void)
+{
+    static const char body[] = "Bad Request";
+    sl_http_response r = sl_http_resp_new(400);
+    sl_http_resp_body(&r, "text/plain", body, sizeof body - 1);
+    return r;
+}
+
 sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_http_request *req)
 {
     const struct surface *s;
     sl_http_response r;
     /* an ambiguous body framing first, whatever the surface: nothing after
-     * it can be trusted */
+     * it can be trusted; then GitLab's 400 for malformed strings */
     if (sl_http_framing_refuse(req, &r))
         return r;
+    if (sl_http_malformed(req))
+        return bad_request();
     s = surface_of(ctx, req->path);
     if (s)
         return s->handle(ctx, st, req);

@@ -165,6 +165,11 @@ char *sl_text_escape(const char *s);
 #define SL_ESCAPE_SPACE 1u
 size_t sl_text_escape_to(char *out, size_t size, const char *s, size_t len, unsigned flags);
 
+/* 1 when s[0..n) is well-formed UTF-8 with no NUL byte (no stray or missing
+ * continuation byte, overlong form, UTF-16 surrogate or code point beyond
+ * U+10FFFF), else 0: the test GitLab applies to every request parameter. */
+int sl_text_is_utf8(const char *s, size_t n);
+
 /* ------------------------------------------------------------------------
  * Trusted public keys (in memory) and vendor key pairs
  * ---------------------------------------------------------------------- */
