@@ -21,7 +21,7 @@ case "${1:-}" in
   "") ;;
   --quick) mode=quick ;;
   --scaling) mode=scaling ;;
-  -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
@@ -47,11 +47,12 @@ SNAPSHOT_FIRST=2024-01-01T00:00:00Z
 SNAPSHOT_STEP_SECONDS=600      # 100,000 snapshots span 694 days
 READY_TRIES=100                # 100 x 0.1 s waiting for a server
 
-# ---- targets ---------------------------------------------------------------
-T_DECODE=0.6 T_DECODE_V2=0.8 T_REFRESH=1.5 T_IMPORT=2.0 T_IMPORT_RSS_MB=64 T_EXPORT=2.0
+# ---- targets (and stretch targets: S_) ---------------------------------------
+T_DECODE=0.6 S_DECODE=0.8 T_DECODE_V2=0.8 T_REFRESH=1.5 T_IMPORT=2.0 S_IMPORT=1.5
+T_IMPORT_RSS_MB=64 T_EXPORT=2.0
 # the chart reads the same snapshots as the usage export and writes far less
 T_CHART=1.0 T_CHART_KB=300
-T_HTTP=0.5 T_P99_MS=10 T_SERVER_RSS_MB=32
+T_HTTP=0.7 T_P99_MS=5 T_SERVER_RSS_MB=32
 # Code Suggestions (issue 12): the hot path keeps T_HTTP and T_P99_MS against
 # nginx; completions may add this much to the gateway's median latency
 T_CS_ADDED_MS=1.0
@@ -178,12 +179,14 @@ fmt() { awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }'; }
 # ratio A B: A/B at full precision (verdicts use it unrounded); the table
 # shows it with two decimals (fmt R 2).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.9g", a / b; else print "nan" }'; }
-# verdict VALUE OP LIMIT (OP is ge or le)
+# verdict VALUE OP LIMIT [STRETCH] (OP is ge or le): PASS, MISS, or
+# "PASS+stretch" when the stretch target is met as well
 verdict() {
-  awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+  awk -v v="$1" -v op="$2" -v l="$3" -v s="${4:-}" 'BEGIN {
     if (v == "nan" || v == "") { print "n/a"; exit }
     ok = (op == "ge") ? (v + 0 >= l + 0) : (v + 0 <= l + 0)
-    print ok ? "PASS" : "MISS" }'
+    st = s != "" && ((op == "ge") ? (v + 0 >= s + 0) : (v + 0 <= s + 0))
+    print ok ? (st ? "PASS+stretch" : "PASS") : "MISS" }'
 }
 
 # row NAME OURS ANCHOR RATIO TARGET RESULT: one line of the table (kept in a
@@ -194,9 +197,9 @@ note() { echo "$*" >>"$W/notes"; }
 spread() { echo "$(fmt "$1" "$4") [$(fmt "$2" "$4")-$(fmt "$3" "$4")]${5:+ $5}"; }
 
 print_table() {
-  local fmtline="%-42s | %-30s | %-30s | %-6s | %-9s | %s\n" r
+  local fmtline="%-42s | %-30s | %-30s | %-6s | %-14s | %s\n" r
   printf "$fmtline" "benchmark" "ours: median [min-max]" "anchor: median [min-max]" "ratio" "target" "result"
-  printf '%s\n' "$(printf '%.0s-' {1..140})"
+  printf '%s\n' "$(printf '%.0s-' {1..145})"
   while IFS='|' read -r a b c d e f; do
     printf "$fmtline" "$a" "$b" "$c" "$d" "$e" "$f"
   done <"$W/rows"
@@ -284,7 +287,8 @@ bench_decode() {
   local r
   r=$(ratio "$om" "$am")
   row "decode+verify+validate RSA-2048 (keys/s)" "$(spread "$om" "$omin" "$omax" 0)" \
-      "$(spread "$am" "$amin" "$amax" 0) openssl" "$(fmt "$r" 2)" ">= $T_DECODE" "$(verdict "$r" ge "$T_DECODE")"
+      "$(spread "$am" "$amin" "$amax" 0) openssl" "$(fmt "$r" 2)" ">= $T_DECODE ($S_DECODE)" \
+      "$(verdict "$r" ge "$T_DECODE" "$S_DECODE")"
   log "in-process EVP_PKEY_verify_recover alone: $(fmt "$rawm" 0)/s"
   note "bare EVP_PKEY_verify_recover in-process (context reused): $(fmt "$rawm" 0)/s; our decode is $(fmt "$(ratio "$om" "$rawm")" 2)x of it"
 }
@@ -332,7 +336,8 @@ bench_import() {
   local r
   r=$(ratio "$om" "$am")
   row "users import $(human "$n") rows (s)" "$(spread "$om" "$omin" "$omax" 2)" \
-      "$(spread "$am" "$amin" "$amax" 2) .import" "$(fmt "$r" 2)" "<= $T_IMPORT" "$(verdict "$r" le "$T_IMPORT")"
+      "$(spread "$am" "$amin" "$amax" 2) .import" "$(fmt "$r" 2)" "<= $T_IMPORT ($S_IMPORT)" \
+      "$(verdict "$r" le "$T_IMPORT" "$S_IMPORT")"
   local mb
   mb=$(awk -v k="$xm" 'BEGIN { printf "%.9g", k / 1024 }')
   row "users import peak RSS (MB)" "$(spread "$mb" \
@@ -608,14 +613,14 @@ wait_ready() {  # wait_ready URL: bounded wait until it answers
   return 1
 }
 
-# serve_start DB LOG [serve options]: starts seatledger serve on a free port;
-# sets pid and port.
+# serve_start DB LOG [serve options]: starts seatledger serve on a port the
+# kernel picks (a port found free beforehand may be taken by someone else's
+# process on a shared machine before the server binds it); sets pid and port.
 serve_start() {
   local db=$1 log=$2 i
   shift 2
-  port=$(free_port)
   : >"$log"
-  "$SL" --db "$db" serve --listen "127.0.0.1:$port" "$@" 2>"$log" >/dev/null &
+  "$SL" --db "$db" serve --listen "127.0.0.1:0" "$@" 2>"$log" >/dev/null &
   pid=$!
   started "$pid"
   for ((i = 0; i < READY_TRIES; i++)); do
@@ -623,7 +628,8 @@ serve_start() {
     kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "the server exited"; }
     sleep 0.1
   done
-  grep -q "listening on http://" "$log" || die "the server did not start"
+  port=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' "$log")
+  [ -n "$port" ] || die "the server did not start: $(cat "$log")"
 }
 
 # nginx_serve FILE URLPATH: nginx (Debian's, worker_processes auto) serving
@@ -1090,7 +1096,7 @@ run_bench chain "hash chain ($(human "$CHAIN_ROWS") rows)"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table
 sed 's/^/note: /' "$W/notes"
-if [ "$mode" = full ]; then
+if [ "$mode" = full ] && { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = decode ]; }; then
   echo
   echo "where one decode's time goes (tests/bench/bench_decode_parts):"
   "$PARTS" || echo "  (bench_decode_parts failed)"

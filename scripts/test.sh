@@ -81,7 +81,7 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
     # the rules cross-check runs in full above; here one scenario of its
     # edge cases (the full set is ~2,000 CLI runs, half an hour under valgrind)
     SEATLEDGER=$vgdir/seatledger SL_SOURCE_DIR=$PWD SL_BINARY_DIR=$PWD/build \
-      SL_CROSSCHECK_ONLY=tiny \
+      SL_CROSSCHECK_ONLY=tiny SL_E2E_TIME_FACTOR=10 \
       timeout "${MEMCHECK_TIMEOUT:-900}" bash "$t" >"$vgdir/$name.out" 2>&1 || rc=$?
     case $rc in
       0) echo "memcheck $name: passed ($((SECONDS - start))s)" ;;
@@ -140,7 +140,7 @@ if [ "$fuzz_seconds" != 0 ]; then
     fi
   }
   in_parallel fuzz_one fuzz_license_decode fuzz_license_v2 fuzz_users_import fuzz_http_route \
-    fuzz_chart_render fuzz_graphql fuzz_graphql_api fuzz_report || status=1
+    fuzz_chart_render fuzz_graphql fuzz_graphql_api fuzz_report fuzz_json_plain || status=1
 fi
 echo "== done in ${SECONDS}s (status $status)"
 exit $status

@@ -99,9 +99,15 @@ static sl_http_response bad_request(void)
 
 sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_http_request *req)
 {
-    const struct surface *s = surface_of(ctx, req->path);
+    const struct surface *s;
+    sl_http_response r;
+    /* an ambiguous body framing first, whatever the surface: nothing after
+     * it can be trusted; then GitLab's 400 for malformed strings */
+    if (sl_http_framing_refuse(req, &r))
+        return r;
     if (sl_http_malformed(req))
         return bad_request();
+    s = surface_of(ctx, req->path);
     if (s)
         return s->handle(ctx, st, req);
     if (ctx->metrics_only)

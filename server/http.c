@@ -1,6 +1,7 @@
 /*
  * http.c - the network side of the API: libmicrohttpd with a worker pool,
- * request bodies capped at SL_HTTP_BODY_MAX, one ledger connection per
+ * request bodies capped at SL_HTTP_BODY_MAX, connections capped per client
+ * and in all, a deadline for each request head, one ledger connection per
  * worker thread, one access-log line per request (and its count in the
  * request metrics), streamed responses that never hold a worker thread
  * (suspend/resume), the optional daily refresh timer, the optional metrics
@@ -21,21 +22,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SL_HTTP_CONNECTION_LIMIT 256          /* open connections, all workers */
-#define SL_HTTP_CONNECTION_TIMEOUT_S 30       /* idle or slow clients are dropped */
-#define SL_HTTP_CONNECTION_MEMORY (64 * 1024) /* request line + headers per connection */
+#define SL_HTTP_CONNECTION_LIMIT 1024         /* open connections, all workers */
+#define SL_HTTP_CLIENT_CONNECTION_LIMIT 64    /* open connections from one IP address */
+#define SL_HTTP_CONNECTION_TIMEOUT_S 30       /* no byte in or out for this long: dropped */
+/* A whole request head (request line and headers) must arrive within this
+ * time of the connection opening or of the previous response: a client
+ * sending one byte now and then never looks idle to the timeout above. */
+#define SL_HTTP_HEAD_DEADLINE_MS 10000
+#define SL_HTTP_SWEEP_MS 250                  /* how often the head deadline is checked */
+#define SL_HTTP_METRICS_CONNECTION_LIMIT 32  /* the --metrics-listen listener's */
+/* descriptors beside the API's connections: the metrics listener's, the
+ * ledger's files, epoll, pipes */
+#define SL_HTTP_FD_RESERVE (SL_HTTP_METRICS_CONNECTION_LIMIT + 32)
+/* Request line + headers per connection.  libmicrohttpd zeroes this much
+ * memory before every request on a connection: server CPU per GET
+ * /api/v4/license measured 14.5 us with 64 KiB, 12.2 with 32 KiB and 11.3
+ * with 16 KiB.  A key of about 15,000 bytes still fits in a query string. */
+#define SL_HTTP_CONNECTION_MEMORY (16 * 1024)
 #define SL_HTTP_HEADERS_MAX 128               /* headers handed to the router */
 #define SL_HTTP_THREADS_MAX 64
 #define SL_HTTP_LISTEN_BACKLOG 128
 #define SL_HTTP_SHUTDOWN_GRACE_MS 10000       /* in-flight requests get this long */
-#define SL_HTTP_LOG_PATH_MAX 256              /* path bytes shown in the access log */
+#define SL_HTTP_LOG_FIELD_MAX 256             /* bytes of one field shown in the log */
 #define SL_HTTP_LISTEN_MAX 300                /* "HOST:PORT" as given */
 #define SCHEDULER_TICK_MS 60000               /* re-read the clock at least this often */
 #define MS_PER_DAY 86400000LL
+/* Every response carries these: the usage CSV holds the whole license key,
+ * so no cache may keep an answer, and no browser may guess its type. */
+#define CACHE_CONTROL "no-store"
+#define CONTENT_TYPE_OPTIONS "nosniff"
 #define SL_HTTP_STREAM_BLOCK (16 * 1024)      /* bytes pulled from a stream at once */
 #define SL_HTTP_STREAM_ABORT_MS 1000          /* aborted streams get this long to close */
 
@@ -78,6 +98,19 @@ int sl_server_parse_hhmm(const char *s)
 
 /* ---- the server state --------------------------------------------------- */
 
+/* One open connection, from libmicrohttpd's "started" to its "closed"
+ * notification, for the head deadline.  Fields other than prev/next are
+ * read and written under server.conns_mu. */
+typedef struct conn {
+    struct conn *prev, *next;
+    int fd;                     /* valid until the "closed" notification */
+    int64_t waiting_since;      /* monotonic ms: since when a head is awaited */
+    int in_request;             /* its head arrived; the deadline waits for the response */
+    int served;                 /* a request on it has completed */
+    int cut;                    /* closed by the head deadline */
+    int cut_logged;             /* ... and the access log has said so */
+} conn;
+
 typedef struct request request;
 
 typedef struct server {
@@ -85,6 +118,8 @@ typedef struct server {
     pthread_key_t store_key;    /* each worker thread's own ledger connection */
     atomic_int in_flight;       /* requests begun and not yet completed */
     atomic_int stopping;        /* set once a stop signal arrived */
+    pthread_mutex_t conns_mu;   /* guards conns and every conn's fields */
+    conn *conns;                /* open connections */
     sl_dispatch_ctx dispatch;   /* what this listener serves */
     pthread_mutex_t streams_mu; /* guards `streams` (initialised with dispatch.cs) */
     request *streams;           /* requests answering with a stream */
@@ -94,7 +129,8 @@ typedef struct server {
 struct request {
     char *uri;                  /* raw, as received: path and query */
     struct timespec started;
-    char method[16];            /* for the log (longer ones are cut) */
+    conn *cn;                   /* its connection (NULL when untracked) */
+    char method[SL_HTTP_LOG_FIELD_MAX + 2]; /* for the log (longer ones show "...") */
     int headers_seen;           /* the first handler call has happened */
     char *body;
     size_t len, cap;
@@ -136,45 +172,251 @@ static sl_store *worker_store(server *sv)
 
 /* ---- access log --------------------------------------------------------- */
 
-/* The path (never the query, which may carry a token), printable ASCII
- * only, cut at SL_HTTP_LOG_PATH_MAX. */
-static void log_path(char *out, size_t size, const char *uri)
+/* The bytes a logged field may take: SL_HTTP_LOG_FIELD_MAX characters of
+ * input, each escaped ("\u202e" is the longest), and "...". */
+#define LOG_FIELD_BYTES (6 * SL_HTTP_LOG_FIELD_MAX + 4)
+
+/* A field as the log shows it: escaped by the engine's sl_text_escape_to()
+ * (control characters, stray bytes, C1 and bidirectional controls as \xHH
+ * or \uHHHH, and spaces too unless keep_spaces), so no client can write
+ * control characters into the log or make one field look like two; cut at
+ * SL_HTTP_LOG_FIELD_MAX bytes of input with "..." and, when stop_at_query,
+ * at the first '?' (a query may carry a token).  "-" when empty. */
+static void log_field(char out[LOG_FIELD_BYTES], const char *s, int stop_at_query,
+                      int keep_spaces)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0, i;
-    for (i = 0; uri && uri[i] && uri[i] != '?' && i < SL_HTTP_LOG_PATH_MAX; i++) {
-        unsigned char c = (unsigned char)uri[i];
-        if (o + 4 >= size)
-            break;
-        if (c > 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0xf];
-        }
-    }
-    if (uri && uri[i] && uri[i] != '?' && o + 4 < size) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    if (o == 0)
-        out[o++] = '-';
-    out[o] = '\0';
+    size_t n = s ? (stop_at_query ? strcspn(s, "?") : strlen(s)) : 0;
+    size_t take = n < SL_HTTP_LOG_FIELD_MAX ? n : SL_HTTP_LOG_FIELD_MAX;
+    size_t used = sl_text_escape_to(out, LOG_FIELD_BYTES - 3, s, take,
+                                    keep_spaces ? 0u : SL_ESCAPE_SPACE);
+    if (used < n)
+        strcat(out, "...");
+    if (!out[0])
+        strcpy(out, "-");
 }
 
-static void log_request(const request *rq)
+/* The log goes out in batches: each line joins one buffer (under a mutex)
+ * and the buffer is written with one write() when it is nearly full and at
+ * least every SL_HTTP_SWEEP_MS by the main thread.  A write() for every
+ * request cost about a tenth of a GET; a line now reaches stderr within a
+ * quarter of a second.  The server's own messages flush the buffer first,
+ * so the order of lines holds. */
+#define LOG_BUFFER_BYTES (64 * 1024)
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_buf[LOG_BUFFER_BYTES];
+static size_t log_len;
+
+static void log_flush_locked(void)
 {
-    char when[32], path[4 * SL_HTTP_LOG_PATH_MAX + 8], status[16];
-    sl_time_format_rfc3339(sl_clock_now_ms(), when, sizeof when);
-    log_path(path, sizeof path, rq->uri);
-    if (rq->status > 0)
-        snprintf(status, sizeof status, "%d", rq->status);
+    if (log_len)
+        fwrite(log_buf, 1, log_len, stderr);
+    log_len = 0;
+}
+
+static void log_flush(void)
+{
+    pthread_mutex_lock(&log_mu);
+    log_flush_locked();
+    pthread_mutex_unlock(&log_mu);
+}
+
+static void log_append(const char *line, size_t n)
+{
+    pthread_mutex_lock(&log_mu);
+    if (n > sizeof log_buf - log_len)
+        log_flush_locked();
+    if (n > sizeof log_buf) {
+        fwrite(line, 1, n, stderr);
+    } else {
+        memcpy(log_buf + log_len, line, n);
+        log_len += n;
+    }
+    pthread_mutex_unlock(&log_mu);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" of the one clock; the part up to the second
+ * is formatted once a second per thread (the log is on the hot path). */
+static void log_time(char out[32])
+{
+    static _Thread_local int64_t cached_s = INT64_MIN;
+    static _Thread_local char cached[32];
+    int64_t ms = sl_clock_now_ms();
+    int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int milli = (int)(ms - s * 1000);
+    if (s != cached_s) {
+        sl_time_format_rfc3339(s * 1000, cached, sizeof cached);
+        cached_s = s;
+    }
+    /* cached ends ".000Z": rewrite the milliseconds only */
+    memcpy(out, cached, 32);
+    {
+        size_t n = strlen(out);
+        if (n >= 5 && out[n - 5] == '.') {
+            out[n - 4] = (char)('0' + milli / 100);
+            out[n - 3] = (char)('0' + milli / 10 % 10);
+            out[n - 2] = (char)('0' + milli % 10);
+        }
+    }
+}
+
+/* One access-log line: method and path escaped, status 0 and a negative
+ * duration shown as "-".  Assembled by hand (the log is on the hot path). */
+static void log_line(const char *method, const char *uri, int status, double ms)
+{
+    char line[32 + 2 * (LOG_FIELD_BYTES + 1) + 64];
+    size_t n;
+    log_time(line);
+    n = strlen(line);
+    line[n++] = ' ';
+    log_field(line + n, method, 0, 0);
+    n += strlen(line + n);
+    line[n++] = ' ';
+    log_field(line + n, uri, 1, 0);
+    n += strlen(line + n);
+    if (status > 0)
+        n += (size_t)snprintf(line + n, sizeof line - n, " %d", status);
     else
-        snprintf(status, sizeof status, "-");
-    /* one fprintf per line: stdio locks the stream, lines never interleave */
-    fprintf(stderr, "%s %s %s %s %.1fms\n", when, rq->method[0] ? rq->method : "-", path,
-            status, mono_elapsed_ms(&rq->started));
+        n += (size_t)snprintf(line + n, sizeof line - n, " -");
+    if (ms >= 0) {
+        long long tenths = (long long)(ms * 10.0 + 0.5);
+        n += (size_t)snprintf(line + n, sizeof line - n, " %lld.%dms\n", tenths / 10,
+                              (int)(tenths % 10));
+    } else {
+        n += (size_t)snprintf(line + n, sizeof line - n, " -\n");
+    }
+    log_append(line, n);
+}
+
+/* "<time> <what>: <message>" with the message escaped (it may quote
+ * what a client sent), written at once with the lines before it: errors
+ * are rare, and an operator looks for them right away. */
+static void log_event(const char *what, const char *message)
+{
+    char when[32], msg[LOG_FIELD_BYTES], line[sizeof when + 64 + sizeof msg];
+    int n;
+    sl_time_format_rfc3339(sl_clock_now_ms(), when, sizeof when);
+    log_field(msg, message, 0, 1);
+    n = snprintf(line, sizeof line, "%s %.64s: %s\n", when, what, msg);
+    if (n > 0)
+        log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    log_flush();
+}
+
+/* libmicrohttpd answers some requests itself, before they reach us (a
+ * malformed request line or header 400, 414, 431, 505), and reports each
+ * in one message: "Error processing request (HTTP response code is %u
+ * ('%s')). Closing connection."  That message is the only place where the
+ * status is known for a request whose line never arrived, so it becomes
+ * the request's access-log line (on_completed stays silent for these).
+ * Every other message of the library is dropped, as before. */
+static void on_mhd_message(void *cls, const char *fmt, va_list ap)
+{
+    static const char refusal[] = "(HTTP response code is %u ";
+    (void)cls;
+    if (fmt && strncmp(fmt, "Error processing request ", 25) == 0 && strstr(fmt, refusal))
+        log_line(NULL, NULL, (int)va_arg(ap, unsigned int), -1);
+}
+
+/* ---- connections and the head deadline ---------------------------------- */
+
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode what)
+{
+    server *sv = cls;
+    conn *cn = *socket_context;
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        cn = calloc(1, sizeof *cn);
+        if (!cn || !ci) {
+            /* no deadline could watch it: refuse it rather than serve it */
+            free(cn);
+            *socket_context = NULL;
+            if (ci)
+                shutdown(ci->connect_fd, SHUT_RDWR);
+            return;
+        }
+        cn->fd = ci->connect_fd;
+        cn->waiting_since = mono_ms();
+        pthread_mutex_lock(&sv->conns_mu);
+        cn->next = sv->conns;
+        if (sv->conns)
+            sv->conns->prev = cn;
+        sv->conns = cn;
+        pthread_mutex_unlock(&sv->conns_mu);
+        *socket_context = cn;
+        return;
+    }
+    if (!cn)
+        return;
+    /* libmicrohttpd closes the socket after this returns: once cn is out of
+     * the list, the sweep can no longer touch a reused descriptor */
+    pthread_mutex_lock(&sv->conns_mu);
+    if (cn->prev)
+        cn->prev->next = cn->next;
+    else
+        sv->conns = cn->next;
+    if (cn->next)
+        cn->next->prev = cn->prev;
+    pthread_mutex_unlock(&sv->conns_mu);
+    /* cut before its first request line: said here, as nothing else will
+     * (a kept-alive connection that only went quiet is not worth a line) */
+    if (cn->cut && !cn->cut_logged && !cn->served)
+        log_line(NULL, NULL, 408, (double)(mono_ms() - cn->waiting_since));
+    free(cn);
+    *socket_context = NULL;
+}
+
+/* Close every connection whose head is overdue.  shutdown() leaves the
+ * descriptor to libmicrohttpd, which sees the end of the stream in its own
+ * thread and cleans up as for a client that left. */
+static void sweep_heads(server *sv)
+{
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&sv->conns_mu);
+    for (conn *cn = sv->conns; cn; cn = cn->next) {
+        if (!cn->in_request && !cn->cut && now - cn->waiting_since >= SL_HTTP_HEAD_DEADLINE_MS) {
+            cn->cut = 1;
+            shutdown(cn->fd, SHUT_RDWR);
+        }
+    }
+    pthread_mutex_unlock(&sv->conns_mu);
+}
+
+/* The head of cn's request is complete: 0 when the deadline cut it first. */
+static int head_arrived(server *sv, conn *cn)
+{
+    int ok = 1;
+    if (!cn)
+        return 1;
+    pthread_mutex_lock(&sv->conns_mu);
+    if (cn->cut)
+        ok = 0;
+    else
+        cn->in_request = 1;
+    pthread_mutex_unlock(&sv->conns_mu);
+    return ok;
+}
+
+/* ---- what every response carries ---------------------------------------- */
+
+/* no-store and nosniff on every answer, streamed or not; "Connection:
+ * close" while stopping, or when the surface says the stream cannot be
+ * trusted any further (`close`): no connection is kept open for another
+ * request then. */
+static void add_common_headers(server *sv, struct MHD_Response *mr, int close)
+{
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, CACHE_CONTROL);
+    MHD_add_response_header(mr, "X-Content-Type-Options", CONTENT_TYPE_OPTIONS);
+    if (close || atomic_load(&sv->stopping))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
 /* ---- streamed responses -------------------------------------------------- */
@@ -298,13 +540,9 @@ static enum MHD_Result stream_respond(server *sv, struct MHD_Connection *c, requ
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, head.content_type);
     for (size_t i = 0; i < head.header_count; i++)
         MHD_add_response_header(mr, head.headers[i].name, head.headers[i].value);
-    if (atomic_load(&sv->stopping))
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (head.status >= 500 && head.detail[0]) {
-        char when[32];
-        sl_time_format_rfc3339(sl_clock_now_ms(), when, sizeof when);
-        fprintf(stderr, "%s error: %s\n", when, head.detail);
-    }
+    add_common_headers(sv, mr, head.close);
+    if (head.status >= 500 && head.detail[0])
+        log_event("error", head.detail);
     rq->status = head.status;
     ret = MHD_queue_response(c, (unsigned int)head.status, mr);
     MHD_destroy_response(mr);
@@ -319,7 +557,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     server *sv = cls;
     request *rq = calloc(1, sizeof *rq);
-    (void)c;
     if (!rq)
         return NULL;
     rq->uri = strdup(uri ? uri : "");
@@ -327,6 +564,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         free(rq);
         return NULL;
     }
+    rq->cn = conn_of(c);
     clock_gettime(CLOCK_MONOTONIC, &rq->started);
     pthread_mutex_init(&rq->mu, NULL);
     atomic_fetch_add(&sv->in_flight, 1);
@@ -338,13 +576,28 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     server *sv = cls;
     request *rq = *con_cls;
-    (void)c;
+    int cut = 0;
     (void)toe;
     if (!rq)
         return;
+    if (rq->cn) {
+        pthread_mutex_lock(&sv->conns_mu);
+        cut = rq->cn->cut;
+        if (cut)
+            rq->cn->cut_logged = 1;
+        rq->cn->in_request = 0;
+        rq->cn->served = 1;
+        rq->cn->waiting_since = mono_ms();
+        pthread_mutex_unlock(&sv->conns_mu);
+    }
     sl_metrics_observe(sv->dispatch.metrics, rq->label, rq->status,
                        mono_elapsed_ms(&rq->started) / 1000.0);
-    log_request(rq);
+    if (cut && rq->status == 0)
+        log_line(rq->headers_seen ? rq->method : NULL, rq->uri, 408, mono_elapsed_ms(&rq->started));
+    else if (rq->status != 0 || !MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS))
+        log_line(rq->headers_seen ? rq->method : NULL, rq->uri, rq->status,
+                 mono_elapsed_ms(&rq->started));
+    /* else libmicrohttpd answered it itself: on_mhd_message logged it */
     stream_release(sv, rq);
     pthread_mutex_destroy(&rq->mu);
     free(rq->uri);
@@ -372,10 +625,25 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
-/* Route the request and queue the answer.  `method` is libmicrohttpd's,
- * valid during the handler call. */
+/* The request as the router sees it, without its body; `hl` holds the
+ * headers, `method` and `version` are libmicrohttpd's (valid during the
+ * handler call). */
+static void request_head(struct MHD_Connection *c, const request *rq, const char *method,
+                         const char *version, header_list *hl, sl_http_request *req)
+{
+    hl->n = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, hl);
+    memset(req, 0, sizeof *req);
+    req->method = method;
+    req->version = version;
+    req->path = rq->uri;
+    req->headers = hl->h;
+    req->header_count = hl->n;
+}
+
+/* Route the request and queue the answer. */
 static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq,
-                               const char *method)
+                               const char *method, const char *version)
 {
     header_list hl;
     sl_http_request req;
@@ -383,16 +651,10 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
     struct MHD_Response *mr;
     enum MHD_Result ret;
     char *q = strchr(rq->uri, '?');
-    hl.n = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
+    request_head(c, rq, method, version, &hl, &req);
     if (q)
         *q = '\0';  /* rq->uri is now the path; the query follows */
-    memset(&req, 0, sizeof req);
-    req.method = method;
-    req.path = rq->uri;
     req.query = q ? q + 1 : NULL;
-    req.headers = hl.h;
-    req.header_count = hl.n;
     req.body = rq->body;
     req.body_len = rq->len;
     req.body_too_large = rq->too_large;
@@ -414,14 +676,9 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *c, request *rq
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
     for (size_t i = 0; i < r.header_count; i++)
         MHD_add_response_header(mr, r.headers[i].name, r.headers[i].value);
-    /* while stopping, no connection is kept open for another request */
-    if (atomic_load(&sv->stopping))
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (r.status >= 500 && r.detail[0]) {
-        char when[32];
-        sl_time_format_rfc3339(sl_clock_now_ms(), when, sizeof when);
-        fprintf(stderr, "%s error: %s\n", when, r.detail);
-    }
+    add_common_headers(sv, mr, r.close);
+    if (r.status >= 500 && r.detail[0])
+        log_event("error", r.detail);
     rq->status = r.status;
     ret = MHD_queue_response(c, (unsigned int)r.status, mr);
     MHD_destroy_response(mr);
@@ -451,17 +708,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     server *sv = cls;
     request *rq = *con_cls;
     (void)url;
-    (void)version;
     if (!rq)
         return MHD_NO;  /* out of memory at the request line: drop it */
     if (!rq->headers_seen) {
+        header_list hl;
+        sl_http_request head;
         rq->headers_seen = 1;
-        snprintf(rq->method, sizeof rq->method, "%s", method ? method : "-");
+        snprintf(rq->method, sizeof rq->method, "%s", method ? method : "");
+        if (!head_arrived(sv, rq->cn))
+            return MHD_NO;  /* the deadline closed it in the meantime */
+        /* a body whose end is ambiguous is never read: answer at once */
+        request_head(c, rq, method, version, &hl, &head);
+        if (sl_http_framing_check(&head, NULL) != SL_FRAMING_OK)
+            return respond(sv, c, rq, method, version);
         /* answer 413 before reading any of an announced oversized body */
         if (length_over_cap(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_CONTENT_LENGTH))) {
             rq->too_large = 1;
-            return respond(sv, c, rq, method);
+            return respond(sv, c, rq, method, version);
         }
         return MHD_YES;
     }
@@ -502,7 +766,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;  /* already answered */
     if (rq->stream)
         return stream_respond(sv, c, rq);  /* resumed: is the head there now? */
-    return respond(sv, c, rq, method);
+    return respond(sv, c, rq, method, version);
 }
 
 /* ---- the listening socket ----------------------------------------------- */
@@ -641,11 +905,15 @@ static void scheduled_refresh(const char *db_path)
     if (rc == SL_OK)
         rc = sl_store_refresh(st, SL_SOURCE_SCHEDULER, &snap, &err);
     sl_time_format_rfc3339(sl_clock_now_ms(), when, sizeof when);
-    if (rc == SL_OK)
-        fprintf(stderr, "%s scheduled refresh: %lld billable users\n", when,
-                (long long)snap.billable_user_count);
+    if (rc == SL_OK) {
+        char line[96];
+        int n = snprintf(line, sizeof line, "%s scheduled refresh: %lld billable users\n", when,
+                         (long long)snap.billable_user_count);
+        if (n > 0)
+            log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
     else
-        fprintf(stderr, "%s scheduled refresh failed: %s\n", when, err.message);
+        log_event("scheduled refresh failed", err.message);
     sl_store_close(st);
 }
 
@@ -734,11 +1002,17 @@ static sl_rc metrics_start(metrics_listener *ml, const sl_server_config *cfg, sl
                             "no thread key");
     }
     ml->key_made = 1;
+    /* the same defences as the API's listener, on a smaller scale */
     ml->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &ml->sv,
                              MHD_OPTION_LISTEN_SOCKET, fd,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SL_HTTP_CONNECTION_LIMIT,
+                             MHD_OPTION_CONNECTION_LIMIT,
+                             (unsigned int)SL_HTTP_METRICS_CONNECTION_LIMIT,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                             (unsigned int)SL_HTTP_CLIENT_CONNECTION_LIMIT,
                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SL_HTTP_CONNECTION_TIMEOUT_S,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SL_HTTP_CONNECTION_MEMORY,
+                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, &ml->sv,
+                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, &ml->sv,
                              MHD_OPTION_URI_LOG_CALLBACK, on_uri, &ml->sv,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, &ml->sv,
                              MHD_OPTION_END);
@@ -760,8 +1034,10 @@ static void drain(server *sv, struct MHD_Daemon *d, int64_t deadline)
     fd = MHD_quiesce_daemon(d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    while (atomic_load(&sv->in_flight) > 0 && mono_ms() < deadline)
+    while (atomic_load(&sv->in_flight) > 0 && mono_ms() < deadline) {
         sleep_ms(10);
+        sweep_heads(sv);
+    }
     /* streams still waiting for the gateway give up: MHD must not stop
      * with a suspended connection */
     if (sv->dispatch.cs) {
@@ -771,6 +1047,7 @@ static void drain(server *sv, struct MHD_Daemon *d, int64_t deadline)
             sleep_ms(10);
     }
     MHD_stop_daemon(d);
+    log_flush();
 }
 
 /* ---- the surfaces' shared state ---------------------------------------------- */
@@ -799,6 +1076,34 @@ static void surfaces_stop(server *sv)
 
 /* ---- run ---------------------------------------------------------------- */
 
+/* Descriptors for `limit` connections: raise the soft limit towards the
+ * hard one when needed (as nginx's worker_rlimit_nofile does), else serve
+ * fewer connections than planned.  Returns the connection limit to use. */
+static unsigned int fit_descriptors(unsigned int limit)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)limit + SL_HTTP_FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return limit;
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want) {
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            return limit;
+        getrlimit(RLIMIT_NOFILE, &rl);
+    } else if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur <= 2 * SL_HTTP_FD_RESERVE)
+        limit = SL_HTTP_FD_RESERVE;
+    else
+        limit = (unsigned int)(rl.rlim_cur - SL_HTTP_FD_RESERVE);
+    fprintf(stderr, "seatledger: the open-file limit (%llu) allows %u connections at once\n",
+            (unsigned long long)rl.rlim_cur, limit);
+    return limit;
+}
+
 sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
 {
     server sv;
@@ -809,9 +1114,9 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
     sigset_t stop_signals, old_mask;
     char host[SL_HTTP_LISTEN_MAX + 1];
     const char *addr = cfg->listen ? cfg->listen : SL_SERVER_DEFAULT_LISTEN;
-    unsigned int threads = cfg->threads;
+    unsigned int threads = cfg->threads, limit;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
-    int fd = -1, port = 0, v6 = 0, sig = 0, key_made = 0;
+    int fd = -1, port = 0, v6 = 0, sig = 0, key_made = 0, masked = 0;
     int64_t deadline;
     sl_rc rc;
 
@@ -821,12 +1126,14 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
     sv.db_path = cfg->db_path;
     atomic_init(&sv.in_flight, 0);
     atomic_init(&sv.stopping, 0);
+    pthread_mutex_init(&sv.conns_mu, NULL);
+    pthread_mutex_init(&ml.sv.conns_mu, NULL);
     /* open (and migrate) once up front, so a bad ledger fails the start
      * rather than every request */
     rc = sl_store_open(cfg->db_path, 0, &probe, err);
     sl_store_close(probe);
     if (rc != SL_OK)
-        return rc;
+        goto done;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned int)n : 1;
@@ -834,54 +1141,51 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
     if (threads > SL_HTTP_THREADS_MAX)
         threads = SL_HTTP_THREADS_MAX;
     sv.dispatch.metrics = sl_metrics_new();
-    if (!sv.dispatch.metrics)
-        return sl_error_set(err, SL_ENOMEM, "cannot start the %s: %s", "server", "out of memory");
+    if (!sv.dispatch.metrics) {
+        rc = sl_error_set(err, SL_ENOMEM, "cannot start the %s: %s", "server", "out of memory");
+        goto done;
+    }
     rc = surfaces_start(&sv, cfg, err);
-    if (rc != SL_OK) {
-        sl_metrics_free(sv.dispatch.metrics);
-        return rc;
-    }
+    if (rc != SL_OK)
+        goto done;
     rc = open_listener(addr, &fd, &port, host, sizeof host, &v6, err);
-    if (rc != SL_OK) {
-        surfaces_stop(&sv);
-        sl_metrics_free(sv.dispatch.metrics);
-        return rc;
-    }
+    if (rc != SL_OK)
+        goto done;
+    limit = fit_descriptors(SL_HTTP_CONNECTION_LIMIT);
     if (pthread_key_create(&sv.store_key, store_destructor) != 0) {
         close(fd);
-        surfaces_stop(&sv);
-        sl_metrics_free(sv.dispatch.metrics);
-        return sl_error_set(err, SL_EINTERNAL, "cannot start the %s: %s", "server", "no thread key");
+        rc = sl_error_set(err, SL_EINTERNAL, "cannot start the %s: %s", "server", "no thread key");
+        goto done;
     }
     key_made = 1;
     /* every thread started from here on inherits the blocked stop signals,
-     * so only sigwait() below ever sees them */
+     * so only the wait below ever sees them */
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+    masked = 1;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
                                                                     : MHD_USE_POLL;
     flags |= MHD_ALLOW_SUSPEND_RESUME;   /* streamed responses */
-    if (threads > 1)
-        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &sv,
-                             MHD_OPTION_LISTEN_SOCKET, fd,
-                             MHD_OPTION_THREAD_POOL_SIZE, threads,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SL_HTTP_CONNECTION_LIMIT,
-                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SL_HTTP_CONNECTION_TIMEOUT_S,
-                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SL_HTTP_CONNECTION_MEMORY,
-                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, &sv,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
-                             MHD_OPTION_END);
-    else
-        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &sv,
-                             MHD_OPTION_LISTEN_SOCKET, fd,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SL_HTTP_CONNECTION_LIMIT,
-                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SL_HTTP_CONNECTION_TIMEOUT_S,
-                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SL_HTTP_CONNECTION_MEMORY,
-                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, &sv,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
-                             MHD_OPTION_END);
+    /* the library's messages go to on_mhd_message, which keeps only its
+     * own refusals of requests (for the access log) */
+    if (MHD_is_feature_supported(MHD_FEATURE_MESSAGES) == MHD_YES)
+        flags |= MHD_USE_ERROR_LOG;
+    /* a pool of 0 (one thread) is libmicrohttpd's "no pool" */
+    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &sv,
+                         MHD_OPTION_LISTEN_SOCKET, fd,
+                         MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
+                         MHD_OPTION_CONNECTION_LIMIT, limit,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                         (unsigned int)SL_HTTP_CLIENT_CONNECTION_LIMIT,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SL_HTTP_CONNECTION_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SL_HTTP_CONNECTION_MEMORY,
+                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, &sv,
+                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, &sv,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
+                         MHD_OPTION_END);
     if (!d) {
         close(fd);
         rc = sl_error_set(err, SL_EINTERNAL, "cannot start the %s on '%s'", "server", addr);
@@ -901,8 +1205,18 @@ sl_rc sl_server_run(const sl_server_config *cfg, sl_error *err)
     }
     fprintf(stderr, v6 ? "listening on http://[%s]:%d\n" : "listening on http://%s:%d\n",
             host, port);
-    while (sigwait(&stop_signals, &sig) != 0)
-        ;
+    /* this thread sweeps overdue heads between signals */
+    for (;;) {
+        struct timespec tick = {0, SL_HTTP_SWEEP_MS * 1000000L};
+        sig = sigtimedwait(&stop_signals, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        sweep_heads(&sv);
+        if (ml.d)
+            sweep_heads(&ml.sv);
+        log_flush();
+    }
+    log_flush();
     fprintf(stderr, "received %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 stop:
     /* stop accepting; requests already received are answered */
@@ -911,14 +1225,18 @@ stop:
     if (ml.d)
         drain(&ml.sv, ml.d, deadline);
     scheduler_stop(&sched);
+    log_flush();
     if (rc == SL_OK)
         fprintf(stderr, "stopped\n");
 done:
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    if (masked)
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     if (key_made)
         pthread_key_delete(sv.store_key);
     if (ml.key_made)
         pthread_key_delete(ml.sv.store_key);
+    pthread_mutex_destroy(&ml.sv.conns_mu);
+    pthread_mutex_destroy(&sv.conns_mu);
     surfaces_stop(&sv);
     sl_metrics_free(sv.dispatch.metrics);
     return rc;

@@ -34,6 +34,7 @@ typedef struct sl_http_request {
     const char *body;               /* may be NULL when body_len is 0 */
     size_t body_len;
     int body_too_large;             /* the transport stopped reading it */
+    const char *version;            /* "HTTP/1.1", "HTTP/1.0"; NULL counts as 1.1 */
 } sl_http_request;
 
 typedef struct sl_http_response sl_http_response;
@@ -73,6 +74,7 @@ struct sl_http_response {
     size_t header_count;
     char *body;
     size_t body_len;
+    int close;                      /* the transport closes the connection after it */
     sl_http_stream *stream;         /* owned; NULL for a response in memory */
     /* For 5xx only: the engine's message, for the server's log (never sent
      * to the client); "" otherwise. */
@@ -97,6 +99,29 @@ sl_http_response sl_route_authenticate(sl_store *st, const sl_http_request *req,
 /* The License API route a path belongs to, as a template
  * ("/api/v4/license/:id"), or NULL: a bounded label for metrics. */
 const char *sl_route_label(const char *path);
+
+/* ---- message framing (server/framing.c) --------------------------------- */
+
+/* Whether a request head says unambiguously where its body ends (RFC 9112
+ * section 6).  When it does not, a proxy in front and this server could
+ * disagree about where the next request starts (request smuggling), so the
+ * answer is an error and the connection is closed.  sl_dispatch() checks
+ * this first, for every surface; the transport also calls it as soon as the
+ * head has arrived, before reading any body. */
+typedef enum sl_http_framing {
+    SL_FRAMING_OK = 0,
+    SL_FRAMING_INVALID,         /* 400 and close */
+    SL_FRAMING_UNSUPPORTED      /* 501 and close: a transfer coding other than chunked */
+} sl_http_framing;
+
+/* Checks req's header names, Content-Length and Transfer-Encoding fields and
+ * version (body and path are not looked at).  *why, when why is not NULL,
+ * is set to a static description of the first problem ("" when none). */
+sl_http_framing sl_http_framing_check(const sl_http_request *req, const char **why);
+/* When req's framing is ambiguous: 1, and *r the answer (400 or 501 with
+ * GitLab's {"message": ...} and close set; the caller frees it).  0 and *r
+ * untouched otherwise. */
+int sl_http_framing_refuse(const sl_http_request *req, sl_http_response *r);
 
 /* ---- the network server (server/http.c) -------------------------------- */
 

@@ -20,10 +20,56 @@ static int dangerous(uint32_t cp)
            (cp >= 0x2066 && cp <= 0x2069);
 }
 
-char *sl_text_escape(const char *s)
+/* The escape of one character (its `k` bytes at p, code point cp, or a
+ * stray byte when k is 0) into e; returns its length. */
+static size_t escape_one(const unsigned char *p, size_t k, uint32_t cp, unsigned flags,
+                         char e[ESCAPE_MAX + 1])
+{
+    unsigned c = p[0];
+    if (c < 0x80) {
+        if (c == '\t')
+            return (size_t)snprintf(e, ESCAPE_MAX + 1, "\\t");
+        if (c == '\n')
+            return (size_t)snprintf(e, ESCAPE_MAX + 1, "\\n");
+        if (c == '\r')
+            return (size_t)snprintf(e, ESCAPE_MAX + 1, "\\r");
+        if (c < 0x20 || c == 0x7f || (c == ' ' && (flags & SL_ESCAPE_SPACE)))
+            return (size_t)snprintf(e, ESCAPE_MAX + 1, "\\x%02x", c);
+        e[0] = (char)c;
+        return 1;
+    }
+    if (k == 0)  /* a stray byte: 0x9b alone is a CSI in an 8-bit terminal */
+        return (size_t)snprintf(e, ESCAPE_MAX + 1, "\\x%02x", c);
+    if (dangerous(cp))
+        return (size_t)snprintf(e, ESCAPE_MAX + 1, "\\u%04x", (unsigned)cp);
+    memcpy(e, p, k);
+    return k;
+}
+
+size_t sl_text_escape_to(char *out, size_t size, const char *s, size_t len, unsigned flags)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t n, o = 0;
+    size_t i = 0, o = 0;
+    if (size == 0)
+        return 0;
+    while (s && i < len && p[i]) {
+        char e[ESCAPE_MAX + 1];
+        uint32_t cp = 0;
+        size_t k = p[i] < 0x80 ? 1 : sl__utf8_decode(p + i, len - i, &cp);
+        size_t m = escape_one(p + i, p[i] < 0x80 ? 1 : k, cp, flags, e);
+        if (o + m >= size)
+            break;
+        memcpy(out + o, e, m);
+        o += m;
+        i += k ? k : 1;
+    }
+    out[o] = '\0';
+    return i;
+}
+
+char *sl_text_escape(const char *s)
+{
+    size_t n;
     char *out;
     if (!s)
         return NULL;
@@ -33,39 +79,7 @@ char *sl_text_escape(const char *s)
     out = malloc(n * ESCAPE_MAX + 1);
     if (!out)
         return NULL;
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        uint32_t cp = 0;
-        size_t k;
-        if (c < 0x80) {
-            if (c == '\t')
-                o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\t");
-            else if (c == '\n')
-                o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\n");
-            else if (c == '\r')
-                o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\r");
-            else if (c < 0x20 || c == 0x7f)
-                o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\x%02x", c);
-            else
-                out[o++] = (char)c;
-            i++;
-            continue;
-        }
-        k = sl__utf8_decode(p + i, n - i, &cp);
-        if (k == 0) {
-            /* a stray byte: 0x9b alone is a CSI in an 8-bit terminal */
-            o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\x%02x", c);
-            i++;
-        } else if (dangerous(cp)) {
-            o += (size_t)snprintf(out + o, ESCAPE_MAX + 1, "\\u%04x", (unsigned)cp);
-            i += k;
-        } else {
-            memcpy(out + o, p + i, k);
-            o += k;
-            i += k;
-        }
-    }
-    out[o] = '\0';
+    sl_text_escape_to(out, n * ESCAPE_MAX + 1, s, n, 0);
     return out;
 }
 

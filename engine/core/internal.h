@@ -57,6 +57,13 @@ sl_rc sl__buf_printf(sl_buf *b, const char *fmt, ...)
 char *sl__buf_take(sl_buf *b);
 void sl__buf_free(sl_buf *b);
 
+/* ---- hashing ----------------------------------------------------------- */
+
+/* SHA-256 of data into out, with the digest fetched from OpenSSL once per
+ * process (EVP_sha256() fetches it again on every call, about a microsecond
+ * on the API's hot path).  0 on failure. */
+int sl__sha256(const void *data, size_t len, unsigned char out[32]);
+
 /* ---- JSON -------------------------------------------------------------- */
 
 /* Nesting depth of JSON text (brackets outside strings) is <= max. */
@@ -65,6 +72,17 @@ bool sl__json_depth_ok(const char *s, size_t len, int max_depth);
  * by the caller).  On failure: SL_EINVAL "<layer>: <why>". */
 sl_rc sl__json_load(const char *s, size_t len, size_t max_len,
                     const char *layer, json_t **out, sl_error *err);
+/* The tree json_loadb(s, len, JSON_DECODE_ANY) builds, when s is JSON of
+ * the plain kind (no real numbers, integers of up to 18 digits, strings
+ * without \u escapes; core/json_plain.c), read several times faster; NULL
+ * for anything else (or out of memory): then ask json_loadb().  Nesting
+ * deeper than SL_JSON_DEPTH_MAX is "anything else". */
+json_t *sl__json_load_plain(const char *s, size_t len);
+/* The body of a plain JSON string (as above) that starts after its opening
+ * quote at s[*pos], unescaped into out (room for n - *pos bytes); *pos ends
+ * past the closing quote.  Its length, or -1 when it is not plain (a \u
+ * escape, a control byte, invalid UTF-8, no closing quote). */
+long sl__json_plain_string(const char *s, size_t n, size_t *pos, char *out);
 /* json_dumps with the engine's flags (compact, UTF-8 raw, keys in
  * insertion order); caller frees with sl_free. */
 char *sl__json_dump(const json_t *j);

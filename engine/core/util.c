@@ -1,8 +1,11 @@
 /*
- * util.c - error filling, bounded buffers and JSON loading with limits:
- * the small pieces every other engine module leans on.
+ * util.c - error filling, bounded buffers, JSON loading with limits and
+ * SHA-256: the small pieces every other engine module leans on.
  */
 #include "core/internal.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +248,12 @@ sl_rc sl__json_load(const char *s, size_t len, size_t max_len,
     if (max_len && len > max_len)
         return sl__err(err, SL_ETOOBIG, "%s: JSON of %zu bytes is over the limit of %zu",
                        layer, len, max_len);
+    /* plain JSON keeps to the depth limit by itself */
+    j = sl__json_load_plain(s, len);
+    if (j) {
+        *out = j;
+        return SL_OK;
+    }
     if (!sl__json_depth_ok(s, len, SL_JSON_DEPTH_MAX))
         return sl__err(err, SL_EINVAL, "%s: JSON nested deeper than %d levels",
                        layer, SL_JSON_DEPTH_MAX);
@@ -276,4 +285,22 @@ json_t *sl__json_text(const char *s)
     j = json_string(copy);
     free(copy);
     return j;
+}
+
+/* ---- hashing ----------------------------------------------------------- */
+
+static EVP_MD *sha256_md;       /* fetched once, kept for the process */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+int sl__sha256(const void *data, size_t len, unsigned char out[32])
+{
+    unsigned int n = 0;
+    pthread_once(&sha256_once, sha256_fetch);
+    return EVP_Digest(data, len, out, &n, sha256_md ? sha256_md : EVP_sha256(), NULL) == 1 &&
+           n == 32;
 }

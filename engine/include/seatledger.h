@@ -158,6 +158,15 @@ const char *sl_path_ledger_role(const char *ledger_path, const char *path);
  * character, backslash included, as it is.  Caller frees with sl_free(); NULL
  * when `s` is NULL or memory runs out.  JSON output needs none of this. */
 char *sl_text_escape(const char *s);
+/* Escape into a buffer, as sl_text_escape() does, and also ' ' as \x20 when
+ * flags has SL_ESCAPE_SPACE (a field of a line whose fields are separated
+ * by spaces).  Reads at most `len` bytes of `s` (less at a NUL), writes at
+ * most `size` bytes to `out`, always NUL-terminated when size > 0, and stops
+ * before a character whose escape would not fit.  Returns the number of
+ * bytes of `s` consumed (less than the input's length: the output was cut).
+ * `s` may be NULL (nothing consumed). */
+#define SL_ESCAPE_SPACE 1u
+size_t sl_text_escape_to(char *out, size_t size, const char *s, size_t len, unsigned flags);
 
 /* 1 when s[0..n) is well-formed UTF-8 with no NUL byte (no stray or missing
  * continuation byte, overlong form, UTF-16 surrogate or code point beyond
@@ -411,6 +420,13 @@ int sl_store_stamp_equal(const sl_store_stamp *a, const sl_store_stamp *b);
 sl_rc sl_store_backup(sl_store *st, const char *dest_path, sl_error *err);
 /* PRAGMA integrity_check == "ok" -> SL_OK. */
 sl_rc sl_store_check(sl_store *st, sl_error *err);
+/* Read the ledger as one state until sl_store_read_end(): the reads in
+ * between share one SQLite read transaction, so the locks are taken and the
+ * files checked once instead of once a statement (the API's GET requests
+ * use it).  Nothing may be written in between: a write would fail.  Pairs
+ * nest; inside a write transaction they change nothing. */
+sl_rc sl_store_read_begin(sl_store *st, sl_error *err);
+void sl_store_read_end(sl_store *st);
 
 /* --- trusted keys ------------------------------------------------------ */
 

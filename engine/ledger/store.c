@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,17 @@ fail:
     return rc;
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide SQLite settings, before its first use.  Memory statistics
+ * take a global mutex on every allocation SQLite makes (a 1,000,000-row
+ * import makes tens of millions); nothing here reads them.  When the
+ * program has already started SQLite the call is refused, harmlessly. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Numbers the connections of the process, so a stamp never matches a
  * connection opened later at the same address. */
 static atomic_uint_fast64_t store_serials;
@@ -226,6 +238,7 @@ sl_rc sl_store_open(const char *path, int flags, sl_store **out, sl_error *err)
         return sl__err(err, errno == ENOENT ? SL_ENOTFOUND : SL_ESTORAGE,
                        "cannot open '%s': %s", path, strerror(errno));
     }
+    pthread_once(&sqlite_once, sqlite_setup);
     rc = check_files(path, err);
     if (rc != SL_OK)
         return rc;
@@ -338,6 +351,47 @@ sl_rc sl__commit(sl_store *st, sl_error *err)
     return SL_OK;
 }
 
+sl_rc sl_store_read_begin(sl_store *st, sl_error *err)
+{
+    static const char begin[] = "BEGIN";
+    sqlite3_stmt *s = NULL;
+    sl_rc rc;
+    if (st->read_depth++ > 0)
+        return SL_OK;
+    st->read_checked = 0;
+    if (st->in_txn || !sqlite3_get_autocommit(st->db))
+        return SL_OK;  /* reads already share the open transaction */
+    rc = sl__stmt(st, begin, &s, err);
+    if (rc == SL_OK && sqlite3_step(s) != SQLITE_DONE)
+        rc = sl__db_err(st, err, "cannot start a read transaction");
+    if (s)
+        sqlite3_reset(s);
+    if (rc != SL_OK) {
+        st->read_depth--;
+        return rc;
+    }
+    st->read_owned = 1;
+    return SL_OK;
+}
+
+void sl_store_read_end(sl_store *st)
+{
+    static const char commit[] = "COMMIT";
+    sqlite3_stmt *s = NULL;
+    if (!st || st->read_depth == 0 || --st->read_depth > 0)
+        return;
+    st->read_checked = 0;
+    if (!st->read_owned)
+        return;
+    st->read_owned = 0;
+    /* ending a read transaction cannot fail for want of a lock; should it
+     * fail all the same, rolling back ends it too */
+    if (sl__stmt(st, commit, &s, NULL) != SL_OK || sqlite3_step(s) != SQLITE_DONE)
+        sl__rollback(st);
+    if (s)
+        sqlite3_reset(s);
+}
+
 sl_rc sl_store_stamp_get(sl_store *st, sl_store_stamp *out, sl_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -379,7 +433,14 @@ int sl__cache_slot(const char *key)
 
 int sl__cache_fresh(sl_store *st, int32_t clock_date)
 {
-    int64_t dv = sl__data_version(st);
+    int64_t dv;
+    /* inside a read scope no other commit can become visible: the first
+     * check of the scope holds for the rest of it */
+    if (st->read_checked && st->cache.valid && st->cache.commits == st->commits &&
+        st->cache.clock_date == clock_date)
+        return 1;
+    dv = sl__data_version(st);
+    st->read_checked = st->read_depth > 0;
     if (st->cache.valid && st->cache.data_version == dv && st->cache.commits == st->commits &&
         st->cache.clock_date == clock_date)
         return 1;

@@ -46,6 +46,9 @@ struct sl_store {
     } stmts[SL_STMT_CACHE];
     int nstmts;
     int in_txn;
+    int read_depth;             /* sl_store_read_begin() calls not yet ended */
+    int read_owned;             /* ... and the outermost one began a transaction */
+    int read_checked;           /* the read cache was checked in this read scope */
     sl_event event;             /* valid while in_txn, once begun */
     sl_keyring *keyring;        /* cached trusted keys */
     sqlite3_stmt *chain_stmts[SL_CHAIN_STMTS];  /* finalized at close */
@@ -70,6 +73,12 @@ struct sl_store {
         int64_t entity_id;      /* id of the cached entity, 0 = none */
         int entity_active;      /* with active_users */
         char *entity_json;
+        /* the row of the token checked last (tokens.c) */
+        int token_known;
+        char token_hash[65];    /* its secret's SHA-256, hex */
+        sl_token_auth token;    /* what authenticating it answered */
+        int token_revoked, token_user_gone;
+        int32_t token_expires;
         /* modules above the store keep their own cached answers here,
          * released with their free function (the store does not know them) */
         void *history;          /* license_history.c's list */

@@ -5,6 +5,7 @@
  * the ledger's clock-safe today.
  */
 #include "ledger/ledger_internal.h"
+#include "ledger/store_internal.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -48,12 +49,10 @@ static sl_rc check_name(const char *name, sl_error *err)
 static sl_rc hash_secret(const char *secret, size_t len, char *out, sl_error *err)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (EVP_Digest(secret, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-        mdlen * 2 != TOKEN_HASH_HEX)
+    unsigned char md[32];
+    if (!sl__sha256(secret, len, md) || sizeof md * 2 != TOKEN_HASH_HEX)
         return sl__err(err, SL_EINTERNAL, "cannot hash a token: sha-256 failed");
-    for (unsigned int i = 0; i < mdlen; i++) {
+    for (size_t i = 0; i < sizeof md; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0xf];
     }
@@ -368,7 +367,7 @@ sl_rc sl_store_token_authenticate(sl_store *st, const char *secret, size_t len,
     char hash[TOKEN_HASH_HEX + 1];
     const char *stored, *name, *user_id;
     int revoked, step, user_gone;
-    int32_t expires_on;
+    int32_t expires_on, today;
     sl_rc rc;
     memset(out, 0, sizeof *out);
     if (!secret || len == 0)
@@ -378,6 +377,19 @@ sl_rc sl_store_token_authenticate(sl_store *st, const char *secret, size_t len,
     rc = hash_secret(secret, len, hash, err);
     if (rc != SL_OK)
         return rc;
+    /* a client presents the same token request after request: its row is
+     * kept with the read cache, which any commit anywhere (or a new day)
+     * empties; the ledger's today is asked first, as it checks the cache */
+    rc = sl__ledger_today(st, &today, err);
+    if (rc != SL_OK)
+        return rc;
+    if (st->cache.token_known && CRYPTO_memcmp(st->cache.token_hash, hash, TOKEN_HASH_HEX) == 0) {
+        *out = st->cache.token;
+        expires_on = st->cache.token_expires;
+        revoked = st->cache.token_revoked;
+        user_gone = st->cache.token_user_gone;
+        goto decide;
+    }
     rc = sl__stmt(st,
         "SELECT t.secret_sha256, t.admin, t.expires_on, t.revoked_at IS NOT NULL, t.name,"
         " t.user_id, t.user_id IS NOT NULL AND u.id IS NULL"
@@ -416,17 +428,20 @@ sl_rc sl_store_token_authenticate(sl_store *st, const char *secret, size_t len,
         snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
     }
     sqlite3_reset(s);
+    memcpy(st->cache.token_hash, hash, sizeof st->cache.token_hash);
+    st->cache.token = *out;
+    st->cache.token_expires = expires_on;
+    st->cache.token_revoked = revoked;
+    st->cache.token_user_gone = user_gone;
+    st->cache.token_known = 1;
+decide:
+    /* expiry by the ledger's today: a clock set back does not bring an
+     * expired token back */
     if (revoked)
         rc = sl__err(err, SL_EAUTH, "token is revoked");
-    else if (expires_on != SL_DATE_NONE) {
-        /* the ledger's today (cached per request): a clock set back does
-         * not bring an expired token back */
-        int32_t today;
-        rc = sl__ledger_today(st, &today, err);
-        if (rc == SL_OK && today >= expires_on)
-            rc = sl__err(err, SL_EAUTH, "token has expired");
-    }
-    if (rc == SL_OK && user_gone)
+    else if (expires_on != SL_DATE_NONE && today >= expires_on)
+        rc = sl__err(err, SL_EAUTH, "token has expired");
+    else if (user_gone)
         rc = sl__err(err, SL_EAUTH, "the token's user is no longer in the directory");
     if (rc != SL_OK)
         memset(out, 0, sizeof *out);

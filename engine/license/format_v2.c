@@ -61,10 +61,18 @@ static int is_blank(char c)
 static const char *find_in(const char *s, size_t n, const char *needle)
 {
     size_t m = strlen(needle);
-    for (size_t i = 0; m <= n && i <= n - m; i++)
-        if (s[i] == needle[0] && memcmp(s + i, needle, m) == 0)
-            return s + i;
-    return NULL;
+    const char *p = s, *end = s + n;
+    /* memchr to each candidate first byte: every v1 key is searched for
+     * the v2 mark before it is decoded */
+    while (m > 0 && (size_t)(end - p) >= m) {
+        p = memchr(p, needle[0], (size_t)(end - p) - m + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, m) == 0)
+            return p;
+        p++;
+    }
+    return m == 0 ? s : NULL;
 }
 
 int sl__license_v2_armored(const char *text, size_t len)

@@ -15,6 +15,10 @@
 
 /* The i-th trusted key (borrowed), NULL past the end. */
 EVP_PKEY *sl__keyring_key(const sl_keyring *kr, size_t i);
+/* An RSA key's context set up for EVP_PKEY_verify_recover() with PKCS#1
+ * padding when the key was added (borrowed, never used itself: copy it
+ * with EVP_PKEY_CTX_dup); NULL for another key type. */
+const EVP_PKEY_CTX *sl__keyring_recover_ctx(const sl_keyring *kr, size_t i);
 /* The name it was added with (borrowed; NULL when none or past the end). */
 const char *sl__keyring_name(const sl_keyring *kr, size_t i);
 /* Its key id (SL__KID_LEN bytes, borrowed); NULL past the end. */

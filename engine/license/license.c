@@ -47,11 +47,8 @@ void sl__license_set_key_fingerprints(sl_license *lic, const unsigned char *wrap
                                       size_t wrapped_len, const unsigned char *aes_key,
                                       size_t aes_len)
 {
-    unsigned int n = 0, m = 0;
-    lic->has_key_fingerprints =
-        EVP_Digest(wrapped, wrapped_len, lic->wrapped_key_sha256, &n, EVP_sha256(), NULL) == 1 &&
-        n == 32 &&
-        EVP_Digest(aes_key, aes_len, lic->aes_key_sha256, &m, EVP_sha256(), NULL) == 1 && m == 32;
+    lic->has_key_fingerprints = sl__sha256(wrapped, wrapped_len, lic->wrapped_key_sha256) &&
+                                sl__sha256(aes_key, aes_len, lic->aes_key_sha256);
 }
 
 static int hex32(const unsigned char *md, char out[65])

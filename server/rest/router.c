@@ -576,7 +576,7 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     sl_http_response r;
     json_t *doc = NULL;
     route rt;
-    int ok = 0;
+    int ok = 0, reading;
     if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
         return sl_http_resp_message(413, "413 Request Entity Too Large");
     if (!match_route(req->path, &rt))
@@ -591,18 +591,31 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         snprintf(r.detail, sizeof r.detail, "the ledger is not open");
         return r;
     }
+    /* a GET reads one state of the ledger, token check included, in one
+     * read transaction: SQLite locks and checks its files once */
+    reading = method_bit(req->method) == M_GET;
+    if (reading) {
+        sl_error err = {0};
+        sl_rc rc = sl_store_read_begin(st, &err);
+        if (rc != SL_OK)
+            return resp_error(rc, &err);
+    }
     r = sl_route_authenticate(st, req, &ok);
     if (!ok)
-        return r;
+        goto done;
     /* bodies are looked at only once the caller is known to be an admin */
     if (sl_http_content_type_is(req, CT_JSON) && req->body && !sl_http_body_blank(req)) {
         json_error_t jerr;
-        if (!sl_http_json_depth_ok(req->body, req->body_len))
-            return sl_http_resp_message(400, "400 Bad request - JSON body nested too deeply");
+        if (!sl_http_json_depth_ok(req->body, req->body_len)) {
+            r = sl_http_resp_message(400, "400 Bad request - JSON body nested too deeply");
+            goto done;
+        }
         doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
                          &jerr);
-        if (!doc)
-            return sl_http_resp_message(400, "400 Bad request - malformed JSON body");
+        if (!doc) {
+            r = sl_http_resp_message(400, "400 Bad request - malformed JSON body");
+            goto done;
+        }
     }
     switch (rt.kind) {
     case ROUTE_LICENSE:
@@ -626,6 +639,9 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
         r = resp_not_found_path();
         break;
     }
+done:
+    if (reading)
+        sl_store_read_end(st);
     json_decref(doc);
     return r;
 }

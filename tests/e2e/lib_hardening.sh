@@ -246,3 +246,31 @@ expect_body_has() {
 expect_server_alive() {
     kill -0 "$SERVE_PID" 2>/dev/null || flunk "the server died: $(tail -c 400 "$TMP/serve.err")"
 }
+
+# raw_http FILE: send FILE's bytes to the server on one connection and read
+# until the server closes it or 5 s pass.  The reply is in $TMP/raw.reply;
+# RAW_STATUSES lists its status lines joined by '|', RAW_END is "eof" when
+# the server closed the connection, "open" when it kept it.
+raw_http() {
+    python3 - "$PORT" "$1" "$TMP/raw.reply" >"$TMP/raw.end" <<'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(open(sys.argv[2], "rb").read())
+reply, end = b"", "open"
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            end = "eof"
+            break
+        reply += b
+except socket.timeout:
+    pass
+except ConnectionResetError:
+    end = "eof"
+open(sys.argv[3], "wb").write(reply)
+print(end)
+PYEOF
+    RAW_END=$(cat "$TMP/raw.end")
+    RAW_STATUSES=$(grep -a -o 'HTTP/1\.[01] [0-9][0-9][0-9]' "$TMP/raw.reply" | paste -sd'|' -)
+}

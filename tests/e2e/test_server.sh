@@ -198,7 +198,18 @@ for p in /api/v4/license/usage_export.csv /api/v4/license/usage_export; do
   expect_contains "$p: disposition" "$headers" 'Content-Disposition: attachment; filename="license_usage.csv"'
   checks=$((checks + 1))
   cmp -s "$TMP/body" "$TMP/expected.csv" || fail "$p: body differs from 'seatledger usage export'"
+  expect_contains "$p: not cached" "$headers" "Cache-Control: no-store"
+  expect_contains "$p: no sniffing" "$headers" "X-Content-Type-Options: nosniff"
 done
+# every answer, authenticated or not, is kept out of caches and never sniffed
+for req in "GET /api/v4/license" "GET /api/v4/licenses" "GET /api/v4/license/2"; do
+  http $req "${H[@]}"
+  expect_contains "$req: not cached" "$headers" "Cache-Control: no-store"
+  expect_contains "$req: no sniffing" "$headers" "X-Content-Type-Options: nosniff"
+done
+http GET /api/v4/license
+expect_contains "401: not cached" "$headers" "Cache-Control: no-store"
+expect_contains "401: no sniffing" "$headers" "X-Content-Type-Options: nosniff"
 expect_contains "export rows" "$(cat "$TMP/expected.csv")" "Date,Billable User Count
 2026-11-22 12:00:00,0"
 http DELETE /api/v4/license/1 "${H[@]}"

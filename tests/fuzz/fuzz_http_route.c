@@ -2,8 +2,9 @@
  * fuzz_http_route.c - libFuzzer target for the HTTP surfaces as the server
  * dispatches them (server/dispatch.c: the License API router, GET /metrics
  * with its Accept negotiation and request figures, the Code Suggestions
- * API, and the GraphQL API at /api/graphql).  The input is read like an HTTP request: "METHOD TARGET" on the
- * first line, "Name: value" header lines, an empty line, then the body.
+ * API, and the GraphQL API at /api/graphql).  The input is read like an
+ * HTTP request: "METHOD TARGET" on the first line, "Name: value" header
+ * lines, an empty line, then the body.
  * The words @ADMIN@, @USER@, @REVOKED@, @EXPIRED@ and @DUO@ (a token bound
  * to a user with a Duo seat) in header values or the query become the
  * secrets of such tokens, so the fuzzer gets past authentication.  Every
@@ -12,9 +13,10 @@
  * rate-limit windows, so a saved crash reproduces alone.  Beyond memory
  * errors it checks that only an admin token gets a 2xx from the License API
  * (and only an admin or the Duo user's token from Code Suggestions) and
- * license data from GraphQL, that no
- * request makes a 5xx but the completion that has no gateway to go to, and
- * that JSON bodies are JSON.
+ * license data from GraphQL, that no request makes a 5xx but the 501 of an
+ * unsupported transfer coding (with the connection closed) and the
+ * completion that has no gateway to go to, that only a framing error
+ * closes the connection, and that JSON bodies are JSON.
  */
 #include "dispatch.h"
 #include "fuzzutil.h"
@@ -197,11 +199,19 @@ static void check_response(const sl_http_request *req, const sl_http_response *r
     int cs = strncmp(req->path, SL_CS_PREFIX, sizeof SL_CS_PREFIX - 1) == 0;
     fuzz_assert(r->stream == NULL, "a stream without a gateway", NULL);
     fuzz_assert(r->status >= 200 && r->status < 600, "status out of range", NULL);
-    if (r->status >= 500 && !(cs && r->status == 503 && r->body_len == sizeof no_gateway - 1 &&
-                              memcmp(r->body, no_gateway, r->body_len) == 0)) {
+    /* 501 is one 5xx a request may earn: a transfer coding we do not
+     * implement, answered before the body and with the connection closed */
+    if (r->status == 501) {
+        fuzz_assert(r->close, "501 without closing the connection", NULL);
+    } else if (r->status >= 500 &&
+               !(cs && r->status == 503 && r->body_len == sizeof no_gateway - 1 &&
+                 memcmp(r->body, no_gateway, r->body_len) == 0)) {
         fprintf(stderr, "fuzz: status %d, detail: %s\n", r->status, r->detail);
         fuzz_assert(0, "a request made a 5xx on a healthy ledger", NULL);
     }
+    if (r->close)
+        fuzz_assert(r->status == 400 || r->status == 501,
+                    "close on a status that is not a framing error", NULL);
     if (strcmp(req->path, "/api/graphql") == 0)
         check_graphql(r, admin);
     else if (r->status >= 200 && r->status < 300)

@@ -41,6 +41,9 @@ static void test_decode_lenient(void **state)
     (void)state;
     /* anything outside the alphabet is skipped, wherever it is */
     DEC("QU\nJD\r\n", "ABC");
+    /* line breaks before a group (the fast path skips them), inside one and
+     * doubled, and a carriage return before a group (the lenient path) */
+    DEC("QUJD\nQUJD\nQU\nJDQUJD\n\nQUJD\r\nQUJD\n", "ABCABCABCABCABCABC");
     DEC(" Q\tU-J_D ", "ABC");
     DEC("Q!U@J#D$", "ABC");
     DEC("QU\x00JD", "ABC");

@@ -404,7 +404,8 @@ static void test_timeout(void **state)
     sl_graphql_options opt = {jumping_clock, 0};
     char *body = body_of("{ queryComplexity { score } licenseHistoryEntries { nodes { id } } }");
     sl_http_header h = {"Content-Type", "application/json"};
-    sl_http_request req = {"POST", "/api/graphql", NULL, &h, 1, body, strlen(body), 0};
+    sl_http_request req = {.method = "POST", .path = "/api/graphql", .headers = &h,
+                           .header_count = 1, .body = body, .body_len = strlen(body)};
     expect(sl_graphql_route_with(f->st, &req, &opt), 200,
            "{\"data\":{\"queryComplexity\":null,\"licenseHistoryEntries\":null},\"errors\":[{\"message\":"
            "\"Timeout on Query.queryComplexity\",\"locations\":[{\"line\":1,\"column\":3}],"

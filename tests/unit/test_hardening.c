@@ -154,12 +154,46 @@ static void test_text_escape_for_terminals(void **state)
     assert_null(sl_text_escape(NULL));
 }
 
+/* Issue 10, item 12: the access log writes method and path through the
+ * bounded form, with spaces escaped, cut and never overflowing. */
+static void test_text_escape_to_bounded(void **state)
+{
+    char out[16];
+    (void)state;
+    /* the same escapes, plus spaces on request */
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "G\x1bT a", 5, SL_ESCAPE_SPACE), 5);
+    assert_string_equal(out, "G\\x1bT\\x20a");
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "G\x1bT a", 5, 0), 5);
+    assert_string_equal(out, "G\\x1bT a");
+    /* len and a NUL both end the input */
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "abcdef", 3, 0), 3);
+    assert_string_equal(out, "abc");
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "ab\0cd", 5, 0), 2);
+    assert_string_equal(out, "ab");
+    /* a full buffer stops before an escape that would not fit: 15 bytes
+     * of output at most, and the input consumed says where it stopped */
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "abcdefghijkl\x01z", 14, 0), 12);
+    assert_string_equal(out, "abcdefghijkl");
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "abcdefghij\x01z", 12, 0), 12);
+    assert_string_equal(out, "abcdefghij\\x01z");
+    /* a right-to-left override, whole or cut inside its bytes */
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "x\xe2\x80\xaey", 5, 0), 5);
+    assert_string_equal(out, "x\\u202ey");
+    assert_int_equal(sl_text_escape_to(out, sizeof out, "x\xe2\x80\xaey", 2, 0), 2);
+    assert_string_equal(out, "x\\xe2");
+    assert_int_equal(sl_text_escape_to(out, sizeof out, NULL, 3, 0), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(sl_text_escape_to(out, 1, "abc", 3, 0), 0);
+    assert_string_equal(out, "");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_connection_keeps_wal_locks),
         cmocka_unit_test(test_backup_refuses_sqlite_side_files),
         cmocka_unit_test(test_text_escape_for_terminals),
+        cmocka_unit_test(test_text_escape_to_bounded),
     };
     if (argc == 4 && strcmp(argv[1], "--sql") == 0)
         return run_sql(argv[2], argv[3]);

@@ -4,6 +4,7 @@
  * statuses, content types, headers and bodies.
  */
 #include "testutil.h"
+#include "dispatch.h"
 #include "router.h"
 
 #include <jansson.h>
@@ -128,16 +129,18 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One request: headers as name, value pairs ending with NULL. */
-static sl_http_response call(sl_store *st, const char *method, const char *path,
-                             const char *query, const char *body, size_t body_len, ...)
+/* One request to the License API router, or (through_dispatch) to the
+ * server's dispatcher as http.c calls it: headers as name, value pairs
+ * ending with NULL. */
+static sl_http_response vcall(int through_dispatch, sl_store *st, const char *method,
+                              const char *path, const char *query, const char *body,
+                              size_t body_len, va_list ap)
 {
+    static const sl_dispatch_ctx api = {NULL, 0, NULL};
     sl_http_header h[16];
     sl_http_request req;
-    va_list ap;
     size_t n = 0;
     const char *name;
-    va_start(ap, body_len);
     for (;;) {
         name = va_arg(ap, const char *);
         if (!name)
@@ -147,7 +150,6 @@ static sl_http_response call(sl_store *st, const char *method, const char *path,
         h[n].value = va_arg(ap, const char *);
         n++;
     }
-    va_end(ap);
     memset(&req, 0, sizeof req);
     req.method = method;
     req.path = path;
@@ -156,7 +158,29 @@ static sl_http_response call(sl_store *st, const char *method, const char *path,
     req.header_count = n;
     req.body = body;
     req.body_len = body_len;
-    return sl_route(st, &req);
+    return through_dispatch ? sl_dispatch(&api, st, &req) : sl_route(st, &req);
+}
+
+static sl_http_response call(sl_store *st, const char *method, const char *path,
+                             const char *query, const char *body, size_t body_len, ...)
+{
+    sl_http_response r;
+    va_list ap;
+    va_start(ap, body_len);
+    r = vcall(0, st, method, path, query, body, body_len, ap);
+    va_end(ap);
+    return r;
+}
+
+static sl_http_response dispatch_call(sl_store *st, const char *method, const char *path,
+                                      const char *query, const char *body, size_t body_len, ...)
+{
+    sl_http_response r;
+    va_list ap;
+    va_start(ap, body_len);
+    r = vcall(1, st, method, path, query, body, body_len, ap);
+    va_end(ap);
+    return r;
 }
 
 /* GET with the admin token in PRIVATE-TOKEN. */
@@ -399,6 +423,126 @@ static void test_body_cap(void **state)
     req.body_too_large = 1;
     expect_json(sl_route(f->st, &req), 413, "{\"message\":\"413 Request Entity Too Large\"}");
     free(big);
+}
+
+/* framing: a head whose body length is ambiguous (RFC 9112 section 6) */
+static sl_http_framing framing(const char *version, const char **why, ...)
+{
+    sl_http_header h[8];
+    sl_http_request req;
+    va_list ap;
+    size_t n = 0;
+    const char *name;
+    va_start(ap, why);
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        assert_true(n < 8);
+        h[n].name = name;
+        h[n].value = va_arg(ap, const char *);
+        n++;
+    }
+    va_end(ap);
+    memset(&req, 0, sizeof req);
+    req.method = "POST";
+    req.path = "/api/v4/license";
+    req.version = version;
+    req.headers = h;
+    req.header_count = n;
+    return sl_http_framing_check(&req, why);
+}
+
+static void test_framing(void **state)
+{
+    fixture *f = *state;
+    const char *why = NULL;
+    sl_http_response r;
+    static const struct {
+        const char *name1, *value1, *name2, *value2;
+        sl_http_framing want;
+        const char *why;
+    } cases[] = {
+        {"Content-Length", "5", NULL, NULL, SL_FRAMING_OK, ""},
+        {"Content-Length", "5", "Content-Length", "5", SL_FRAMING_OK, ""},
+        {"Content-Length", "5", "content-length", "05", SL_FRAMING_OK, ""},
+        {"Transfer-Encoding", "chunked", NULL, NULL, SL_FRAMING_OK, ""},
+        {"Transfer-Encoding", "Chunked", "X-Other", "x", SL_FRAMING_OK, ""},
+        {"Content-Length", "5", "Content-Length", "40", SL_FRAMING_INVALID,
+         "conflicting Content-Length fields"},
+        {"Content-Length", "5", "Content-Length", "+5", SL_FRAMING_INVALID, "invalid Content-Length"},
+        {"Content-Length", "", NULL, NULL, SL_FRAMING_INVALID, "invalid Content-Length"},
+        {"Content-Length", "5", "Transfer-Encoding", "chunked", SL_FRAMING_INVALID,
+         "both Content-Length and Transfer-Encoding"},
+        {"transfer-encoding", "chunked", "CONTENT-LENGTH", "0", SL_FRAMING_INVALID,
+         "both Content-Length and Transfer-Encoding"},
+        {"Transfer-Encoding", "gzip", NULL, NULL, SL_FRAMING_INVALID,
+         "chunked is not the final transfer coding"},
+        {"Transfer-Encoding", "chunked, gzip", NULL, NULL, SL_FRAMING_INVALID,
+         "chunked is not the final transfer coding"},
+        {"Transfer-Encoding", "", NULL, NULL, SL_FRAMING_INVALID,
+         "chunked is not the final transfer coding"},
+        {"Transfer-Encoding", "xchunked", NULL, NULL, SL_FRAMING_INVALID,
+         "chunked is not the final transfer coding"},
+        {"Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked", SL_FRAMING_INVALID,
+         "chunked applied more than once"},
+        {"Transfer-Encoding", "chunked,chunked", NULL, NULL, SL_FRAMING_INVALID,
+         "chunked applied more than once"},
+        {"Transfer-Encoding", "gzip, chunked", NULL, NULL, SL_FRAMING_UNSUPPORTED,
+         "unsupported transfer coding"},
+        {"Transfer-Encoding", "gzip", "Transfer-Encoding", "chunked", SL_FRAMING_UNSUPPORTED,
+         "unsupported transfer coding"},
+        {"Transfer-Encoding", "chunked,", NULL, NULL, SL_FRAMING_INVALID,
+         "malformed Transfer-Encoding"},
+        {"Transfer-Encoding", "chunked;x=1", NULL, NULL, SL_FRAMING_INVALID,
+         "malformed Transfer-Encoding"},
+        {"Content-Length ", "5", NULL, NULL, SL_FRAMING_INVALID, "invalid header field name"},
+        {"Transfer-Encoding\t", "chunked", NULL, NULL, SL_FRAMING_INVALID,
+         "invalid header field name"},
+        {"", "x", NULL, NULL, SL_FRAMING_INVALID, "invalid header field name"},
+        {"X\001Y", "x", NULL, NULL, SL_FRAMING_INVALID, "invalid header field name"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_http_framing got = framing("HTTP/1.1", &why, cases[i].name1, cases[i].value1,
+                                      cases[i].name2, cases[i].value2, NULL);
+        if (got != cases[i].want || strcmp(why, cases[i].why) != 0)
+            fail_msg("case %zu (%s: %s / %s: %s): verdict %d '%s', expected %d '%s'", i,
+                     cases[i].name1, cases[i].value1, cases[i].name2 ? cases[i].name2 : "-",
+                     cases[i].value2 ? cases[i].value2 : "-", got, why, cases[i].want,
+                     cases[i].why);
+    }
+    /* Transfer-Encoding is HTTP/1.1: in a 1.0 request the framing is faulty */
+    assert_int_equal(framing("HTTP/1.0", &why, "Transfer-Encoding", "chunked", NULL),
+                     SL_FRAMING_INVALID);
+    assert_string_equal(why, "Transfer-Encoding in an HTTP/1.0 request");
+    assert_int_equal(framing("HTTP/1.0", NULL, "Content-Length", "3", NULL), SL_FRAMING_OK);
+    assert_int_equal(framing(NULL, NULL, "Transfer-Encoding", "chunked", NULL), SL_FRAMING_OK);
+
+    /* the dispatcher answers before any surface and asks for the close,
+     * whichever surface the path belongs to */
+    r = dispatch_call(f->st, "POST", "/api/v4/license", NULL, "hello", 5, "PRIVATE-TOKEN",
+                      f->admin, "Content-Length", "5", "Content-Length", "40", NULL);
+    assert_int_equal(r.close, 1);
+    expect_json(r, 400, "{\"message\":\"400 Bad request - conflicting Content-Length fields\"}");
+    r = dispatch_call(f->st, "GET", "/nowhere", NULL, NULL, 0, "Transfer-Encoding",
+                      "gzip, chunked", NULL);
+    assert_int_equal(r.close, 1);
+    expect_json(r, 501, "{\"message\":\"501 Not Implemented - unsupported transfer coding\"}");
+    r = dispatch_call(f->st, "POST", "/api/graphql", NULL, "{}", 2, "Content-Type",
+                      "application/json", "Content-Length", "2", "Transfer-Encoding", "chunked",
+                      NULL);
+    assert_int_equal(r.close, 1);
+    expect_json(r, 400,
+                "{\"message\":\"400 Bad request - both Content-Length and Transfer-Encoding\"}");
+    r = dispatch_call(f->st, "GET", "/metrics", NULL, NULL, 0, "PRIVATE-TOKEN", f->admin,
+                      "Content-Length", "0", "Content-Length", "1", NULL);
+    assert_int_equal(r.close, 1);
+    expect_json(r, 400, "{\"message\":\"400 Bad request - conflicting Content-Length fields\"}");
+    r = dispatch_call(f->st, "GET", "/api/v4/license", NULL, NULL, 0, "PRIVATE-TOKEN", f->admin,
+                      "Content-Length", "0", "Content-Length", "0", NULL);
+    assert_int_equal(r.close, 0);
+    expect_json(r, 200, "null");
+    /* every other answer keeps the connection */
+    r = call(f->st, "GET", "/nowhere", NULL, NULL, 0, NULL);
+    assert_int_equal(r.close, 0);
+    expect_json(r, 404, "{\"message\":\"404 Not Found\"}");
 }
 
 static void test_empty_ledger(void **state)
@@ -799,6 +943,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_json_like_python_gitlab, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_query_with_spaces_for_plus, setup, teardown),

@@ -72,6 +72,46 @@ static void test_backup(void **state)
     free(dir);
 }
 
+/* A read scope sees one state of the ledger: another connection's commit
+ * shows only after it ends; pairs nest; a write inside one fails. */
+static void test_read_scope(void **state)
+{
+    (void)state;
+    char *dir, *secret = NULL, *s2 = NULL;
+    sl_store *st = tu_store(&dir), *other = NULL;
+    sl_error err = {0};
+    sl_token_info *list = NULL;
+    size_t n = 0;
+    assert_int_equal(sl_store_open(sl_store_path(st), 0, &other, &err), SL_OK);
+    assert_int_equal(sl_store_read_begin(st, &err), SL_OK);
+    assert_int_equal(sl_store_read_begin(st, &err), SL_OK);  /* nested */
+    assert_int_equal(sl_store_token_list(st, &list, &n, &err), SL_OK);
+    assert_int_equal(n, 0);
+    sl_token_infos_free(list, n);
+    assert_int_equal(sl_store_token_create(other, "seen-later", 1, SL_DATE_NONE, &secret, &err),
+                     SL_OK);
+    sl_store_read_end(st);                                    /* still inside */
+    assert_int_equal(sl_store_token_list(st, &list, &n, &err), SL_OK);
+    assert_int_equal(n, 0);
+    sl_token_infos_free(list, n);
+    assert_int_not_equal(sl_store_token_create(st, "refused", 1, SL_DATE_NONE, &s2, &err), SL_OK);
+    assert_null(s2);
+    sl_store_read_end(st);
+    assert_int_equal(sl_store_token_list(st, &list, &n, &err), SL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].name, "seen-later");
+    sl_token_infos_free(list, n);
+    /* and after the scope writes work again */
+    assert_int_equal(sl_store_token_create(st, "after", 1, SL_DATE_NONE, &s2, &err), SL_OK);
+    sl_store_read_end(st);                                    /* unbalanced: ignored */
+    sl_free(secret);
+    sl_free(s2);
+    sl_store_close(other);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A stamp changes with every commit, ours or another connection's, and
  * differs between connections even when one reuses the other's address. */
 static void test_stamp(void **state)
@@ -115,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_readonly_missing),
         cmocka_unit_test(test_audit_append_only),
         cmocka_unit_test(test_backup),
+        cmocka_unit_test(test_read_scope),
         cmocka_unit_test(test_stamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,6 +206,41 @@ static void test_revoke(void **state)
     free(dir);
 }
 
+/* A token's row is kept between checks (the API's hot path); a revocation
+ * by this connection or another one, in or out of a read scope, is seen at
+ * the next check all the same. */
+static void test_check_after_revoke_elsewhere(void **state)
+{
+    (void)state;
+    char *dir, *secret = NULL, *other_secret = NULL;
+    sl_store *st = tu_store(&dir), *other = NULL;
+    sl_error err = {0};
+    assert_int_equal(sl_store_open(sl_store_path(st), 0, &other, &err), SL_OK);
+    assert_int_equal(sl_store_token_create(st, "kept", 1, SL_DATE_NONE, &secret, &err), SL_OK);
+    assert_int_equal(sl_store_token_create(st, "mine", 1, SL_DATE_NONE, &other_secret, &err),
+                     SL_OK);
+    assert_int_equal(sl_store_token_check(st, secret, strlen(secret), &err), SL_OK);
+    assert_int_equal(sl_store_token_check(st, secret, strlen(secret), &err), SL_OK);
+    assert_int_equal(sl_store_token_revoke(other, "kept", &err), SL_OK);
+    assert_int_equal(sl_store_token_check(st, secret, strlen(secret), &err), SL_EAUTH);
+    assert_string_equal(err.message, "token is revoked");
+    /* inside a read scope too, once the scope began after the revocation */
+    assert_int_equal(sl_store_token_check(st, other_secret, strlen(other_secret), &err), SL_OK);
+    assert_int_equal(sl_store_token_revoke(other, "mine", &err), SL_OK);
+    assert_int_equal(sl_store_read_begin(st, &err), SL_OK);
+    assert_int_equal(sl_store_token_check(st, other_secret, strlen(other_secret), &err), SL_EAUTH);
+    sl_store_read_end(st);
+    /* and a different secret is never taken for the cached one */
+    assert_int_equal(sl_store_token_check(st, "slt_nope", 8, &err), SL_EAUTH);
+    assert_string_equal(err.message, "unknown token");
+    sl_free(secret);
+    sl_free(other_secret);
+    sl_store_close(other);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_list(void **state)
 {
     (void)state;
@@ -291,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_check_rights),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_revoke),
+        cmocka_unit_test(test_check_after_revoke_elsewhere),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_auth_names_the_token),
     };

@@ -328,6 +328,66 @@ static void test_upsert_and_prune(void **state)
     free(dir);
 }
 
+/* user_counts as the GROUP BY over the directory gives them, as text */
+static char *counts_text(sl_store *st, int from_users)
+{
+    sqlite3_stmt *q;
+    char *out = calloc(1, 64 * 1024);
+    size_t n = 0;
+    assert_non_null(out);
+    assert_int_equal(sqlite3_prepare_v2(st->db,
+                                        from_users ? "SELECT billing_key, count(*) FROM users "
+                                                     "GROUP BY billing_key ORDER BY 1"
+                                                   : "SELECT billing_key, n FROM user_counts "
+                                                     "ORDER BY 1",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        n += (size_t)snprintf(out + n, 64 * 1024 - n, "%d:%lld ", sqlite3_column_int(q, 0),
+                              (long long)sqlite3_column_int64(q, 1));
+    sqlite3_finalize(q);
+    return out;
+}
+
+/* A first import (into an empty directory) counts users per billing key
+ * itself; the counts must be those of the directory, before and after a
+ * merge, and a repeated id is still named with its line. */
+static void test_fresh_import(void **state)
+{
+    (void)state;
+    char *dir, *a, *b;
+    sl_store *st = tu_store(&dir);
+    sl_import_stats s;
+    sl_error err = {0};
+    assert_int_equal(import_str(st, "id,username,state\n1,a,active\n2,b,active\n1,c,active\n",
+                                SL_USERS_CSV, 0, &s, &err),
+                     SL_EINVAL);
+    assert_string_equal(err.message, "line 4: duplicate id '1'");
+    a = counts_text(st, 0);
+    assert_string_equal(a, "");
+    free(a);
+    import_fixture(st, SAMPLE_CSV, SL_USERS_CSV, &s);
+    assert_int_equal(s.inserted, 30);
+    a = counts_text(st, 0);
+    b = counts_text(st, 1);
+    assert_true(strlen(a) > 0);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(import_str(st, "id,username,state,highest_role\n6,erin,blocked,owner\n"
+                                    "99,zed,active,guest\n",
+                                SL_USERS_CSV, 0, &s, &err),
+                     SL_OK);
+    a = counts_text(st, 0);
+    b = counts_text(st, 1);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    sl_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_field_limit_boundary(void **state)
 {
     (void)state;
@@ -743,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_any_column_order_and_defaults),
         cmocka_unit_test(test_jsonl_values),
         cmocka_unit_test(test_upsert_and_prune),
+        cmocka_unit_test(test_fresh_import),
         cmocka_unit_test(test_field_limit_boundary),
         cmocka_unit_test(test_csv_rejections),
         cmocka_unit_test(test_csv_line_numbers),
