@@ -288,6 +288,7 @@ static json_t *user_json(const sl_seat_user *u)
     json_object_set_new(o, "lastLoginAt", json_null());
     json_object_set_new(o, "lastDuoActivityOn", text_json(u->last_duo_activity_on));
     json_object_set_new(o, "publicEmail", json_null());
+    json_object_set_new(o, "email", text_json(u->email));
     json_object_set_new(o, "avatarUrl", json_null());
     json_object_set_new(o, "webUrl", json_null());
     json_object_set_new(o, USER_ID_MEMBER, text_json(u->id));
