@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # for tests/e2e/test_prometheus.sh, groff and man for the man page check,
 # node and npm for the GraphQL clients (tests/e2e/lib_npm.sh)
 scripts/deps.sh clang libclang-rt-dev valgrind openssl lintian debootstrap prometheus \
-  groff-base man-db nodejs npm
+  groff-base man-db node=nodejs npm=npm
 status=0
 echo "== build and test (build/)"
 BUILD_DIR=build scripts/build.sh
