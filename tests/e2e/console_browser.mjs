@@ -87,6 +87,7 @@ async function axe(page, name) {
 }
 
 async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(OUT, `${name}.png`) });
   await page.screenshot({ path: join(OUT, `${name}-full.png`), fullPage: true });
 }
@@ -313,10 +314,14 @@ try {
 
   // ---- 390 px wide ------------------------------------------------------------------------------
   const narrow = await newContext({ width: 390, height: 844 });
-  await narrow.addCookies(await ctx.cookies());
   await narrow.addInitScript(() => { window.__cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective)); });
   const small = await narrow.newPage();
   watch(small, 'narrow');
+  // signed out first: a signed-in visit to the sign-in goes to the subscription
+  await small.goto(URL0 + '/admin/sign_in');
+  eq(await small.getByRole('heading', { level: 1 }).innerText(), 'Sign in to the Admin area', 'the sign-in page at 390 px');
+  await shot(small, 'sign-in-390');
+  await narrow.addCookies(await ctx.cookies());
   for (const [path, name] of [['/admin/subscription', 'subscription'], ['/admin/gitlab_duo/seat_utilization', 'seat-utilization']]) {
     await small.goto(URL0 + path);
     await ready(small);
@@ -325,8 +330,6 @@ try {
     await axe(small, `${name} at 390 px`);
     await shot(small, `${name}-390`);
   }
-  await small.goto(URL0 + '/admin/sign_in');
-  await shot(small, 'sign-in-390');
   await narrow.close();
 
   // ---- remove the license, behind the confirmation ------------------------------------------------
