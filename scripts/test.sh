@@ -17,11 +17,30 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh clang libclang-rt-dev valgrind openssl lintian debootstrap prometheus \
   groff-base man-db node=nodejs npm=npm chromium
 status=0
-echo "== build and test (build/)"
+# in_parallel FN ITEM...: FN ITEM for each item, as many at a time as there
+# are cores; non-zero when any of them failed.
+in_parallel() {
+  local fn=$1 running=0 rc=0 item
+  shift
+  for item in "$@"; do
+    if [ "$running" -ge "$(nproc)" ]; then
+      wait -n || rc=1
+      running=$((running - 1))
+    fi
+    "$fn" "$item" &
+    running=$((running + 1))
+  done
+  while [ "$running" -gt 0 ]; do
+    wait -n || rc=1
+    running=$((running - 1))
+  done
+  return $rc
+}
+echo "== build and test (build/) [at ${SECONDS}s]"
 BUILD_DIR=build scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 
-echo "== build and test under AddressSanitizer + UBSan (build-asan/)"
+echo "== build and test under AddressSanitizer + UBSan (build-asan/) [at ${SECONDS}s]"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSL_SANITIZE=ON
@@ -32,7 +51,7 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSL_SANITIZE=ON
    ctest --output-on-failure -j"$(nproc)") || status=1
 
 if [ "${PACKAGES:-1}" != 0 ]; then
-  echo "== Debian packages (build-deb/: cpack -G DEB, lintian, dpkg -i into a Debian 12 root)"
+  echo "== Debian packages (build-deb/: cpack -G DEB, lintian, dpkg -i into a Debian 12 root) [at ${SECONDS}s]"
   rc=0
   tests/package/test_deb.sh || rc=$?
   case $rc in
@@ -43,7 +62,7 @@ if [ "${PACKAGES:-1}" != 0 ]; then
 fi
 
 if [ "${MEMCHECK:-1}" != 0 ]; then
-  echo "== CLI end-to-end tests under valgrind memcheck (build/)"
+  echo "== CLI end-to-end tests under valgrind memcheck (build/) [at ${SECONDS}s]"
   # ctest would override SEATLEDGER, so the scripts run directly, each with
   # the CLI behind tests/e2e/memcheck.sh (exit 99 and a log on any error or
   # definite leak).  Left out, as they already run under ASan above: the
@@ -58,7 +77,7 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
     "$PWD/build/seatledger" "$vgdir/logs" "$PWD/tests/e2e/memcheck.sh" >"$vgdir/seatledger"
   chmod 755 "$vgdir/seatledger"
   memcheck_one() {
-    local t=$1 name rc=0
+    local t=$1 name rc=0 start=$SECONDS
     name=$(basename "$t" .sh)
     # the rules cross-check runs in full above; here one scenario of its
     # edge cases (the full set is ~2,000 CLI runs, half an hour under valgrind)
@@ -66,28 +85,20 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
       SL_CROSSCHECK_ONLY=tiny SL_BROWSER=0 \
       timeout "${MEMCHECK_TIMEOUT:-900}" bash "$t" >"$vgdir/$name.out" 2>&1 || rc=$?
     case $rc in
-      0) echo "memcheck $name: passed" ;;
+      0) echo "memcheck $name: passed ($((SECONDS - start))s)" ;;
       77) echo "memcheck $name: skipped ($(tail -n 1 "$vgdir/$name.out"))" ;;
       *) echo "memcheck $name: FAILED (exit $rc)"; tail -n 30 "$vgdir/$name.out"; return 1 ;;
     esac
   }
-  jobs_running=0
+  memcheck_tests=()
   for t in tests/e2e/test_*.sh; do
     case $(basename "$t") in
       # test_install runs no CLI of this build (it installs and links)
       test_concurrency.sh|test_crash_safety.sh|test_install.sh) continue ;;
     esac
-    if [ "$jobs_running" -ge "$(nproc)" ]; then
-      wait -n || status=1
-      jobs_running=$((jobs_running - 1))
-    fi
-    memcheck_one "$t" &
-    jobs_running=$((jobs_running + 1))
+    memcheck_tests+=("$t")
   done
-  while [ "$jobs_running" -gt 0 ]; do
-    wait -n || status=1
-    jobs_running=$((jobs_running - 1))
-  done
+  in_parallel memcheck_one "${memcheck_tests[@]}" || status=1
   # belt and braces: a test that tolerates a failing command must not hide
   # a memory error.  A run killed by a signal (a test's timeout, a SIGTERM
   # to a starting server) leaves its allocations behind: there only real
@@ -109,14 +120,13 @@ fi
 
 fuzz_seconds=${FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" != 0 ]; then
-  echo "== fuzz (build-fuzz/, clang libFuzzer, ${fuzz_seconds}s per target)"
+  echo "== fuzz (build-fuzz/, clang libFuzzer, ${fuzz_seconds}s per target, $(nproc) at a time) [at ${SECONDS}s]"
   CC=clang cmake -S . -B build-fuzz -DSL_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-fuzz -j"$(nproc)" --target fuzz_targets
-  for target in fuzz_license_decode fuzz_license_v2 fuzz_users_import fuzz_http_route fuzz_chart_render fuzz_graphql fuzz_graphql_api; do
-    work=build-fuzz/corpus/$target
-    art=build-fuzz/artifacts/$target/
+  # one target per core at a time: each is single-threaded
+  fuzz_one() {
+    local target=$1 work=build-fuzz/corpus/$1 art=build-fuzz/artifacts/$1/ rc=0 runs
     mkdir -p "$work" "$art"
-    rc=0
     # new inputs go to the work corpus; the seeds in the tree stay read-only
     build-fuzz/tests/fuzz/$target -max_total_time="$fuzz_seconds" -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art" \
@@ -127,8 +137,11 @@ if [ "$fuzz_seconds" != 0 ]; then
     else
       echo "fuzz $target: FAILED (exit $rc) after ${runs:-?} executions; artifacts in $art"
       tail -n 60 "build-fuzz/$target.log"
-      status=1
+      return 1
     fi
-  done
+  }
+  in_parallel fuzz_one fuzz_license_decode fuzz_license_v2 fuzz_users_import fuzz_http_route \
+    fuzz_chart_render fuzz_graphql fuzz_graphql_api || status=1
 fi
+echo "== done in ${SECONDS}s (status $status)"
 exit $status

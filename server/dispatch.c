@@ -5,7 +5,9 @@
  * nothing else), /api/graphql to graphql_api/, /api/v4/code_suggestions/
  * to code_suggestions/ (when served), /admin and /admin/ to the admin
  * console in console/ (when served), /api/v4/ and everything else to the
- * License REST API in rest/, which answers unknown paths with its 404.  A
+ * License REST API in rest/, which answers unknown paths with its 404.
+ * Before any of them, a request whose path or parameters are not UTF-8 or
+ * hold a NUL byte is answered 400, as GitLab does.  A
  * new surface adds one line (an exact path, or a prefix ending in '/').
  * The GraphQL and License APIs also answer the console's own calls: a
  * request without a token but with a console session (and, when it changes
@@ -132,9 +134,20 @@ static sl_http_response with_session(const sl_dispatch_ctx *ctx, const struct su
     return r;
 }
 
+/* GitLab's answer to a malformed string (see sl_http_malformed). */
+static sl_http_response bad_request(void)
+{
+    static const char body[] = "Bad Request";
+    sl_http_response r = sl_http_resp_new(400);
+    sl_http_resp_body(&r, "text/plain", body, sizeof body - 1);
+    return r;
+}
+
 sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_http_request *req)
 {
     const struct surface *s = surface_of(ctx, req->path);
+    if (sl_http_malformed(req))
+        return bad_request();
     if (s && (s->flags & SESSION_OK) && ctx->console)
         return with_session(ctx, s, st, req);
     if (s)

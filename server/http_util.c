@@ -167,6 +167,35 @@ static char *form_decode(const char *s, size_t n, size_t *out_len)
     return out;
 }
 
+/* s[0..n) percent-decoded ('+' as a space) is UTF-8 without a NUL.  '&'
+ * and '=' are ASCII, so decoding the whole text at once judges each
+ * parameter's name and value as decoding them one by one would.  -1 when
+ * out of memory. */
+static int decoded_is_utf8(const char *s, size_t n)
+{
+    size_t len;
+    char *d = form_decode(s, n, &len);
+    int ok;
+    if (!d)
+        return -1;
+    ok = sl_text_is_utf8(d, len);
+    free(d);
+    return ok;
+}
+
+int sl_http_malformed(const sl_http_request *req)
+{
+    const char *auth;
+    int ok = decoded_is_utf8(req->path ? req->path : "", req->path ? strlen(req->path) : 0);
+    if (ok == 1 && req->query)
+        ok = decoded_is_utf8(req->query, strlen(req->query));
+    if (ok == 1 && (auth = sl_http_header_get(req, "Authorization")) != NULL)
+        ok = sl_text_is_utf8(auth, strlen(auth));
+    if (ok == 1 && req->body && !req->body_too_large && sl_http_content_type_is(req, SL_HTTP_CT_FORM))
+        ok = decoded_is_utf8(req->body, req->body_len);
+    return ok != 1;
+}
+
 /* Value of the first `name` parameter in the urlencoded s[0..n).
  * 1 found (*out malloc'd and decoded), 0 absent, -1 out of memory. */
 int sl_http_form_get(const char *s, size_t n, const char *name, char **out,

@@ -32,6 +32,8 @@ sl_http_response sl_http_resp_json(int status, struct json_t *j);
 
 /* ---- requests ----------------------------------------------------------- */
 
+#define SL_HTTP_CT_FORM "application/x-www-form-urlencoded"
+
 /* (sl_http_header_get() is declared in router.h.) */
 /* The value of a hexadecimal digit, -1 for any other character. */
 int sl_http_hex_digit(char c);
@@ -41,6 +43,12 @@ const char *sl_http_find_bytes(const char *hay, size_t n, const char *needle, si
  * 1 found (*out malloc'd and decoded, may hold NUL bytes: see *out_len),
  * 0 absent, -1 out of memory. */
 int sl_http_form_get(const char *s, size_t n, const char *name, char **out, size_t *out_len);
+/* GitLab's malformed-string rule (its HandleMalformedStrings middleware):
+ * the path, the query string or a urlencoded form body, percent-decoded,
+ * or the Authorization header holds a NUL byte or bytes that are not UTF-8.  Such a request is answered
+ * 400 "Bad Request" (text/plain) before any surface sees it.  Also 1 when
+ * memory runs out deciding. */
+int sl_http_malformed(const sl_http_request *req);
 /* The media type of Content-Type is `type` (case-insensitive, parameters
  * ignored). */
 int sl_http_content_type_is(const sl_http_request *req, const char *type);

@@ -1,7 +1,8 @@
 /*
  * escape.c - untrusted text made safe to show on a terminal or in a log:
  * every character that could move the cursor, hide text, set a window
- * title or reorder a line is written as a visible escape instead.
+ * title or reorder a line is written as a visible escape instead; and the
+ * test whether a text is well-formed UTF-8 at all.
  */
 #include "core/internal.h"
 
@@ -66,4 +67,16 @@ char *sl_text_escape(const char *s)
     }
     out[o] = '\0';
     return out;
+}
+
+int sl_text_is_utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = p[i] ? sl__utf8_decode(p + i, n - i, NULL) : 0;
+        if (k == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
 }

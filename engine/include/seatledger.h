@@ -156,6 +156,11 @@ const char *sl_path_ledger_role(const char *ledger_path, const char *path);
  * when `s` is NULL or memory runs out.  JSON output needs none of this. */
 char *sl_text_escape(const char *s);
 
+/* 1 when s[0..n) is well-formed UTF-8 with no NUL byte (no stray or missing
+ * continuation byte, overlong form, UTF-16 surrogate or code point beyond
+ * U+10FFFF), else 0: the test GitLab applies to every request parameter. */
+int sl_text_is_utf8(const char *s, size_t n);
+
 /* ------------------------------------------------------------------------
  * Trusted public keys (in memory) and vendor key pairs
  * ---------------------------------------------------------------------- */

@@ -275,7 +275,7 @@ static int read_body(call *c, sl_http_response *r)
     json_t *doc;
     if (!req->body || sl_http_body_blank(req))
         return 1;
-    if (sl_http_content_type_is(req, "application/x-www-form-urlencoded")) {
+    if (sl_http_content_type_is(req, SL_HTTP_CT_FORM)) {
         c->form = 1;
         return 1;
     }

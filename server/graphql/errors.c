@@ -38,6 +38,43 @@ void gql_doc_position(const gql_document *d, uint32_t off, int *line, int *col)
     *col = c;
 }
 
+static int valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0, k; i < n; i += k) {
+        if ((k = gql_utf8_len(p + i, n - i)) == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* A malloc'd copy of s with every byte that starts no UTF-8 sequence as
+ * U+FFFD; NULL when out of memory. */
+static char *replace_invalid(const char *s)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), o = 0;
+    char *out = malloc(n * 3 + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t k = gql_utf8_len(p + i, n - i);
+        if (k == 0) {
+            memcpy(out + o, replacement, 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 void gql_error_addv(gql_errors *e, const gql_document *d, uint32_t off, json_t *path,
                     const char *fmt, va_list ap)
 {
@@ -62,6 +99,21 @@ void gql_error_addv(gql_errors *e, const gql_document *d, uint32_t off, json_t *
         e->oom = 1;
         json_decref(path);
         return;
+    }
+    /* a name quoted from a request that is not UTF-8 (GitLab's own server
+     * refuses such requests before GraphQL; this library may be called
+     * without it): each stray byte becomes U+FFFD rather than losing the
+     * error */
+    if (!valid_utf8(msg)) {
+        char *fixed = replace_invalid(msg);
+        if (msg != small)
+            free(msg);
+        msg = fixed;
+        if (!msg) {
+            e->oom = 1;
+            json_decref(path);
+            return;
+        }
     }
     err = json_pack("{s:s}", "message", msg);
     if (msg != small)

@@ -233,6 +233,10 @@ typedef struct gql_lexer {
     sl_rc error_rc;
 } gql_lexer;
 
+/* Length of the well-formed UTF-8 sequence at p (1..4), 0 when malformed:
+ * overlong forms, surrogates and code points past U+10FFFF included. */
+size_t gql_utf8_len(const unsigned char *p, size_t left);
+
 /* Check the whole text first (size, UTF-8, NUL); fills line starts.  -1 with
  * lx->error on refusal. */
 int gql_lex_begin(gql_lexer *lx, gql_document *d, const char *text, size_t len,

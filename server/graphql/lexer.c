@@ -44,9 +44,7 @@ static int fail(gql_lexer *lx, uint32_t off, const char *msg)
     return -1;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (1..4), 0 when malformed:
- * overlong forms, surrogates and code points past U+10FFFF included. */
-static size_t utf8_len(const unsigned char *p, size_t left)
+size_t gql_utf8_len(const unsigned char *p, size_t left)
 {
     unsigned c = p[0];
     if (c < 0x80)
@@ -111,7 +109,7 @@ int gql_lex_begin(gql_lexer *lx, gql_document *d, const char *text, size_t len,
         size_t n;
         if (t[i] == 0)
             return fail(lx, (uint32_t)i, "Unexpected NUL byte");
-        n = utf8_len(t + i, len - i);
+        n = gql_utf8_len(t + i, len - i);
         if (n == 0)
             return fail(lx, (uint32_t)i, "Invalid UTF-8 byte sequence");
         if (t[i] == '\n' || (t[i] == '\r' && (i + 1 == len || t[i + 1] != '\n')))
@@ -503,7 +501,7 @@ int gql_lex_next(gql_lexer *lx)
         }
         /* one character the grammar does not know (valid UTF-8 was checked) */
         lx->tok.kind = GQL_T_UNKNOWN;
-        lx->pos = i + utf8_len((const unsigned char *)t + i, lx->len - i);
+        lx->pos = i + gql_utf8_len((const unsigned char *)t + i, lx->len - i);
         lx->tok.end = (uint32_t)lx->pos;
         return 0;
     }

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #define CT_JSON "application/json"
-#define CT_FORM "application/x-www-form-urlencoded"
 #define MSG_BAD_JSON "The request body is not valid JSON"
 #define MSG_BAD_BODY "The request body must be a JSON object or an array of them"
 
@@ -228,11 +227,12 @@ static sl_http_response run(const sl_gql_schema *s, sl_graphql_ctx *ctx, doc *do
             answer = json_pack("{s:[{s:s}]}", "errors", "message", SL_GRAPHQL_MSG_NO_QUERY);
         } else if (sl_gql_query_check(qs[i], &lim, batch ? total : -1) == SL_ENOMEM ||
                    sl_gql_query_execute(qs[i], ctx, &lim, &answer, &err) != SL_OK) {
+            json_decref(answer);
             answer = NULL;
         }
         sl_graphql_ctx_clear(ctx);
         if (!answer || json_array_append_new(answers, answer) != 0) {
-            resp = internal_error("out of memory");
+            resp = internal_error(err.message[0] ? err.message : "out of memory");
             goto done;
         }
     }
@@ -263,7 +263,7 @@ static source source_of(const sl_http_request *req)
     if (!sl_http_body_blank(req) &&
         (sl_http_content_type_is(req, CT_JSON) || !sl_http_header_get(req, "Content-Type")))
         return FROM_JSON;
-    return sl_http_content_type_is(req, CT_FORM) && req->body ? FROM_FORM : FROM_URL;
+    return sl_http_content_type_is(req, SL_HTTP_CT_FORM) && req->body ? FROM_FORM : FROM_URL;
 }
 
 /* The documents of the request: the URL's or a form's parameters, or the

@@ -488,7 +488,7 @@ static sl_http_response h_license_add(sl_store *st, const sl_http_request *req,
             memcpy(key, json_string_value(v), klen + 1);
             found = 1;
         }
-    } else if (sl_http_content_type_is(req, "application/x-www-form-urlencoded")) {
+    } else if (sl_http_content_type_is(req, SL_HTTP_CT_FORM)) {
         found = sl_http_form_get(req->body, req->body_len, "license", &key, &klen);
         if (found < 0)
             goto oom;

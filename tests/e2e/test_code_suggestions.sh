@@ -409,8 +409,15 @@ post completions "$ALICE" -H 'Content-Type: application/json' --data-binary "@$T
 expect_eq "huge body" "$status" 413
 post enabled "$ADMIN" -G --data-urlencode "sudo=$(printf 'al\001ice')" --data-urlencode project_path=open/web
 expect_http "control byte in sudo" 404 '{"message":"404 User with ID or username '"'"'al\u0001ice'"'"' Not Found"}'
+# GitLab's HandleMalformedStrings middleware answers any request whose path
+# or parameters hold a NUL byte or invalid UTF-8 before the API sees it
 post 'enabled?sudo=alice%00&project_path=open/web' "$ADMIN"
-expect_http "NUL in sudo" 404 '{"message":"404 User with ID or username '"'"'alice\u0000'"'"' Not Found"}'
+expect_eq "NUL in sudo: status" "$status" 400
+expect_eq "NUL in sudo: content type" "$ctype" "text/plain"
+expect_eq "NUL in sudo: body" "$body" "Bad Request"
+post 'enabled?sudo=al%C0ice&project_path=open/web' "$ADMIN"
+expect_eq "invalid UTF-8 in sudo: status" "$status" 400
+expect_eq "invalid UTF-8 in sudo: body" "$body" "Bad Request"
 post enabled "$ALICE" -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \
   --data-binary '{"project_path":"open/web"}'
 expect_http "chunked body" 200 "200"

@@ -709,14 +709,21 @@ hcase() { # hcase NAME STATUS BODY-TEXT METHOD PATH [CURL ARGS...]
 hcase "http: no token" 401 '{"message":"401 Unauthorized"}' GET /api/v4/license
 hcase "http: forged token" 401 '{"message":"401 Unauthorized"}' GET /api/v4/license \
     -H "PRIVATE-TOKEN: slt_$(printf 'A%.0s' {1..43})"
-begin "http: the admin token followed by an encoded NUL and junk is not the admin token"
-http GET "/api/v4/license?private_token=${TOKEN}%00junk"
-expect_status 401
-end
+# GitLab's HandleMalformedStrings: a NUL byte or invalid UTF-8 in the path,
+# a parameter or the Authorization header is 400 "Bad Request" (text/plain)
+# before any API sees the request
+hcase "http: the admin token followed by an encoded NUL and junk" 400 "Bad Request" \
+    GET "/api/v4/license?private_token=${TOKEN}%00junk"
+hcase "http: invalid UTF-8 in a query parameter" 400 "Bad Request" \
+    GET "/api/v4/license?x=%C0%AF" "${AUTH[@]}"
+hcase "http: invalid UTF-8 in a GraphQL operation name" 400 "Bad Request" \
+    GET "/api/graphql?query=%7Bx%7D&operationName=Q%B7" "${AUTH[@]}"
+hcase "http: invalid UTF-8 in the Authorization header" 400 "Bad Request" \
+    GET "/api/v4/license" -H "Authorization: Bearer $(printf 'a\302')"
 hcase "http: wrong method" 405 '{"message":"405 Method Not Allowed"}' PATCH /api/v4/license "${AUTH[@]}"
 hcase "http: unknown path" 404 '{"message":"404 Not Found"}' GET /api/v4/licence "${AUTH[@]}"
 hcase "http: dot-dot in the path" 404 "404" GET "/api/v4/license/../licenses" "${AUTH[@]}" --path-as-is
-hcase "http: encoded NUL in the path" 404 "404" GET "/api/v4/license/1%00" "${AUTH[@]}"
+hcase "http: encoded NUL in the path" 400 "Bad Request" GET "/api/v4/license/1%00" "${AUTH[@]}"
 hcase "http: id beyond 64 bits" 404 "404" GET /api/v4/license/99999999999999999999999 "${AUTH[@]}"
 hcase "http: id that is not a number" 404 "404" GET "/api/v4/license/1;DROP" "${AUTH[@]}"
 hcase "http: malformed JSON body" 400 "" POST /api/v4/license "${AUTH[@]}" \
@@ -733,7 +740,7 @@ hcase "http: JSON body nested 100000 deep" 400 "" POST /api/v4/license "${AUTH[@
 head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' 'A' >"$TMP/2mb"
 hcase "http: 2 MiB body" 413 "" POST /api/v4/license "${AUTH[@]}" \
     -H "Content-Type: application/x-www-form-urlencoded" --data-binary "@$TMP/2mb"
-hcase "http: invalid UTF-8 in a form body" 400 "" POST /api/v4/license "${AUTH[@]}" \
+hcase "http: invalid UTF-8 in a form body" 400 "Bad Request" POST /api/v4/license "${AUTH[@]}" \
     -H "Content-Type: application/x-www-form-urlencoded" --data-binary "license=%FF%FE%00"
 hcase "http: refresh of a license that does not exist" 404 "404" \
     PUT /api/v4/license/4242/refresh_billable_users "${AUTH[@]}"

@@ -165,8 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     before = seat_events(st);
     r = sl_graphql_route_with(st, &req, &opt);
     if (verbose)
-        fprintf(stderr, "fuzz: %s caller %d -> %d %.*s\n", req.method, caller, r.status,
-                (int)(r.body_len < 400 ? r.body_len : 400), r.body ? r.body : "");
+        fprintf(stderr, "fuzz: %s caller %d -> %d %.*s (%s)\n", req.method, caller, r.status,
+                (int)(r.body_len < 400 ? r.body_len : 400), r.body ? r.body : "", r.detail);
     fuzz_assert(r.status == 200 || r.status == 400 || r.status == 422, "unexpected status", NULL);
     fuzz_assert(r.content_type && strcmp(r.content_type, "application/json") == 0, "content type", NULL);
     j = json_loadb(r.body, r.body_len, 0, NULL);
