@@ -11,6 +11,20 @@ extern const struct sl_migration sl_migrations[];
 set(body "")
 set(entries "")
 set(n 0)
+# migration N is the file numbered N: applied in that order, PRAGMA
+# user_version counts them, so a number given twice or skipped (two branches
+# taking the same one) would apply migrations in an order no ledger saw
+foreach(f ${files})
+  get_filename_component(name "${f}" NAME)
+  string(SUBSTRING "${name}" 0 3 number)
+  math(EXPR want "${n} + 1")
+  math(EXPR number "${number}")   # "012" -> 12
+  if(NOT number EQUAL want)
+    message(FATAL_ERROR "schema/${name}: expected migration number ${want} (each number once, none skipped)")
+  endif()
+  math(EXPR n "${n} + 1")
+endforeach()
+set(n 0)
 foreach(f ${files})
   file(READ "${f}" sql HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," sql "${sql}")

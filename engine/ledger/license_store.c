@@ -52,7 +52,7 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
 /* A license, stored or deleted, that came with the same AES key (or, for
  * one stored before its AES key was fingerprinted, the same wrapped key)
  * but another payload means the new key was forged from it
- * (schema/011_key_fingerprints.sql). */
+ * (schema/012_key_fingerprints.sql). */
 static sl_rc check_key_fingerprints(sl_store *st, const sl_license *lic, sl_error *err)
 {
     char aes[65], wrapped[65];

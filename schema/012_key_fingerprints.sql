@@ -1,4 +1,4 @@
--- 011_key_fingerprints.sql: every signed AES key the ledger has accepted,
+-- 012_key_fingerprints.sql: every signed AES key the ledger has accepted,
 -- with the payload it came with, kept when its license is deleted.  Anyone
 -- holding one genuine key and the vendor's public key can recover its AES
 -- key and encrypt another payload under it (the format has no MAC); a key

@@ -1,4 +1,4 @@
--- 010_code_suggestions.sql: what the Code Suggestions API (spec
+-- 011_code_suggestions.sql: what the Code Suggestions API (spec
 -- code-suggestions.md) keeps in the ledger: the instance's identity, the
 -- instance settings, the project directory, and tokens bound to a
 -- directory user.
