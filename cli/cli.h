@@ -110,6 +110,9 @@ int cmd_history(cli_ctx *ctx, int argc, char **argv);
 int cmd_usage_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cmd_backup(cli_ctx *ctx, int argc, char **argv);
+int cmd_ledger_verify(cli_ctx *ctx, int argc, char **argv);   /* cli/trust.c */
+int cmd_usage_report(cli_ctx *ctx, int argc, char **argv);
+int cmd_report_verify(cli_ctx *ctx, int argc, char **argv);
 int cmd_clock_confirm(cli_ctx *ctx, int argc, char **argv);   /* cli/clock.c */
 int cmd_clock_recover(cli_ctx *ctx, int argc, char **argv);
 int cmd_token_create(cli_ctx *ctx, int argc, char **argv);    /* cli/token.c */

@@ -20,6 +20,7 @@ static const int exit_table[SL_RC_COUNT] = {
     [SL_ESTORAGE] = EXIT_SYSTEM,
     [SL_ENOMEM] = EXIT_SYSTEM,
     [SL_EINTERNAL] = EXIT_SYSTEM,
+    [SL_ETAMPERED] = EXIT_REJECTED,
 };
 
 int cli_exit_code(sl_rc rc)

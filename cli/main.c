@@ -99,12 +99,40 @@ static const cli_command commands[] = {
      "--from 00:00:00 through --to 23:59:59 UTC.  FILE '-' is stdout.  --width and\n"
      "--height size it (default 960 x 420); --focusable makes each point a tab stop\n"
      "with its date and count, as the admin console embeds it."},
+    {"usage", "report", cmd_usage_report,
+     "usage report [--out FILE] [--from YYYY-MM-DD --to YYYY-MM-DD]",
+     "The signed usage report of the current license for its vendor\n"
+     "(docs/trust.md): the license key, the window (the license's term unless\n"
+     "given), every snapshot and add-on snapshot recorded in it with its chain\n"
+     "position, the records of the whole hash chain and its head, the\n"
+     "acknowledged breaks and the instance id, signed with the instance's\n"
+     "Ed25519 key.  To FILE (atomically) or stdout.  Refused on a chain with a\n"
+     "break no admin acknowledged."},
+    {"report", "verify", cmd_report_verify,
+     "report verify REPORT [NEWER] --instance-key PUB [--json]",
+     "Check a usage report offline, with the instance's public key (`keys\n"
+     "instance-public --reports` on the instance): its signature, its chain\n"
+     "from start to head, every listed row against the chain, that every\n"
+     "snapshot of its window is listed, the license key against the one\n"
+     "chained.  With NEWER, also that NEWER extends REPORT: the same instance\n"
+     "and chain, a later head, the older report's rows unchanged.  Exit 0\n"
+     "when valid, 1 with the reason.  No ledger is used."},
     {"status", NULL, cmd_status, "status",
      "The morning summary: license, term, seats, billable users, maximum,\n"
      "overage and the notices to act on."},
     {"backup", NULL, cmd_backup, "backup DEST",
      "A consistent copy of the live ledger (SQLite online backup).  DEST must\n"
      "not exist and must not be a name SQLite owns beside the ledger."},
+    {"ledger", "verify", cmd_ledger_verify, "ledger verify [--accept-break] [--json]",
+     "Walk the ledger's hash chain (docs/trust.md): recompute every chained row\n"
+     "(snapshots, add-on snapshots, seat history, license additions and\n"
+     "deletions, clock events, key fingerprints, the audit log) from the one\n"
+     "before, and find rows no entry names.  Exit 0 with the head's position and\n"
+     "hash when intact (breaks an admin acknowledged are listed, not counted\n"
+     "against it); exit 1 naming the first row that does not match.  Writes\n"
+     "refuse to append onto a broken chain until --accept-break acknowledges\n"
+     "every break found: recorded as a chained event of its own, and listed by\n"
+     "every later verification."},
     {"clock", "confirm", cmd_clock_confirm, "clock confirm",
      "The clock is more than " DAYS(SL_CLOCK_AHEAD_MAX_DAYS) " days ahead of the ledger's latest event, and\n"
      "it is right: record that (an audited clock event), so events may be\n"

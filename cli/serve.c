@@ -170,6 +170,17 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     if (!st)
         goto done;
     cfg.db_path = sl_store_path(st);
+    /* a chain broken before the start: reads are served, every write is
+     * refused (409) until an admin acknowledges the break; say so once */
+    {
+        sl_chain_verdict *v = calloc(1, sizeof *v);
+        char text[256];
+        if (v && sl_store_ledger_verify(st, v, &err) == SL_OK && v->unacknowledged)
+            fprintf(stderr, "seatledger serve: the ledger's hash chain is broken: %s; every "
+                    "write is refused until 'seatledger ledger verify --accept-break'\n",
+                    sl_chain_break_describe(&v->first_unacknowledged, text, sizeof text));
+        free(v);
+    }
     if (opts.ntargets > 0) {
         nt.db_path = cfg.db_path;
         nt.opts = &opts;

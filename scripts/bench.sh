@@ -10,7 +10,7 @@
 # even when a target is missed (the table says so); non-zero only when the
 # harness itself fails.  BENCH_KEEP=1 keeps the work directory; BENCH_ONLY=NAME
 # runs one benchmark, BENCH_ONLY="A B" several (decode, decode_v2, refresh,
-# addons, import, export, chart, http, code_suggestions, graphql).
+# addons, import, export, chart, http, code_suggestions, graphql, chain).
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -28,10 +28,10 @@ esac
 # ---- sizes and repetitions (named once) ------------------------------------
 if [ "$mode" = quick ]; then
   REPS=3 USERS=100000 SNAPSHOTS=10000 DECODE_SECONDS=1 WRK_SECONDS=3 WRK_REPS=2
-  CS_LATENCY_SECONDS=2
+  CS_LATENCY_SECONDS=2 CHAIN_ROWS=100000 CHAIN_APPENDS=20
 else
   REPS=5 USERS=1000000 SNAPSHOTS=100000 DECODE_SECONDS=3 WRK_SECONDS=10 WRK_REPS=3
-  CS_LATENCY_SECONDS=5
+  CS_LATENCY_SECONDS=5 CHAIN_ROWS=1000000 CHAIN_APPENDS=40
 fi
 SCALING_SIZES=(10000 100000 1000000 4000000)
 SCALING_REPS=3
@@ -62,6 +62,10 @@ T_GQL_NGINX=0.3 T_GQL_REST=0.5 T_GQL_P99_MS=20 T_GQL_PARSE_MS=1
 # target of their own in the issue: these record what was measured on
 # introduction, with room, so a regression shows
 T_ASSIGN=3.0 T_LIST=4.0
+# the hash chain (issue 16): `ledger verify` at least half the speed of
+# sha256sum over the bytes it hashes; a snapshot's append (open, refresh,
+# close, as the command does) at most 1.2x its cost without the chain
+T_CHAIN_VERIFY=0.5 T_CHAIN_APPEND=1.2
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { echo "bench.sh: $*" >&2; exit 1; }
@@ -103,7 +107,9 @@ build_release() {
   DECODE=$ROOT/build-release/tests/bench/bench_decode
   PARTS=$ROOT/build-release/tests/bench/bench_decode_parts
   GQLPARSE=$ROOT/build-release/tests/bench/bench_graphql
-  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] && [ -x "$PARTS" ] && [ -x "$GQLPARSE" ] ||
+  CHAIN=$ROOT/build-release/tests/bench/bench_chain
+  [ -x "$SL" ] && [ -x "$GEN" ] && [ -x "$DECODE" ] && [ -x "$PARTS" ] && [ -x "$GQLPARSE" ] &&
+    [ -x "$CHAIN" ] ||
     die "the Release build is incomplete"
 }
 
@@ -381,6 +387,16 @@ bench_addons() {
     sl --db "$db" seats assign duo_pro --file "$W/ids.txt" >/dev/null
   done
   sql=$(anchor_count_sql "$db")
+  # the anchor inserts into tables of the same shape beside ours: rows
+  # written into the ledger's own behind its back would break its hash
+  # chain, and every later write would be refused
+  sqlite3 "$db" "CREATE TABLE anchor_seat_assignments (id INTEGER PRIMARY KEY,
+      purchase_id INTEGER NOT NULL REFERENCES add_on_purchases(id), user_id TEXT NOT NULL,
+      username TEXT NOT NULL, assigned_at INTEGER NOT NULL, UNIQUE (purchase_id, user_id));
+    CREATE TABLE anchor_seat_history (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,
+      add_on TEXT NOT NULL, purchase_id INTEGER NOT NULL, user_id TEXT NOT NULL,
+      username TEXT NOT NULL, event TEXT NOT NULL, reason TEXT, actor TEXT NOT NULL);
+    CREATE INDEX anchor_seat_history_at ON anchor_seat_history(at);"
   tick; sl --db "$db" refresh >/dev/null         # warm the page cache for both
   : >"$W/arefresh.ours"; : >"$W/arefresh.anchor"; : >"$W/assign.ours"; : >"$W/assign.anchor"
   : >"$W/list.ours"; : >"$W/list.anchor"
@@ -397,9 +413,9 @@ bench_addons() {
     local ids
     ids=$(sql_ids $((first + 100)) 100)
     res=$(timed /dev/null sqlite3 "$db" "BEGIN IMMEDIATE;
-      INSERT INTO seat_assignments(purchase_id, user_id, username, assigned_at)
+      INSERT INTO anchor_seat_assignments(purchase_id, user_id, username, assigned_at)
         SELECT 1, id, username, 0 FROM users WHERE id IN ($ids) AND billing_key < 64;
-      INSERT INTO seat_history(at, add_on, purchase_id, user_id, username, event, actor)
+      INSERT INTO anchor_seat_history(at, add_on, purchase_id, user_id, username, event, actor)
         SELECT 0, 'duo_pro', 1, id, username, 'assigned', 'bench' FROM users
         WHERE id IN ($ids) AND billing_key < 64;
       COMMIT;"); read -r t rss <<<"$res"
@@ -430,6 +446,54 @@ bench_addons() {
       "$(spread "$am" "$amin" "$amax" 3) SELECT" "$(fmt "$r" 2)" "<= $T_LIST" "$(verdict "$r" le "$T_LIST")"
   note "add-on seats: $ADDON_PRESET seats assigned before the refreshes; each assign rep adds 100 new users"
   rm -f "$db" "$db-wal" "$db-shm"
+}
+
+# The hash chain: `ledger verify` over CHAIN_ROWS chained rows (refreshes,
+# a snapshot and its audit line each, appended through the engine's funnel
+# by bench_chain: setup) against sha256sum over exactly the bytes it hashes
+# (each row's canonical encoding, then its 81-byte link input: bench_chain
+# dump), both as processes; and a snapshot's append as `refresh` makes it
+# (open, refresh, close) on that ledger, in process, against the same with
+# the chain switched off on a copy (bench_chain append: the median of
+# CHAIN_APPENDS of each, interleaved).
+bench_chain() {
+  local n=$CHAIN_ROWS db=$W/chain.db i t rss
+  log "hash chain: ledger verify of $n rows x $REPS (anchor: sha256sum), appends x $CHAIN_APPENDS"
+  rm -f "$db" "$db-wal" "$db-shm"
+  "$CHAIN" build "$db" "$n"
+  "$CHAIN" dump "$db" "$W/chain.bytes"
+  sl --db "$db" ledger verify >/dev/null        # warm the page cache for both
+  sha256sum "$W/chain.bytes" >/dev/null
+  : >"$W/verify.ours"; : >"$W/verify.anchor"; : >"$W/append.ours"; : >"$W/append.anchor"
+  for ((i = 0; i < REPS; i++)); do
+    res=$(timed /dev/null "$SL" --db "$db" ledger verify); read -r t rss <<<"$res"
+    echo "$t" >>"$W/verify.ours"
+    res=$(timed /dev/null sha256sum "$W/chain.bytes"); read -r t rss <<<"$res"
+    echo "$t" >>"$W/verify.anchor"
+  done
+  for ((i = 0; i < REPS; i++)); do
+    cp "$db" "$W/chain-a.db"; cp "$db" "$W/chain-b.db"
+    "$CHAIN" append "$W/chain-a.db" "$W/chain-b.db" "$CHAIN_APPENDS" >"$W/append.out"
+    awk '/^append_chained_us/ { print $2 / 1e6 }' "$W/append.out" >>"$W/append.ours"
+    awk '/^append_unchained_us/ { print $2 / 1e6 }' "$W/append.out" >>"$W/append.anchor"
+  done
+  rm -f "$W"/chain-a.db* "$W"/chain-b.db*
+  local om omin omax am amin amax r mb
+  read -r om omin omax < <(stats "$W/verify.ours")
+  read -r am amin amax < <(stats "$W/verify.anchor")
+  r=$(ratio "$am" "$om")   # a speed: sha256sum's time over ours
+  mb=$(awk -v b="$(stat -c %s "$W/chain.bytes")" 'BEGIN { printf "%.0f", b / 1e6 }')
+  row "ledger verify $(human "$n") rows (s; speed)" "$(spread "$om" "$omin" "$omax" 3)" \
+      "$(spread "$am" "$amin" "$amax" 3) sha256sum" "$(fmt "$r" 2)" ">= $T_CHAIN_VERIFY" \
+      "$(verdict "$r" ge "$T_CHAIN_VERIFY")"
+  read -r om omin omax < <(stats "$W/append.ours")
+  read -r am amin amax < <(stats "$W/append.anchor")
+  r=$(ratio "$om" "$am")
+  row "snapshot append, $(human "$n")-row chain (s)" "$(spread "$om" "$omin" "$omax" 4)" \
+      "$(spread "$am" "$amin" "$amax" 4) no chain" "$(fmt "$r" 2)" "<= $T_CHAIN_APPEND" \
+      "$(verdict "$r" le "$T_CHAIN_APPEND")"
+  note "hash chain: sha256sum hashed $mb MB, the bytes ledger verify hashes for $(human "$n") rows"
+  rm -f "$db" "$db-wal" "$db-shm" "$W/chain.bytes"
 }
 
 # Snapshots are inserted with SQL straight into the ledger's table: setup,
@@ -1022,6 +1086,7 @@ run_bench chart "usage chart $(human "$SNAPSHOTS") snapshots"
 run_bench http "GET /api/v4/license"
 run_bench code_suggestions "Code Suggestions API"
 run_bench graphql "GraphQL API"
+run_bench chain "hash chain ($(human "$CHAIN_ROWS") rows)"
 echo "repetitions: $REPS (wrk: $WRK_REPS x ${WRK_SECONDS}s, -t$WRK_THREADS -c$WRK_CONNECTIONS); times are wall seconds"
 print_table
 sed 's/^/note: /' "$W/notes"

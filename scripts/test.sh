@@ -141,7 +141,7 @@ if [ "$fuzz_seconds" != 0 ]; then
     fi
   }
   in_parallel fuzz_one fuzz_license_decode fuzz_license_v2 fuzz_users_import fuzz_http_route \
-    fuzz_chart_render fuzz_graphql fuzz_graphql_api || status=1
+    fuzz_chart_render fuzz_graphql fuzz_graphql_api fuzz_report || status=1
 fi
 echo "== done in ${SECONDS}s (status $status)"
 exit $status

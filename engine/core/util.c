@@ -20,6 +20,7 @@ static const char *const rc_names[SL_RC_COUNT] = {
     [SL_ESTORAGE] = "storage error",
     [SL_ENOMEM] = "out of memory",
     [SL_EINTERNAL] = "internal error",
+    [SL_ETAMPERED] = "the ledger's hash chain is broken",
 };
 
 const char *sl_rc_name(sl_rc rc)

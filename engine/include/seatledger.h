@@ -57,6 +57,9 @@ typedef enum sl_rc {
     SL_ESTORAGE,   /* SQLite or file-system failure */
     SL_ENOMEM,     /* allocation failed */
     SL_EINTERNAL,  /* a library (OpenSSL, ...) failed unexpectedly */
+    SL_ETAMPERED,  /* the ledger's hash chain is broken where no admin
+                    * acknowledged it (sl_store_ledger_verify): nothing is
+                    * appended onto it */
     SL_RC_COUNT
 } sl_rc;
 
@@ -671,6 +674,141 @@ typedef struct sl_clock_event {
 sl_rc sl_store_clock_events(sl_store *st, int64_t from_ms, int64_t to_ms,
                             int (*fn)(void *ud, const sl_clock_event *e), void *ud,
                             sl_error *err);
+
+/* --- the hash chain (docs/trust.md) ------------------------------------ */
+
+/* Every row of the append-only tables (audit log, snapshots, add-on
+ * snapshots, seat history, license additions and deletions, clock events,
+ * key fingerprints, acknowledged breaks) is chained in the order it was
+ * appended: its entry holds SHA-256 over the previous entry's hash, the
+ * row's table, id and time, and the SHA-256 of its canonical encoding.
+ * Every write first checks the chain's head, that nothing was appended
+ * outside it, and the next SL_CHAIN_RECHECK_ROWS entries of a rolling
+ * re-verification; on a break no admin acknowledged it refuses with
+ * SL_ETAMPERED and writes nothing (clock confirmation and recovery and the
+ * acknowledgement itself excepted). */
+#define SL_CHAIN_RECHECK_ROWS 128
+#define SL_CHAIN_HASH_HEX 65          /* 64 lowercase hex digits and the NUL */
+#define SL_CHAIN_BREAKS_LISTED 100    /* breaks a verdict lists; the rest are counted */
+
+typedef enum sl_chain_break_kind {
+    SL_CHAIN_CHANGED = 0,  /* a row, or its chain entry, is not what was chained */
+    SL_CHAIN_DELETED,      /* a chained row is gone from its table */
+    SL_CHAIN_MISSING,      /* chain positions are gone: rows and their entries deleted */
+    SL_CHAIN_INSERTED      /* a row of a chained table is not in the chain */
+} sl_chain_break_kind;
+
+/* "changed", "deleted", "missing", "inserted". */
+const char *sl_chain_break_kind_name(sl_chain_break_kind k);
+
+typedef struct sl_chain_break {
+    sl_chain_break_kind kind;
+    int64_t position;        /* its chain position (MISSING: the first missing
+                              * one); 0 for INSERTED */
+    int64_t last_position;   /* MISSING: the last missing one; else = position */
+    char table[24];          /* the row's table; "" for MISSING and for an
+                              * entry naming no chained table */
+    int table_code;          /* the chain's code of that table (docs/trust.md) */
+    int64_t row_id;          /* the row's id; 0 for MISSING */
+    int64_t at_ms;           /* the row's time as chained or found; 0 unknown */
+    int acknowledged;        /* an admin accepted it (sl_store_ledger_accept_break) */
+    int64_t acknowledged_at_ms;
+} sl_chain_break;
+
+/* One sentence naming the break, for people and for messages:
+ * "snapshots row 13 (chain position 57, recorded 2026-03-01T00:00:00.000Z)
+ * is missing: it was deleted".  Returns buf (256 bytes hold any). */
+char *sl_chain_break_describe(const sl_chain_break *b, char *buf, size_t size);
+
+typedef struct sl_chain_verdict {
+    int64_t head_position;             /* entries in the chain; 0 when empty */
+    char head_hash[SL_CHAIN_HASH_HEX]; /* the head's hash as stored; 64 zeros when empty */
+    int64_t breaks;                    /* breaks found, acknowledged or not */
+    int64_t unacknowledged;            /* of those, not acknowledged: 0 means intact */
+    sl_chain_break first_unacknowledged; /* valid when unacknowledged > 0 */
+    size_t nlisted;                    /* the first breaks, in the order found */
+    sl_chain_break listed[SL_CHAIN_BREAKS_LISTED];
+    int64_t accepted;                  /* sl_store_ledger_accept_break: acknowledged now */
+} sl_chain_verdict;
+
+/* Walk the whole chain in one read transaction: recompute every entry from
+ * its row and the entry before, and find every row that is not chained.
+ * SL_OK with the verdict (intact or not); an error only when the ledger
+ * cannot be read. */
+sl_rc sl_store_ledger_verify(sl_store *st, sl_chain_verdict *out, sl_error *err);
+/* The admin acknowledges the breaks found now (`ledger verify
+ * --accept-break`): one event that records them (chain_breaks, chained
+ * like every record, and an audit line "ledger.accept_break"), after which
+ * writes are appended again; every later verification still lists them.
+ * Writes nothing when there is nothing to acknowledge (out->accepted 0).
+ * Subject to the clock check. */
+sl_rc sl_store_ledger_accept_break(sl_store *st, sl_source source, sl_chain_verdict *out,
+                                   sl_error *err);
+
+/* --- signed usage reports (docs/trust.md) ------------------------------ */
+
+#define SL_REPORT_BYTES_MAX (96 * 1024 * 1024)  /* a report file */
+#define SL_REPORT_POSITIONS_MAX 1000000          /* chain positions one report covers */
+
+typedef struct sl_report_options {
+    int64_t from_ms, to_ms;   /* the window; both INT64_MIN: the current license's term */
+} sl_report_options;
+
+/* What a verified report says (and what sl_store_usage_report wrote). */
+typedef struct sl_report_info {
+    char instance_id[37];              /* the ledger's instance (a UUID) */
+    int64_t generated_at_ms;
+    int64_t license_id;
+    int64_t from_ms, to_ms;            /* its window */
+    int64_t start_position, head_position;
+    char head_hash[SL_CHAIN_HASH_HEX];
+    int64_t snapshots, add_on_snapshots;  /* rows listed: every one of the window */
+    int64_t peak_count, peak_at_ms;    /* the highest billable count listed, and when */
+    int64_t restarts;                  /* positions where an acknowledged break restarts the chain */
+    int64_t breaks;                    /* acknowledged breaks the report lists */
+    char key_sha256[SL_CHAIN_HASH_HEX];  /* SHA-256 of the signing key's SPKI */
+} sl_report_info;
+
+/* The signed usage report of the current license: the license key as
+ * chained when it was added, the window, every snapshot and add-on
+ * snapshot recorded in it with its chain position, the chain's records
+ * (table, row id, time and digest of every row) from position 0 to the
+ * head, the acknowledged breaks, the instance id; signed with the
+ * instance's Ed25519 key.  SL_ENOTFOUND "no current license";
+ * SL_ETAMPERED when the chain has a break no admin acknowledged;
+ * SL_ETOOBIG beyond SL_REPORT_POSITIONS_MAX.  Writes nothing.  Caller
+ * frees *out_json with sl_free(); *out_info (may be NULL) says what it
+ * holds. */
+sl_rc sl_store_usage_report(sl_store *st, const sl_report_options *o, char **out_json,
+                            size_t *out_len, sl_report_info *out_info, sl_error *err);
+
+/* Verify a report offline (no ledger) against the instance's Ed25519
+ * public key (SPKI PEM, `keys instance-public --reports`): signed by that
+ * key, its records leading from its start to its head, every row it lists
+ * matching its record, every snapshot and add-on snapshot of its window
+ * listed, its license key the one chained when it was added.  SL_OK with
+ * *out (may be NULL); SL_EINVAL with the first reason; SL_ETOOBIG over the
+ * limits. */
+sl_rc sl_report_verify(const char *json, size_t len, const char *pub_pem, size_t pem_len,
+                       sl_report_info *out, sl_error *err);
+
+typedef struct sl_report_extension {
+    int64_t rows_added;        /* chain positions after the old head */
+    int64_t snapshots_added;   /* of those, snapshots */
+    int64_t old_snapshots;     /* the old report's, found unchanged in the new chain */
+} sl_report_extension;
+
+/* Both reports verified as by sl_report_verify (messages prefixed "the old
+ * report: " or "the new report: "), then that the new one extends the old
+ * one: the same instance, a head at or after the old head, a chain passing
+ * through the old head with the same hash, the records both cover equal,
+ * and no acknowledged break in the old range that the old report did not
+ * have.  SL_EINVAL "the new report does not extend the old one: ..."
+ * otherwise.  Each out-pointer may be NULL. */
+sl_rc sl_report_verify_extends(const char *old_json, size_t old_len, const char *new_json,
+                               size_t new_len, const char *pub_pem, size_t pem_len,
+                               sl_report_info *old_out, sl_report_info *new_out,
+                               sl_report_extension *ext, sl_error *err);
 
 /* --- snapshots (the append-only ledger) -------------------------------- */
 

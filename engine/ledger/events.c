@@ -5,9 +5,11 @@
  * before it, and never more than SL_CLOCK_AHEAD_MAX_DAYS after it unless
  * the admin confirmed the clock.  Every row appended to an append-only
  * table - snapshots, licenses, tokens, trusted keys, key fingerprints, clock
- * events and the audit log - goes through sl__event_append(), where a hash
- * chain over them will hook in.  Also here: the audited clock confirmation
- * and recovery, and reading them back for the history.
+ * events, license events, add-on snapshots, the seat history, acknowledged
+ * chain breaks and the audit log - goes through sl__event_append(), which
+ * checks the hash chain before the first append of an event and chains
+ * every appended row of a chained table (chain.c).  Also here: the audited
+ * clock confirmation and recovery, and reading them back for the history.
  */
 #include "ledger/ledger_internal.h"
 
@@ -48,7 +50,12 @@ sl_rc sl__event_begin(sl_store *st, int flags, sl_error *err)
                        sl_format_count((now - latest) / MS_PER_DAY, n, sizeof n),
                        sl_time_format_rfc3339(now, a, sizeof a),
                        sl_time_format_rfc3339(latest, b, sizeof b), SL_CLOCK_AHEAD_MAX_DAYS);
-    *ev = (sl_event){1, now, found, found ? latest : 0};
+    memset(ev, 0, sizeof *ev);
+    ev->active = 1;
+    ev->at_ms = now;
+    ev->has_latest = found;
+    ev->latest_ms = found ? latest : 0;
+    ev->flags = flags;
     return SL_OK;
 }
 
@@ -60,11 +67,28 @@ int64_t sl__event_at(const sl_store *st)
 sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int nvals,
                        const char *what, int64_t *out_rowid, sl_error *err)
 {
+    const sl__chain_table *chained;
     sqlite3_stmt *s;
+    int64_t id = 0;
+    int ids = 0;
     sl_rc rc;
     /* an append outside an event would escape the clock check */
     if (!st->in_txn || !st->event.active)
         return sl__err(err, SL_EINTERNAL, "%s: no event is being recorded", what);
+    for (int i = 0; i < nvals; i++)
+        ids += vals[i].type == SL__V_ID;
+    /* nothing is appended onto a broken chain (chain.c); the rows this
+     * INSERT adds are numbered from an id the chain never named */
+    rc = sl__chain_table_of(sql, &chained, err);
+    if (rc == SL_OK && (chained ? ids != 1 : ids != 0))
+        rc = sl__err(err, SL_EINTERNAL, "%s: an append to a chained table binds one SL__ID, "
+                     "any other none", what);
+    /* (the benchmarks' anchor without the chain lets SQLite number the rows,
+     * as before the chain) */
+    if (rc == SL_OK && chained && !st->chain_off)
+        rc = sl__chain_next_id(st, chained, &id, err);
+    if (rc != SL_OK)
+        return rc;
     rc = sl__stmt(st, sql, &s, err);
     if (rc != SL_OK)
         return rc;
@@ -73,6 +97,12 @@ sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int
         switch (v->type) {
         case SL__V_AT:
             sqlite3_bind_int64(s, i + 1, st->event.at_ms);
+            break;
+        case SL__V_ID:
+            if (st->chain_off)
+                sqlite3_bind_null(s, i + 1);
+            else
+                sqlite3_bind_int64(s, i + 1, id);
             break;
         case SL__V_INT:
             sqlite3_bind_int64(s, i + 1, v->i);
@@ -90,6 +120,8 @@ sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int
     else if (out_rowid)
         *out_rowid = sqlite3_last_insert_rowid(st->db);
     sqlite3_reset(s);
+    if (rc == SL_OK && chained && !st->chain_off)
+        rc = sl__chain_append(st, chained, id - 1, err);
     return rc;
 }
 
@@ -97,11 +129,11 @@ static sl_rc audit_line(sl_store *st, const char *action, int64_t license_id,
                         const char *outcome, const char *detail, sl_error *err)
 {
     const sl__value v[] = {
-        SL__AT, SL__TEXT(action), license_id > 0 ? SL__INT(license_id) : SL__NULL,
+        SL__ID, SL__AT, SL__TEXT(action), license_id > 0 ? SL__INT(license_id) : SL__NULL,
         SL__TEXT(outcome), SL__TEXT(detail),
     };
     return sl__event_append(st,
-        "INSERT INTO audit_log(at, action, license_id, outcome, detail) VALUES (?,?,?,?,?)",
+        "INSERT INTO audit_log(id, at, action, license_id, outcome, detail) VALUES (?,?,?,?,?,?)",
         v, (int)(sizeof v / sizeof v[0]), "cannot write the audit log", NULL, err);
 }
 
@@ -190,12 +222,13 @@ static sl_rc record_clock_event(sl_store *st, const char *kind, sl_source source
         rc = max_id(st, tables[i], &ids[i], err);
     if (rc == SL_OK) {
         const sl__value v[] = {
-            SL__AT, SL__TEXT(kind), SL__TEXT(sl_source_name(source)), SL__INT(ev->latest_ms),
-            SL__INT(ids[0]), SL__INT(ids[1]), SL__INT(ids[2]), SL__INT(ids[3]), SL__INT(ids[4]),
+            SL__ID, SL__AT, SL__TEXT(kind), SL__TEXT(sl_source_name(source)),
+            SL__INT(ev->latest_ms), SL__INT(ids[0]), SL__INT(ids[1]), SL__INT(ids[2]),
+            SL__INT(ids[3]), SL__INT(ids[4]),
         };
         rc = sl__event_append(st,
-            "INSERT INTO clock_events(at, kind, source, latest_before, audit_id, snapshot_id, "
-            "license_id, token_id, key_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO clock_events(id, at, kind, source, latest_before, audit_id, "
+            "snapshot_id, license_id, token_id, key_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
             v, (int)(sizeof v / sizeof v[0]), "cannot record the clock event", NULL, err);
     }
     if (rc != SL_OK)
@@ -219,7 +252,9 @@ static sl_rc clock_event(sl_store *st, int flags, const char *kind, sl_source so
     rc = sl__begin(st, err);
     if (rc != SL_OK)
         return rc;
-    rc = sl__event_begin(st, flags, err);
+    /* an acknowledgement of the clock is recorded even onto a broken chain:
+     * the admin may have to fix the clock before acknowledging the break */
+    rc = sl__event_begin(st, flags | SL__EVENT_CHAIN_ANY, err);
     if (rc != SL_OK || !needed(&st->event)) {
         sl__rollback(st);
         return rc;

@@ -5,6 +5,7 @@
  * (libjwt, RS256).  The identity itself is created by instance_keys.c.
  */
 #include "ledger/ledger_internal.h"
+#include "license/keyring_internal.h"
 
 #include <jwt.h>
 #include <openssl/crypto.h>
@@ -243,5 +244,45 @@ sl_rc sl_store_access_token(sl_store *st, const char *user_id, char **out_jwt,
     *out_exp = iat + SL_ACCESS_TOKEN_TTL_S;
 done:
     jwt_free(jwt);   /* scrubs its copy of the key */
+    return rc;
+}
+
+/* ---- signing usage reports ---------------------------------------------- */
+
+sl_rc sl__instance_sign_report(sl_store *st, const char *msg, size_t len,
+                               unsigned char sig[SL__REPORT_SIG_LEN],
+                               char key_sha256[SL_CHAIN_HASH_HEX], sl_error *err)
+{
+    sqlite3_stmt *s;
+    EVP_PKEY *pk = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    unsigned char kid[SL__KID_LEN];
+    size_t siglen = SL__REPORT_SIG_LEN;
+    const char *pem;
+    sl_rc rc = sl__stmt(st, "SELECT ed25519_private_pem FROM instance WHERE id = 1", &s, err);
+    if (rc != SL_OK)
+        return rc;
+    if (sqlite3_step(s) != SQLITE_ROW || !(pem = (const char *)sqlite3_column_text(s, 0))) {
+        rc = sl__err(err, SL_ESTORAGE, "ledger '%s' has no instance identity", st->path);
+        goto done;
+    }
+    rc = sl__pem_private_key(pem, (size_t)sqlite3_column_bytes(s, 0), &pk, err);
+    if (rc != SL_OK || EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519) {
+        rc = sl__err(err, SL_ESTORAGE, "ledger '%s' has a damaged instance key", st->path);
+        goto done;
+    }
+    ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk) != 1 ||
+        EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)msg, len) != 1 ||
+        siglen != SL__REPORT_SIG_LEN || sl__pkey_kid(pk, kid) != SL_OK) {
+        rc = sl__err(err, SL_EINTERNAL, "cannot sign the report with the instance key");
+        goto done;
+    }
+    sl__hex(kid, sizeof kid, key_sha256);
+done:
+    /* the column's copy of the private key is gone with the reset */
+    sqlite3_reset(s);
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
     return rc;
 }

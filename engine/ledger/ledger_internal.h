@@ -8,6 +8,7 @@
 #define SL_LEDGER_INTERNAL_H
 
 #include "ledger/store_internal.h"
+#include "ledger/chain_format.h"
 
 /* ---- counts in words (ledger/count_format.c) ------------------------- */
 
@@ -46,10 +47,97 @@ sl_rc sl__ledger_now(sl_store *st, int64_t *out_ms, sl_error *err);
  * cache. */
 sl_rc sl__ledger_today(sl_store *st, int32_t *out, sl_error *err);
 
+/* ---- the hash chain at work (ledger/chain.c) ---------------------------- */
+
+/* A range of acknowledged breaks (a chain_breaks row): kind as
+ * sl_chain_break_kind; rows first..last of table tbl, or chain positions
+ * first..last for SL_CHAIN_MISSING (tbl 0). */
+typedef struct sl__chain_ack {
+    int kind;
+    int tbl;
+    int64_t first, last;
+    int64_t at;            /* when it was acknowledged */
+} sl__chain_ack;
+
+/* A walk over chain entries: recomputes each entry from its row and the
+ * entry before and reports the breaks.  Set the options after
+ * sl__chain_walk_begin; free with sl__chain_walk_free. */
+typedef struct sl__chain_walk {
+    sl_store *st;
+    sl__chain_digest *digest;      /* the store's */
+    /* options */
+    int slice;            /* a slice of the chain: each table read from the
+                           * first row the slice names, not the rows after
+                           * its last (the whole chain: every row of every
+                           * table, so rows no entry names are found too) */
+    int stop_on_break;    /* SL_ETAMPERED at the first unacknowledged break */
+    int collect;          /* gather unacknowledged breaks as ranges in found */
+    sl_chain_verdict *verdict;     /* counted and listed here (may be NULL) */
+    /* called for every entry (may be NULL): digest is NULL when the row is
+     * gone or the entry names no chained table; restart is NULL when the
+     * entry's link verified, else the hash the walk continues from (NULL
+     * too when the entry's own hash is unreadable: then the next entry's
+     * is).  Non-zero stops. */
+    int (*on_entry)(void *ud, int64_t pos, int code, int64_t row_id, int64_t at,
+                    const unsigned char *digest, const unsigned char *restart);
+    /* called for chain positions first..last that are gone (may be NULL) */
+    int (*on_missing)(void *ud, int64_t first, int64_t last);
+    void *ud;
+    /* results */
+    int stopped;                   /* a callback stopped the walk */
+    int64_t head_position;         /* the last entry walked */
+    unsigned char head_hash[SL__CHAIN_HASH_LEN];  /* the hash the walk stands on */
+    sl__chain_ack *found;          /* collect: the ranges, in the order found */
+    size_t nfound, capfound;
+    /* inside */
+    unsigned char prev[SL__CHAIN_HASH_LEN];
+    int restart;
+    unsigned char alt[SL__CHAIN_HASH_LEN];  /* the hash a mismatched entry's row gave */
+    int has_alt;
+    sl__chain_ack *acks;           /* acknowledged, sorted */
+    size_t nacks, capacks;
+    size_t found_last[4][SL__CHAIN_TABLES + 2];
+    struct {
+        sqlite3_stmt *s;
+        int has_row;
+        int64_t id;
+    } cur[SL__CHAIN_TABLES];
+} sl__chain_walk;
+
+sl_rc sl__chain_walk_begin(sl_store *st, sl__chain_walk *w, sl_error *err);
+/* Walk chain positions from..to (the entry before `from` gives the
+ * previous hash).  Breaks go to on_break's rules above; SL_ETAMPERED with
+ * stop_on_break. */
+sl_rc sl__chain_walk_range(sl__chain_walk *w, int64_t from, int64_t to, sl_error *err);
+void sl__chain_walk_free(sl__chain_walk *w);
+
+/* The chain's last entry: position 0 and a zero hash when empty. */
+sl_rc sl__chain_head(sl_store *st, int64_t *position, unsigned char hash[SL__CHAIN_HASH_LEN],
+                     sl_error *err);
+/* The check before the current event's first append, once per event
+ * (unless it is an acknowledgement, SL__EVENT_CHAIN_ANY): the head's link,
+ * every chained table's newest row against its newest entry, and the next
+ * SL_CHAIN_RECHECK_ROWS entries of the rolling re-verification; SL_ETAMPERED
+ * at an unacknowledged break.  Leaves the head in st->event. */
+sl_rc sl__chain_check(sl_store *st, sl_error *err);
+/* The chained table an INSERT `sql` appends to: *out NULL for the tables
+ * whose rows change later and so are not chained (licenses, tokens,
+ * trusted keys); SL_EINTERNAL for any other table. */
+sl_rc sl__chain_table_of(const char *sql, const sl__chain_table **out, sl_error *err);
+/* The id a new row of t gets: above every id of the table and every id
+ * the chain names for it (a deleted row's id is never handed out again). */
+sl_rc sl__chain_next_id(sl_store *st, const sl__chain_table *t, int64_t *out, sl_error *err);
+/* Chain every row of t with an id above after_id (what the current
+ * event's INSERT just appended), in id order, onto the event's head. */
+sl_rc sl__chain_append(sl_store *st, const sl__chain_table *t, int64_t after_id,
+                       sl_error *err);
+/* The benchmarks' anchor: this store appends without chaining. */
+void sl__chain_disable(sl_store *st);
+
 /* ---- events: the one way into the record (ledger/events.c) ------------- */
 
 /* One value of an appended row, bound in order. */
-typedef enum sl__vtype { SL__V_NULL, SL__V_INT, SL__V_TEXT, SL__V_AT } sl__vtype;
+typedef enum sl__vtype { SL__V_NULL, SL__V_INT, SL__V_TEXT, SL__V_AT, SL__V_ID } sl__vtype;
 typedef struct sl__value {
     sl__vtype type;
     int64_t i;
@@ -67,9 +155,15 @@ static inline sl__value sl__v_text(const char *s)
 #define SL__TEXTN(x, n) ((sl__value){SL__V_TEXT, 0, (x), (int)(n)})
 /* the event's own time */
 #define SL__AT ((sl__value){SL__V_AT, 0, NULL, 0})
+/* the new row's id in a chained table, chosen by the funnel: never one the
+ * chain has named before, even after a row was deleted (a multi-row INSERT
+ * numbers its rows from it) */
+#define SL__ID ((sl__value){SL__V_ID, 0, NULL, 0})
 
 #define SL__EVENT_CONFIRMED 0x1  /* the admin confirmed the clock: no bound ahead */
 #define SL__EVENT_RECOVER   0x2  /* a clock recovery: may lie before the latest */
+#define SL__EVENT_CHAIN_ANY 0x4  /* an admin's acknowledgement (of the clock, of a
+                                  * break): appended even onto a broken chain */
 
 /* Start the event of the store's write transaction (right after sl__begin,
  * by whoever began it): read the clock and refuse, with SL_ECLOCK and
@@ -81,7 +175,8 @@ sl_rc sl__event_begin(sl_store *st, int flags, sl_error *err);
 int64_t sl__event_at(const sl_store *st);
 /* Append rows to an append-only table for the current event: `sql` is an
  * INSERT string literal whose parameters take `vals` in order (SL__AT binds
- * the event's time).  Every append goes through here, and only inside an
+ * the event's time; an INSERT into a chained table names its id column and
+ * binds it to SL__ID, exactly once).  Every append goes through here, and only inside an
  * event (SL_EINTERNAL otherwise).  `what` prefixes a storage error;
  * *out_rowid (may be NULL) receives the last new row's id. */
 sl_rc sl__event_append(sl_store *st, const char *sql, const sl__value *vals, int nvals,
@@ -311,5 +406,15 @@ int sl__status_snapshot_stale(const sl_status *s, int64_t now_ms);
 void sl__status_seat_sentence(const sl_status *s, int level, char *buf, size_t size);
 void sl__status_expiry_sentence(const sl_status *s, char *buf, size_t size);
 void sl__status_snapshot_sentence(const sl_status *s, int64_t now_ms, char *buf, size_t size);
+
+/* ---- the instance's report key (ledger/instance.c) ------------------- */
+
+#define SL__REPORT_SIG_LEN 64   /* an Ed25519 signature */
+
+/* Sign `msg` with the instance's Ed25519 key (which never leaves the
+ * engine); key_sha256 receives the hex SHA-256 of its public SPKI. */
+sl_rc sl__instance_sign_report(sl_store *st, const char *msg, size_t len,
+                               unsigned char sig[SL__REPORT_SIG_LEN],
+                               char key_sha256[SL_CHAIN_HASH_HEX], sl_error *err);
 
 #endif /* SL_LEDGER_INTERNAL_H */

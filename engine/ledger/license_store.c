@@ -49,6 +49,19 @@ static sl_rc insert_license(sl_store *st, const char *text, size_t len,
         v, (int)(sizeof v / sizeof v[0]), "cannot store the license", out_id, err);
 }
 
+/* The chained record of a license added (with its key text as received)
+ * or deleted: `licenses` loses the row of a deleted license, this keeps
+ * both (schema/013_hash_chain.sql). */
+static sl_rc license_event(sl_store *st, const char *event, int64_t id, const char *text,
+                           size_t len, sl_error *err)
+{
+    const sl__value v[] = {SL__ID, SL__AT, SL__TEXT(event), SL__INT(id),
+                           text ? SL__TEXTN(text, len) : SL__NULL};
+    return sl__event_append(st, "INSERT INTO license_events(id, at, event, license_id, data) "
+                                "VALUES (?,?,?,?,?)",
+                            v, 5, "cannot record the license event", NULL, err);
+}
+
 /* A license, stored or deleted, that came with the same AES key (or, for
  * one stored before its AES key was fingerprinted, the same wrapped key)
  * but another payload means the new key was forged from it
@@ -95,12 +108,12 @@ static sl_rc record_key_fingerprints(sl_store *st, const sl_license *lic, int64_
     if (!sl__license_aes_key_hex(lic, aes) || !sl__license_wrapped_key_hex(lic, wrapped))
         return SL_OK;
     {
-        const sl__value v[] = {SL__AT, SL__INT(id), SL__TEXT(aes), SL__TEXT(wrapped),
+        const sl__value v[] = {SL__ID, SL__AT, SL__INT(id), SL__TEXT(aes), SL__TEXT(wrapped),
                                SL__TEXTN(payload, plen)};
-        return sl__event_append(st, "INSERT INTO key_fingerprints(recorded_at, license_id, "
+        return sl__event_append(st, "INSERT INTO key_fingerprints(id, recorded_at, license_id, "
                                     "aes_key_sha256, wrapped_key_sha256, payload) "
-                                    "VALUES (?,?,?,?,?)",
-                                v, 5, "cannot store the license's key fingerprint", NULL, err);
+                                    "VALUES (?,?,?,?,?,?)",
+                                v, 6, "cannot store the license's key fingerprint", NULL, err);
     }
 }
 
@@ -159,6 +172,8 @@ sl_rc sl__license_add_locked(sl_store *st, const char *text, size_t len,
         rc = sl__err(err, SL_EINVAL, SL_MSG_EXPIRED);
     if (rc == SL_OK)
         rc = insert_license(st, text, len, lic, source, out_id, err);
+    if (rc == SL_OK)
+        rc = license_event(st, "added", *out_id, text, len, err);
     if (rc == SL_OK)
         rc = record_key_fingerprints(st, lic, *out_id, err);
     if (rc == SL_OK)
@@ -274,6 +289,9 @@ sl_rc sl__license_delete_locked(sl_store *st, int64_t id, sl_source source, sl_e
     sqlite3_reset(s);
     if (sqlite3_changes(st->db) == 0)
         return sl__err(err, SL_ENOTFOUND, "no license with id %lld", (long long)id);
+    rc = license_event(st, "deleted", id, NULL, 0, err);
+    if (rc != SL_OK)
+        return rc;
     return sl__audit(st, "license.delete", id, "ok", sl_source_name(source), err);
 }
 

@@ -153,11 +153,11 @@ sl_rc sl__ledger_refresh_locked(sl_store *st, sl_source source, sl_snapshot *out
     if (rc != SL_OK)
         goto done;
     {
-        const sl__value v[] = {SL__AT, SL__INT(count), SL__TEXT(sl_source_name(source)),
+        const sl__value v[] = {SL__ID, SL__AT, SL__INT(count), SL__TEXT(sl_source_name(source)),
                                lic ? SL__INT(license_id) : SL__NULL};
-        rc = sl__event_append(st, "INSERT INTO snapshots(recorded_at, billable_user_count, "
-                                       "source, license_id) VALUES (?,?,?,?)",
-                              v, 4, "cannot record the snapshot", &id, err);
+        rc = sl__event_append(st, "INSERT INTO snapshots(id, recorded_at, billable_user_count, "
+                                       "source, license_id) VALUES (?,?,?,?,?)",
+                              v, 5, "cannot record the snapshot", &id, err);
     }
     if (rc != SL_OK)
         goto done;

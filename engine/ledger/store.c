@@ -5,6 +5,7 @@
  * (the audit log included) through ledger/events.c.
  */
 #include "ledger/store_internal.h"
+#include "ledger/chain_format.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -177,6 +178,11 @@ static sl_rc migrate(sl_store *st, int readonly, sl_error *err)
     rc = sl__instance_create(st->db, err);
     if (rc != SL_OK)
         goto fail;
+    /* rows that predate the chain are chained in this same transaction
+     * (SQLite has no SHA-256 for the migration to do it) */
+    rc = sl__chain_fill(st->db, err);
+    if (rc != SL_OK)
+        goto fail;
     return sl__commit(st, err);
 fail:
     sl__rollback(st);
@@ -267,6 +273,10 @@ void sl_store_close(sl_store *st)
         return;
     for (int i = 0; i < st->nstmts; i++)
         sqlite3_finalize(st->stmts[i].stmt);
+    for (int i = 0; i < SL_CHAIN_STMTS; i++)
+        sqlite3_finalize(st->chain_stmts[i]);
+    sl__chain_digest_free(st->chain_digest);
+    free(st->chain_digest);
     sl_keyring_free(st->keyring);
     sl__cache_clear(st);
     if (st->instance.jwt_private_pem) {

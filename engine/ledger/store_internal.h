@@ -13,6 +13,9 @@
 /* ---- the store --------------------------------------------------------- */
 
 #define SL_STMT_CACHE 64
+/* statements of the hash chain (ledger/chain.c), kept apart from the LRU
+ * cache because a walk holds several at once */
+#define SL_CHAIN_STMTS 32
 #define SL_CACHE_SLOTS 64       /* entitlements and projects cached per connection */
 #define SL_CACHE_KEY_MAX 127    /* bytes of a user id or path that is cached */
 
@@ -23,7 +26,16 @@ typedef struct sl_event {
     int64_t at_ms;       /* the clock, read once under the write lock */
     int has_latest;      /* the ledger had recorded something before */
     int64_t latest_ms;   /* its latest time then */
+    int flags;           /* SL__EVENT_* of sl__event_begin */
+    /* the chain's head as this event left it (ledger/chain.c): checked
+     * once, at the event's first append */
+    int chain_ready;
+    int64_t chain_position;
+    unsigned char chain_hash[32];
+    int64_t next_id[8];  /* of each chained table (SL__CHAIN_TABLES) */
 } sl_event;
+
+struct sl__chain_digest;
 
 struct sl_store {
     sqlite3 *db;
@@ -36,6 +48,9 @@ struct sl_store {
     int in_txn;
     sl_event event;             /* valid while in_txn, once begun */
     sl_keyring *keyring;        /* cached trusted keys */
+    sqlite3_stmt *chain_stmts[SL_CHAIN_STMTS];  /* finalized at close */
+    struct sl__chain_digest *chain_digest;      /* made on first use (chain.c) */
+    int chain_off;              /* benchmarks' anchor only (sl__chain_disable) */
     int64_t keyring_version;    /* data_version when cached; -1 = stale */
     int64_t commits;            /* own commits (data_version ignores them) */
     uint64_t serial;            /* this connection among the process's (stamps) */

@@ -9,6 +9,8 @@
 
 #include "ledger/ledger_internal.h"
 
+#include <openssl/evp.h>
+
 /* ---- calendar buckets (report/chart_series.c) --------------------------- */
 
 /* The first day of the bucket of `unit` holding `day` (weeks start on
@@ -51,5 +53,17 @@ void sl__chart_count_axis(double vmin, double vmax, int target, sl_chart_count_a
 /* An integral count as text with thousands separators ("1,234,567"), also
  * beyond int64_t (a tick above the largest count). */
 char *sl__chart_count_text(double v, char *buf, size_t size);
+
+/* ---- signed usage reports: verification (report/report_verify.c) ------- */
+
+/* The bytes a report's signature covers: the report without its
+ * "signature" member in canonical JSON (RFC 8785: sorted keys, no
+ * whitespace; a report holds no real numbers and no control characters),
+ * after the prefix "seatledger usage report v1\n".  Caller frees *out. */
+sl_rc sl__report_signed_bytes(const json_t *report, char **out, size_t *len, sl_error *err);
+/* The report's "format" and its version. */
+const char *sl__report_format(int *version);
+/* Lowercase hex SHA-256 of the SPKI DER of a public key. */
+sl_rc sl__report_key_sha256(EVP_PKEY *pk, char out[SL_CHAIN_HASH_HEX], sl_error *err);
 
 #endif /* SL_REPORT_INTERNAL_H */

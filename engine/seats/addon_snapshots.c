@@ -11,14 +11,14 @@
 sl_rc sl__addon_snapshots_record(sl_store *st, int64_t snapshot_id, int64_t now_ms,
                                  int32_t today, sl_error *err)
 {
-    const sl__value v[] = {SL__INT(snapshot_id), SL__INT(now_ms), SL__INT(today)};
+    const sl__value v[] = {SL__INT(snapshot_id), SL__INT(now_ms), SL__INT(today), SL__ID};
     return sl__event_append(st,
-        "INSERT INTO add_on_snapshots(snapshot_id, recorded_at, add_on, purchase_id, "
+        "INSERT INTO add_on_snapshots(id, snapshot_id, recorded_at, add_on, purchase_id, "
         "purchased_seats, assigned_seats) "
-        "SELECT ?1, ?2, p.add_on, p.id, p.quantity, "
-        "(SELECT count(*) FROM seat_assignments a WHERE a.purchase_id = p.id) "
+        "SELECT ?4 + row_number() OVER (ORDER BY p.id) - 1, ?1, ?2, p.add_on, p.id, "
+        "p.quantity, (SELECT count(*) FROM seat_assignments a WHERE a.purchase_id = p.id) "
         "FROM add_on_purchases p WHERE p.started_on <= ?3 AND ?3 < p.expires_on ORDER BY p.id",
-        v, 3, "cannot record the add-on snapshots", NULL, err);
+        v, 4, "cannot record the add-on snapshots", NULL, err);
 }
 
 sl_rc sl_store_addon_metrics(sl_store *st, int64_t snapshot_id, sl_addon_metric **out,

@@ -12,12 +12,13 @@ sl_rc sl__seat_history_append(sl_store *st, int64_t at_ms, const char *add_on,
                               const char *event, const char *reason, const char *actor,
                               sl_error *err)
 {
-    const sl__value v[] = {SL__INT(at_ms), SL__TEXT(add_on), SL__INT(purchase_id),
+    const sl__value v[] = {SL__ID, SL__INT(at_ms), SL__TEXT(add_on), SL__INT(purchase_id),
                            SL__TEXT(user_id), SL__TEXT(username), SL__TEXT(event),
                            SL__TEXT(reason), SL__TEXT(actor)};
     return sl__event_append(st,
-        "INSERT INTO seat_history(at, add_on, purchase_id, user_id, username, event, reason, "
-        "actor) VALUES (?,?,?,?,?,?,?,?)", v, 8, "cannot write the seat history", NULL, err);
+        "INSERT INTO seat_history(id, at, add_on, purchase_id, user_id, username, event, "
+        "reason, actor) VALUES (?,?,?,?,?,?,?,?,?)", v, 9, "cannot write the seat history",
+        NULL, err);
 }
 
 sl_rc sl_store_seat_history(sl_store *st, const char *add_on, int64_t from_ms, int64_t to_ms,

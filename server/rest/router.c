@@ -39,6 +39,7 @@ static const struct {
     [SL_ESTORAGE] = {500, "500 Internal Server Error"},
     [SL_ENOMEM] = {500, "500 Internal Server Error"},
     [SL_EINTERNAL] = {500, "500 Internal Server Error"},
+    [SL_ETAMPERED] = {409, NULL},
 };
 
 /* ---- responses ---------------------------------------------------------- */

@@ -10,7 +10,8 @@ COMMANDS=(
   "license issue" "license verify" "license check" "license add" "license list" "license show"
   "license delete"
   "users import" "users list" "users count"
-  "refresh" "history" "usage export" "usage chart" "status" "backup"
+  "refresh" "history" "usage export" "usage chart" "usage report" "report verify" "status" "backup"
+  "ledger verify"
   "clock confirm" "clock recover"
   "token create" "token list" "token revoke"
   "serve" "notify" "addons list" "seats assign" "seats unassign" "seats list" "seats history"
@@ -85,7 +86,7 @@ expect_contains "help of an unknown subcommand" "$err" "unknown keys subcommand 
 run 2 "$SL" keys
 expect_contains "group without a subcommand" "$err" "keys needs a subcommand: generate, trust, list, untrust"
 run 2 "$SL" usage
-expect_contains "usage without a subcommand" "$err" "usage needs a subcommand: export, chart"
+expect_contains "usage without a subcommand" "$err" "usage needs a subcommand: export, chart, report"
 run 2 "$SL"
 expect_contains "no command" "$err" "usage: seatledger"
 

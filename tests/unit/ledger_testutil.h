@@ -1,7 +1,7 @@
 /*
  * ledger_testutil.h - helpers of the ledger tests (test_ledger, test_add_checks,
  * test_usage_csv, test_status): instants and dates from text, snapshots
- * written straight into the table, license attributes without a key, and a
+ * appended as if recorded at a time, license attributes without a key, and a
  * user directory of N billable users imported through the public API.
  */
 #ifndef SL_LEDGER_TESTUTIL_H
@@ -33,17 +33,23 @@ static inline int32_t lt_day(const char *s)
     return d;
 }
 
-/* A snapshot as if recorded at `at` (the refresh path is tested on its own). */
+/* A snapshot as if recorded at `at` (the refresh path is tested on its
+ * own): appended through the one funnel, so that it is chained like any
+ * row, in an event that skips the clock check (a test's history need not
+ * lie before its clock). */
 static inline void lt_snapshot(sl_store *st, const char *at, int64_t count)
 {
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_prepare_v2(st->db,
-        "INSERT INTO snapshots(recorded_at, billable_user_count, source) VALUES (?,?,'cli')",
-        -1, &s, NULL), SQLITE_OK);
-    sqlite3_bind_int64(s, 1, lt_ms(at));
-    sqlite3_bind_int64(s, 2, count);
-    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-    sqlite3_finalize(s);
+    sl_error err = {0};
+    const sl__value v[] = {SL__ID, SL__INT(lt_ms(at)), SL__INT(count)};
+    assert_int_equal(sl__begin(st, &err), SL_OK);
+    if (sl__event_begin(st, SL__EVENT_CONFIRMED | SL__EVENT_RECOVER, &err) != SL_OK ||
+        sl__event_append(st, "INSERT INTO snapshots(id, recorded_at, billable_user_count, "
+                             "source) VALUES (?,?,?,'cli')", v, 3, "snapshot", NULL,
+                         &err) != SL_OK) {
+        sl__rollback(st);
+        fail_msg("snapshot: %s", err.message);
+    }
+    assert_int_equal(sl__commit(st, &err), SL_OK);
 }
 
 static inline int64_t lt_scalar(sl_store *st, const char *sql)

@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "graphql_api/graphql_api.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1007,6 +1008,30 @@ static void test_inactive_purchase(void **state)
     setenv("SEATLEDGER_NOW", NOW, 1);
 }
 
+/* A ledger whose hash chain was broken behind the engine's back: queries
+ * are answered, a seat mutation is refused with the engine's sentence and
+ * records nothing. */
+static void test_broken_chain(void **state)
+{
+    fx *f = *state;
+    events ev;
+    char path[4096];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/ledger.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_log_no_update; "
+                                      "UPDATE audit_log SET detail = 'changed' WHERE id = 1",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    expect(mutate(f, f->admin, "userAddOnAssignmentCreate", "userId: \"gid://gitlab/User/1\""), 200,
+           "{\"data\":{\"userAddOnAssignmentCreate\":null},\"errors\":[{\"message\":\"the ledger's "
+           "hash chain is broken: audit_log row 1 (chain position 1, recorded 2026-11-22T12:00:00.000Z) "
+           "does not match its chain entry: the row or the entry was changed; 'seatledger ledger "
+           "verify' lists every break and 'seatledger ledger verify --accept-break' acknowledges "
+           "them\",\"locations\":[{\"line\":1,\"column\":12}],\"path\":[\"userAddOnAssignmentCreate\"]}]}");
+    assert_string_equal(history_of(f, &ev), "");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1033,6 +1058,7 @@ int main(void)
         T(test_hostile_documents),
         T(test_response_cache),
         T(test_cache_entries),
+        T(test_broken_chain),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

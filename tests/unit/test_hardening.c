@@ -51,7 +51,9 @@ static int64_t count_rows(const char *path, const char *action)
     sqlite3_stmt *s = NULL;
     int64_t n = -1;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_log WHERE action = ?",
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM audit_log "
+                                        "WHERE action = ?1) + (SELECT count(*) FROM "
+                                        "notify_state WHERE subject = ?1)",
                                         -1, &s, NULL), SQLITE_OK);
     sqlite3_bind_text(s, 1, action, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW)
@@ -84,7 +86,10 @@ static void test_second_connection_keeps_wal_locks(void **state)
     other_process(path, "PRAGMA wal_checkpoint(TRUNCATE)");
     assert_int_equal(sl__audit(a, "through-a", 0, "ok", NULL, &err), SL_OK);
     /* a commit by yet another process must survive */
-    other_process(path, "INSERT INTO audit_log(at, action, outcome) VALUES (0, 'child', 'ok')");
+    /* (into a table outside the hash chain: a row appended to the audit log
+     * behind the engine's back would be refused as inserted) */
+    other_process(path, "INSERT INTO notify_state(subject, state, level, changed_at) "
+                        "VALUES ('child', '', 0, 0)");
     assert_int_equal(sl__audit(b, "through-b", 0, "ok", NULL, &err), SL_OK);
     sl_store_close(b);
     sl_store_close(a);

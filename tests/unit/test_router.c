@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -709,6 +710,38 @@ static void test_list_refresh_export_delete(void **state)
     sl_http_response_free(&r);
 }
 
+/* A ledger whose hash chain was broken behind the engine's back: reads go
+ * on, every write is refused with 409 and the engine's sentence. */
+static void test_broken_chain(void **state)
+{
+    fixture *f = *state;
+    sl_error err = {0};
+    int64_t id = 0;
+    char path[4096];
+    sqlite3 *db = NULL;
+    sl_http_response r;
+    assert_int_equal(sl_store_license_add(f->st, key_premium, strlen(key_premium), SL_SOURCE_CLI,
+                                          &id, &err), SL_OK);
+    expect_json(admin_call(f, "PUT", "/api/v4/license/1/refresh_billable_users"), 202,
+                "{\"success\":true}");
+    snprintf(path, sizeof path, "%s/ledger.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER snapshots_no_update; UPDATE snapshots SET "
+                                      "billable_user_count = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    r = admin_call(f, "GET", "/api/v4/license");
+    assert_int_equal(r.status, 200);
+    sl_http_response_free(&r);
+    r = admin_call(f, "PUT", "/api/v4/license/1/refresh_billable_users");
+    assert_int_equal(r.status, 409);
+    assert_non_null(strstr(r.body, "{\"message\":\"the ledger's hash chain is broken: "
+                                   "snapshots row 1 (chain position "));
+    sl_http_response_free(&r);
+    r = admin_call(f, "DELETE", "/api/v4/license/1");
+    assert_int_equal(r.status, 409);
+    sl_http_response_free(&r);
+}
+
 static void test_no_ledger(void **state)
 {
     fixture *f = *state;
@@ -773,6 +806,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_post_multipart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_refresh_export_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_ledger, setup, teardown),
         cmocka_unit_test(test_refresh_schedule),
     };
