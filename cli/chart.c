@@ -16,6 +16,17 @@ static int parse_day(const char *opt, const char *s, int32_t *out)
     return EXIT_OK;
 }
 
+/* A chart size: min to SL_CHART_SIZE_MAX pixels. */
+static int parse_size(const char *opt, const char *s, int min, int *out)
+{
+    int64_t v = 0;
+    if (!cli_parse_i64(s, &v) || v < min || v > SL_CHART_SIZE_MAX)
+        return cli_usage("usage chart: %s needs %d to %d pixels, not '%s'", opt, min,
+                         SL_CHART_SIZE_MAX, s);
+    *out = (int)v;
+    return EXIT_OK;
+}
+
 static void print_summary(const cli_ctx *ctx, const char *out, const sl_chart_series *s,
                           size_t bytes)
 {
@@ -57,6 +68,12 @@ int cli_usage_chart(cli_ctx *ctx, int argc, char **argv)
             rc = parse_day("--to", argv[++i], &to);
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc && !out)
             out = argv[++i];
+        else if (strcmp(argv[i], "--width") == 0 && i + 1 < argc)
+            rc = parse_size("--width", argv[++i], SL_CHART_WIDTH_MIN, &opt.width);
+        else if (strcmp(argv[i], "--height") == 0 && i + 1 < argc)
+            rc = parse_size("--height", argv[++i], SL_CHART_HEIGHT_MIN, &opt.height);
+        else if (strcmp(argv[i], "--focusable") == 0)
+            opt.focusable = 1;
         else
             return cli_usage("usage chart: unexpected argument '%s'", argv[i]);
         if (rc != EXIT_OK)

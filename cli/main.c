@@ -93,9 +93,12 @@ static const cli_command commands[] = {
      "The usage CSV auditors use, byte for byte in GitLab's layout, for the\n"
      "current license's term; to FILE (atomically) or stdout."},
     {"usage", "chart", cli_usage_chart,
-     "usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg",
+     "usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--width PX] [--height PX]\n"
+     "                  [--focusable] --out FILE.svg",
      "The chart of billable users as SVG: the current license's term, or from\n"
-     "--from 00:00:00 through --to 23:59:59 UTC.  FILE '-' is stdout."},
+     "--from 00:00:00 through --to 23:59:59 UTC.  FILE '-' is stdout.  --width and\n"
+     "--height size it (default 960 x 420); --focusable makes each point a tab stop\n"
+     "with its date and count, as the admin console embeds it."},
     {"usage", "report", cmd_usage_report,
      "usage report [--out FILE] [--from YYYY-MM-DD --to YYYY-MM-DD]",
      "The signed usage report of the current license for its vendor\n"
@@ -155,8 +158,9 @@ static const cli_command commands[] = {
      "                  [--exec CMD]... [--mail ADDRESS...] [--timeout SECONDS]\n"
      "                  [--notify-interval SECONDS] [--ai-gateway URL]\n"
      "                  [--external-host HOST] [--ai-gateway-timeout SECONDS]\n"
-     "                  [--rate-limit ENDPOINT=COUNT/SECONDS]...",
-     "Serves GitLab's License API on --listen (default 127.0.0.1:8080) and GET\n"
+     "                  [--rate-limit ENDPOINT=COUNT/SECONDS]... [--behind-tls]",
+     "Serves GitLab's License API on --listen (default 127.0.0.1:8080), its GraphQL\n"
+     "API, the admin console at /admin (sign in with an admin token) and GET\n"
      "/metrics there behind an admin token; --metrics-listen serves /metrics alone,\n"
      "without a token, on a second address.  --refresh-daily records a snapshot at\n"
      "HH:MM UTC.  With --exec or --mail it runs the round of `seatledger notify` at\n"
@@ -165,7 +169,8 @@ static const cli_command commands[] = {
      "--ai-gateway, reports --external-host as host_name (default: this machine's\n"
      "name), gives the gateway --ai-gateway-timeout seconds (default 55);\n"
      "--rate-limit changes completions (60/60), direct_access (10/300) or\n"
-     "connection_details (10/60)."},
+     "connection_details (10/60).  --behind-tls: TLS ends in a proxy in front,\n"
+     "so the console's session cookie is marked Secure."},
     {"notify", NULL, cmd_notify,
      "notify [--exec CMD]... [--mail ADDRESS...]... [--timeout SECONDS]",
      "Records an event for every condition of `status` that got worse since the\n"

@@ -143,6 +143,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
             interval = (int)v;
         } else if (strcmp(argv[i], "--ai-gateway") == 0 && i + 1 < argc) {
             cs.ai_gateway_url = argv[++i];
+        } else if (strcmp(argv[i], "--behind-tls") == 0) {
+            cfg.behind_tls = 1;
         } else if (strcmp(argv[i], "--external-host") == 0 && i + 1 < argc) {
             cs.external_host = argv[++i];
         } else if (strcmp(argv[i], "--ai-gateway-timeout") == 0 && i + 1 < argc) {

@@ -2,7 +2,8 @@
 # The main job, end to end, on the default ledger ($SEATLEDGER_DB, else
 # ~/.local/share/seatledger/ledger.db): vendor key pair, trust it, issue and
 # import a license, import a user directory, refresh, status, usage CSV, and
-# finally the License API server with a curl command that works.
+# finally the License API server with a curl command that works, and the
+# admin console's address, signed in with the demo's token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -47,13 +48,26 @@ cat "$work/license_usage.csv"
 step "the License API server"
 token=$(sl token create --name "demo-$(date +%s)-$$" --admin)
 port=${DEMO_PORT:-8080}
-sl serve --listen "127.0.0.1:$port" 2>"$work/server.log" &
+# not through sl(): a function run with & is a subshell, and killing it
+# would leave the server running
+build/seatledger serve --listen "127.0.0.1:$port" 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
 cmd="curl --silent --header \"PRIVATE-TOKEN: $token\" http://127.0.0.1:$port/api/v4/license"
 echo "$cmd"
 eval "$cmd"; echo
+
+step "the admin console"
+# sign in as a browser would, with the demo's token: the session cookie, then
+# the session's own JSON (docs/console.md)
+jar="$work/console.cookies"
+curl --silent --output /dev/null --cookie-jar "$jar" --data-urlencode "token=$token" \
+  --write-out 'sign-in: %{http_code} -> %{redirect_url}\n' "http://127.0.0.1:$port/admin/sign_in"
+curl --silent --cookie "$jar" "http://127.0.0.1:$port/admin/console/session" |
+  sed 's/"csrf_token":"[^"]*",//'; echo
+rm -f "$jar"
+echo "admin console: http://127.0.0.1:$port/admin  (sign in with the token $token)"
 if [ -t 0 ]; then
   echo "server running on http://127.0.0.1:$port (Ctrl-C to stop)"
   wait $server

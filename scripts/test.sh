@@ -12,9 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # lintian and debootstrap for the packages stage, prometheus (with promtool)
 # for tests/e2e/test_prometheus.sh, groff and man for the man page check,
-# node and npm for the GraphQL clients (tests/e2e/lib_npm.sh)
+# node and npm for the GraphQL clients and the console's browser test
+# (tests/e2e/lib_npm.sh), Debian's chromium for that browser test
 scripts/deps.sh clang libclang-rt-dev valgrind openssl lintian debootstrap prometheus \
-  groff-base man-db node=nodejs npm=npm
+  groff-base man-db node=nodejs npm=npm chromium
 status=0
 # in_parallel FN ITEM...: FN ITEM for each item, as many at a time as there
 # are cores; non-zero when any of them failed.
@@ -81,7 +82,7 @@ if [ "${MEMCHECK:-1}" != 0 ]; then
     # the rules cross-check runs in full above; here one scenario of its
     # edge cases (the full set is ~2,000 CLI runs, half an hour under valgrind)
     SEATLEDGER=$vgdir/seatledger SL_SOURCE_DIR=$PWD SL_BINARY_DIR=$PWD/build \
-      SL_CROSSCHECK_ONLY=tiny SL_E2E_TIME_FACTOR=10 \
+      SL_CROSSCHECK_ONLY=tiny SL_E2E_TIME_FACTOR=10 SL_BROWSER=0 \
       timeout "${MEMCHECK_TIMEOUT:-900}" bash "$t" >"$vgdir/$name.out" 2>&1 || rc=$?
     case $rc in
       0) echo "memcheck $name: passed ($((SECONDS - start))s)" ;;

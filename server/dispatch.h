@@ -1,13 +1,14 @@
 /*
  * dispatch.h - which API surface answers a request, by path: one table in
  * dispatch.c, one line per surface (GET /metrics, GitLab's GraphQL API, the
- * Code Suggestions API, the License REST API).  A pure function like the
+ * Code Suggestions API, the admin console, the License REST API).  A pure function like the
  * surfaces it picks from; http.c calls it for every request.
  */
 #ifndef SL_DISPATCH_H
 #define SL_DISPATCH_H
 
 #include "code_suggestions/code_suggestions.h"
+#include "console/console.h"
 #include "metrics/metrics.h"
 #include "router.h"
 
@@ -15,6 +16,7 @@ typedef struct sl_dispatch_ctx {
     sl_metrics *metrics;     /* the server's request figures (may be NULL) */
     int metrics_only;        /* the --metrics-listen listener: /metrics, no token, nothing else */
     sl_cs *cs;               /* the Code Suggestions API's shared state (NULL: not served) */
+    sl_console *console;     /* the admin console's sessions (NULL: not served) */
 } sl_dispatch_ctx;
 
 /* An API surface: a pure function from request to response that never

@@ -1055,18 +1055,30 @@ static void drain(server *sv, struct MHD_Daemon *d, int64_t deadline)
 static sl_rc surfaces_start(server *sv, const sl_server_config *cfg, sl_error *err)
 {
     static const sl_cs_config none;
+    sl_console_config console = {0};
     sl_rc rc = sl_cs_gateway_global_init(err);
     if (rc != SL_OK)
         return rc;
+    console.secure_cookies = cfg->behind_tls;
+    rc = sl_console_new(&console, &sv->dispatch.console, err);
+    if (rc != SL_OK)
+        return rc;
     pthread_mutex_init(&sv->streams_mu, NULL);
-    return sl_cs_new(cfg->code_suggestions ? cfg->code_suggestions : &none,
-                     &sv->dispatch.cs, err);
+    rc = sl_cs_new(cfg->code_suggestions ? cfg->code_suggestions : &none, &sv->dispatch.cs, err);
+    if (rc != SL_OK) {
+        pthread_mutex_destroy(&sv->streams_mu);
+        sl_console_free(sv->dispatch.console);
+        sv->dispatch.console = NULL;
+    }
+    return rc;
 }
 
 /* After MHD_stop_daemon: every stream is freed by then.  libcurl's global
  * state stays: a forward's thread may still be winding down. */
 static void surfaces_stop(server *sv)
 {
+    sl_console_free(sv->dispatch.console);
+    sv->dispatch.console = NULL;
     if (!sv->dispatch.cs)
         return;
     sl_cs_free(sv->dispatch.cs);

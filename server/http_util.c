@@ -53,6 +53,25 @@ void sl_http_resp_header(sl_http_response *r, const char *name, const char *valu
     }
 }
 
+void sl_http_resp_header_copy(sl_http_response *r, const char *name, const char *value)
+{
+    char *copy;
+    if (r->header_count >= SL_HTTP_RESPONSE_HEADERS_MAX)
+        return;
+    copy = strdup(value);
+    if (!copy) {
+        free(r->body);
+        r->body = NULL;
+        r->body_len = 0;
+        r->content_type = NULL;
+        r->status = 500;
+        snprintf(r->detail, sizeof r->detail, "out of memory");
+        return;
+    }
+    r->owned_values |= 1u << r->header_count;
+    sl_http_resp_header(r, name, copy);
+}
+
 /* {"<member>":"<text>"} with proper JSON escaping. */
 sl_http_response sl_http_resp_json(int status, json_t *j)
 {
@@ -266,6 +285,43 @@ int sl_http_json_depth_ok(const char *s, size_t n)
 }
 
 
+int sl_http_cookie_get(const sl_http_request *req, const char *name, char *out, size_t outsz)
+{
+    size_t nlen = strlen(name);
+    for (size_t h = 0; h < req->header_count; h++) {
+        const char *v = req->headers[h].value;
+        if (!req->headers[h].name || strcasecmp(req->headers[h].name, "Cookie") != 0 || !v)
+            continue;
+        /* cookie-pair *( ";" SP cookie-pair ), read leniently: blanks around */
+        while (*v) {
+            const char *end = strchr(v, ';'), *eq;
+            size_t len;
+            if (!end)
+                end = v + strlen(v);
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            eq = memchr(v, '=', (size_t)(end - v));
+            if (eq && (size_t)(eq - v) == nlen && memcmp(v, name, nlen) == 0) {
+                const char *val = eq + 1, *vend = end;
+                while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t'))
+                    vend--;
+                if (vend - val >= 2 && *val == '"' && vend[-1] == '"') {
+                    val++;
+                    vend--;
+                }
+                len = (size_t)(vend - val);
+                if (len + 1 > outsz)
+                    return 0;
+                memcpy(out, val, len);
+                out[len] = '\0';
+                return 1;
+            }
+            v = *end ? end + 1 : end;
+        }
+    }
+    return 0;
+}
+
 static char *dup_trimmed(const char *s, size_t n)
 {
     char *out;
@@ -338,6 +394,11 @@ void sl_http_response_free(sl_http_response *r)
     free(r->body);
     r->body = NULL;
     r->body_len = 0;
+    for (size_t i = 0; i < SL_HTTP_RESPONSE_HEADERS_MAX; i++) {
+        if (r->owned_values & (1u << i))
+            free((char *)r->headers[i].value);
+    }
+    r->owned_values = 0;
     if (r->stream) {
         r->stream->free(r->stream);
         r->stream = NULL;

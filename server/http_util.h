@@ -17,6 +17,10 @@ void sl_http_resp_body(sl_http_response *r, const char *ctype, const char *data,
 /* Add a header (name and value static or outliving the response); ignored
  * beyond SL_HTTP_RESPONSE_HEADERS_MAX. */
 void sl_http_resp_header(sl_http_response *r, const char *name, const char *value);
+/* Add a header whose value is copied into the response (a Set-Cookie made
+ * for this request); ignored beyond SL_HTTP_RESPONSE_HEADERS_MAX.  On
+ * allocation failure the response becomes a bodiless 500. */
+void sl_http_resp_header_copy(sl_http_response *r, const char *name, const char *value);
 /* {"<member>":"<text>"} with proper JSON escaping, application/json. */
 sl_http_response sl_http_resp_json_text(int status, const char *member, const char *text);
 /* {"message":"<text>"} */
@@ -53,6 +57,10 @@ int sl_http_body_blank(const sl_http_request *req);
 /* Nesting depth of JSON text (brackets outside strings) is at most
  * SL_JSON_DEPTH_MAX: checked before a parser recurses. */
 int sl_http_json_depth_ok(const char *s, size_t n);
+/* The value of cookie `name` in the request's Cookie headers (RFC 6265
+ * syntax, the first one wins), copied into out (NUL-terminated).  1 found,
+ * 0 absent, or longer than outsz - 1 bytes. */
+int sl_http_cookie_get(const sl_http_request *req, const char *name, char *out, size_t outsz);
 /* The presented token: PRIVATE-TOKEN header, Authorization: Bearer, then
  * the private_token / access_token query parameters (URL-decoded; a NUL
  * byte counts as part of the token).  1 found (*out malloc'd), 0 none, -1

@@ -14,8 +14,9 @@
  * read; a license key (SL_LICENSE_TEXT_MAX) fits. */
 #define SL_HTTP_BODY_MAX (1024 * 1024)
 /* Extra response headers a dispatcher can set (Allow, Content-Disposition,
- * Retry-After, X-GitLab-Error-Origin). */
-#define SL_HTTP_RESPONSE_HEADERS_MAX 4
+ * Retry-After, X-GitLab-Error-Origin; the console's security headers,
+ * Set-Cookie, Location, ETag). */
+#define SL_HTTP_RESPONSE_HEADERS_MAX 12
 
 typedef struct sl_http_header {
     const char *name;
@@ -64,14 +65,16 @@ struct sl_http_stream {
 };
 
 /* A response.  content_type and the header strings are static (or owned by
- * the stream); body is owned by the response and released with
- * sl_http_response_free().  A response with a stream has its head and body
+ * the stream), except the values whose bit is set in owned_values (copies
+ * made by sl_http_resp_header_copy()); body and those values are owned by
+ * the response and released with sl_http_response_free().  A response with a stream has its head and body
  * from the stream; status, content_type and body are then unused. */
 struct sl_http_response {
     int status;
     const char *content_type;       /* NULL when there is no body (204) */
     sl_http_header headers[SL_HTTP_RESPONSE_HEADERS_MAX];
     size_t header_count;
+    unsigned owned_values;          /* bit i: headers[i].value is the response's */
     char *body;
     size_t body_len;
     int close;                      /* the transport closes the connection after it */
@@ -85,7 +88,8 @@ struct sl_http_response {
  * when the ledger could not be opened: requests that need it get 500).
  * Never fails: every problem becomes a status. */
 sl_http_response sl_route(sl_store *st, const sl_http_request *req);
-/* Frees the body and the stream; the struct itself is the caller's.
+/* Frees the body, the owned header values and the stream; the struct
+ * itself is the caller's.
  * Accepts NULL. */
 void sl_http_response_free(sl_http_response *r);
 
@@ -136,6 +140,8 @@ typedef struct sl_server_config {
     const char *metrics_listen; /* a second listener serving /metrics without a
                                    token ("HOST:PORT"), or NULL for none */
     const struct sl_cs_config *code_suggestions; /* NULL: the defaults, no gateway */
+    int behind_tls;           /* TLS ends in front of the server: the admin
+                                 console's session cookie is Secure */
 } sl_server_config;
 
 /* Parse "HH:MM" (00:00..23:59) into minutes of the day; -1 when malformed. */

@@ -915,6 +915,45 @@ typedef struct sl_status {
 sl_rc sl_store_status(sl_store *st, sl_status *out, sl_error *err);
 void sl_status_free(sl_status *s);
 
+/* The admin console's banners (console.md), GitLab's rules over a filled
+ * status; the console says them in GitLab's words.
+ * Seats (GitLab's SeatAlert::AdminComponent): remaining = seats - today's
+ * billable count; OVERAGE when remaining < 0, REACHED when 0, THRESHOLD when
+ * remaining > 0 is within the seat threshold of ledger-rules.md; none
+ * without a current license, for unlimited seats and for subscriptions of
+ * SL_BANNER_SMALL_SEATS seats or fewer.
+ * Expiry (GitLab's ExpiringSubscriptionMessage for an admin): EXPIRING from
+ * the expiry date minus 15 days (7 for a trial), EXPIRED once expired and
+ * for SL_BANNER_EXPIRED_DAYS days after the expiry date; none while a
+ * future-dated license waits, nor without an expiry date. */
+#define SL_BANNER_SMALL_SEATS 2
+#define SL_BANNER_EXPIRED_DAYS 30
+typedef enum sl_seat_banner {
+    SL_SEAT_BANNER_NONE = 0,
+    SL_SEAT_BANNER_THRESHOLD,   /* "approaching its seat limit" */
+    SL_SEAT_BANNER_REACHED,     /* "has reached its seat limit" */
+    SL_SEAT_BANNER_OVERAGE      /* "has exceeded its seat limit" */
+} sl_seat_banner;
+typedef enum sl_expiry_banner {
+    SL_EXPIRY_BANNER_NONE = 0,
+    SL_EXPIRY_BANNER_EXPIRING,
+    SL_EXPIRY_BANNER_EXPIRED
+} sl_expiry_banner;
+typedef struct sl_banners {
+    sl_seat_banner seat;
+    int64_t seats_total;        /* the license's seats (seat banner only) */
+    int64_t seats_used;         /* today's billable count */
+    int64_t seats_over;         /* used - total when over, else 0 */
+    sl_expiry_banner expiry;
+    int32_t expires_on;
+    int32_t block_changes_on;   /* SL_DATE_NONE when the license has none */
+    int block_changes;          /* today >= block_changes_on */
+    int64_t days_to_renew;      /* EXPIRED: days to block_changes_on; EXPIRING: days to
+                                   expires_on; never negative */
+} sl_banners;
+/* Fill *out from a status of sl_store_status() (a pure function). */
+void sl_status_banners(const sl_status *s, sl_banners *out);
+
 /* --- add-on purchases and seats (add-ons.md) --------------------------- */
 
 /* An add-on purchase record, provisioned from the current cloud license.

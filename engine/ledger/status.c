@@ -57,6 +57,44 @@ static int seat_threshold_reached(int64_t seats, int64_t used)
     return remaining <= seats / 100 * pct + seats % 100 * pct / 100;
 }
 
+void sl_status_banners(const sl_status *s, sl_banners *out)
+{
+    int64_t warn = s->trial ? WARN_DAYS_TRIAL : WARN_DAYS;
+    memset(out, 0, sizeof *out);
+    out->expires_on = out->block_changes_on = SL_DATE_NONE;
+    if (!s->has_license)
+        return;
+    if (s->seats > SL_BANNER_SMALL_SEATS) {
+        int64_t remaining = s->seats - s->daily_billable;
+        out->seats_total = s->seats;
+        out->seats_used = s->daily_billable;
+        if (remaining < 0) {
+            out->seat = SL_SEAT_BANNER_OVERAGE;
+            out->seats_over = -remaining;
+        } else if (remaining == 0) {
+            out->seat = SL_SEAT_BANNER_REACHED;
+        } else if (seat_threshold_reached(s->seats, s->daily_billable)) {
+            out->seat = SL_SEAT_BANNER_THRESHOLD;
+        }
+    }
+    if (s->expires_on == SL_DATE_NONE || s->has_future_license)
+        return;
+    out->expires_on = s->expires_on;
+    out->block_changes_on = s->block_changes_on;
+    out->block_changes = s->block_changes_on != SL_DATE_NONE && s->today >= s->block_changes_on;
+    if (s->expired) {
+        if ((int64_t)s->expires_on + SL_BANNER_EXPIRED_DAYS <= s->today)
+            return;
+        out->expiry = SL_EXPIRY_BANNER_EXPIRED;
+        if (s->block_changes_on != SL_DATE_NONE && s->block_changes_on > s->today)
+            out->days_to_renew = (int64_t)s->block_changes_on - s->today;
+    } else if (s->today >= (int64_t)s->expires_on - warn) {
+        out->expiry = SL_EXPIRY_BANNER_EXPIRING;
+        if (s->expires_on > s->today)
+            out->days_to_renew = (int64_t)s->expires_on - s->today;
+    }
+}
+
 static const char *days_phrase(int64_t n, char *buf, size_t size)
 {
     char num[32];

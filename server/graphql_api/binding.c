@@ -1,7 +1,8 @@
 /*
  * binding.c - the one file that binds docs/schema.graphql to the ledger: a
  * resolver per root field (the license queries, the add-on seat queries and
- * mutations, billableUsersHistory, queryComplexity), the complexity costs of
+ * mutations, billableUsersHistory, addOnSeatHistory, queryComplexity), the
+ * complexity costs of
  * shared/spec/graphql.md, and who may see what (license and add-on data
  * need an admin token).  Objects are answered as JSON, whose members the
  * engine reads field by field; only AddOnUser.addOnAssignments has a
@@ -287,6 +288,7 @@ static json_t *user_json(const sl_seat_user *u)
     json_object_set_new(o, "lastLoginAt", json_null());
     json_object_set_new(o, "lastDuoActivityOn", text_json(u->last_duo_activity_on));
     json_object_set_new(o, "publicEmail", json_null());
+    json_object_set_new(o, "email", text_json(u->email));
     json_object_set_new(o, "avatarUrl", json_null());
     json_object_set_new(o, "webUrl", json_null());
     json_object_set_new(o, USER_ID_MEMBER, text_json(u->id));
@@ -859,6 +861,89 @@ static sl_rc m_bulk_create(const sl_gql_call *c, sl_gql_value **out, sl_error *e
     return m_bulk(c, 1, out, err);
 }
 
+/* The seat history's page: counted in a first pass, its rows collected in
+ * a second (the history is append-only, so a row's position is stable and
+ * the positions are the cursors, as sl_graphql_array_connection's are). */
+typedef struct seat_rows {
+    long seen;
+    sl_graphql_window w;
+    json_t *nodes, *cursors;
+    int failed;
+} seat_rows;
+
+static int seat_count(void *ud, const sl_seat_event *e)
+{
+    (void)e;
+    ((seat_rows *)ud)->seen++;
+    return 0;
+}
+
+static int seat_row(void *ud, const sl_seat_event *e)
+{
+    seat_rows *r = ud;
+    long i = r->seen++;
+    sl_addon a;
+    json_t *node;
+    if (i < r->w.from)
+        return 0;
+    if (i >= r->w.from + r->w.count)
+        return 1;
+    node = sl_addon_parse(e->add_on, &a, NULL) == SL_OK
+               ? json_pack("{s:o,s:s,s:o,s:s,s:s,s:s?,s:s}", "at", time_json(e->at_ms),
+                           "addOnType", sl_addon_type_name(a), "userId",
+                           sl_graphql_gid("User", e->user_id), "username", e->username, "event",
+                           e->event, "reason", e->reason, "actor", e->actor)
+               : NULL;
+    if (!node || json_array_append_new(r->nodes, node) != 0 ||
+        json_array_append_new(r->cursors, sl_graphql_position_cursor(i)) != 0) {
+        r->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static sl_rc q_seat_history(const sl_gql_call *c, sl_gql_value **out, sl_error *err)
+{
+    sl_graphql_ctx *ctx = c->context;
+    const char *type = json_string_value(json_object_get(c->args, "addOnType"));
+    const char *add_on = NULL;
+    sl_graphql_page pg;
+    seat_rows r;
+    sl_error e = {0};
+    sl_addon a;
+    sl_rc rc;
+    if (!ctx->admin)
+        return not_available(err);
+    if (type) {
+        if (sl_addon_parse_type(type, &a, err) != SL_OK)
+            return SL_EINVAL;
+        add_on = sl_addon_name(a);
+    }
+    sl_graphql_page_args(c->args, &pg);
+    memset(&r, 0, sizeof r);
+    rc = sl_store_seat_history(ctx->st, add_on, INT64_MIN, INT64_MAX, seat_count, &r, &e);
+    if (rc != SL_OK)
+        return engine_failure(rc, &e, err);
+    rc = sl_graphql_array_window(r.seen, &pg, &r.w, err);
+    if (rc != SL_OK)
+        return rc;
+    r.seen = 0;
+    r.nodes = json_array();
+    r.cursors = json_array();
+    rc = r.nodes && r.cursors && r.w.count > 0
+             ? sl_store_seat_history(ctx->st, add_on, INT64_MIN, INT64_MAX, seat_row, &r, &e)
+             : SL_OK;
+    if (rc != SL_OK || r.failed || !r.nodes || !r.cursors) {
+        json_decref(r.nodes);
+        json_decref(r.cursors);
+        if (rc != SL_OK)
+            return engine_failure(rc, &e, err);
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    }
+    return answer(sl_graphql_connection(r.nodes, r.cursors, r.w.has_previous, r.w.has_next), out,
+                  err);
+}
+
 static sl_rc m_bulk_remove(const sl_gql_call *c, sl_gql_value **out, sl_error *err)
 {
     return m_bulk(c, 0, out, err);
@@ -876,6 +961,7 @@ static const struct {
     {"Query.addOnPurchases", q_addon_purchases},
     {"Query.selfManagedAddOnEligibleUsers", q_eligible_users},
     {"Query.billableUsersHistory", q_billable_history},
+    {"Query.addOnSeatHistory", q_seat_history},
     {"Query.queryComplexity", q_query_complexity},
     {"AddOnUser.addOnAssignments", u_assignments},
     {"Mutation.userAddOnAssignmentCreate", m_create},
@@ -889,7 +975,7 @@ static const struct {
 static const char *const paged[] = {
     "Query.licenseHistoryEntries", "Query.subscriptionFutureEntries",
     "Query.selfManagedAddOnEligibleUsers", "Query.billableUsersHistory",
-    "AddOnUser.addOnAssignments",
+    "Query.addOnSeatHistory", "AddOnUser.addOnAssignments",
 };
 
 sl_rc sl_graphql_bind(sl_gql_schema *s, sl_error *err)

@@ -7,6 +7,7 @@
  */
 #include "graphql_api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,43 +144,59 @@ static long position_of(const char *cursor)
     return v;
 }
 
+sl_rc sl_graphql_array_window(long n, const sl_graphql_page *pg, sl_graphql_window *w,
+                              sl_error *err)
+{
+    long after = 0, before = n + 1, to;
+    memset(w, 0, sizeof *w);
+    if ((pg->after && (after = position_of(pg->after)) < 0) ||
+        (pg->before && (before = position_of(pg->before)) < 0))
+        return sl_error_set(err, SL_EINVAL, SL_GRAPHQL_MSG_BAD_CURSOR);
+    /* graphql-ruby's ArrayConnection: the items strictly between the
+     * cursors, then the first, then the last of those */
+    w->from = after < n ? after : n;
+    to = before - 1 < n ? before - 1 : n;
+    w->count = to > w->from ? to - w->from : 0;
+    w->has_previous = pg->has_last ? w->count > pg->last : pg->after ? after > 0 : 0;
+    w->has_next = pg->before ? before < n + 1 : pg->has_first ? w->count > pg->first : 0;
+    if (pg->has_first && w->count > pg->first)
+        w->count = pg->first;
+    if (pg->has_last && w->count > pg->last) {
+        w->from += w->count - pg->last;
+        w->count = pg->last;
+    }
+    return SL_OK;
+}
+
+json_t *sl_graphql_position_cursor(long i)
+{
+    char num[24];
+    int len = snprintf(num, sizeof num, "%ld", i + 1);
+    char *c = sl_graphql_cursor_encode(num, (size_t)len);
+    json_t *j = c ? json_string(c) : NULL;
+    free(c);
+    return j;
+}
+
 sl_rc sl_graphql_array_connection(json_t *items, const sl_graphql_page *pg, json_t **out,
                                   sl_error *err)
 {
-    long n = (long)json_array_size(items), after = 0, before = n + 1, from, to, count;
     json_t *nodes = NULL, *cursors = NULL;
-    int has_prev, has_next;
+    sl_graphql_window w;
+    sl_rc rc = sl_graphql_array_window((long)json_array_size(items), pg, &w, err);
     *out = NULL;
-    if ((pg->after && (after = position_of(pg->after)) < 0) ||
-        (pg->before && (before = position_of(pg->before)) < 0)) {
+    if (rc != SL_OK) {
         json_decref(items);
-        return sl_error_set(err, SL_EINVAL, SL_GRAPHQL_MSG_BAD_CURSOR);
-    }
-    /* graphql-ruby's ArrayConnection: the items strictly between the
-     * cursors, then the first, then the last of those */
-    from = after < n ? after : n;
-    to = before - 1 < n ? before - 1 : n;
-    count = to > from ? to - from : 0;
-    has_prev = pg->has_last ? count > pg->last : pg->after ? after > 0 : 0;
-    has_next = pg->before ? before < n + 1 : pg->has_first ? count > pg->first : 0;
-    if (pg->has_first && count > pg->first)
-        count = pg->first;
-    if (pg->has_last && count > pg->last) {
-        from += count - pg->last;
-        count = pg->last;
+        return rc;
     }
     nodes = json_array();
     cursors = json_array();
-    for (long i = from; nodes && cursors && i < from + count; i++) {
-        char num[24];
-        int len = snprintf(num, sizeof num, "%ld", i + 1);
-        char *c = sl_graphql_cursor_encode(num, (size_t)len);
-        if (!c || json_array_append(nodes, json_array_get(items, (size_t)i)) != 0 ||
-            json_array_append_new(cursors, json_string(c)) != 0) {
+    for (long i = w.from; nodes && cursors && i < w.from + w.count; i++) {
+        if (json_array_append(nodes, json_array_get(items, (size_t)i)) != 0 ||
+            json_array_append_new(cursors, sl_graphql_position_cursor(i)) != 0) {
             json_decref(nodes);
             nodes = NULL;
         }
-        free(c);
     }
     json_decref(items);
     if (!nodes || !cursors) {
@@ -187,6 +204,6 @@ sl_rc sl_graphql_array_connection(json_t *items, const sl_graphql_page *pg, json
         json_decref(cursors);
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     }
-    *out = sl_graphql_connection(nodes, cursors, has_prev, has_next);
+    *out = sl_graphql_connection(nodes, cursors, w.has_previous, w.has_next);
     return *out ? SL_OK : sl_error_set(err, SL_ENOMEM, "out of memory");
 }

@@ -119,6 +119,19 @@ void sl_graphql_page_args(const json_t *args, sl_graphql_page *out);
  * positions in base64url.  SL_EINVAL "Please provide a valid cursor". */
 sl_rc sl_graphql_array_connection(json_t *items, const sl_graphql_page *pg, json_t **out,
                                   sl_error *err);
+/* The page of a list of n items the arguments ask for, by position as
+ * sl_graphql_array_connection pages (its cursors: sl_graphql_position_cursor),
+ * for lists that are streamed rather than held.  SL_EINVAL for a cursor
+ * that is none of ours. */
+typedef struct sl_graphql_window {
+    long from, count;            /* items [from, from + count), 0-based */
+    int has_previous, has_next;
+} sl_graphql_window;
+sl_rc sl_graphql_array_window(long n, const sl_graphql_page *pg, sl_graphql_window *w,
+                              sl_error *err);
+/* The cursor of the item at 0-based position i (a new JSON string; NULL
+ * when out of memory). */
+json_t *sl_graphql_position_cursor(long i);
 /* A connection of nodes already paged by the caller: edges from nodes and
  * cursors (arrays of the same length; both taken), pageInfo from the
  * flags.  NULL when out of memory. */

@@ -68,7 +68,8 @@ check(g.validateSchema(g.buildClientSchema(full)).length === 0, 'introspection w
 check(schema.getMutationType().name === 'Mutation' &&
       Object.keys(schema.getQueryType().getFields()).join() ===
       'currentLicense,licenseHistoryEntries,subscriptionFutureEntries,addOnPurchases,' +
-      'selfManagedAddOnEligibleUsers,billableUsersHistory,queryComplexity', 'the root fields of the spec');
+      'selfManagedAddOnEligibleUsers,billableUsersHistory,addOnSeatHistory,queryComplexity',
+      'the root fields of the spec and ours');
 
 // ---- 2. GitLab's documents -------------------------------------------------
 // Apollo removes @client fields before a document leaves the browser.

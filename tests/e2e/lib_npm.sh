@@ -4,7 +4,8 @@
 # prunes another's, under a lock so tests running at once do not race.
 # Nothing else is downloaded at test time.  npm_ready returns 77 (skip) when
 # node or npm is missing or the install fails.
-SL_NPM_PACKAGES=(graphql@16.9.0 graphql-request@7.1.2 @graphql-typed-document-node/core@3.2.0)
+SL_NPM_PACKAGES=(graphql@16.9.0 graphql-request@7.1.2 @graphql-typed-document-node/core@3.2.0
+                 playwright-core@1.65.1 axe-core@4.14.1)
 NPM_CACHE=${SL_NPM_CACHE:-$HOME/.cache/seatledger-npm}
 
 npm_ready() {

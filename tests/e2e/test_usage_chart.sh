@@ -48,7 +48,8 @@ snapshots() { # DB FIRST N STEP_SECONDS COUNT_SQL: rows straight into the table
 
 # ---- usage errors and an empty ledger --------------------------------------------
 run 0 "$SL" usage chart --help
-expect_contains "help" "$out" "usage: seatledger usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.svg"
+expect_contains "help" "$out" "usage: seatledger usage chart [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--width PX] [--height PX]
+                  [--focusable] --out FILE.svg"
 run 2 "$SL" usage chart
 expect_eq "no --out" "$err" "seatledger: usage chart: --out FILE is required ('-' for stdout)
 Try 'seatledger help' for usage."
@@ -60,6 +61,12 @@ expect_contains "not a date" "$err" "usage chart: --to: invalid date 'yesterday'
 run 2 "$SL" usage chart --from 2026-03-01 --to 2026-02-01 --out "$TMP/c.svg"
 expect_eq "from after to" "$err" "seatledger: usage chart: --from 2026-03-01 is after --to 2026-02-01
 Try 'seatledger help' for usage."
+run 2 "$SL" usage chart --width 319 --out "$TMP/c.svg"
+expect_eq "too narrow" "$err" "seatledger: usage chart: --width needs 320 to 4096 pixels, not '319'
+Try 'seatledger help' for usage."
+run 2 "$SL" usage chart --height 4097 --out "$TMP/c.svg"
+expect_contains "too tall" "$err" "usage chart: --height needs 260 to 4096 pixels, not '4097'"
+run 2 "$SL" usage chart --width 9x --out "$TMP/c.svg"
 run 2 "$SL" usage chart --out "$TMP/c.svg" --bogus
 run 2 "$SL" usage chart --out
 run 2 "$SL" usage plot
@@ -69,6 +76,9 @@ expect_contains "unknown subcommand" "$err" "seatledger: unknown usage subcomman
 run 0 "$SL" usage chart --out "$TMP/empty.svg"
 expect_eq "empty: summary" "$out" "wrote '$TMP/empty.svg': 0 snapshots from 2025-11-22 to 2026-11-22"
 svg_check empty "$TMP/empty.svg"
+expect_contains "default size" "$(head -c 200 "$TMP/empty.svg")" 'width="960" height="420" viewBox="0 0 960 420"'
+run 0 "$SL" usage chart --width 320 --height 4096 --out "$TMP/sized.svg"
+expect_contains "--width and --height" "$(head -c 200 "$TMP/sized.svg")" 'width="320" height="4096" viewBox="0 0 320 4096"'
 expect_eq "empty: desc" "$desc" "Billable users from 2025-11-22 to 2026-11-22 (UTC). No current license. No snapshots in this window."
 expect_contains "empty: says so" "$(cat "$TMP/empty.svg")" ">No snapshots in this window</text>"
 

@@ -2,24 +2,29 @@
  * fuzz_http_route.c - libFuzzer target for the HTTP surfaces as the server
  * dispatches them (server/dispatch.c: the License API router, GET /metrics
  * with its Accept negotiation and request figures, the Code Suggestions
- * API, and the GraphQL API at /api/graphql).  The input is read like an
- * HTTP request: "METHOD TARGET" on the first line, "Name: value" header
- * lines, an empty line, then the body.
+ * API, the GraphQL API at /api/graphql, and the admin console under /admin
+ * with its session standing for a token on the GraphQL and License APIs).
+ * The input is read like an HTTP request: "METHOD TARGET" on the
+ * first line, "Name: value" header lines, an empty line, then the body.
  * The words @ADMIN@, @USER@, @REVOKED@, @EXPIRED@ and @DUO@ (a token bound
  * to a user with a Duo seat) in header values or the query become the
- * secrets of such tokens, so the fuzzer gets past authentication.  Every
+ * secrets of such tokens, @SESSION@ and @CSRF@ the cookie value and CSRF
+ * token of an admin's console session signed in afresh for each input,
+ * so the fuzzer gets past authentication.  Every
  * input runs against a fresh copy of one prepared ledger (a trusted key, a
  * cloud license with duo_pro, users, a seat, projects, a snapshot) and fresh
  * rate-limit windows, so a saved crash reproduces alone.  Beyond memory
  * errors it checks that only an admin token gets a 2xx from the License API
- * (and only an admin or the Duo user's token from Code Suggestions) and
- * license data from GraphQL, that no request makes a 5xx but the 501 of an
- * unsupported transfer coding (with the connection closed) and the
- * completion that has no gateway to go to, that only a framing error
- * closes the connection, and that JSON bodies are JSON.
+ * (and only an admin or the Duo user's token from Code Suggestions, only
+ * an admin's session a console page or JSON) and license data from
+ * GraphQL, that no request makes a 5xx but the 501 of an unsupported
+ * transfer coding (with the connection closed) and the completion that has
+ * no gateway to go to, that only a framing error closes the connection, and
+ * that JSON bodies are JSON.
  */
 #include "dispatch.h"
 #include "fuzzutil.h"
+#include "console/console_internal.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -33,12 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HEADERS_MAX 32
 
-#define NTOKENS 5
+#define NTOKENS 7
 #define DUO_TOKEN 4
+#define SESSION_WORD 5   /* the admin's console session: stands for the admin token */
+#define CSRF_WORD 6      /* its CSRF token */
 /* the words and the secrets they stand for; index 0 is the admin token */
 static const char *const token_words[NTOKENS] = {"@ADMIN@", "@USER@", "@REVOKED@", "@EXPIRED@",
-                                                 "@DUO@"};
+                                                 "@DUO@", "@SESSION@", "@CSRF@"};
 static char *secrets[NTOKENS];
+static char session_cookie[SL_CONSOLE_COOKIE_VALUE_MAX], session_csrf[SL_CONSOLE_CSRF_MAX];
 
 /* the license stored in the template ledger (id 1) */
 static const char stored_payload[] =
@@ -130,7 +138,45 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     make_template();
     dispatch.metrics = sl_metrics_new();
     fuzz_assert(dispatch.metrics != NULL, "out of memory", NULL);
+    /* the session's words stand for the values of each input's own session */
+    secrets[SESSION_WORD] = session_cookie;
+    secrets[CSRF_WORD] = session_csrf;
     return 0;
+}
+
+/* A fresh console with the admin signed in, as a browser does it: its
+ * cookie and CSRF token go to session_cookie and session_csrf. */
+static void console_sign_in(sl_store *st)
+{
+    static const char prefix[] = SL_CONSOLE_COOKIE_NAME "=";
+    sl_http_header h = {"Content-Type", "application/x-www-form-urlencoded"};
+    sl_http_request req = {0};
+    sl_http_response r;
+    sl_error err = {0};
+    char body[512];
+    size_t i, n;
+    fuzz_assert(sl_console_new(NULL, &dispatch.console, &err) == SL_OK, "console", &err);
+    n = (size_t)snprintf(body, sizeof body, "token=%s", secrets[0]);
+    req.method = "POST";
+    req.path = "/admin/sign_in";
+    req.headers = &h;
+    req.header_count = 1;
+    req.body = body;
+    req.body_len = n;
+    r = sl_console_route(dispatch.console, st, &req);
+    fuzz_assert(r.status == 303, "the admin cannot sign in to the console", NULL);
+    for (i = 0; i < r.header_count; i++) {
+        const char *v = r.headers[i].value;
+        if (strcmp(r.headers[i].name, "Set-Cookie") == 0 && strncmp(v, prefix, sizeof prefix - 1) == 0)
+            break;
+    }
+    fuzz_assert(i < r.header_count, "no session cookie", NULL);
+    n = strcspn(r.headers[i].value + sizeof prefix - 1, ";");
+    fuzz_assert(n > 0 && n < sizeof session_cookie, "session cookie", NULL);
+    memcpy(session_cookie, r.headers[i].value + sizeof prefix - 1, n);
+    session_cookie[n] = '\0';
+    sl_http_response_free(&r);
+    fuzz_assert(sl_console_csrf_of(session_cookie, session_csrf) == 1, "CSRF token", NULL);
 }
 
 /* Copy [p, p+n) into a NUL-terminated string with every token word
@@ -154,7 +200,7 @@ static char *substitute(const char *p, size_t n, int *admin)
             memcpy(out + len, secrets[t], strlen(secrets[t]));
             len += strlen(secrets[t]);
             i += strlen(token_words[t]);
-            if (t == 0)
+            if (t == 0 || t == SESSION_WORD)
                 *admin = 1;
         } else {
             out[len++] = p[i++];
@@ -191,6 +237,12 @@ static void check_graphql(const sl_http_response *r, int admin)
     json_decref(j);
 }
 
+/* What the console shows anyone: the sign-in page and the assets. */
+static int console_public(const sl_http_request *req)
+{
+    return strcmp(req->path, "/admin/sign_in") == 0 || strncmp(req->path, "/admin/assets/", 14) == 0;
+}
+
 static void check_response(const sl_http_request *req, const sl_http_response *r, int admin,
                            int duo)
 {
@@ -214,7 +266,7 @@ static void check_response(const sl_http_request *req, const sl_http_response *r
                     "close on a status that is not a framing error", NULL);
     if (strcmp(req->path, "/api/graphql") == 0)
         check_graphql(r, admin);
-    else if (r->status >= 200 && r->status < 300)
+    else if (r->status >= 200 && r->status < 300 && !console_public(req))
         fuzz_assert(admin || (cs && duo), "2xx without an admin (or Duo user's) token", NULL);
     if (r->status == 204)
         fuzz_assert(r->body_len == 0, "204 with a body", NULL);
@@ -257,6 +309,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int admin = 0;
     sl_cs_config cscfg = {0};
 
+    fuzz_template_restore(ledger_path, template_bytes, template_len);
+    fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
+    console_sign_in(st);
+
     /* request line */
     eol = line_end(p, end);
     sp = memchr(p, ' ', (size_t)(eol - p));
@@ -297,8 +353,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = p < end ? p : NULL;
     req.body_len = (size_t)(end - p);
 
-    fuzz_template_restore(ledger_path, template_bytes, template_len);
-    fuzz_assert(sl_store_open(ledger_path, 0, &st, &err) == SL_OK, "open the scratch ledger", &err);
     cscfg.external_host = "fuzz.example";
     fuzz_assert(sl_cs_new(&cscfg, &dispatch.cs, &err) == SL_OK, "code suggestions", &err);
     resp = sl_dispatch(&dispatch, st, &req);
@@ -310,6 +364,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_http_response_free(&resp);
     sl_cs_free(dispatch.cs);
     dispatch.cs = NULL;
+    sl_console_free(dispatch.console);
+    dispatch.console = NULL;
     fuzz_assert(sl_store_check(st, &err) == SL_OK, "ledger damaged by a request", &err);
     sl_store_close(st);
     for (size_t i = 0; i < nowned; i++)

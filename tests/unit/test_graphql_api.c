@@ -818,6 +818,54 @@ static void test_billable_history(void **state)
 }
 
 /* Hostile documents get a GraphQL error, never a crash or a write. */
+/* Ours: the seat history, oldest first, paged by position, the token's
+ * name as actor, admins only. */
+static void test_seat_history(void **state)
+{
+    fx *f = *state;
+    sl_http_response r;
+    json_t *j, *info;
+    char q[512];
+    expect(query(f, f->admin, "{ addOnSeatHistory { nodes { event } pageInfo { hasNextPage } } }"), 200,
+           "{\"data\":{\"addOnSeatHistory\":{\"nodes\":[],\"pageInfo\":{\"hasNextPage\":false}}}}");
+    r = mutate(f, f->admin, "userAddOnAssignmentBulkCreate",
+               "userIds: [\"gid://gitlab/User/1\", \"gid://gitlab/User/2\"]");
+    assert_int_equal(r.status, 200);
+    sl_http_response_free(&r);
+    r = mutate(f, f->admin, "userAddOnAssignmentRemove", "userId: \"gid://gitlab/User/1\"");
+    assert_int_equal(r.status, 200);
+    sl_http_response_free(&r);
+    expect(query(f, f->admin, "{ addOnSeatHistory { nodes { at addOnType userId username event reason actor } } }"),
+           200, "{\"data\":{\"addOnSeatHistory\":{\"nodes\":["
+           "{\"at\":\"2026-11-22T12:00:00Z\",\"addOnType\":\"CODE_SUGGESTIONS\",\"userId\":\"gid://gitlab/User/1\","
+           "\"username\":\"alice\",\"event\":\"assigned\",\"reason\":null,\"actor\":\"ops\"},"
+           "{\"at\":\"2026-11-22T12:00:00Z\",\"addOnType\":\"CODE_SUGGESTIONS\",\"userId\":\"gid://gitlab/User/2\","
+           "\"username\":\"bob\",\"event\":\"assigned\",\"reason\":null,\"actor\":\"ops\"},"
+           "{\"at\":\"2026-11-22T12:00:00Z\",\"addOnType\":\"CODE_SUGGESTIONS\",\"userId\":\"gid://gitlab/User/1\","
+           "\"username\":\"alice\",\"event\":\"unassigned\",\"reason\":null,\"actor\":\"ops\"}]}}}");
+    /* the newest two, then the one before them */
+    r = query(f, f->admin, "{ addOnSeatHistory(last: 2) { nodes { username event } "
+                           "pageInfo { hasPreviousPage hasNextPage startCursor } } }");
+    j = json_loads(r.body, 0, NULL);
+    info = json_object_get(json_object_get(json_object_get(j, "data"), "addOnSeatHistory"), "pageInfo");
+    assert_true(json_is_true(json_object_get(info, "hasPreviousPage")));
+    assert_true(json_is_false(json_object_get(info, "hasNextPage")));
+    snprintf(q, sizeof q, "{ addOnSeatHistory(last: 2, before: \"%s\") { nodes { username event } } }",
+             json_string_value(json_object_get(info, "startCursor")));
+    json_decref(j);
+    sl_http_response_free(&r);
+    expect(query(f, f->admin, q), 200,
+           "{\"data\":{\"addOnSeatHistory\":{\"nodes\":[{\"username\":\"alice\",\"event\":\"assigned\"}]}}}");
+    expect(query(f, f->admin, "{ addOnSeatHistory(addOnType: DUO_CORE) { nodes { event } } }"), 200,
+           "{\"data\":{\"addOnSeatHistory\":{\"nodes\":[]}}}");
+    expect(query(f, f->admin, "{ addOnSeatHistory(after: \"bad\") { nodes { event } } }"), 200,
+           "{\"data\":{\"addOnSeatHistory\":null},\"errors\":[{\"message\":\"Please provide a valid cursor\","
+           "\"locations\":[{\"line\":1,\"column\":3}],\"path\":[\"addOnSeatHistory\"]}]}");
+    expect(query(f, f->reader, "{ addOnSeatHistory { nodes { event } } }"), 200,
+           "{\"data\":{\"addOnSeatHistory\":null},\"errors\":[{\"message\":\"" NOT_AVAILABLE "\","
+           "\"locations\":[{\"line\":1,\"column\":3}],\"path\":[\"addOnSeatHistory\"]}]}");
+}
+
 static void test_hostile_documents(void **state)
 {
     fx *f = *state;
@@ -1007,6 +1055,7 @@ int main(void)
         T(test_inactive_purchase),
         T(test_eligible_users),
         T(test_billable_history),
+        T(test_seat_history),
         T(test_hostile_documents),
         T(test_response_cache),
         T(test_cache_entries),

@@ -75,7 +75,7 @@ static sl_http_response get(fixture *f, int metrics_only, const char *method, co
 {
     sl_http_header h[2];
     sl_http_request req;
-    sl_dispatch_ctx ctx = {f->m, metrics_only, NULL};
+    sl_dispatch_ctx ctx = {.metrics = f->m, .metrics_only = metrics_only};
     size_t n = 0;
     if (token) {
         h[n].name = "PRIVATE-TOKEN";
@@ -207,7 +207,7 @@ static void test_metrics_listener_serves_nothing_else(void **state)
     expect(get(f, 1, "GET", "/api/v4/license", f->admin, NULL), 404, NULL, "not found\n");
     expect(get(f, 1, "GET", "/metrics/", NULL, NULL), 404, NULL, "not found\n");
     {
-        sl_dispatch_ctx api = {f->m, 0, NULL}, open = {f->m, 1, NULL};
+        sl_dispatch_ctx api = {.metrics = f->m}, open = {.metrics = f->m, .metrics_only = 1};
         assert_string_equal(sl_dispatch_label(&api, "/metrics"), "/metrics");
         assert_string_equal(sl_dispatch_label(&api, "/api/v4/license/42"), "/api/v4/license/:id");
         assert_string_equal(sl_dispatch_label(&api, "/api/v4/license/7/refresh_billable_users"),
@@ -223,7 +223,7 @@ static void test_no_license(void **state)
     sl_store *st;
     sl_http_request req;
     sl_http_response r;
-    sl_dispatch_ctx ctx = {NULL, 1, NULL};
+    sl_dispatch_ctx ctx = {.metrics_only = 1};
     (void)state;
     setenv("SEATLEDGER_NOW", NOW, 1);
     st = tu_store(&dir);

@@ -136,7 +136,7 @@ static sl_http_response vcall(int through_dispatch, sl_store *st, const char *me
                               const char *path, const char *query, const char *body,
                               size_t body_len, va_list ap)
 {
-    static const sl_dispatch_ctx api = {NULL, 0, NULL};
+    static const sl_dispatch_ctx api = {NULL, 0, NULL, NULL};
     sl_http_header h[16];
     sl_http_request req;
     size_t n = 0;
