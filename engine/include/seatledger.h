@@ -473,7 +473,8 @@ const char *sl_source_name(sl_source s);
  * checks, expiry, in the order of ledger-rules.md) and store the key text
  * exactly as received.  On any failure nothing at all is written (the ledger
  * stays byte-for-byte unchanged) and err->message is the user-facing message:
- * SL_EINVAL for an invalid key, failed checks or an expired key. */
+ * SL_EINVAL for an invalid key, failed checks or an expired key.  The new
+ * license's id goes to *out_id (0 on failure) unless out_id is NULL. */
 sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
                            sl_source source, int64_t *out_id, sl_error *err);
 /* Both also provision the add-on purchases from the license that is current

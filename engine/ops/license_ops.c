@@ -150,7 +150,8 @@ sl_rc sl_store_license_add(sl_store *st, const char *text, size_t len,
 {
     add_run run = {.commit = 1};
     sl_rc rc = add_run_do(st, text, len, source, &run, err);
-    *out_id = rc == SL_OK ? run.id : 0;
+    if (out_id)
+        *out_id = rc == SL_OK ? run.id : 0;
     sl_license_free(run.lic);
     return rc;
 }

@@ -125,6 +125,11 @@ static void test_add_and_entity(void **state)
     /* ids are never reused */
     assert_int_equal(sl_store_license_add(st, key, strlen(key), SL_SOURCE_CLI, &id, &err), SL_OK);
     assert_int_equal(id, 2);
+    /* the id is optional: an embedder may not want it */
+    assert_int_equal(sl_store_license_delete(st, 2, SL_SOURCE_CLI, &err), SL_OK);
+    assert_int_equal(sl_store_license_add(st, key, strlen(key), SL_SOURCE_CLI, NULL, &err), SL_OK);
+    assert_int_equal(sl_store_license_current(st, &cur, &err), SL_OK);
+    assert_int_equal(cur, 3);
     sl_free(key);
     sl_store_close(st);
     tu_rmtree(dir);
