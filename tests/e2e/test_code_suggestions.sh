@@ -323,6 +323,12 @@ if grep -q secret_marker_4711 "$SEATLEDGER_DB" "$SEATLEDGER_DB-wal" "$TMP/serve.
   fail "request content reached the ledger or the log"
 fi
 checks=$((checks + 1))
+# the access log is written in batches (at the latest every 250 ms, slower
+# under valgrind): wait for the line rather than read at once
+for _ in $(seq 1 100); do
+  grep -qF "POST /api/v4/code_suggestions/completions 200" "$TMP/serve.log" && break
+  sleep 0.1
+done
 expect_contains "access log" "$(cat "$TMP/serve.log")" "POST /api/v4/code_suggestions/completions 200"
 stop_server
 kill "$GW_PID"; wait "$GW_PID" 2>/dev/null || true
