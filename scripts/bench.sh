@@ -53,9 +53,10 @@ T_IMPORT_RSS_MB=64 T_EXPORT=2.0
 # the chart reads the same snapshots as the usage export and writes far less
 T_CHART=1.0 T_CHART_KB=300
 T_HTTP=0.7 T_P99_MS=5 T_SERVER_RSS_MB=32
-# Code Suggestions (issue 12): the hot path keeps T_HTTP and T_P99_MS against
-# nginx; completions may add this much to the gateway's median latency
-T_CS_ADDED_MS=1.0
+# Code Suggestions (issue 12): the hot path against nginx (its own targets,
+# not issue 10's for GET /api/v4/license); completions may add this much to
+# the gateway's median latency
+T_CS_HTTP=0.5 T_CS_P99_MS=10 T_CS_ADDED_MS=1.0
 # GraphQL (issue 13): against nginx serving the same answer, against our own
 # REST GET /api/v4/license, latency, and parse + validate of 10,000 characters
 T_GQL_NGINX=0.3 T_GQL_REST=0.5 T_GQL_P99_MS=20 T_GQL_PARSE_MS=1
@@ -676,19 +677,21 @@ EOF
   wait_ready "$nurl" || die "nginx did not start: $(cat "$np/logs/error.log")"
 }
 
-# wrk_rows LABEL PREFIX: the throughput (against nginx), p99 and error rows
-# of $W/PREFIX.{ours,anchor,p99,np99,err,nerr}, one line a wrk run.
+# wrk_rows LABEL PREFIX [MIN_RATIO MAX_P99_MS]: the throughput (against
+# nginx), p99 and error rows of $W/PREFIX.{ours,anchor,p99,np99,err,nerr},
+# one line a wrk run; the targets default to T_HTTP and T_P99_MS.
 wrk_rows() {
   local om omin omax am amin amax pm pmin pmax nm nmin nmax r errs nerrs
+  local t_ratio=${3:-$T_HTTP} t_p99=${4:-$T_P99_MS}
   read -r om omin omax < <(stats "$W/$2.ours")
   read -r am amin amax < <(stats "$W/$2.anchor")
   read -r pm pmin pmax < <(stats "$W/$2.p99")
   read -r nm nmin nmax < <(stats "$W/$2.np99")
   r=$(ratio "$om" "$am")
   row "$1 (req/s)" "$(spread "$om" "$omin" "$omax" 0)" \
-      "$(spread "$am" "$amin" "$amax" 0) nginx" "$(fmt "$r" 2)" ">= $T_HTTP" "$(verdict "$r" ge "$T_HTTP")"
+      "$(spread "$am" "$amin" "$amax" 0) nginx" "$(fmt "$r" 2)" ">= $t_ratio" "$(verdict "$r" ge "$t_ratio")"
   row "$1 p99 latency (ms)" "$(spread "$pm" "$pmin" "$pmax" 2)" \
-      "$(spread "$nm" "$nmin" "$nmax" 2) nginx" "-" "<= $T_P99_MS ms" "$(verdict "$pm" le "$T_P99_MS")"
+      "$(spread "$nm" "$nmin" "$nmax" 2) nginx" "-" "<= $t_p99 ms" "$(verdict "$pm" le "$t_p99")"
   errs=$(awk '{ s += $1 } END { print s + 0 }' "$W/$2.err")
   nerrs=$(awk '{ s += $1 } END { print s + 0 }' "$W/$2.nerr")
   row "$1 errors (all runs)" "$errs" "$nerrs nginx" "-" "= 0" \
@@ -812,7 +815,7 @@ bench_code_suggestions() {
     done
     kill "$npid" 2>/dev/null || true
     wait "$npid" 2>/dev/null || true
-    wrk_rows "POST code_suggestions/$ep" cs
+    wrk_rows "POST code_suggestions/$ep" cs "$T_CS_HTTP" "$T_CS_P99_MS"
   done
   # completions: the median a request takes through seatledger, against
   # the same request straight to the stand-in
