@@ -103,11 +103,11 @@ static const struct surface *surface_of(const sl_dispatch_ctx *ctx, const char *
     return NULL;
 }
 
-static sl_http_response not_found(void)
+/* A plain-text answer of the dispatcher itself. */
+static sl_http_response plain(int status, const char *ctype, const char *body)
 {
-    static const char body[] = "not found\n";
-    sl_http_response r = sl_http_resp_new(404);
-    sl_http_resp_body(&r, "text/plain; charset=utf-8", body, sizeof body - 1);
+    sl_http_response r = sl_http_resp_new(status);
+    sl_http_resp_body(&r, ctype, body, strlen(body));
     return r;
 }
 
@@ -134,15 +134,6 @@ static sl_http_response with_session(const sl_dispatch_ctx *ctx, const struct su
     return r;
 }
 
-/* GitLab's answer to a malformed string (see sl_http_malformed). */
-static sl_http_response bad_request(void)
-{
-    static const char body[] = "Bad Request";
-    sl_http_response r = sl_http_resp_new(400);
-    sl_http_resp_body(&r, "text/plain", body, sizeof body - 1);
-    return r;
-}
-
 sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_http_request *req)
 {
     const struct surface *s;
@@ -151,15 +142,15 @@ sl_http_response sl_dispatch(const sl_dispatch_ctx *ctx, sl_store *st, const sl_
      * it can be trusted; then GitLab's 400 for malformed strings */
     if (sl_http_framing_refuse(req, &r))
         return r;
-    if (sl_http_malformed(req))
-        return bad_request();
+    if (sl_http_malformed(req))   /* GitLab's answer, word for word */
+        return plain(400, "text/plain", "Bad Request");
     s = surface_of(ctx, req->path);
     if (s && (s->flags & SESSION_OK) && ctx->console)
         return with_session(ctx, s, st, req);
     if (s)
         return s->handle(ctx, st, req);
     if (ctx->metrics_only)
-        return not_found();
+        return plain(404, "text/plain; charset=utf-8", "not found\n");
     return sl_route(st, req);
 }
 
