@@ -718,7 +718,7 @@ sl_http_response sl_cs_route(sl_cs *cs, sl_store *st, const sl_http_request *req
     char *token = NULL;
     size_t token_len = 0;
     endpoint ep;
-    int found;
+    int found, reading = 1;
     sl_rc rc;
     if (req->body_too_large || req->body_len > SL_HTTP_BODY_MAX)
         return sl_http_resp_message(413, "413 Request Entity Too Large");
@@ -740,15 +740,27 @@ sl_http_response sl_cs_route(sl_cs *cs, sl_store *st, const sl_http_request *req
         return engine_failure(SL_ENOMEM, &(sl_error){SL_ENOMEM, "out of memory"});
     if (!found)
         return unauthorized(0);
+    /* the token, the acting user and the entitlement are read as one state
+     * in one read transaction (SQLite locks and checks its files once, not
+     * once a statement); enabled and connection_details only read, so theirs
+     * lasts to the answer, the others write the user's Duo activity and end
+     * it first */
+    rc = sl_store_read_begin(st, &err);
+    if (rc != SL_OK) {
+        free(token);
+        return engine_failure(rc, &err);
+    }
     rc = sl_store_token_authenticate(st, token, token_len, &auth, &err);
     free(token);
-    if (rc == SL_EAUTH)
-        return unauthorized(0);
-    if (rc != SL_OK)
-        return engine_failure(rc, &err);
-    if (!read_body(&c, &r))
-        return r;
-    if (!acting_user(&c, &auth, &r))
+    if (rc == SL_EAUTH) {
+        r = unauthorized(0);
+        goto done;
+    }
+    if (rc != SL_OK) {
+        r = engine_failure(rc, &err);
+        goto done;
+    }
+    if (!read_body(&c, &r) || !acting_user(&c, &auth, &r))
         goto done;
     rc = sl_store_code_suggestions_entitlement(st, c.has_user ? c.user_id : NULL, &c.ent, &err);
     if (rc != SL_OK) {
@@ -758,6 +770,10 @@ sl_http_response sl_cs_route(sl_cs *cs, sl_store *st, const sl_http_request *req
     if (!c.ent.allowed) {
         r = unauthorized(1);
         goto done;
+    }
+    if (ep != EP_ENABLED && ep != EP_CONNECTION_DETAILS) {
+        sl_store_read_end(st);
+        reading = 0;
     }
     switch (ep) {
     case EP_ENABLED:
@@ -775,6 +791,8 @@ sl_http_response sl_cs_route(sl_cs *cs, sl_store *st, const sl_http_request *req
         break;
     }
 done:
+    if (reading)
+        sl_store_read_end(st);
     json_decref(c.doc);
     return r;
 }
