@@ -169,13 +169,17 @@ static char *form_decode(const char *s, size_t n, size_t *out_len)
 
 /* s[0..n) percent-decoded ('+' as a space) is UTF-8 without a NUL.  '&'
  * and '=' are ASCII, so decoding the whole text at once judges each
- * parameter's name and value as decoding them one by one would.  -1 when
- * out of memory. */
+ * parameter's name and value as decoding them one by one would; a text
+ * without a '%' is judged as it is, with no copy (every request's path).
+ * -1 when out of memory. */
 static int decoded_is_utf8(const char *s, size_t n)
 {
     size_t len;
-    char *d = form_decode(s, n, &len);
+    char *d;
     int ok;
+    if (!memchr(s, '%', n))
+        return sl_text_is_utf8(s, n);
+    d = form_decode(s, n, &len);
     if (!d)
         return -1;
     ok = sl_text_is_utf8(d, len);
