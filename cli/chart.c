@@ -86,9 +86,7 @@ int cli_usage_chart(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("usage chart: --from %s is after --to %s",
                          sl_date_format(from, a, sizeof a), sl_date_format(to, b, sizeof b));
     }
-    if (strcmp(out, "-") == 0)
-        out = NULL;
-    rc = cli_check_out(out);
+    rc = cli_check_out(&out);
     if (rc != EXIT_OK)
         return rc;
     if (from != SL_DATE_NONE)

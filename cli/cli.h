@@ -56,9 +56,10 @@ sl_rc cli_write_file(const char *path, const char *data, size_t len,
 sl_rc cli_write_stream(const char *path, int private_mode,
                        sl_rc (*write)(FILE *f, void *ud, sl_error *err), void *ud,
                        sl_error *err);
-/* EXIT_OK when `path` (NULL: stdout) may be an output file; else prints
- * "cannot write 'PATH': is a directory" and returns EXIT_REJECTED. */
-int cli_check_out(const char *path);
+/* An --out argument: "-" becomes NULL (stdout) in *path; EXIT_OK when it
+ * may be an output file, else prints "cannot write 'PATH': is a directory"
+ * and returns EXIT_REJECTED. */
+int cli_check_out(const char **path);
 /* Make cli_write_file() and cli_write_stream() refuse to replace this ledger (or its WAL files). */
 void cli_protect_ledger(const char *path);
 

@@ -97,11 +97,13 @@ void cli_protect_ledger(const char *path)
     ledger_path = path ? strdup(path) : NULL;
 }
 
-int cli_check_out(const char *path)
+int cli_check_out(const char **path)
 {
     struct stat sb;
-    if (path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "seatledger: cannot write '%s': is a directory\n", path);
+    if (*path && strcmp(*path, "-") == 0)
+        *path = NULL;
+    if (*path && stat(*path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "seatledger: cannot write '%s': is a directory\n", *path);
         return EXIT_REJECTED;
     }
     return EXIT_OK;

@@ -211,9 +211,7 @@ int cmd_usage_export(cli_ctx *ctx, int argc, char **argv)
         else
             return cli_usage("usage export: unexpected argument '%s'", argv[i]);
     }
-    if (out && strcmp(out, "-") == 0)
-        out = NULL;
-    rc = cli_check_out(out);
+    rc = cli_check_out(&out);
     if (rc != EXIT_OK)
         return rc;
     st = cli_store(ctx, &rc);

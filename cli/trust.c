@@ -228,9 +228,7 @@ int cmd_usage_report(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("usage report: --from is after --to");
     o.from_ms = from;
     o.to_ms = to;
-    if (out && strcmp(out, "-") == 0)
-        out = NULL;
-    rc = cli_check_out(out);
+    rc = cli_check_out(&out);
     if (rc != EXIT_OK)
         return rc;
     st = cli_store(ctx, &rc);
