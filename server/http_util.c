@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define CT_JSON "application/json"
 
 sl_http_response sl_http_resp_new(int status)
 {
@@ -83,7 +82,7 @@ sl_http_response sl_http_resp_json(int status, json_t *j)
         snprintf(r.detail, sizeof r.detail, "out of memory");
         return r;
     }
-    sl_http_resp_body(&r, CT_JSON, text, strlen(text));
+    sl_http_resp_body(&r, SL_HTTP_CT_JSON, text, strlen(text));
     free(text);
     return r;
 }

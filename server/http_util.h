@@ -33,6 +33,8 @@ sl_http_response sl_http_resp_json(int status, struct json_t *j);
 /* ---- requests ----------------------------------------------------------- */
 
 #define SL_HTTP_CT_FORM "application/x-www-form-urlencoded"
+/* exactly this: python-gitlab checks the Content-Type for equality */
+#define SL_HTTP_CT_JSON "application/json"
 
 /* (sl_http_header_get() is declared in router.h.) */
 /* The value of a hexadecimal digit, -1 for any other character. */

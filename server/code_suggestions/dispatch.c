@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CT_JSON "application/json"
 #define REALM "self-managed"
 
 /* completions: GitLab's limits (ee/lib/api/code_suggestions.rb) */
@@ -163,7 +162,7 @@ void sl_cs_free(sl_cs *cs)
 static sl_http_response resp_literal(int status, const char *json)
 {
     sl_http_response r = sl_http_resp_new(status);
-    sl_http_resp_body(&r, CT_JSON, json, strlen(json));
+    sl_http_resp_body(&r, SL_HTTP_CT_JSON, json, strlen(json));
     return r;
 }
 
@@ -214,7 +213,7 @@ static sl_http_response json_response(int status, json_t *o)
         return r;
     }
     r = sl_http_resp_new(status);
-    sl_http_resp_body(&r, CT_JSON, s, strlen(s));
+    sl_http_resp_body(&r, SL_HTTP_CT_JSON, s, strlen(s));
     free(s);
     return r;
 }
@@ -279,7 +278,7 @@ static int read_body(call *c, sl_http_response *r)
         c->form = 1;
         return 1;
     }
-    if (!sl_http_content_type_is(req, CT_JSON))
+    if (!sl_http_content_type_is(req, SL_HTTP_CT_JSON))
         return 1;
     if (!sl_http_json_depth_ok(req->body, req->body_len)) {
         *r = sl_http_resp_message(400, "400 Bad request - JSON body nested too deeply");

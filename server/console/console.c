@@ -15,7 +15,6 @@
 
 #define PRODUCT_NAME "seatledger"       /* the name in the console's header */
 #define CT_HTML "text/html; charset=utf-8"
-#define CT_JSON "application/json"
 #define CSRF_HEADER "X-CSRF-Token"
 #define CSRF_FIELD "authenticity_token"  /* GitLab's form field */
 #define TOKEN_FIELD "token"

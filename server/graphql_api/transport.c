@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CT_JSON "application/json"
 #define MSG_BAD_JSON "The request body is not valid JSON"
 #define MSG_BAD_BODY "The request body must be a JSON object or an array of them"
 
@@ -261,7 +260,7 @@ static source source_of(const sl_http_request *req)
     if (strcmp(req->method, "POST") != 0)
         return FROM_URL;
     if (!sl_http_body_blank(req) &&
-        (sl_http_content_type_is(req, CT_JSON) || !sl_http_header_get(req, "Content-Type")))
+        (sl_http_content_type_is(req, SL_HTTP_CT_JSON) || !sl_http_header_get(req, "Content-Type")))
         return FROM_JSON;
     return sl_http_content_type_is(req, SL_HTTP_CT_FORM) && req->body ? FROM_FORM : FROM_URL;
 }

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define CT_JSON "application/json"      /* exactly: python-gitlab checks equality */
 #define CT_CSV "text/csv"
 #define API_PREFIX "/api/v4/"
 #define MULTIPART_BOUNDARY_MAX 70       /* RFC 2046 */
@@ -47,7 +46,7 @@ static const struct {
 static sl_http_response resp_engine_json(int status, char *json)
 {
     sl_http_response r = sl_http_resp_new(status);
-    sl_http_resp_body(&r, CT_JSON, json, strlen(json));
+    sl_http_resp_body(&r, SL_HTTP_CT_JSON, json, strlen(json));
     sl_free(json);
     return r;
 }
@@ -341,7 +340,7 @@ static sl_http_response h_license_current(sl_store *st)
     sl_rc rc = sl_store_license_current(st, &id, &err);
     if (rc == SL_ENOTFOUND) {
         sl_http_response r = sl_http_resp_new(200);
-        sl_http_resp_body(&r, CT_JSON, "null", 4);
+        sl_http_resp_body(&r, SL_HTTP_CT_JSON, "null", 4);
         return r;
     }
     if (rc == SL_OK)
@@ -409,7 +408,7 @@ static sl_http_response h_refresh(sl_store *st, const route *rt)
     if (rc != SL_OK)
         return resp_error(rc, &err);
     r = sl_http_resp_new(202);
-    sl_http_resp_body(&r, CT_JSON, "{\"success\":true}", 16);
+    sl_http_resp_body(&r, SL_HTTP_CT_JSON, "{\"success\":true}", 16);
     return r;
 }
 
@@ -604,7 +603,7 @@ sl_http_response sl_route(sl_store *st, const sl_http_request *req)
     if (!ok)
         goto done;
     /* bodies are looked at only once the caller is known to be an admin */
-    if (sl_http_content_type_is(req, CT_JSON) && req->body && !sl_http_body_blank(req)) {
+    if (sl_http_content_type_is(req, SL_HTTP_CT_JSON) && req->body && !sl_http_body_blank(req)) {
         json_error_t jerr;
         if (!sl_http_json_depth_ok(req->body, req->body_len)) {
             r = sl_http_resp_message(400, "400 Bad request - JSON body nested too deeply");
