@@ -17,6 +17,17 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh clang libclang-rt-dev valgrind openssl lintian debootstrap prometheus \
   groff-base man-db node=nodejs npm=npm chromium
 status=0
+# The pinned npm packages of the GraphQL client and browser tests go into
+# their cache folder here (tests/e2e/lib_npm.sh), where a failure is seen:
+# those tests would only skip.
+# shellcheck source=../tests/e2e/lib_npm.sh
+source tests/e2e/lib_npm.sh
+echo "== npm packages into ${NPM_CACHE} [at ${SECONDS}s]"
+if ! npm_ready; then
+  echo "npm: the install failed, so the GraphQL client and browser tests cannot run:"
+  tail -n 20 "$NPM_CACHE/npm.log" 2>/dev/null || true
+  status=1
+fi
 # in_parallel FN ITEM...: FN ITEM for each item, as many at a time as there
 # are cores; non-zero when any of them failed.
 in_parallel() {
